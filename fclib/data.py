@@ -1,0 +1,277 @@
+"""Datasets, deterministic splits and test presentations.
+
+Images are ``float32`` arrays of shape ``(n, channels, height, width)`` scaled to
+``[0, 1]``; labels are ``int64``. Nothing here imports torch: the presentations are
+made with :func:`scipy.ndimage.affine_transform` so analysis code can rebuild them.
+
+Two sources:
+
+* :func:`load_digits` -- scikit-learn's bundled 8x8 handwritten digits (real data,
+  no download), upsampled to ``size`` x ``size``.
+* :func:`load_cifar` -- CIFAR-10/100 from the official python archives
+  (``cifar-10-python.tar.gz``, ``cifar-100-python.tar.gz``), downloaded with an MD5
+  check when the user has network.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tarfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+__all__ = [
+    "Split",
+    "load_digits",
+    "load_cifar",
+    "split_dataset",
+    "presentation_params",
+    "present",
+    "CIFAR_ARCHIVES",
+]
+
+DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+@dataclass(frozen=True)
+class Split:
+    """Training and held-out images of one dataset."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    class_names: tuple[str, ...]
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.train_images.shape[1:])
+
+
+# --------------------------------------------------------------------------- digits
+def load_digits(size: int = 16) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """scikit-learn's bundled digits as ``(n, 1, size, size)`` float32 in [0, 1].
+
+    The 8x8 images (values 0..16) are upsampled bilinearly to ``size`` x ``size``.
+    """
+    from sklearn.datasets import load_digits as _sk_digits
+
+    if not isinstance(size, int) or size < 8:
+        raise ValueError(f"size must be an int >= 8, got {size!r}")
+    d = _sk_digits()
+    imgs = d.images.astype(np.float32) / 16.0
+    if size != 8:
+        zoom = size / 8.0
+        imgs = np.stack([ndimage.zoom(im, zoom, order=1) for im in imgs])
+    imgs = np.clip(imgs, 0.0, 1.0).astype(np.float32)[:, None]
+    return imgs, d.target.astype(np.int64), DIGIT_NAMES
+
+
+def split_dataset(images, labels, class_names, test_fraction: float, seed: int,
+                  max_train: int | None = None, max_test: int | None = None) -> Split:
+    """Deterministic stratified split into training and held-out images.
+
+    The same ``seed`` always gives the same split; ``max_train``/``max_test`` cut each
+    part to a class-balanced prefix (used by the ``smoke`` profile).
+    """
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    rng = np.random.default_rng(seed)
+    train_idx, test_idx = [], []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        idx = idx[rng.permutation(idx.size)]
+        n_test = max(1, int(round(test_fraction * idx.size)))
+        test_idx.append(idx[:n_test])
+        train_idx.append(idx[n_test:])
+    train_idx = _interleave(train_idx, max_train)
+    test_idx = _interleave(test_idx, max_test)
+    return Split(images[train_idx], labels[train_idx], images[test_idx], labels[test_idx],
+                 tuple(class_names))
+
+
+def _interleave(per_class: list[np.ndarray], limit: int | None) -> np.ndarray:
+    """Round-robin over classes so any prefix is class balanced."""
+    n = max(a.size for a in per_class)
+    out = [a[i] for i in range(n) for a in per_class if i < a.size]
+    out = np.asarray(out, dtype=np.int64)
+    return out if limit is None else out[:limit]
+
+
+# --------------------------------------------------------------------------- presentations
+def presentation_params(n_presentations: int, n_images: int, seed: int, *,
+                        max_shift: float = 1.5, max_rotation: float = 10.0,
+                        scale_range: tuple[float, float] = (0.9, 1.1),
+                        jitter: bool = True) -> dict[str, np.ndarray]:
+    """The seeded schedule of test presentations.
+
+    Presentation ``p`` shows held-out image ``image[p]`` (every image equally often, in a
+    seeded random order) under an affine transform: translation ``(dy, dx)`` in pixels
+    drawn uniformly from ``[-max_shift, max_shift]``, rotation in degrees from
+    ``[-max_rotation, max_rotation]`` and isotropic scale from ``scale_range``. With
+    ``jitter=False`` every transform is the identity (the paper shows each CIFAR test
+    image once, unchanged).
+
+    Returns a dict of 1-D arrays of length ``n_presentations``: ``image``, ``dy``, ``dx``,
+    ``rotation``, ``scale``.
+    """
+    if n_presentations < 1 or n_images < 1:
+        raise ValueError("n_presentations and n_images must be positive")
+    rng = np.random.default_rng(seed)
+    reps = -(-n_presentations // n_images)
+    order = np.concatenate([rng.permutation(n_images) for _ in range(reps)])[:n_presentations]
+    if not jitter:
+        z = np.zeros(n_presentations)
+        return {"image": order, "dy": z, "dx": z.copy(), "rotation": z.copy(),
+                "scale": np.ones(n_presentations)}
+    return {
+        "image": order,
+        "dy": rng.uniform(-max_shift, max_shift, n_presentations),
+        "dx": rng.uniform(-max_shift, max_shift, n_presentations),
+        "rotation": rng.uniform(-max_rotation, max_rotation, n_presentations),
+        "scale": rng.uniform(scale_range[0], scale_range[1], n_presentations),
+    }
+
+
+def present(images: np.ndarray, params: dict[str, np.ndarray], start: int = 0,
+            stop: int | None = None) -> np.ndarray:
+    """Render presentations ``start:stop`` of a schedule from :func:`presentation_params`.
+
+    Returns float32 ``(stop - start, channels, height, width)``, values in [0, 1].
+    """
+    stop = len(params["image"]) if stop is None else stop
+    _, c, h, w = images.shape
+    out = np.empty((stop - start, c, h, w), dtype=np.float32)
+    centre = np.array([(h - 1) / 2.0, (w - 1) / 2.0])
+    for k, p in enumerate(range(start, stop)):
+        img = images[params["image"][p]]
+        th = np.deg2rad(params["rotation"][p])
+        s = params["scale"][p]
+        if th == 0 and s == 1 and params["dy"][p] == 0 and params["dx"][p] == 0:
+            out[k] = img
+            continue
+        # output coordinate o maps to input coordinate  A @ (o - centre - shift) + centre
+        rot = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]]) / s
+        shift = np.array([params["dy"][p], params["dx"][p]])
+        offset = centre - rot @ (centre + shift)
+        for ch in range(c):
+            out[k, ch] = ndimage.affine_transform(img[ch], rot, offset=offset, order=1,
+                                                  mode="constant", cval=0.0)
+    return np.clip(out, 0.0, 1.0)
+
+
+# --------------------------------------------------------------------------- CIFAR
+CIFAR_ARCHIVES = {
+    "cifar10": {
+        "file": "cifar-10-python.tar.gz",
+        "url": "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+        "md5": "c58f30108f718f92721af3b95e74349a",
+        "folder": "cifar-10-batches-py",
+        "train": [f"data_batch_{i}" for i in range(1, 6)],
+        "test": ["test_batch"],
+        "meta": "batches.meta",
+        "label_key": b"labels",
+        "names_key": b"label_names",
+    },
+    "cifar100": {
+        "file": "cifar-100-python.tar.gz",
+        "url": "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
+        "md5": "eb9058c3a382ffc7106e4002c42a8d85",
+        "folder": "cifar-100-python",
+        "train": ["train"],
+        "test": ["test"],
+        "meta": "meta",
+        "label_key": b"fine_labels",
+        "names_key": b"fine_label_names",
+    },
+}
+
+
+def _md5(path: Path) -> str:
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_cifar(root: str | os.PathLike, name: str = "cifar100", *, download: bool = False,
+               check_md5: bool = True) -> Split:
+    """CIFAR-10 or CIFAR-100 from the official python archive under ``root``.
+
+    Parameters
+    ----------
+    root : folder holding (or to receive) ``cifar-10-python.tar.gz`` /
+        ``cifar-100-python.tar.gz``.
+    name : ``"cifar10"`` or ``"cifar100"``.
+    download : fetch the archive when it is missing (needs network).
+    check_md5 : compare the archive with the official MD5 sum. Generated archives in
+        the official format (the tests) pass ``False``.
+
+    Returns
+    -------
+    Split with images ``(n, 3, 32, 32)`` float32 in [0, 1] and the fine labels.
+    """
+    if name not in CIFAR_ARCHIVES:
+        raise ValueError(f"unknown CIFAR dataset {name!r}; choose one of {sorted(CIFAR_ARCHIVES)}")
+    spec = CIFAR_ARCHIVES[name]
+    path = Path(root) / spec["file"]
+    if not path.exists():
+        if not download:
+            raise FileNotFoundError(
+                f"{name}: expected the official archive {spec['file']} in {Path(root).resolve()}; "
+                f"download it from {spec['url']} (MD5 {spec['md5']}) or pass download=True")
+        _download(spec["url"], path, spec["md5"])
+    if check_md5:
+        got = _md5(path)
+        if got != spec["md5"]:
+            raise ValueError(
+                f"{path} has MD5 {got}, expected {spec['md5']}: the archive is corrupt or "
+                f"incomplete; delete it and download it again from {spec['url']}")
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            def read(member):
+                f = tar.extractfile(f"{spec['folder']}/{member}")
+                return pickle.load(f, encoding="bytes")
+
+            train = [read(m) for m in spec["train"]]
+            test = [read(m) for m in spec["test"]]
+            meta = read(spec["meta"])
+    except (tarfile.TarError, EOFError, OSError, KeyError, pickle.UnpicklingError, ValueError) as e:
+        raise ValueError(
+            f"{path} is not a readable {name} archive ({type(e).__name__}: {e}); it is corrupt "
+            f"or truncated: delete it and download it again from {spec['url']}") from e
+
+    def stack(batches):
+        x = np.concatenate([b[b"data"] for b in batches]).reshape(-1, 3, 32, 32)
+        y = np.concatenate([np.asarray(b[spec["label_key"]]) for b in batches])
+        return (x.astype(np.float32) / 255.0), y.astype(np.int64)
+
+    xtr, ytr = stack(train)
+    xte, yte = stack(test)
+    names = tuple(n.decode() for n in meta[spec["names_key"]])
+    return Split(xtr, ytr, xte, yte, names)
+
+
+def _download(url: str, path: Path, md5: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    try:
+        urllib.request.urlretrieve(url, tmp)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise RuntimeError(f"could not download {url} ({e}); place {path.name} in "
+                           f"{path.parent} by hand") from e
+    if _md5(tmp) != md5:
+        tmp.unlink(missing_ok=True)
+        raise ValueError(f"downloaded {url} but its MD5 is not {md5}; try again")
+    os.replace(tmp, path)

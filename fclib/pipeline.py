@@ -1,0 +1,280 @@
+"""The stage runner behind ``make book``: data -> model -> recording -> notebooks -> book.
+
+Every stage writes under ``<data_dir>/runs/<key>/`` (see :mod:`fclib.profiles`) and is
+skipped when its artefact exists. From the command line::
+
+    python -m fclib.pipeline book --profile default      # everything, then the HTML book
+    python -m fclib.pipeline run --profile smoke --set epochs=1   # train + record only
+
+Notebooks call :func:`run` with their papermill parameters; it returns a :class:`Run`
+whose artefacts are then reused, not recomputed.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import data as fdata
+from .profiles import RECORD_PARAMS, TRAIN_PARAMS, resolve, stage_key
+from .recording import Recording, open_recording
+
+__all__ = ["Run", "run", "load_split", "execute_notebooks", "build_book", "main"]
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_PARAMS = ("profile", "data_dir")
+
+
+def load_split(cfg: dict) -> fdata.Split:
+    """Training and held-out images of a configuration."""
+    if cfg["dataset"] == "digits":
+        imgs, labels, names = fdata.load_digits(cfg["image_size"])
+        return fdata.split_dataset(imgs, labels, names, cfg["test_fraction"], cfg["seed"],
+                                   cfg["max_train"] or None, cfg["max_test"] or None)
+    split = fdata.load_cifar(cfg["cifar_root"], cfg["dataset"])
+    if cfg["max_train"] or cfg["max_test"]:
+        split = fdata.Split(split.train_images[:cfg["max_train"] or None],
+                            split.train_labels[:cfg["max_train"] or None],
+                            split.test_images[:cfg["max_test"] or None],
+                            split.test_labels[:cfg["max_test"] or None], split.class_names)
+    return split
+
+
+def _arch(cfg: dict, split: fdata.Split) -> dict:
+    from .snn.models import small_sew_resnet_arch
+
+    arch = small_sew_resnet_arch(split.n_classes, split.image_shape[0], cfg["widths"],
+                                 cfg["blocks"], cfg["stem_channels"])
+    arch["T"] = cfg["T"]
+    return arch
+
+
+def _write_json(obj, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1, default=str))
+    os.replace(tmp, path)
+
+
+@dataclass
+class Run:
+    """The artefacts of one configuration: model, history and recordings."""
+
+    cfg: dict
+    data_dir: Path
+    train_key: str
+    record_key: str
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def train_dir(self) -> Path:
+        return self.data_dir / "runs" / self.train_key
+
+    @property
+    def record_dir(self) -> Path:
+        return self.data_dir / "runs" / self.record_key
+
+    @property
+    def model_path(self) -> Path:
+        return self.train_dir / "model.pt"
+
+    def recording_path(self, condition: str = "original") -> Path:
+        return self.record_dir / f"{condition}.nc"
+
+    def recording(self, condition: str = "original", chunks=None) -> Recording:
+        return open_recording(self.recording_path(condition), chunks=chunks)
+
+    @property
+    def summary(self) -> dict:
+        return json.loads((self.train_dir / "summary.json").read_text())
+
+    @property
+    def history(self) -> list[dict]:
+        return self.summary["history"]
+
+    def split(self) -> fdata.Split:
+        return load_split(self.cfg)
+
+
+def run(profile: str = "default", data_dir: str | os.PathLike = "data", *,
+        conditions=("original",), progress: bool = True, **overrides) -> Run:
+    """Make sure the model and the recordings of a configuration exist; return them.
+
+    Parameters
+    ----------
+    profile : ``"smoke"``, ``"default"`` or ``"paper"``.
+    data_dir : where ``runs/<key>/`` live.
+    overrides : individual parameters (see :data:`fclib.profiles.PARAMS`); ``None``
+        keeps the profile's value.
+    """
+    cfg = resolve(profile, **overrides)
+    data_dir = Path(data_dir)
+    train_key = stage_key(cfg, TRAIN_PARAMS, extra={"stage": "train-v1"})
+    record_key = stage_key(cfg, RECORD_PARAMS, parent=train_key, extra={"stage": "record-v1"})
+    r = Run(cfg, data_dir, train_key, record_key)
+    split = None
+    if not (r.train_dir / "summary.json").exists():
+        from .snn.train import train
+
+        t0 = time.perf_counter()
+        split = load_split(cfg)
+        r.train_dir.mkdir(parents=True, exist_ok=True)
+        _write_json({k: cfg[k] for k in TRAIN_PARAMS}, r.train_dir / "params.json")
+        ckpt = train(_arch(cfg, split), split, {k: cfg[k] for k in (
+            "epochs", "batch_size", "lr", "momentum", "weight_decay", "augment", "seed")},
+            r.train_dir, progress=progress)
+        _write_json(dict(history=ckpt["history"], test_accuracy=ckpt["test_accuracy"],
+                         arch=ckpt["arch"], n_train=len(split.train_images),
+                         n_test=len(split.test_images), class_names=list(split.class_names)),
+                    r.train_dir / "summary.json")
+        r.timings["train"] = time.perf_counter() - t0
+    for condition in conditions:
+        if r.recording_path(condition).exists():
+            continue
+        from .snn.record import file_hash, record
+        from .snn.train import load_model
+
+        t0 = time.perf_counter()
+        split = split or load_split(cfg)
+        model, _ = load_model(r.model_path, _arch(cfg, split))
+        sched = fdata.presentation_params(cfg["n_presentations"], len(split.test_images),
+                                          cfg["seed"] + 1, jitter=cfg["jitter"])
+        r.record_dir.mkdir(parents=True, exist_ok=True)
+        _write_json({"train_key": train_key, **{k: cfg[k] for k in RECORD_PARAMS}},
+                    r.record_dir / "params.json")
+        record(model, split.test_images, split.test_labels, sched, r.recording_path(condition),
+               condition=condition, batch_size=cfg["record_batch"], budget=cfg["neuron_budget"],
+               attrs=dict(profile=profile, checkpoint=file_hash(r.model_path),
+                          class_names=list(split.class_names), train_key=train_key),
+               progress=progress)
+        r.timings[f"record {condition}"] = time.perf_counter() - t0
+    return r
+
+
+# --------------------------------------------------------------------------- notebooks and book
+CHAPTERS = ["01_network_activity.ipynb"]
+
+
+def _source_hash() -> str:
+    h = hashlib.sha256()
+    for p in sorted((ROOT / "fclib").rglob("*.py")):
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def execute_notebooks(root: str | os.PathLike, params: dict, notebooks=None,
+                      progress: bool = True) -> dict[str, float]:
+    """Execute chapter notebooks with papermill into ``<root>/book/chapters/``.
+
+    A chapter whose source notebook, parameters and ``fclib`` code are unchanged since
+    its last execution (a stamp in its metadata) is not executed again. A failed
+    execution leaves no chapter behind. Returns seconds per notebook.
+    """
+    import nbformat
+    import papermill as pm
+
+    root = Path(root)
+    out_dir = root / "book" / "chapters"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    code = _source_hash()
+    times = {}
+    for name in notebooks or CHAPTERS:
+        src = root / "notebooks" / name
+        out = out_dir / name
+        stamp = hashlib.sha256(src.read_bytes() + json.dumps(params, sort_keys=True).encode()
+                               + code.encode()).hexdigest()
+        if out.exists():
+            try:
+                if nbformat.read(out, as_version=4).metadata.get("fclib_stamp") == stamp:
+                    times[name] = 0.0
+                    continue
+            except Exception:
+                pass
+        t0 = time.perf_counter()
+        tmp = out.with_name(out.stem + ".part.ipynb")
+        try:
+            pm.execute_notebook(str(src), str(tmp), parameters=params, cwd=str(root),
+                                progress_bar=progress, kernel_name="python3")
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        nb = nbformat.read(tmp, as_version=4)
+        nb.metadata["fclib_stamp"] = stamp
+        nbformat.write(nb, tmp)
+        os.replace(tmp, out)
+        times[name] = time.perf_counter() - t0
+    return times
+
+
+def build_book(root: str | os.PathLike) -> Path:
+    """Build the HTML book at ``root`` with Sphinx warnings as errors; return index.html."""
+    root = Path(root)
+    exe = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or \
+        shutil.which("jupyter-book")
+    if exe is None:
+        raise RuntimeError("jupyter-book is not installed; run `make setup` first")
+    proc = subprocess.run([exe, "build", str(root), "--warningiserror", "--keep-going"],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the book build failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}")
+    return root / "_build" / "html" / "index.html"
+
+
+def _parse_set(items: list[str]) -> dict:
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise SystemExit(f"--set takes NAME=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        try:
+            out[k] = ast.literal_eval(v)
+        except (ValueError, SyntaxError):
+            out[k] = v
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m fclib.pipeline", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("command", choices=["run", "book"])
+    ap.add_argument("--profile", default="default")
+    ap.add_argument("--data-dir", default="data")
+    ap.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
+                    help="override one parameter (papermill-style literal values)")
+    ap.add_argument("--root", default=str(ROOT), help="book root (holds _config.yml)")
+    args = ap.parse_args(argv)
+    overrides = _parse_set(args.set)
+    t_all = time.perf_counter()
+    try:
+        r = run(args.profile, args.data_dir, **overrides)
+    except (ValueError, TypeError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    for stage, sec in r.timings.items():
+        print(f"[fclib] {stage}: {sec:.1f} s")
+    print(f"[fclib] model: {r.model_path} (held-out accuracy {r.summary['test_accuracy']:.3f})")
+    print(f"[fclib] recording: {r.recording_path()}")
+    if args.command == "book":
+        params = {"profile": args.profile, "data_dir": str(Path(args.data_dir).resolve()),
+                  **overrides}
+        t0 = time.perf_counter()
+        times = execute_notebooks(args.root, params)
+        for name, sec in times.items():
+            print(f"[fclib] notebook {name}: " + (f"{sec:.1f} s" if sec else "unchanged, reused"))
+        t0 = time.perf_counter()
+        index = build_book(args.root)
+        print(f"[fclib] book build: {time.perf_counter() - t0:.1f} s")
+        print(f"[fclib] total: {time.perf_counter() - t_all:.1f} s")
+        print(f"The book is at {index.resolve()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Spiking networks: SEW-ResNet models, training and spike recording (torch only here)."""

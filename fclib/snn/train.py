@@ -1,0 +1,233 @@
+"""Training with per-epoch checkpoints, resumable, with a progress bar.
+
+The paper's recipe (§A.1) as parameters: SGD with momentum, the sigmoid surrogate
+(set in the model), T=4, cosine learning-rate schedule; augmentation ``"cifar"`` is
+random crop with 4-pixel padding, horizontal flip and Gaussian blur (kernel 3,
+sigma in [0.1, 2], probability 0.5); ``"jitter"`` (the digits) draws the same affine
+family as the test presentations (translation, small rotation, scale).
+
+Checkpoints ``<run_dir>/checkpoints/epoch_NNNN.pt`` hold the model, optimiser,
+scheduler, RNG states and the history; an interrupted run resumes from the newest.
+The finished model is ``<run_dir>/model.pt``; every file is written to a temporary
+name and renamed into place.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .models import SEWResNet, arch_summary, build_model
+
+__all__ = ["train", "load_model", "evaluate", "TrainConfig"]
+
+TRAIN_KEYS = {"epochs": int, "batch_size": int, "lr": float, "momentum": float,
+              "weight_decay": float, "augment": str, "seed": int}
+
+
+def TrainConfig(**kw) -> dict:
+    """Validate a training configuration dict (names and types of :data:`TRAIN_KEYS`)."""
+    missing = set(TRAIN_KEYS) - set(kw)
+    extra = set(kw) - set(TRAIN_KEYS)
+    if missing or extra:
+        raise ValueError(f"training config: missing {sorted(missing)}, unknown {sorted(extra)}")
+    if kw["augment"] not in ("none", "jitter", "cifar"):
+        raise ValueError(f"augment must be 'none', 'jitter' or 'cifar', got {kw['augment']!r}")
+    return dict(kw)
+
+
+def _atomic_save(obj, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _check_arch(found: dict, wanted: dict, path: Path) -> None:
+    if found != wanted:
+        raise ValueError(
+            f"checkpoint {path} was written for another architecture ({arch_summary(found)}) "
+            f"than this run builds ({arch_summary(wanted)}); delete {path.parent} or rerun with "
+            f"the parameters that made it")
+
+
+def load_model(path: str | os.PathLike, arch: dict | None = None) -> tuple[SEWResNet, dict]:
+    """Load a finished model file; returns ``(model in eval mode, checkpoint dict)``.
+
+    With ``arch`` given, a checkpoint of another architecture is refused.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no model at {path}; train it first (fclib.pipeline)")
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    if not isinstance(ckpt, dict) or "arch" not in ckpt or "model" not in ckpt:
+        raise ValueError(f"{path} is not an fclib checkpoint (no 'arch'/'model' entries)")
+    if arch is not None:
+        _check_arch(ckpt["arch"], arch, path)
+    model = build_model(ckpt["arch"])
+    try:
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError as e:
+        raise ValueError(f"{path}: weights do not fit {arch_summary(ckpt['arch'])}: {e}") from e
+    model.eval()
+    return model, ckpt
+
+
+# --------------------------------------------------------------------------- augmentation
+def _augment(x: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:
+    if kind == "none":
+        return x
+    n = x.shape[0]
+    if kind == "jitter":
+        u = lambda lo, hi: lo + (hi - lo) * torch.rand(n, generator=gen)  # noqa: E731
+        th = torch.deg2rad(u(-10.0, 10.0))
+        s = u(0.9, 1.1)
+        h, w = x.shape[-2:]
+        ty, tx = u(-1.5, 1.5) * 2 / h, u(-1.5, 1.5) * 2 / w
+        theta = torch.zeros(n, 2, 3)
+        theta[:, 0, 0] = torch.cos(th) / s
+        theta[:, 0, 1] = -torch.sin(th) / s
+        theta[:, 1, 0] = torch.sin(th) / s
+        theta[:, 1, 1] = torch.cos(th) / s
+        theta[:, 0, 2] = -tx
+        theta[:, 1, 2] = -ty
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+    # cifar: crop with padding 4, horizontal flip, Gaussian blur (k=3) with p=0.5
+    h, w = x.shape[-2:]
+    xp = F.pad(x, (4, 4, 4, 4))
+    oy = torch.randint(0, 9, (n,), generator=gen)
+    ox = torch.randint(0, 9, (n,), generator=gen)
+    out = torch.stack([xp[i, :, oy[i]:oy[i] + h, ox[i]:ox[i] + w] for i in range(n)])
+    flip = torch.rand(n, generator=gen) < 0.5
+    out[flip] = out[flip].flip(-1)
+    blur = torch.rand(n, generator=gen) < 0.5
+    if blur.any():
+        sig = 0.1 + 1.9 * torch.rand(int(blur.sum()), generator=gen)
+        k1 = torch.exp(-(torch.arange(3.0) - 1)[None] ** 2 / (2 * sig[:, None] ** 2))
+        k1 = k1 / k1.sum(1, keepdim=True)
+        k2 = k1[:, :, None] * k1[:, None, :]
+        xb = out[blur]
+        c = xb.shape[1]
+        xb = F.pad(xb, (1, 1, 1, 1), mode="reflect")
+        xb = F.conv2d(xb.reshape(1, -1, h + 2, w + 2),
+                      k2.repeat_interleave(c, 0)[:, None], groups=xb.shape[0] * c)
+        out[blur] = xb.reshape(-1, c, h, w)
+    return out
+
+
+# --------------------------------------------------------------------------- loops
+@torch.no_grad()
+def evaluate(model: SEWResNet, images: np.ndarray, labels: np.ndarray,
+             batch_size: int = 256) -> tuple[float, float]:
+    """Held-out ``(accuracy, mean cross-entropy)`` of ``model`` on the given images."""
+    model.eval()
+    correct, loss = 0, 0.0
+    for i in range(0, len(images), batch_size):
+        x = torch.from_numpy(images[i:i + batch_size])
+        y = torch.from_numpy(labels[i:i + batch_size])
+        out = model(x)
+        loss += F.cross_entropy(out, y, reduction="sum").item()
+        correct += (out.argmax(1) == y).sum().item()
+    return correct / len(images), loss / len(images)
+
+
+def _latest_checkpoint(ckdir: Path) -> Path | None:
+    found = sorted(ckdir.glob("epoch_*.pt"))
+    return found[-1] if found else None
+
+
+def train(arch: dict, split, config: dict, run_dir: str | os.PathLike,
+          progress: bool = True) -> dict:
+    """Train (or resume training) a SEW-ResNet; returns the final checkpoint dict.
+
+    Parameters
+    ----------
+    arch : architecture dict (:func:`fclib.snn.models.small_sew_resnet_arch`, ...).
+    split : :class:`fclib.data.Split` with training and held-out images.
+    config : :func:`TrainConfig` dict.
+    run_dir : folder of this training run; ``model.pt`` is written there at the end.
+
+    The returned dict has ``history`` (per epoch: loss, train accuracy, held-out
+    accuracy and loss, seconds), ``test_accuracy`` and ``arch``.
+    """
+    config = TrainConfig(**config)
+    run_dir = Path(run_dir)
+    ckdir = run_dir / "checkpoints"
+    ckdir.mkdir(parents=True, exist_ok=True)
+    final = run_dir / "model.pt"
+    if final.exists():
+        _, ckpt = load_model(final, arch)
+        return ckpt
+
+    torch.manual_seed(config["seed"])
+    gen = torch.Generator().manual_seed(config["seed"])
+    rng = np.random.default_rng(config["seed"])
+    model = build_model(arch)
+    opt = torch.optim.SGD(model.parameters(), lr=config["lr"], momentum=config["momentum"],
+                          weight_decay=config["weight_decay"])
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config["epochs"])
+    history: list[dict] = []
+    start = 0
+    last = _latest_checkpoint(ckdir)
+    if last is not None:
+        ck = torch.load(last, map_location="cpu", weights_only=False)
+        _check_arch(ck["arch"], arch, last)
+        if ck["config"] != config:
+            raise ValueError(f"checkpoint {last} was made with training config {ck['config']}, "
+                             f"not {config}; delete {ckdir} to start afresh")
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        sched.load_state_dict(ck["scheduler"])
+        torch.set_rng_state(ck["torch_rng"])
+        gen.set_state(ck["gen_rng"])
+        rng.bit_generator.state = ck["numpy_rng"]
+        history = ck["history"]
+        start = ck["epoch"] + 1
+
+    xtr = torch.from_numpy(split.train_images)
+    ytr = torch.from_numpy(split.train_labels)
+    n = len(xtr)
+    steps = math.ceil(n / config["batch_size"])
+    bar = tqdm(range(start, config["epochs"]), desc="training", disable=not progress,
+               initial=start, total=config["epochs"], unit="epoch")
+    for epoch in bar:
+        t0 = time.perf_counter()
+        model.train()
+        order = torch.from_numpy(rng.permutation(n))
+        tot_loss, tot_correct = 0.0, 0
+        for b in range(steps):
+            idx = order[b * config["batch_size"]:(b + 1) * config["batch_size"]]
+            x = _augment(xtr[idx], config["augment"], gen)
+            y = ytr[idx]
+            out = model(x)
+            loss = F.cross_entropy(out, y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            tot_loss += loss.item() * len(idx)
+            tot_correct += (out.argmax(1) == y).sum().item()
+        sched.step()
+        acc, test_loss = evaluate(model, split.test_images, split.test_labels)
+        history.append(dict(epoch=epoch, loss=tot_loss / n, train_accuracy=tot_correct / n,
+                            test_accuracy=acc, test_loss=test_loss,
+                            seconds=time.perf_counter() - t0))
+        bar.set_postfix(loss=f"{tot_loss / n:.3f}", acc=f"{acc:.3f}")
+        _atomic_save(dict(arch=arch, config=config, epoch=epoch, model=model.state_dict(),
+                          optimizer=opt.state_dict(), scheduler=sched.state_dict(),
+                          torch_rng=torch.get_rng_state(), gen_rng=gen.get_state(),
+                          numpy_rng=rng.bit_generator.state, history=history),
+                     ckdir / f"epoch_{epoch:04d}.pt")
+        for old in sorted(ckdir.glob("epoch_*.pt"))[:-1]:
+            old.unlink()
+    bar.close()
+    model.eval()
+    ckpt = dict(arch=arch, config=config, model=model.state_dict(), history=history,
+                test_accuracy=history[-1]["test_accuracy"] if history else float("nan"))
+    _atomic_save(ckpt, final)
+    return ckpt
