@@ -1,13 +1,10 @@
 """Figure functions; each returns a matplotlib Figure (seaborn style)."""
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
 __all__ = ["training_curve", "firing_rates", "raster", "presentations"]
 

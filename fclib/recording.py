@@ -84,7 +84,7 @@ class RecordingWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp.unlink(missing_ok=True)
         self.nc = netCDF4.Dataset(self.tmp, "w", format="NETCDF4")
-        for k, v in attrs.items():
+        for k, v in {**attrs, "T": self.T}.items():
             self.nc.setncattr(k, v if isinstance(v, (str, int, float)) else json.dumps(v))
         self._counts = {}
         self._vars = {}

@@ -80,7 +80,7 @@ glue("epochs", len(r.history), display=False)
 summary[["channels", "height", "width", "neurons"]].T
 """),
     ("md", """
-Profile **{glue:text}`profile`**: dataset `{glue:text}`dataset`` with {glue:text}`n_train`
+Profile **{glue:text}`profile`**: dataset {glue:text}`dataset` with {glue:text}`n_train`
 training and {glue:text}`n_test` held-out images; stage widths {glue:text}`widths`, giving
 {glue:text}`n_layers` residual-branch spiking layers (the paper: 16). The held-out images were
 presented {glue:text}`n_presentations` times, each presentation a distinct seeded random

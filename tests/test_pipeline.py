@@ -1,0 +1,73 @@
+"""The spine end to end on the smoke profile: stages, cache, notebooks and the book."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fclib import pipeline
+from fclib.recording import open_recording
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_smoke_run_makes_model_and_recording(smoke_run):
+    r = smoke_run
+    assert r.model_path.exists() and r.recording_path().exists()
+    assert set(r.timings) == {"train", "record original"}
+    rec = open_recording(r.recording_path())
+    assert rec.n_frames == r.cfg["n_presentations"] * r.cfg["T"]
+    assert rec.attrs["profile"] == "smoke" and rec.attrs["train_key"] == r.train_key
+    assert len(r.history) == r.cfg["epochs"]
+    assert not list(r.record_dir.glob("*.part"))
+
+
+def test_second_run_reuses_every_artefact(smoke_run):
+    again = pipeline.run("smoke", smoke_run.data_dir, progress=False)
+    assert again.timings == {}
+    assert again.train_key == smoke_run.train_key and again.record_key == smoke_run.record_key
+    # a recording parameter makes a new recording key but reuses the model
+    other = pipeline.run("smoke", smoke_run.data_dir, n_presentations=20, progress=False)
+    assert other.train_key == smoke_run.train_key and other.record_key != smoke_run.record_key
+    assert set(other.timings) == {"record original"}
+    assert open_recording(other.recording_path()).n_frames == 80
+
+
+def test_cli_reports_bad_profile(capsys):
+    assert pipeline.main(["run", "--profile", "nope"]) == 2
+    assert "unknown profile 'nope'" in capsys.readouterr().err
+    assert pipeline.main(["run", "--profile", "smoke", "--set", "epochs='2'"]) == 2
+    assert "epochs must be int" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def book_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("book")
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, root / name)
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    shutil.copytree(ROOT / "book", root / "book",
+                    ignore=shutil.ignore_patterns("*.ipynb", "_build"))
+    return root
+
+
+def test_notebooks_execute_and_book_builds(smoke_run, book_root):
+    params = {"profile": "smoke", "data_dir": str(smoke_run.data_dir)}
+    times = pipeline.execute_notebooks(book_root, params, progress=False)
+    assert set(times) == set(pipeline.CHAPTERS) and all(t > 0 for t in times.values())
+    index = pipeline.build_book(book_root)
+    assert index.exists()
+    html = (book_root / "_build/html/book/chapters/01_network_activity.html").read_text()
+    assert html.count("<img") >= 3  # training curve, firing rates, raster
+    assert "held-out accuracy" in html and "{glue" not in html
+    # unchanged notebooks, parameters and code: nothing is executed again
+    again = pipeline.execute_notebooks(book_root, params, progress=False)
+    assert all(t == 0.0 for t in again.values())
+
+
+def test_wrong_parameter_type_stops_notebook_and_leaves_nothing(smoke_run, tmp_path):
+    root = tmp_path
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    params = {"profile": "smoke", "data_dir": str(smoke_run.data_dir), "epochs": "three"}
+    with pytest.raises(Exception, match="epochs must be int"):
+        pipeline.execute_notebooks(root, params, progress=False)
+    assert not list((root / "book" / "chapters").iterdir())

@@ -1,0 +1,34 @@
+import pytest
+
+from fclib.profiles import PROFILES, TRAIN_PARAMS, resolve, stage_key
+
+
+def test_profiles_exist():
+    assert set(PROFILES) == {"smoke", "default", "paper"}
+    assert resolve("paper")["widths"] == [64, 128, 256, 512]
+
+
+@pytest.mark.parametrize("call, exc, msg", [
+    (lambda: resolve("huge"), ValueError, "unknown profile 'huge'"),
+    (lambda: resolve("smoke", epochs="3"), TypeError, "epochs must be int"),
+    (lambda: resolve("smoke", epochs=2.5), TypeError, "epochs must be int"),
+    (lambda: resolve("smoke", jitter=1), TypeError, "jitter must be bool"),
+    (lambda: resolve("smoke", epoch=3), ValueError, "unknown parameter 'epoch'"),
+    (lambda: resolve("smoke", epochs=0), ValueError, "epochs must be >= 1"),
+    (lambda: resolve("smoke", widths=[4], blocks=[1, 1]), ValueError, "equally long"),
+    (lambda: resolve("smoke", dataset="mnist"), ValueError, "dataset must be"),
+])
+def test_bad_parameters(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()
+
+
+def test_overrides_and_keys():
+    a = resolve("smoke")
+    b = resolve("smoke", epochs=None, lr=1)  # None keeps, int accepted for float
+    assert b["lr"] == 1.0 and b["epochs"] == a["epochs"]
+    assert stage_key(a, TRAIN_PARAMS) == stage_key(resolve("smoke"), TRAIN_PARAMS)
+    assert stage_key(a, TRAIN_PARAMS) != stage_key(b, TRAIN_PARAMS)
+    # a parameter that does not make the artefact does not change its key
+    c = resolve("smoke", n_presentations=7)
+    assert stage_key(a, TRAIN_PARAMS) == stage_key(c, TRAIN_PARAMS)

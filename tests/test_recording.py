@@ -1,0 +1,104 @@
+import netCDF4
+import numpy as np
+import pytest
+
+from fclib.activity import firing_rates, layer_summary
+from fclib.recording import RecordingWriter, open_recording, sample_neurons
+
+
+@pytest.mark.parametrize("shape, n", [
+    ((64, 32, 32), 64 * 11 * 11),   # 7,744
+    ((128, 16, 16), 128 * 8 * 8),   # 8,192
+    ((256, 8, 8), 256 * 6 * 6),     # 9,216
+    ((512, 4, 4), 8192),            # all neurons
+    ((16, 16, 16), 4096),           # small layer: all neurons
+])
+def test_sampling_rule_counts(shape, n):
+    s = sample_neurons(shape)
+    assert len(s["channel"]) == n
+    assert set(np.unique(s["channel"])) == set(range(shape[0]))
+
+
+def test_sampling_patch_is_central():
+    s = sample_neurons((64, 32, 32))
+    assert s["y"].min() == 10 and s["y"].max() == 20  # 11 rows centred in 32
+    assert s["x"].min() == 10 and s["x"].max() == 20
+
+
+def _layers():
+    return {"L1": dict(sample_neurons((2, 3, 3)), shape=(2, 3, 3)),
+            "L2": dict(sample_neurons((4, 2, 2)), shape=(4, 2, 2))}
+
+
+def _frames(n_pres, T):
+    return {"image": np.repeat(np.arange(n_pres) % 3, T), "presentation": np.repeat(np.arange(n_pres), T),
+            "step": np.tile(np.arange(T), n_pres), "label": np.repeat(np.arange(n_pres) % 2, T)}
+
+
+def test_writer_roundtrip_lazy(tmp_path):
+    rng = np.random.default_rng(0)
+    T, n_pres = 4, 10
+    spikes = {k: (rng.random((len(v["channel"]), n_pres * T)) < 0.2).astype(np.uint8)
+              for k, v in _layers().items()}
+    spikes["L2"][0] = 0  # a silent neuron
+    path = tmp_path / "rec.nc"
+    with RecordingWriter(path, _layers(), _frames(n_pres, T), {"condition": "original",
+                                                             "class_names": ["a", "b"]}, T,
+                         frame_chunk=8) as w:
+        for f0 in range(0, n_pres * T, 12):
+            w.write({k: v[:, f0:f0 + 12] for k, v in spikes.items()})
+        assert not path.exists()  # only renamed into place when complete
+    rec = open_recording(path)
+    assert rec.layers == ["L1", "L2"] and rec.n_frames == 40 and rec.T == 4
+    assert rec.attrs["class_names"] == ["a", "b"]
+    da = rec["L2"]
+    assert da.dims == ("neuron", "frame")
+    assert not isinstance(da.variable._data, np.ndarray)  # lazily indexed, not loaded
+    np.testing.assert_array_equal(da.values, spikes["L2"])
+    assert bool(da["silent"][0]) and not bool(da["silent"][1:].all())
+    np.testing.assert_allclose(da["rate"].values, spikes["L2"].sum(1) / n_pres, rtol=1e-6)
+    np.testing.assert_allclose(firing_rates(da, T).values, da["rate"].values, rtol=1e-6)
+    assert list(da["step"].values[:5]) == [0, 1, 2, 3, 0]
+    summary = layer_summary(rec)
+    assert summary.loc["L2", "neurons"] == 16
+    assert summary.loc["L2", "silent_fraction"] == pytest.approx((spikes["L2"].sum(1) / n_pres < 0.01).mean())
+    lazy = open_recording(path, chunks={})["L1"]
+    assert lazy.chunks is not None
+    np.testing.assert_array_equal(lazy.values, spikes["L1"])
+
+
+def test_incomplete_or_failed_recording_leaves_nothing(tmp_path):
+    path = tmp_path / "rec.nc"
+    with pytest.raises(ValueError, match="incomplete"):
+        with RecordingWriter(path, _layers(), _frames(2, 4), {}, 4) as w:
+            w.write({"L1": np.zeros((18, 4), np.uint8), "L2": np.zeros((16, 4), np.uint8)})
+    assert not path.exists() and not list(tmp_path.iterdir())
+    with pytest.raises(RuntimeError):
+        with RecordingWriter(path, _layers(), _frames(2, 4), {}, 4):
+            raise RuntimeError("interrupted")
+    assert not list(tmp_path.iterdir())
+    with pytest.raises(ValueError, match="same frames"):
+        with RecordingWriter(path, _layers(), _frames(2, 4), {}, 4) as w:
+            w.write({"L1": np.zeros((18, 4), np.uint8), "L2": np.zeros((16, 3), np.uint8)})
+    assert not list(tmp_path.iterdir())
+
+
+def test_layers_disagreeing_in_frame_count_are_refused(tmp_path):
+    path = tmp_path / "bad.nc"
+    with netCDF4.Dataset(path, "w") as nc:
+        for name, n in (("L1", 8), ("L2", 12)):
+            g = nc.createGroup(name)
+            g.createDimension("neuron", 2)
+            g.createDimension("frame", n)
+            g.createVariable("spikes", "u1", ("neuron", "frame"))
+    with pytest.raises(ValueError, match="disagree in frame count"):
+        open_recording(path)
+
+
+def test_missing_or_unreadable_recording(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        open_recording(tmp_path / "none.nc")
+    bad = tmp_path / "junk.nc"
+    bad.write_bytes(b"not a netcdf file")
+    with pytest.raises(ValueError, match="not a readable"):
+        open_recording(bad)
