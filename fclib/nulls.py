@@ -63,8 +63,8 @@ def _autocorr_half(trains: np.ndarray, block: int = 512) -> np.ndarray:
 def _dsttc_dc(c, n_a, n_b, L):
     """Derivative of STTC (dt = 0) with respect to the co-firing count ``c``."""
     t_a, t_b = n_a / L, n_b / L
-    p_a, p_b = c / n_a, c / n_b
     with np.errstate(divide="ignore", invalid="ignore"):
+        p_a, p_b = c / n_a, c / n_b
         return 0.5 * ((1 - t_b ** 2) / (n_a * (1 - p_a * t_b) ** 2)
                       + (1 - t_a ** 2) / (n_b * (1 - p_b * t_a) ** 2))
 

@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+
+import naive
+import fclib
+from fclib.nulls import (calibrated_threshold, exact_null, false_positive_rate, shift_null,
+                         surrogate_uncoupled)
+
+
+def _coupled(rng, L=400):
+    s = (rng.random((8, L)) < 0.15).astype(np.uint8)
+    t = (rng.random((5, L)) < 0.2).astype(np.uint8)
+    t[1] = s[2] | (rng.random(L) < 0.05)
+    return s, t
+
+
+@pytest.mark.parametrize("L", [97, 256])
+def test_exact_null_moments_equal_brute_force(L):
+    rng = np.random.default_rng(L)
+    s = (rng.random((5, L)) < 0.2).astype(np.uint8)
+    t = (rng.random((4, L)) < 0.3).astype(np.uint8)
+    t[0] = np.roll(s[0], 3)  # autocorrelated structure shared by a pair
+    ds = exact_null(s, t)
+    for i in range(4):
+        for j in range(5):
+            cs = naive.shifted_counts(t[i], s[j])
+            assert ds["cofiring"].values[i, j] == cs[0]
+            assert ds["cofiring_mean"].values[i, j] == pytest.approx(cs[1:].mean(), rel=1e-5)
+            assert ds["cofiring_sd"].values[i, j] == pytest.approx(cs[1:].std(), rel=1e-4, abs=1e-5)
+    np.testing.assert_allclose(ds["sttc"].values, naive.sttc_all(s, t), rtol=1e-6)
+
+
+def test_exact_and_shift_nulls_agree_and_find_the_coupled_pair():
+    s, t = _coupled(np.random.default_rng(0))
+    ze = fclib.sttc_zscore(s, t, method="exact")
+    zs = fclib.sttc_zscore(s, t, method="shifts", n_shifts=300, rng=1, min_shift=5)
+    assert ze.dims == ("target", "source")
+    assert ze.values[1, 2] > 10 and zs.values[1, 2] > 10
+    mask = np.ones_like(ze.values, bool)
+    mask[1, 2] = False
+    assert np.nanmax(np.abs(ze.values[mask])) < 4
+    assert np.corrcoef(ze.values[mask], zs.values[mask])[0, 1] > 0.95
+
+
+def test_shift_null_is_seeded_and_excludes_small_shifts():
+    s, t = _coupled(np.random.default_rng(1))
+    a = shift_null(s, t, n_shifts=50, rng=3, min_shift=30)
+    b = shift_null(s, t, n_shifts=50, rng=np.random.default_rng(3), min_shift=30)
+    np.testing.assert_array_equal(a["z"].values, b["z"].values)
+    sh = np.array(a.attrs["shifts"])
+    assert sh.min() >= 30 and sh.max() <= 400 - 30
+    # the running moments equal those of the explicit stack of shifted STTCs
+    stack = np.stack([naive.sttc_all(np.roll(s, k, axis=1), t) for k in sh])
+    np.testing.assert_allclose(a["null_mean"].values, np.nanmean(stack, 0), rtol=1e-9)
+    np.testing.assert_allclose(a["null_sd"].values, np.nanstd(stack, 0, ddof=1), rtol=1e-6)
+
+
+def test_shift_null_with_window():
+    s, t = _coupled(np.random.default_rng(2))
+    z = fclib.sttc_zscore(s, t, method="shifts", dt=1, rng=0, n_shifts=100, min_shift=5)
+    assert z.values[1, 2] > 5
+
+
+def test_degenerate_pairs_get_nan():
+    s = np.zeros((2, 100), np.uint8)
+    s[1, ::7] = 1
+    t = np.ones((1, 100), np.uint8)
+    z = fclib.sttc_zscore(s, t)
+    assert np.isnan(z.values).all()  # silent source; a target firing always has no null spread
+
+
+def test_bad_arguments():
+    s = np.zeros((2, 100), np.uint8)
+    with pytest.raises(ValueError, match="method"):
+        fclib.sttc_zscore(s, s, method="bootstrap")
+    with pytest.raises(ValueError, match="dt = 0"):
+        fclib.sttc_zscore(s, s, method="exact", dt=1)
+    with pytest.raises(ValueError, match="min_shift"):
+        shift_null(s, s, min_shift=80)
+
+
+def test_false_positive_rate_and_calibration():
+    rng = np.random.default_rng(0)
+    L = 2000
+    s = (rng.random((40, L)) < 0.05).astype(np.uint8)
+    t = (rng.random((30, L)) < 0.1).astype(np.uint8)
+    surr = surrogate_uncoupled(s, rng=1)
+    assert (surr.sum(1) == s.sum(1)).all()
+    fpr = false_positive_rate(s, t, thresholds=(2.0, 4.0), rng=2)
+    assert 0.0 < fpr[2.0] < 0.08 and fpr[4.0] <= 0.01
+    null_z = fclib.sttc_zscore(surrogate_uncoupled(s, rng=3), t).values
+    thr = calibrated_threshold(null_z, 0.05)
+    assert (null_z[np.isfinite(null_z)] > thr).mean() == pytest.approx(0.05, abs=0.01)
