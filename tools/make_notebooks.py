@@ -123,8 +123,9 @@ summary.round(4)
 ```{glue:figure} fig_rates
 :name: fig-rates
 
-Per-neuron firing rate of every recorded layer (violins, log scale; black dots are layer means)
-and the fraction of silent neurons (below the dashed threshold).
+Per-neuron firing rate of every recorded layer (violins, log scale, neurons that never fired
+drawn at $10^{-3}$; black dots are layer means) and the fraction of silent neurons (below the
+dashed threshold).
 ```
 
 Across layers the mean rate is {glue:text}`mean_rate:.3f` spikes per image and between
