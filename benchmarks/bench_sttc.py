@@ -51,9 +51,24 @@ def trains(rng, n, L, p):
     return (rng.random((n, L)) < p).astype(np.uint8)
 
 
+def _sttcpy_numpy():
+    """sttcpy 1.2.0's numpy backend. Its package ``__init__`` fails to import (it imports
+    a ``cpu_main`` module the wheel does not ship), so the self-contained
+    ``numpy_main.py`` is loaded from the installed package by path."""
+    import importlib.util
+    import sysconfig
+
+    path = Path(sysconfig.get_paths()["purelib"]) / "STTCPy" / "numpy_main.py"
+    if not path.exists():
+        raise SystemExit("sttcpy is not installed: .venv/bin/pip install sttcpy==1.2.0")
+    spec = importlib.util.spec_from_file_location("sttcpy_numpy_main", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.STTC
+
+
 def versus_sttcpy(p, n, L, n_shifts, peer_shifts, repeats):
-    os.environ["STTC_BACKEND"] = "numpy"
-    from STTCPy.numpy_main import STTC as Peer
+    Peer = _sttcpy_numpy()
 
     rng = np.random.default_rng(0)
     src, tgt = trains(rng, n, L, p), trains(rng, n, L, p)

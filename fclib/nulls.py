@@ -156,8 +156,9 @@ def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: 
         else:
             d = _dilate(s_trains, dt)
             dil_bits, t_b = pack_trains(d), d.sum(axis=1) / L
-        return np.concatenate([_sttc_block(tgt[i:i + block], bits, dil_bits, n_b, t_b, dt)
-                               for i in range(0, tgt.shape[0], block)])
+        parts = [_sttc_block(tgt[i:i + block], bits, dil_bits, n_b, t_b, dt)
+                 for i in range(0, tgt.shape[0], block)]
+        return np.concatenate(parts) if parts else np.empty((0, s_trains.shape[0]))
 
     obs = one(src)
     s1 = np.zeros_like(obs)

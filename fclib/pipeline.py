@@ -102,6 +102,30 @@ class Run:
     def split(self) -> fdata.Split:
         return load_split(self.cfg)
 
+    def pairs(self, source: str, target: str, condition: str = "original") -> "xr.Dataset":
+        """STTC and exact-null z of the active pairs of a layer pair, cached on disk.
+
+        Stored as ``<record_dir>/pairs/<condition>_<source>-<target>.nc`` (float32,
+        compressed), computed by :func:`fclib.connectivity.pair_significance` when missing.
+        """
+        import xarray as xr
+
+        from .connectivity import pair_significance
+
+        path = self.record_dir / "pairs" / f"{condition}_{source}-{target}.nc"
+        if not path.exists():
+            t0 = time.perf_counter()
+            rec = self.recording(condition)
+            ds = pair_significance(rec[source], rec[target], method="exact")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".part")
+            enc = {v: {"zlib": True, "complevel": 1} for v in ds.data_vars}
+            ds.to_netcdf(tmp, engine="netcdf4", encoding=enc)
+            os.replace(tmp, path)
+            self.timings[f"pairs {source}-{target}"] = time.perf_counter() - t0
+        with xr.open_dataset(path, engine="netcdf4") as ds:
+            return ds.load()
+
 
 def run(profile: str = "default", data_dir: str | os.PathLike = "data", *,
         conditions=("original",), progress: bool = True, **overrides) -> Run:
@@ -159,7 +183,7 @@ def run(profile: str = "default", data_dir: str | os.PathLike = "data", *,
 
 
 # --------------------------------------------------------------------------- notebooks and book
-CHAPTERS = ["01_network_activity.ipynb"]
+CHAPTERS = ["01_network_activity.ipynb", "02_pairwise_correlations.ipynb"]
 
 
 def _source_hash() -> str:

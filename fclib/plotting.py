@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-__all__ = ["training_curve", "firing_rates", "raster", "presentations"]
+__all__ = ["training_curve", "firing_rates", "raster", "presentations", "sttc_vs_null",
+           "significance_by_pair", "degree_distributions", "null_agreement"]
 
 sns.set_theme(context="notebook", style="ticks")
 
@@ -97,5 +98,80 @@ def presentations(images: np.ndarray, titles=None, ncols: int = 8) -> plt.Figure
                       cmap="gray_r" if img.shape[0] == 1 else None, vmin=0, vmax=1)
             if titles is not None:
                 ax.set_title(str(titles[k]), fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def sttc_vs_null(observed: dict, null: dict, bins: int = 80) -> plt.Figure:
+    """Observed STTC distribution against its shift-null sample, per layer pair (Fig. 1 A-C)."""
+    names = list(observed)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.3 * len(names), 3), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        obs, nul = np.asarray(observed[name]), np.asarray(null[name])
+        ax.set(title=name, xlabel="STTC")
+        if obs.size == 0 or nul.size == 0:
+            ax.text(0.5, 0.5, "no active pairs", ha="center", transform=ax.transAxes)
+            continue
+        lo = min(obs.min(), nul.min())
+        hi = max(obs.max(), nul.max())
+        edges = np.linspace(lo, hi, bins + 1)
+        ax.hist(nul, edges, color="0.6", alpha=0.7, label="shifted (null)", density=True)
+        ax.hist(obs, edges, histtype="step", color="tab:blue", lw=1.5, label="observed",
+                density=True)
+        ax.set_yscale("log")
+    axes[0, 0].set_ylabel("density")
+    axes[0, 0].legend(frameon=False, fontsize=8)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+def significance_by_pair(summary: pd.DataFrame, threshold: float) -> plt.Figure:
+    """Fraction of significantly positive and negative pairs per layer pair."""
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    x = np.arange(len(summary))
+    ax.bar(x - 0.2, 100 * summary.frac_pos, 0.4, label=f"z > {threshold:g}", color="tab:blue")
+    ax.bar(x + 0.2, 100 * summary.frac_neg, 0.4, label=f"z < -{threshold:g}", color="tab:orange")
+    ax.set_xticks(x, summary.index, rotation=45, ha="right")
+    ax.set(ylabel="% of pairs", xlabel="source → target layer")
+    ax.legend(frameon=False)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+def degree_distributions(degrees: dict) -> plt.Figure:
+    """Distribution of the degree of connectivity (1FC group size) per layer pair."""
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    colors = sns.color_palette("viridis", len(degrees))
+    for c, (name, d) in zip(colors, degrees.items()):
+        d = np.sort(np.asarray(d))
+        if d.size:
+            ax.step(d, 1 - np.arange(d.size) / d.size, where="post", color=c, label=name)
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set(xlabel="degree of connectivity (significant positive sources)",
+           ylabel="fraction of targets ≥ degree")
+    ax.legend(frameon=False, fontsize=7, ncol=2)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+def null_agreement(z_exact: np.ndarray, z_shifts: np.ndarray, threshold: float) -> plt.Figure:
+    """z of the exact all-shift null against z of the 150-shift test, pair by pair."""
+    ok = np.isfinite(z_exact) & np.isfinite(z_shifts)
+    x, y = z_exact[ok], z_shifts[ok]
+    fig, ax = plt.subplots(figsize=(4.2, 4))
+    if x.size == 0:
+        ax.text(0.5, 0.5, "no pairs with a defined z", ha="center", transform=ax.transAxes)
+        return fig
+    ax.hexbin(x, y, gridsize=60, bins="log", cmap="Blues", mincnt=1)
+    lim = [min(x.min(), y.min()), max(x.max(), y.max())]
+    ax.plot(lim, lim, color="k", lw=0.8)
+    for t in (threshold, -threshold):
+        ax.axvline(t, color="tab:red", lw=0.6, ls="--")
+        ax.axhline(t, color="tab:red", lw=0.6, ls="--")
+    ax.set(xlabel="z, exact all-shift null", ylabel="z, 150 random shifts")
+    sns.despine(fig)
     fig.tight_layout()
     return fig

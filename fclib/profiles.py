@@ -52,8 +52,9 @@ _DEFAULT = dict(
 )
 
 PROFILES: dict[str, dict[str, Any]] = {
-    "smoke": {**_DEFAULT, "max_train": 300, "max_test": 50, "stem_channels": 8,
-              "widths": [8, 8], "blocks": [1, 1], "epochs": 3, "n_presentations": 100,
+    "smoke": {**_DEFAULT, "max_train": 500, "max_test": 50, "stem_channels": 8,
+              "widths": [8, 16], "blocks": [1, 1], "epochs": 6, "batch_size": 32,
+              "n_presentations": 100,
               "record_batch": 50},
     "default": dict(_DEFAULT),
     "paper": {**_DEFAULT, "dataset": "cifar100", "image_size": 32, "stem_channels": 64,

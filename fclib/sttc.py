@@ -168,9 +168,13 @@ def as_trains(x, name: str = "spikes") -> np.ndarray:
     x = np.asarray(x)
     if x.ndim != 2:
         raise ValueError(f"{name} must be 2-D (neurons x frames), got shape {x.shape}")
-    if x.dtype != bool:
-        bad = np.setdiff1d(np.unique(x), [0, 1])
-        if bad.size:
+    if x.dtype != bool and x.size:
+        if np.issubdtype(x.dtype, np.integer):
+            ok = x.min() >= 0 and x.max() <= 1
+        else:
+            ok = bool(np.all((x == 0) | (x == 1)))
+        if not ok:
+            bad = np.setdiff1d(np.unique(x), [0, 1])
             raise ValueError(f"{name} must be 0/1 spike trains; found values {bad[:5].tolist()}")
     return x.astype(np.uint8, copy=False)
 
