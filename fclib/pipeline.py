@@ -39,7 +39,7 @@ def load_split(cfg: dict) -> fdata.Split:
         imgs, labels, names = fdata.load_digits(cfg["image_size"])
         return fdata.split_dataset(imgs, labels, names, cfg["test_fraction"], cfg["seed"],
                                    cfg["max_train"] or None, cfg["max_test"] or None)
-    split = fdata.load_cifar(cfg["cifar_root"], cfg["dataset"])
+    split = fdata.load_cifar(cfg["cifar_root"], cfg["dataset"], check_md5=cfg["verify_md5"])
     if cfg["max_train"] or cfg["max_test"]:
         split = fdata.Split(split.train_images[:cfg["max_train"] or None],
                             split.train_labels[:cfg["max_train"] or None],
@@ -105,8 +105,8 @@ class Run:
     def pairs(self, source: str, target: str, condition: str = "original") -> "xr.Dataset":
         """STTC and exact-null z of the active pairs of a layer pair, cached on disk.
 
-        Stored as ``<record_dir>/pairs/<condition>_<source>-<target>.nc`` (float32,
-        compressed), computed by :func:`fclib.connectivity.pair_significance` when missing.
+        Stored as ``<record_dir>/pairs/<condition>_<source>-<target>.nc`` (``sttc`` and
+        ``z``, float32, compressed), computed by :func:`fclib.connectivity.pair_significance` when missing.
         """
         import xarray as xr
 
@@ -116,7 +116,7 @@ class Run:
         if not path.exists():
             t0 = time.perf_counter()
             rec = self.recording(condition)
-            ds = pair_significance(rec[source], rec[target], method="exact")
+            ds = pair_significance(rec[source], rec[target], method="exact")[["sttc", "z"]]
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(path.name + ".part")
             enc = {v: {"zlib": True, "complevel": 1} for v in ds.data_vars}

@@ -36,6 +36,7 @@ PARAMS: dict[str, tuple[type, str]] = {
     "neuron_budget": (int, "neurons per layer of the sampling rule"),
     "record_batch": (int, "presentations per recording batch"),
     "cifar_root": (str, "folder holding the official CIFAR python archive"),
+    "verify_md5": (bool, "check the CIFAR archive against the official MD5 sum"),
 }
 
 TRAIN_PARAMS = ("dataset", "image_size", "test_fraction", "max_train", "max_test",
@@ -48,7 +49,7 @@ _DEFAULT = dict(
     stem_channels=16, widths=[16, 32, 64], blocks=[2, 2, 2], T=4,
     epochs=20, batch_size=64, lr=0.1, momentum=0.9, weight_decay=5e-4, augment="jitter",
     seed=0, n_presentations=10_000, jitter=True, neuron_budget=8192, record_batch=250,
-    cifar_root="data/cifar",
+    cifar_root="data/cifar", verify_md5=True,
 )
 
 PROFILES: dict[str, dict[str, Any]] = {

@@ -59,6 +59,11 @@ def test_notebooks_execute_and_book_builds(smoke_run, book_root):
     html = (book_root / "_build/html/book/chapters/01_network_activity.html").read_text()
     assert html.count("<img") >= 3  # training curve, firing rates, raster
     assert "held-out accuracy" in html and "{glue" not in html
+    html = (book_root / "_build/html/book/chapters/02_pairwise_correlations.html").read_text()
+    assert html.count("<img") >= 4  # STTC vs null, significance, degree, null agreement
+    assert "false-positive rate" in html and "{glue" not in html
+    # the layer-pair results are cached next to the recording
+    assert len(list((smoke_run.record_dir / "pairs").glob("original_*.nc"))) == 3
     # unchanged notebooks, parameters and code: nothing is executed again
     again = pipeline.execute_notebooks(book_root, params, progress=False)
     assert all(t == 0.0 for t in again.values())
@@ -71,3 +76,24 @@ def test_wrong_parameter_type_stops_notebook_and_leaves_nothing(smoke_run, tmp_p
     with pytest.raises(Exception, match="epochs must be int"):
         pipeline.execute_notebooks(root, params, progress=False)
     assert not list((root / "book" / "chapters").iterdir())
+
+
+def test_paper_profile_dry_run_through_the_pipeline(tmp_path):
+    """The paper profile's own code path (CIFAR-100 archive -> SEW-ResNet18 -> 16 layers)
+    on a generated archive in the official format, with tiny sizes."""
+    from conftest import make_cifar_archive
+
+    make_cifar_archive(tmp_path / "cifar", "cifar100", n_train=8, n_test=4)
+    r = pipeline.run("paper", tmp_path / "data", cifar_root=str(tmp_path / "cifar"),
+                     verify_md5=False, epochs=1, batch_size=4, n_presentations=4,
+                     record_batch=2, progress=False)
+    rec = r.recording()
+    assert rec.layers == [f"L{i}" for i in range(1, 17)]
+    assert [rec[n].sizes["neuron"] for n in rec.layers] == [7744] * 4 + [8192] * 4 + [9216] * 4 + [8192] * 4
+    assert rec.n_frames == 16 and rec.attrs["profile"] == "paper"
+    assert r.summary["arch"]["widths"] == [64, 128, 256, 512]
+    assert r.summary["n_train"] == 8 and len(r.summary["class_names"]) == 100
+    with pytest.raises(ValueError, match="MD5"):
+        pipeline.run("paper", tmp_path / "data2", cifar_root=str(tmp_path / "cifar"),
+                     epochs=1, progress=False)
+    assert not (tmp_path / "data2" / "runs").exists() or not any((tmp_path / "data2" / "runs").rglob("*.pt"))

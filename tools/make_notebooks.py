@@ -184,9 +184,9 @@ epochs = None
 n_presentations = None
 seed = None
 overrides = {}
-threshold = 4.0          # z threshold of significance (the paper's)
+threshold = 4.0          # z threshold of significance, the paper's
 n_shifts = 150           # shifts of the paper's random-shift test
-min_shift = 20           # smallest shift in frames (5 presentations of T = 4)
+min_shift = 20           # smallest shift in frames: 5 presentations of T = 4
 agreement_targets = 200  # targets of the layer pair on which the two nulls are compared
 fpr_alpha = 1e-4         # false-positive rate the calibrated threshold controls
 """, ["parameters"]),
@@ -252,6 +252,10 @@ glue("frac_neg_max", 100 * float(summary.frac_neg.max()), display=False)
 glue("pos_over_neg", float(summary.n_pos.sum() / max(summary.n_neg.sum(), 1)), display=False)
 glue("n_pairs_total", f"{int(summary.n_pairs.sum()):,}", display=False)
 glue("threshold", float(threshold), display=False)
+glue("n_pos_dominant", int((summary.frac_pos > summary.frac_neg).sum()), display=False)
+glue("n_layer_pairs", len(summary), display=False)
+glue("deg_med_min", float(summary.median_degree.min()), display=False)
+glue("deg_med_max", float(summary.median_degree.max()), display=False)
 summary[["n_source", "n_target", "n_pairs", "frac_pos", "frac_neg", "mean_sttc",
          "median_degree", "frac_targets_with_group"]].round(4)
 """),
@@ -265,10 +269,24 @@ Percentage of active pairs with $z > 4$ (positive) and $z < -4$ (negative) per l
 Of {glue:text}`n_pairs_total` active pairs, between {glue:text}`frac_pos_min:.2f` % and
 {glue:text}`frac_pos_max:.2f` % per layer pair are significantly positive at
 z > {glue:text}`threshold`, and at most {glue:text}`frac_neg_max:.2f` % significantly
-negative: there are {glue:text}`pos_over_neg:.1f` times as many positive as negative
-significant pairs. The paper reports a small fraction of significant pairs with a stronger
-positive tail for SEW-ResNet18 on CIFAR-100 (its exact percentages were lost from the text we
-have).
+negative. Over all layer pairs there are {glue:text}`pos_over_neg:.2f` times as many
+significantly positive as negative pairs, and the positive fraction is the larger one in
+{glue:text}`n_pos_dominant` of {glue:text}`n_layer_pairs` layer pairs.
+
+| | paper (SEW-ResNet18, CIFAR-100, 10,000 distinct test images) | this run |
+|---|---|---|
+| pairs with $z > 4$ | a small fraction (the exact percentages were lost from the text we have) | {glue:text}`frac_pos_min:.1f` – {glue:text}`frac_pos_max:.1f` % per layer pair |
+| tails | both directions, the positive tail stronger | positive larger in {glue:text}`n_pos_dominant` of {glue:text}`n_layer_pairs` layer pairs; negative up to {glue:text}`frac_neg_max:.1f` % |
+
+**At this scale far more pairs are significant than the paper describes.** The circular-shift
+null removes the alignment of the two trains with the *stimulus*, so every stimulus-driven
+(signal) correlation counts as significant, as the paper itself notes. Here the held-out set has
+only a few hundred distinct digits, each presented many times with small random transformations:
+neurons that prefer the same digits co-fire (positive STTC) and neurons that prefer different
+digits avoid each other (negative STTC), across thousands of presentations, which makes even
+weak signal correlations highly significant. The deep layers, whose neurons are the most class
+selective, show this most strongly. The paper's 10,000 distinct CIFAR images over 100 classes
+dilute such correlations; our `paper` profile reproduces that setting on a GPU.
 
 ## Degree of connectivity (Fig. 1 G-I)
 
@@ -287,6 +305,10 @@ glue("fig_degree", fig, display=False)
 Complementary cumulative distribution of the degree of connectivity of the target neurons, per
 layer pair.
 ```
+
+The median degree per layer pair lies between {glue:text}`deg_med_min:.0f` and
+{glue:text}`deg_med_max:.0f` source neurons: with so many significant pairs (above), the 1FC
+groups at this scale are large.
 
 ## Do the two nulls agree?
 
