@@ -26,8 +26,8 @@ import numpy as np
 import scipy.fft
 import xarray as xr
 
-from .sttc import (_and_popcount, _dilate, _labelled, _sttc_block, as_trains, pack_trains,
-                   sttc_from_counts)
+from .sttc import (_and_popcount, _dilate, _labelled, _sttc_packed, _target_parts, as_trains,
+                   pack_trains, sttc_from_counts)
 
 __all__ = ["sttc_zscore", "exact_null", "shift_null", "surrogate_uncoupled",
            "false_positive_rate", "calibrated_threshold"]
@@ -148,6 +148,8 @@ def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: 
         raise ValueError(f"n_shifts must be >= 2, got {n_shifts}")
     shifts = _rng(rng).integers(min_shift, L - min_shift + 1, size=n_shifts)
 
+    tparts = [_target_parts(tgt[i:i + block], dt) for i in range(0, tgt.shape[0], block)]
+
     def one(s_trains):
         bits = pack_trains(s_trains)
         n_b = s_trains.sum(axis=1, dtype=np.int64)
@@ -156,8 +158,7 @@ def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: 
         else:
             d = _dilate(s_trains, dt)
             dil_bits, t_b = pack_trains(d), d.sum(axis=1) / L
-        parts = [_sttc_block(tgt[i:i + block], bits, dil_bits, n_b, t_b, dt)
-                 for i in range(0, tgt.shape[0], block)]
+        parts = [_sttc_packed(tp, bits, dil_bits, n_b, t_b, dt) for tp in tparts]
         return np.concatenate(parts) if parts else np.empty((0, s_trains.shape[0]))
 
     obs = one(src)

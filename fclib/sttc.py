@@ -141,22 +141,34 @@ def sttc_from_counts(c_ab, c_ba, n_a, n_b, t_a, t_b) -> np.ndarray:
     return out
 
 
-def _sttc_block(target: np.ndarray, source_bits: np.ndarray, source_dil_bits, n_b, t_b,
-                dt: int) -> np.ndarray:
+def _target_parts(target: np.ndarray, dt: int):
+    """Packed target trains, their window-dilated copy, spike counts and tiled fractions."""
     L = target.shape[1]
-    a = pack_trains(target)
+    bits = pack_trains(target)
     n_a = target.sum(axis=1, dtype=np.int64)
+    if dt == 0:
+        return bits, None, n_a, n_a / L
+    dil = _dilate(target, dt)
+    return bits, pack_trains(dil), n_a, dil.sum(axis=1) / L
+
+
+def _sttc_packed(tparts, source_bits, source_dil_bits, n_b, t_b, dt: int) -> np.ndarray:
+    """STTC of packed targets against packed sources (see :func:`_target_parts`)."""
+    a, a_dil, n_a, t_a = tparts
     c_ab = np.empty((a.shape[0], source_bits.shape[0]), dtype=np.int64)
     if dt == 0:
         _and_popcount(a, source_bits, c_ab)
-        c_ba, t_a = c_ab, n_a / L
+        c_ba = c_ab
     else:
-        a_dil = _dilate(target, dt)
         _and_popcount(a, source_dil_bits, c_ab)
         c_ba = np.empty_like(c_ab)
-        _and_popcount(pack_trains(a_dil), source_bits, c_ba)
-        t_a = a_dil.sum(axis=1) / L
+        _and_popcount(a_dil, source_bits, c_ba)
     return sttc_from_counts(c_ab, c_ba, n_a, n_b, t_a, t_b)
+
+
+def _sttc_block(target: np.ndarray, source_bits: np.ndarray, source_dil_bits, n_b, t_b,
+                dt: int) -> np.ndarray:
+    return _sttc_packed(_target_parts(target, dt), source_bits, source_dil_bits, n_b, t_b, dt)
 
 
 def as_trains(x, name: str = "spikes") -> np.ndarray:
