@@ -69,14 +69,14 @@ def _dsttc_dc(c, n_a, n_b, L):
                       + (1 - t_a ** 2) / (n_b * (1 - p_b * t_a) ** 2))
 
 
-def exact_null(source, target, *, block: int = 1024) -> xr.Dataset:
+def exact_null(source, target, *, moments: bool = False, block: int = 1024) -> xr.Dataset:
     """STTC (dt = 0) with its exact all-shift null for every (target, source) pair.
 
-    Returns a Dataset over ``(target, source)`` with ``sttc``, ``z``, ``null_mean`` and
-    ``null_sd`` (the STTC null's delta-method mean and standard deviation) and
-    ``cofiring``/``cofiring_mean``/``cofiring_sd`` (co-firing frames and their null moments).
-    Memory: the sources' folded autocorrelations (``4 L / 2`` bytes per neuron) plus
-    per-block arrays of ``block x n_source``.
+    Returns a Dataset over ``(target, source)`` with ``sttc`` and ``z`` (float32); with
+    ``moments=True`` also ``null_mean`` and ``null_sd`` (the STTC null's delta-method mean
+    and standard deviation) and ``cofiring``/``cofiring_mean``/``cofiring_sd`` (co-firing
+    frames and their null moments). Memory: the sources' folded autocorrelations
+    (``2 L`` bytes per neuron), per-block arrays of ``block x n_source`` and the outputs.
     """
     src = as_trains(source, "source")
     n_s, L = src.shape
@@ -84,8 +84,9 @@ def exact_null(source, target, *, block: int = 1024) -> xr.Dataset:
     rb = _autocorr_half(src)
     src_bits = pack_trains(src)
     n_b = src.sum(axis=1, dtype=np.int64).astype(np.float64)
-    names = ("sttc", "z", "null_mean", "null_sd", "cofiring", "cofiring_mean", "cofiring_sd")
-    res = {k: np.empty((n_t, n_s), dtype=np.float32 if k != "cofiring" else np.int64) for k in names}
+    names = ("sttc", "z") + (("null_mean", "null_sd", "cofiring", "cofiring_mean", "cofiring_sd")
+                             if moments else ())
+    res = {k: np.empty((n_t, n_s), dtype=np.float32 if k != "cofiring" else np.int32) for k in names}
     for i0 in range(0, n_t, block):
         tgt = target.isel(neuron=slice(i0, i0 + block)) if isinstance(target, xr.DataArray) \
             else np.asarray(target)[i0:i0 + block]
@@ -110,8 +111,9 @@ def exact_null(source, target, *, block: int = 1024) -> xr.Dataset:
             z = (obs - f_mean) / null_sd
         z[~(null_sd > 0)] = np.nan
         res["sttc"][sl], res["z"][sl] = obs, z
-        res["null_mean"][sl], res["null_sd"][sl] = f_mean, null_sd
-        res["cofiring"][sl], res["cofiring_mean"][sl], res["cofiring_sd"][sl] = c0, mean, sd
+        if moments:
+            res["null_mean"][sl], res["null_sd"][sl] = f_mean, null_sd
+            res["cofiring"][sl], res["cofiring_mean"][sl], res["cofiring_sd"][sl] = c0, mean, sd
     coords = _labelled(res["sttc"], source, target).coords
     return xr.Dataset({k: (("target", "source"), v) for k, v in res.items()}, coords=coords,
                       attrs={"method": "exact", "n_frames": L, "dt": 0})
