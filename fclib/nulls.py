@@ -26,8 +26,8 @@ import numpy as np
 import scipy.fft
 import xarray as xr
 
-from .sttc import (_and_popcount, _dilate, _labelled, _sttc_packed, _target_parts, as_trains,
-                   pack_trains, sttc_from_counts)
+from .sttc import (_and_popcount, _labelled, _n_neurons, _sttc_packed, _train_parts, as_trains,
+                   pack_trains, sttc_from_counts, target_blocks)
 
 __all__ = ["sttc_zscore", "exact_null", "shift_null", "surrogate_uncoupled",
            "false_positive_rate", "calibrated_threshold"]
@@ -80,19 +80,14 @@ def exact_null(source, target, *, moments: bool = False, block: int = 1024) -> x
     """
     src = as_trains(source, "source")
     n_s, L = src.shape
-    n_t = target.sizes["neuron"] if isinstance(target, xr.DataArray) else np.shape(target)[0]
+    n_t = _n_neurons(target)
     rb = _autocorr_half(src)
     src_bits = pack_trains(src)
     n_b = src.sum(axis=1, dtype=np.int64).astype(np.float64)
     names = ("sttc", "z") + (("null_mean", "null_sd", "cofiring", "cofiring_mean", "cofiring_sd")
                              if moments else ())
     res = {k: np.empty((n_t, n_s), dtype=np.float32 if k != "cofiring" else np.int32) for k in names}
-    for i0 in range(0, n_t, block):
-        tgt = target.isel(neuron=slice(i0, i0 + block)) if isinstance(target, xr.DataArray) \
-            else np.asarray(target)[i0:i0 + block]
-        tgt = as_trains(tgt, "target")
-        if tgt.shape[1] != L:
-            raise ValueError(f"source has {L} frames but target has {tgt.shape[1]}")
+    for i0, tgt in target_blocks(target, block, L):
         sl = slice(i0, i0 + tgt.shape[0])
         n_a = tgt.sum(axis=1, dtype=np.int64).astype(np.float64)[:, None]
         c0 = np.empty((tgt.shape[0], n_s), dtype=np.int64)
@@ -150,16 +145,10 @@ def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: 
         raise ValueError(f"n_shifts must be >= 2, got {n_shifts}")
     shifts = _rng(rng).integers(min_shift, L - min_shift + 1, size=n_shifts)
 
-    tparts = [_target_parts(tgt[i:i + block], dt) for i in range(0, tgt.shape[0], block)]
+    tparts = [_train_parts(tgt[i:i + block], dt) for i in range(0, tgt.shape[0], block)]
 
     def one(s_trains):
-        bits = pack_trains(s_trains)
-        n_b = s_trains.sum(axis=1, dtype=np.int64)
-        if dt == 0:
-            dil_bits, t_b = None, n_b / L
-        else:
-            d = _dilate(s_trains, dt)
-            dil_bits, t_b = pack_trains(d), d.sum(axis=1) / L
+        bits, dil_bits, n_b, t_b = _train_parts(s_trains, dt)
         parts = [_sttc_packed(tp, bits, dil_bits, n_b, t_b, dt) for tp in tparts]
         return np.concatenate(parts) if parts else np.empty((0, s_trains.shape[0]))
 

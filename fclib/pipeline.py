@@ -102,7 +102,7 @@ class Run:
     def split(self) -> fdata.Split:
         return load_split(self.cfg)
 
-    def pairs(self, source: str, target: str, condition: str = "original") -> "xr.Dataset":
+    def pairs(self, source: str, target: str, condition: str = "original"):
         """STTC and exact-null z of the active pairs of a layer pair, cached on disk.
 
         Stored as ``<record_dir>/pairs/<condition>_<source>-<target>.nc`` (``sttc`` and

@@ -141,19 +141,20 @@ def sttc_from_counts(c_ab, c_ba, n_a, n_b, t_a, t_b) -> np.ndarray:
     return out
 
 
-def _target_parts(target: np.ndarray, dt: int):
-    """Packed target trains, their window-dilated copy, spike counts and tiled fractions."""
-    L = target.shape[1]
-    bits = pack_trains(target)
-    n_a = target.sum(axis=1, dtype=np.int64)
+def _train_parts(trains: np.ndarray, dt: int):
+    """Packed trains, their window-dilated packed copy (None at dt = 0), spike counts and
+    tiled fractions: what the STTC needs of one side."""
+    L = trains.shape[1]
+    bits = pack_trains(trains)
+    n = trains.sum(axis=1, dtype=np.int64)
     if dt == 0:
-        return bits, None, n_a, n_a / L
-    dil = _dilate(target, dt)
-    return bits, pack_trains(dil), n_a, dil.sum(axis=1) / L
+        return bits, None, n, n / L
+    dil = _dilate(trains, dt)
+    return bits, pack_trains(dil), n, dil.sum(axis=1) / L
 
 
 def _sttc_packed(tparts, source_bits, source_dil_bits, n_b, t_b, dt: int) -> np.ndarray:
-    """STTC of packed targets against packed sources (see :func:`_target_parts`)."""
+    """STTC of packed targets against packed sources (see :func:`_train_parts`)."""
     a, a_dil, n_a, t_a = tparts
     c_ab = np.empty((a.shape[0], source_bits.shape[0]), dtype=np.int64)
     if dt == 0:
@@ -168,7 +169,7 @@ def _sttc_packed(tparts, source_bits, source_dil_bits, n_b, t_b, dt: int) -> np.
 
 def _sttc_block(target: np.ndarray, source_bits: np.ndarray, source_dil_bits, n_b, t_b,
                 dt: int) -> np.ndarray:
-    return _sttc_packed(_target_parts(target, dt), source_bits, source_dil_bits, n_b, t_b, dt)
+    return _sttc_packed(_train_parts(target, dt), source_bits, source_dil_bits, n_b, t_b, dt)
 
 
 def as_trains(x, name: str = "spikes") -> np.ndarray:
@@ -221,22 +222,28 @@ def sttc(source, target, dt: int = 0, *, block: int = 2048) -> xr.DataArray:
     if not isinstance(dt, (int, np.integer)) or dt < 0:
         raise ValueError(f"dt must be a non-negative int number of frames, got {dt!r}")
     src = as_trains(source, "source")
-    L = src.shape[1]
-    n_target = target.sizes["neuron"] if isinstance(target, xr.DataArray) else np.shape(target)[0]
-    src_bits = pack_trains(src)
-    n_b = src.sum(axis=1, dtype=np.int64)
-    if dt == 0:
-        src_dil_bits, t_b = None, n_b / L
-    else:
-        dil = _dilate(src, dt)
-        src_dil_bits, t_b = pack_trains(dil), dil.sum(axis=1) / L
-    out = np.empty((n_target, src.shape[0]), dtype=np.float64)
-    for i0 in range(0, n_target, block):
+    src_bits, src_dil_bits, n_b, t_b = _train_parts(src, dt)
+    out = np.empty((_n_neurons(target), src.shape[0]), dtype=np.float64)
+    for i0, tgt in target_blocks(target, block, src.shape[1]):
+        out[i0:i0 + tgt.shape[0]] = _sttc_block(tgt, src_bits, src_dil_bits, n_b, t_b, dt)
+    return _labelled(out, source, target)
+
+
+def _n_neurons(x) -> int:
+    return x.sizes["neuron"] if isinstance(x, xr.DataArray) else np.shape(x)[0]
+
+
+def target_blocks(target, block: int, n_frames: int):
+    """Yield ``(first index, 0/1 array)`` of successive blocks of target neurons.
+
+    A dask- or file-backed DataArray is read one block at a time; every block is checked
+    to have ``n_frames`` frames.
+    """
+    for i0 in range(0, _n_neurons(target), block):
         tgt = target.isel(neuron=slice(i0, i0 + block)) if isinstance(target, xr.DataArray) \
             else np.asarray(target)[i0:i0 + block]
         tgt = as_trains(tgt, "target")
-        if tgt.shape[1] != L:
-            raise ValueError(f"source has {L} frames but target has {tgt.shape[1]}; "
+        if tgt.shape[1] != n_frames:
+            raise ValueError(f"source has {n_frames} frames but target has {tgt.shape[1]}; "
                              f"they must be the same frames")
-        out[i0:i0 + tgt.shape[0]] = _sttc_block(tgt, src_bits, src_dil_bits, n_b, t_b, dt)
-    return _labelled(out, source, target)
+        yield i0, tgt

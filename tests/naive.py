@@ -15,7 +15,6 @@ def sttc_pair(a, b, dt=0):
     """Cutts & Eglen's STTC for two binned trains, written out term by term."""
     a = np.asarray(a).astype(bool)
     b = np.asarray(b).astype(bool)
-    L = len(a)
     if a.sum() == 0 or b.sum() == 0:
         return np.nan
     ta, tb = tiled(a, dt).mean(), tiled(b, dt).mean()
