@@ -6,11 +6,12 @@ PY := $(VENV)/bin/python
 PROFILE ?= default
 STAMP := $(VENV)/.fclib-installed
 
-.PHONY: setup book run test clean-book help
+.PHONY: setup book run test bench clean-book help
 
 help:
 	@echo "make book     set up, train, record, execute every chapter and build the HTML book (PROFILE=$(PROFILE))"
 	@echo "make test     run the test suite (unit tests, paper dry run, smoke-profile book)"
+	@echo "make bench    STTC benchmarks against sttcpy and at 8,192 x 8,192 (long)"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +30,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check sttcpy==1.2.0
+	$(PY) benchmarks/bench_sttc.py
 
 clean-book:
 	rm -rf _build book/chapters/*.ipynb

@@ -22,6 +22,16 @@ def notebook(cells):
     return nb
 
 
+# The parameters every chapter shares (papermill's parameters cell starts with them).
+RUN_PARAMS = """# Parameters (papermill): the profile picks every value; the others override one each.
+profile = "default"
+data_dir = "data"
+epochs = None
+n_presentations = None
+seed = None
+overrides = {}
+"""
+
 CH01 = [
     ("md", """
 # The network and its activity
@@ -31,15 +41,7 @@ spiking layer over the held-out presentations, and looks at that activity: how w
 classifies, how fast its neurons fire, how many are silent (the paper's Fig. A1), and what a
 few spike trains look like across layers.
 """),
-    ("code", """
-# Parameters (papermill): the profile picks every value; the others override one each.
-profile = "default"
-data_dir = "data"
-epochs = None
-n_presentations = None
-seed = None
-overrides = {}
-n_raster_images = 6
+    ("code", RUN_PARAMS + """n_raster_images = 6
 n_raster_neurons = 6
 """, ["parameters"]),
     ("code", """
@@ -176,15 +178,7 @@ pair of consecutive layers and its z-score against the exact null over all circu
 the source train (`fclib.nulls.exact_null`), compares that null with the paper's 150 random
 shifts, and measures how many "significant" pairs a test calls on trains with no coupling at all.
 """),
-    ("code", """
-# Parameters (papermill)
-profile = "default"
-data_dir = "data"
-epochs = None
-n_presentations = None
-seed = None
-overrides = {}
-threshold = 4.0          # z threshold of significance, the paper's
+    ("code", RUN_PARAMS + """threshold = 4.0          # z threshold of significance, the paper's
 n_shifts = 150           # shifts of the paper's random-shift test
 min_shift = 20           # smallest shift in frames: 5 presentations of T = 4
 agreement_targets = 200  # targets of the layer pair on which the two nulls are compared
