@@ -39,7 +39,7 @@ _S1, _S2, _S4, _S56 = np.uint64(1), np.uint64(2), np.uint64(4), np.uint64(56)
 
 _TILE_I = 32    # target rows per tile
 _TILE_J = 32    # source rows per tile
-_TILE_W = 64    # 64-bit words per tile (512 bytes per row): a tile's rows stay in L1
+_TILE_W = 128   # 64-bit words per tile (1 KiB per row): a tile's rows stay in L2
 
 
 @njit(inline="always", cache=True)
@@ -64,9 +64,22 @@ def pack_trains(trains: np.ndarray) -> np.ndarray:
     return out.view(np.uint64)
 
 
+@njit(inline="always", cache=True)
+def _dot_bits(a, i, b, j, w0, w1):
+    s = np.uint64(0)
+    for w in range(w0, w1):
+        s += _popcount(a[i, w] & b[j, w])
+    return np.int64(s)
+
+
 @njit(parallel=True, cache=True)
 def _and_popcount(a, b, out):
-    """out[i, j] = popcount(a[i] & b[j]) summed over words; tiled over rows and words."""
+    """out[i, j] = popcount(a[i] & b[j]) summed over words.
+
+    Tiled over rows and words so a tile's rows stay in cache; inside a tile a 2 x 2
+    register block reuses every loaded word twice (about twice as fast as one pair at a
+    time on AVX2, where LLVM vectorises the popcount).
+    """
     na, nw = a.shape
     nb = b.shape[0]
     n_ti = (na + _TILE_I - 1) // _TILE_I
@@ -80,12 +93,35 @@ def _and_popcount(a, b, out):
                     out[i, j] = 0
             for w0 in range(0, nw, _TILE_W):
                 w1 = min(w0 + _TILE_W, nw)
-                for i in range(i0, i1):
-                    for j in range(j0, j1):
-                        s = np.uint64(0)
+                i = i0
+                while i + 2 <= i1:
+                    j = j0
+                    while j + 2 <= j1:
+                        s00 = np.uint64(0)
+                        s01 = np.uint64(0)
+                        s10 = np.uint64(0)
+                        s11 = np.uint64(0)
                         for w in range(w0, w1):
-                            s += _popcount(a[i, w] & b[j, w])
-                        out[i, j] += np.int64(s)
+                            x0 = a[i, w]
+                            x1 = a[i + 1, w]
+                            y0 = b[j, w]
+                            y1 = b[j + 1, w]
+                            s00 += _popcount(x0 & y0)
+                            s01 += _popcount(x0 & y1)
+                            s10 += _popcount(x1 & y0)
+                            s11 += _popcount(x1 & y1)
+                        out[i, j] += np.int64(s00)
+                        out[i, j + 1] += np.int64(s01)
+                        out[i + 1, j] += np.int64(s10)
+                        out[i + 1, j + 1] += np.int64(s11)
+                        j += 2
+                    if j < j1:  # odd source left over
+                        out[i, j] += _dot_bits(a, i, b, j, w0, w1)
+                        out[i + 1, j] += _dot_bits(a, i + 1, b, j, w0, w1)
+                    i += 2
+                if i < i1:  # odd target left over
+                    for j in range(j0, j1):
+                        out[i, j] += _dot_bits(a, i, b, j, w0, w1)
 
 
 @njit(inline="always", cache=True)
