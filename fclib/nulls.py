@@ -26,8 +26,9 @@ import numpy as np
 import scipy.fft
 import xarray as xr
 
-from .sttc import (_and_popcount, _labelled, _n_neurons, _sttc_packed, _train_parts, as_trains,
-                   pack_trains, sttc_from_counts, target_blocks)
+from .sttc import (_and_popcount, _labelled, _n_neurons, _rotated_bits, _sttc_packed,
+                   _train_parts, as_trains, doubled_bits, pack_trains, sttc_from_counts,
+                   target_blocks)
 
 __all__ = ["sttc_zscore", "exact_null", "shift_null", "surrogate_uncoupled",
            "false_positive_rate", "calibrated_threshold"]
@@ -146,17 +147,27 @@ def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: 
     shifts = _rng(rng).integers(min_shift, L - min_shift + 1, size=n_shifts)
 
     tparts = [_train_parts(tgt[i:i + block], dt) for i in range(0, tgt.shape[0], block)]
+    bits, dil_bits, n_b, t_b = _train_parts(src, dt)
+    # a circular shift keeps spike counts; at dt = 0 it also keeps the tiles, so the
+    # shifted trains are rotated in their packed form instead of being packed anew
+    doubled = doubled_bits(src) if dt == 0 else None
+    rotated = np.empty_like(bits)
 
-    def one(s_trains):
-        bits, dil_bits, n_b, t_b = _train_parts(s_trains, dt)
+    def one(s):
+        nonlocal bits, dil_bits, t_b
+        if s and dt == 0:
+            _rotated_bits(doubled, s, L, rotated)
+            bits = rotated
+        elif s:
+            bits, dil_bits, _, t_b = _train_parts(np.roll(src, s, axis=1), dt)
         parts = [_sttc_packed(tp, bits, dil_bits, n_b, t_b, dt) for tp in tparts]
-        return np.concatenate(parts) if parts else np.empty((0, s_trains.shape[0]))
+        return np.concatenate(parts) if parts else np.empty((0, src.shape[0]))
 
-    obs = one(src)
+    obs = one(0)
     s1 = np.zeros_like(obs)
     s2 = np.zeros_like(obs)
     for s in tqdm(shifts, desc="shift null", disable=not progress):
-        v = one(np.roll(src, int(s), axis=1))
+        v = one(int(s))
         s1 += v
         s2 += v * v
     mean = s1 / n_shifts

@@ -171,10 +171,40 @@ def cofiring_counts(target: np.ndarray, source: np.ndarray) -> np.ndarray:
 def sttc_from_counts(c_ab, c_ba, n_a, n_b, t_a, t_b) -> np.ndarray:
     """STTC ``(n_target, n_source)`` from coincidence counts and tiled fractions."""
     out = np.empty(np.shape(c_ab), dtype=np.float64)
-    _sttc_formula(np.asarray(c_ab, np.float64), np.asarray(c_ba, np.float64),
-                  np.asarray(n_a, np.float64), np.asarray(n_b, np.float64),
-                  np.asarray(t_a, np.float64), np.asarray(t_b, np.float64), out)
+    _sttc_formula(*(np.asarray(x) if np.asarray(x).dtype.kind in "iu" else
+                    np.asarray(x, np.float64) for x in (c_ab, c_ba, n_a, n_b, t_a, t_b)), out)
     return out
+
+
+def doubled_bits(trains: np.ndarray) -> np.ndarray:
+    """Bit-packed ``[trains, trains]`` (length ``2 L``), for :func:`_rotated_bits`."""
+    return pack_trains(np.concatenate([trains, trains], axis=1))
+
+
+@njit(parallel=True, cache=True)
+def _rotated_bits(doubled, shift, L, out):
+    """Bit-packed trains circularly shifted by ``shift`` frames (``np.roll`` semantics).
+
+    ``doubled`` packs each train twice in a row; the shifted train is its ``L`` bits
+    starting at bit ``L - shift``. ``out`` has ``ceil(L / 64)`` words per row; the bits
+    past ``L`` are cleared.
+    """
+    n, nw = out.shape
+    o = (L - shift) % L
+    q = o // 64
+    r = np.uint64(o % 64)
+    tail = L - (nw - 1) * 64
+    mask = np.uint64(0xFFFFFFFFFFFFFFFF) if tail == 64 else \
+        (np.uint64(1) << np.uint64(tail)) - np.uint64(1)
+    for i in prange(n):
+        for k in range(nw):
+            lo = doubled[i, q + k]
+            if r == 0:
+                v = lo
+            else:
+                v = (lo >> r) | (doubled[i, q + k + 1] << (np.uint64(64) - r))
+            out[i, k] = v
+        out[i, nw - 1] &= mask
 
 
 def _train_parts(trains: np.ndarray, dt: int):

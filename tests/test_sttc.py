@@ -115,3 +115,16 @@ def test_agrees_with_elephant(dt):
             assert ours[i, j] == pytest.approx(_elephant_sttc(trains[i], trains[j], dt), abs=1e-12), (i, j)
     silent = np.zeros(L, np.uint8)
     assert np.isnan(sttc(silent[None], trains[:1]).values[0, 0])
+
+
+@pytest.mark.parametrize("L", [5, 64, 100, 128, 1000])
+def test_rotated_bits_equal_packing_the_rolled_trains(L):
+    import sys
+    m = sys.modules["fclib.sttc"]
+    rng = np.random.default_rng(L)
+    x = _random(rng, 6, L, 0.3)
+    doubled = m.doubled_bits(x)
+    out = np.empty_like(pack_trains(x))
+    for s in sorted({0, 1, L // 2, L - 1, 64 % L, (128 % L) or 1}):
+        m._rotated_bits(doubled, s, L, out)
+        np.testing.assert_array_equal(out, pack_trains(np.roll(x, s, axis=1)), err_msg=f"shift {s}")
