@@ -130,12 +130,14 @@ def main():
     ap.add_argument("--peer-shifts", type=int, default=10)
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke check)")
     ap.add_argument("--only", choices=["peer", "scale"], default=None)
+    ap.add_argument("--densities", type=float, nargs="+", default=[0.05, 0.2],
+                    help="firing probabilities of the sttcpy comparison")
     args = ap.parse_args()
     n, L, big = (200, 4000, 1024) if args.quick else (1000, 40_000, 8192)
     results = {"cpu_count": os.cpu_count()}
     if args.only in (None, "peer"):
         results["versus_sttcpy"] = [versus_sttcpy(p, n, L, 150, args.peer_shifts, args.repeats)
-                                    for p in (0.05, 0.2)]
+                                    for p in args.densities]
     if args.only in (None, "scale"):
         results["scale"] = scale_run(big, L, 0.05, args.repeats)
     out = Path(__file__).resolve().parent / "results"
