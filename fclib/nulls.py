@@ -27,8 +27,7 @@ import scipy.fft
 import xarray as xr
 
 from .sttc import (_and_popcount, _labelled, _n_neurons, _rotated_bits, _sttc_packed,
-                   _train_parts, as_trains, doubled_bits, pack_trains, sttc_from_counts,
-                   target_blocks)
+                   _train_parts, as_trains, doubled_bits, sttc_from_counts, target_blocks)
 
 __all__ = ["sttc_zscore", "exact_null", "shift_null", "surrogate_uncoupled",
            "false_positive_rate", "calibrated_threshold"]
@@ -83,16 +82,17 @@ def exact_null(source, target, *, moments: bool = False, block: int = 1024) -> x
     n_s, L = src.shape
     n_t = _n_neurons(target)
     rb = _autocorr_half(src)
-    src_bits = pack_trains(src)
-    n_b = src.sum(axis=1, dtype=np.int64).astype(np.float64)
+    src_bits, _, n_b, t_b = _train_parts(src, 0)
+    n_b = n_b.astype(np.float64)
     names = ("sttc", "z") + (("null_mean", "null_sd", "cofiring", "cofiring_mean", "cofiring_sd")
                              if moments else ())
     res = {k: np.empty((n_t, n_s), dtype=np.float32 if k != "cofiring" else np.int32) for k in names}
     for i0, tgt in target_blocks(target, block, L):
         sl = slice(i0, i0 + tgt.shape[0])
-        n_a = tgt.sum(axis=1, dtype=np.int64).astype(np.float64)[:, None]
+        tgt_bits, _, n_a, t_a = _train_parts(tgt, 0)
         c0 = np.empty((tgt.shape[0], n_s), dtype=np.int64)
-        _and_popcount(pack_trains(tgt), src_bits, c0)
+        _and_popcount(tgt_bits, src_bits, c0)
+        n_a = n_a.astype(np.float64)[:, None]
         m = (_autocorr_half(tgt) @ rb.T).astype(np.float64)
         c = c0.astype(np.float64)
         mu_all = n_a * n_b / L
@@ -100,8 +100,8 @@ def exact_null(source, target, *, moments: bool = False, block: int = 1024) -> x
         second = (m + L * mu_all ** 2 - c ** 2) / (L - 1)
         var = np.maximum(second - mean ** 2, 0.0)
         sd = np.sqrt(var)
-        obs = sttc_from_counts(c0, c0, n_a[:, 0], n_b, n_a[:, 0] / L, n_b / L)
-        f_mean = _sttc_of_count(mean, n_a, n_b, L)
+        obs = sttc_from_counts(c0, c0, n_a[:, 0], n_b, t_a, t_b)
+        f_mean = sttc_from_counts(mean, mean, n_a[:, 0], n_b, t_a, t_b)  # f at the null mean
         null_sd = _dsttc_dc(mean, n_a, n_b, L) * sd
         with np.errstate(divide="ignore", invalid="ignore"):
             z = (obs - f_mean) / null_sd
@@ -113,16 +113,6 @@ def exact_null(source, target, *, moments: bool = False, block: int = 1024) -> x
     coords = _labelled(res["sttc"], source, target).coords
     return xr.Dataset({k: (("target", "source"), v) for k, v in res.items()}, coords=coords,
                       attrs={"method": "exact", "n_frames": L, "dt": 0})
-
-
-def _sttc_of_count(c, n_a, n_b, L):
-    """STTC at dt = 0 as a function of a (possibly fractional) co-firing count."""
-    t_a, t_b = n_a / L, n_b / L
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p_a, p_b = c / n_a, c / n_b
-        out = 0.5 * ((p_a - t_b) / (1 - p_a * t_b) + (p_b - t_a) / (1 - p_b * t_a))
-    out = np.where((n_a == 0) | (n_b == 0), np.nan, out)
-    return out
 
 
 def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: int = 0,

@@ -233,11 +233,6 @@ def _sttc_packed(tparts, source_bits, source_dil_bits, n_b, t_b, dt: int) -> np.
     return sttc_from_counts(c_ab, c_ba, n_a, n_b, t_a, t_b)
 
 
-def _sttc_block(target: np.ndarray, source_bits: np.ndarray, source_dil_bits, n_b, t_b,
-                dt: int) -> np.ndarray:
-    return _sttc_packed(_train_parts(target, dt), source_bits, source_dil_bits, n_b, t_b, dt)
-
-
 def as_trains(x, name: str = "spikes") -> np.ndarray:
     """A 2-D 0/1 array ``(neuron, frame)`` from a DataArray or array; checks values."""
     if isinstance(x, xr.DataArray):
@@ -291,7 +286,8 @@ def sttc(source, target, dt: int = 0, *, block: int = 2048) -> xr.DataArray:
     src_bits, src_dil_bits, n_b, t_b = _train_parts(src, dt)
     out = np.empty((_n_neurons(target), src.shape[0]), dtype=np.float64)
     for i0, tgt in target_blocks(target, block, src.shape[1]):
-        out[i0:i0 + tgt.shape[0]] = _sttc_block(tgt, src_bits, src_dil_bits, n_b, t_b, dt)
+        out[i0:i0 + tgt.shape[0]] = _sttc_packed(_train_parts(tgt, dt), src_bits, src_dil_bits,
+                                                 n_b, t_b, dt)
     return _labelled(out, source, target)
 
 
