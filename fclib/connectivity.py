@@ -18,7 +18,14 @@ __all__ = ["active", "consecutive_pairs", "pair_significance", "pair_summary",
 
 
 def active(spikes: xr.DataArray) -> xr.DataArray:
-    """The non-silent neurons of a layer (the paper excludes silent ones everywhere)."""
+    """The non-silent neurons of a layer (the paper excludes silent ones everywhere).
+
+    The result carries a ``neuron`` coordinate holding each neuron's position in the full
+    layer, so results over active neurons (``target_neuron``/``source_neuron`` in pairwise
+    results) can be joined back to the recording.
+    """
+    if "neuron" not in spikes.coords:
+        spikes = spikes.assign_coords(neuron=np.arange(spikes.sizes["neuron"]))
     if "silent" not in spikes.coords:
         return spikes
     return spikes.isel(neuron=np.flatnonzero(~spikes["silent"].values))

@@ -23,6 +23,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from . import data as fdata
 from .profiles import RECORD_PARAMS, TRAIN_PARAMS, resolve, stage_key
 from .recording import Recording, open_recording
@@ -124,7 +126,16 @@ class Run:
             os.replace(tmp, path)
             self.timings[f"pairs {source}-{target}"] = time.perf_counter() - t0
         with xr.open_dataset(path, engine="netcdf4") as ds:
-            return ds.load()
+            ds = ds.load()
+        if "target_neuron" not in ds.coords:  # written before pairs carried neuron ids
+            rec = self.recording(condition)
+            for dim, layer in (("target", target), ("source", source)):
+                ids = np.flatnonzero(~rec[layer]["silent"].values)
+                if ids.size != ds.sizes[dim]:
+                    raise ValueError(f"{path} does not match the recording's active neurons of "
+                                     f"{layer}; delete it to recompute")
+                ds = ds.assign_coords({f"{dim}_neuron": (dim, ids)})
+        return ds
 
 
 def run(profile: str = "default", data_dir: str | os.PathLike = "data", *,
