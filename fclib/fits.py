@@ -58,7 +58,7 @@ def _gof(y, w, sse):
     for i in range(y.size):
         if w[i] > 0:
             sst += w[i] * (y[i] - ybar) ** 2
-    r2 = 1.0 - sse / sst if sst > 0 else np.nan
+    r2 = 1.0 - sse / sst if (sst > 0 and hi > lo) else np.nan
     nrmse = np.sqrt(max(sse, 0.0) / sw) / (hi - lo) if hi > lo else np.nan
     return r2, nrmse, n
 

@@ -35,3 +35,53 @@ def shifted_counts(a, b):
     """Co-firing count of a with b circularly shifted by every s = 0..L-1."""
     L = len(a)
     return np.array([(a.astype(int) * np.roll(b, s).astype(int)).sum() for s in range(L)])
+
+
+# ----------------------------------------------------------------- 1FC groups and response
+def cofiring_dense(source, members_of, n_source):
+    """Co-firing by a dense membership matrix product: M (targets x sources) @ spikes."""
+    M = np.zeros((len(members_of), n_source), dtype=np.int64)
+    for t, m in enumerate(members_of):
+        M[t, m] = 1
+    return M @ np.asarray(source, dtype=np.int64)
+
+
+def response_loops(cof, spk, K):
+    """Frames and target spikes at every co-firing value, one frame at a time."""
+    nf = np.zeros((cof.shape[0], K), np.int64)
+    fire = np.zeros((cof.shape[0], K), np.int64)
+    for t in range(cof.shape[0]):
+        for f in range(cof.shape[1]):
+            nf[t, cof[t, f]] += 1
+            fire[t, cof[t, f]] += spk[t, f]
+    return nf, fire
+
+
+def wsse(y, w, yhat):
+    return float(np.sum(w * (y - yhat) ** 2))
+
+
+def relu_grid(x, y, w, thetas):
+    """Best ReLU over a grid of thresholds: slope by weighted least squares (clipped at 0)."""
+    best = (np.inf, np.nan, np.nan)
+    for th in thetas:
+        u = np.maximum(0.0, x - th)
+        sxx = np.sum(w * u * u)
+        s = max(0.0, np.sum(w * u * y) / sxx) if sxx > 0 else 0.0
+        e = wsse(y, w, s * u)
+        if e < best[0]:
+            best = (e, s, th)
+    return best
+
+
+def two_lines_lstsq(x, y, w, kappas):
+    """Best continuous two-line fit over given breakpoints, each by np.linalg.lstsq."""
+    best = (np.inf, None, np.nan)
+    sw = np.sqrt(w)
+    for kap in kappas:
+        X = np.stack([np.ones_like(x), x, np.maximum(0.0, x - kap)], 1)
+        beta, *_ = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)
+        e = wsse(y, w, X @ beta)
+        if e < best[0]:
+            best = (e, beta, kap)
+    return best

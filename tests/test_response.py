@@ -1,0 +1,165 @@
+import numpy as np
+import pytest
+import xarray as xr
+
+from fclib import connectivity as fc
+from fclib import fits
+from fclib import groups as fg
+from fclib import response as fr
+from naive import cofiring_dense, response_loops
+
+
+def _pairs(z, s, tid=None, sid=None):
+    ds = xr.Dataset({"z": (("target", "source"), z), "sttc": (("target", "source"), s)},
+                    attrs=dict(source_layer="L1", target_layer="L2", method="exact"))
+    if tid is not None:
+        ds = ds.assign_coords(target_neuron=("target", tid), source_neuron=("source", sid))
+    return ds
+
+
+def test_groups_from_pairs_keep_ids_and_empty_groups(tmp_path):
+    z = np.array([[5.0, 1.0, 6.0], [0.0, 0.0, 0.0], [4.5, -9.0, 3.9]])
+    s = np.array([[0.1, 0.0, 0.2], [0.0, 0.0, 0.0], [-0.1, -0.3, 0.1]])  # z>4 but sttc<0: no edge
+    g = fg.one_fc_groups(_pairs(z, s, tid=np.array([3, 7, 9]), sid=np.array([0, 4, 5])))
+    assert g["neuron"].values.tolist() == [3, 7, 9]
+    assert g["degree"].values.tolist() == [2, 0, 0]
+    assert g["target"].values.tolist() == [3, 3] and g["source"].values.tolist() == [0, 5]
+    assert fg.members(g, 3).tolist() == [0, 5] and fg.members(g, 7).size == 0
+    with pytest.raises(KeyError, match="not analysed"):
+        fg.members(g, 4)
+    path = fg.save_groups(g, tmp_path / "g.nc")
+    assert not list(tmp_path.glob("*.part"))
+    xr.testing.assert_identical(fg.load_groups(path), g)
+    with pytest.raises(ValueError, match="must hold 'z'"):
+        fg.one_fc_groups(_pairs(z, s).drop_vars("z"))
+
+
+def _random_groups(rng, n_src, n_tgt, L, p=0.08):
+    src = (rng.random((n_src, L)) < p).astype(np.uint8)
+    z = rng.normal(0, 3, (n_tgt, n_src))
+    s = rng.normal(0, 0.1, (n_tgt, n_src))
+    ids = np.sort(rng.choice(3 * n_src, n_src, replace=False))  # sparse neuron ids
+    g = fg.one_fc_groups(_pairs(z, s, tid=np.arange(n_tgt) * 2, sid=ids))
+    da = xr.DataArray(src, dims=("neuron", "frame"), coords={"neuron": ids,
+                      "image": ("frame", np.arange(L) // 4)})
+    return src, ids, g, da
+
+
+@pytest.mark.parametrize("L", [1, 77, 1000])
+def test_cofiring_matches_dense_product(L):
+    rng = np.random.default_rng(L)
+    src, ids, g, da = _random_groups(rng, 60, 25, L)
+    cof = fr.cofiring(da, g, block=64)
+    members = [np.searchsorted(ids, fg.members(g, t)) for t in g["neuron"].values]
+    np.testing.assert_array_equal(cof.values, cofiring_dense(src, members, src.shape[0]))
+    assert cof.dims == ("neuron", "frame") and cof.dtype == np.int16
+    np.testing.assert_array_equal(cof["degree"].values, g["degree"].values)
+    np.testing.assert_array_equal(cof["image"].values, da["image"].values)
+
+
+def test_cofiring_refuses_wrong_layer():
+    rng = np.random.default_rng(0)
+    _, _, g, da = _random_groups(rng, 30, 5, 100)
+    with pytest.raises(ValueError, match="lack neurons"):
+        fr.cofiring(da.isel(neuron=slice(0, 10)), g)
+
+
+def test_response_counts_match_loops_and_batches_partition():
+    rng = np.random.default_rng(1)
+    src, ids, g, da = _random_groups(rng, 50, 12, 800)
+    cof = fr.cofiring(da, g)
+    tgt = xr.DataArray((rng.random((30, 800)) < 0.2).astype(np.uint8), dims=("neuron", "frame"),
+                       coords={"image": ("frame", np.arange(800) // 4)})
+    spk = tgt.values[g["neuron"].values]
+    c = fr.response_counts(cof, tgt)
+    nf, fire = response_loops(cof.values, spk, c.sizes["cofiring"])
+    np.testing.assert_array_equal(c["n_frames"].values, nf)
+    np.testing.assert_array_equal(c["n_fire"].values, fire)
+    b = fr.image_batches(cof["image"].values, 4, rng=np.random.default_rng(2))
+    per_image = {i: set(b[cof["image"].values == i]) for i in range(200)}
+    assert all(len(v) == 1 for v in per_image.values())  # an image lives in one batch
+    assert np.bincount(b).tolist() == [200] * 4
+    cb = fr.response_counts(cof, tgt, batch=b)
+    np.testing.assert_array_equal(cb["n_frames"].sum("batch").values, nf)
+    with pytest.raises(ValueError, match="frames against"):
+        fr.response_counts(cof, tgt.isel(frame=slice(0, 799)))
+    with pytest.raises(ValueError, match="'image' differs"):
+        fr.response_counts(cof, tgt.assign_coords(image=("frame", np.arange(800))))
+    with pytest.raises(ValueError, match="between 1 and"):
+        fr.image_batches(np.arange(3), 4)
+
+
+def test_properties_rise_quantile_and_collapse():
+    # two neurons, groups of 10 and 40, responses p = relu(k / N - 0.2): a perfect collapse
+    K = 41
+    k = np.arange(K)
+    deg = np.array([10, 40])
+    nf = np.zeros((2, K), np.int32)
+    nf[0, :11] = 1000
+    nf[1, :] = 1000
+    p = np.clip(fits.relu(k[None, :] / deg[:, None], 1.0, 0.2), 0, 1) * (nf > 0)
+    c = xr.Dataset({"n_frames": (("neuron", "cofiring"), nf),
+                    "n_fire": (("neuron", "cofiring"), np.round(p * nf).astype(np.int32))},
+                   coords={"neuron": [0, 1], "cofiring": k, "degree": ("neuron", deg)})
+    f = fr.fit_response(c)
+    assert f["relu_slope"].values == pytest.approx([0.1, 0.025])
+    assert f["relu_threshold"].values == pytest.approx([2, 8])
+    tgt = xr.DataArray(np.zeros((2, 4)), dims=("neuron", "frame"))
+    props = fr.neuron_properties(c, f, tgt, T=4)
+    # the two lines meet where the rise starts; the CDF there is the share of frames at or below
+    assert props["intersection"].values == pytest.approx([2, 8])
+    assert props["rise_quantile"].values == pytest.approx([3 / 11, 9 / 41])
+    assert props["intersection_fraction"].values == pytest.approx([0.2, 0.2])
+    assert props["max_cofiring"].values.tolist() == [10, 40]
+    assert props["selected"].values.all()
+    assert fr.collapse_r2(c, 1.0, n_bins=10) == pytest.approx(1.0, abs=0.02)
+    assert fr.collapse_r2(c, 0.0, n_bins=10) < 0.8
+    d = fr.batch_slopes(f.expand_dims(batch=[0, 1, 2]))
+    assert d["pair"].values.tolist() == ["0-1", "0-2", "1-2"] and np.all(d.values == 0)
+
+
+def _planted(rng, L=24000, sizes=(8, 8, 16, 16, 32, 32), n_free=150, frac=0.15):
+    """Sources: disjoint planted groups driven by rare shared events, plus uncoupled neurons.
+    Target i fires with probability relu((k - frac N) / N), k = co-firing of its group."""
+    n_src = sum(sizes) + n_free
+    src = (rng.random((n_src, L)) < 0.04).astype(np.uint8)
+    perm = rng.permutation(n_src)
+    tgt = np.zeros((len(sizes), L), np.uint8)
+    planted, start = [], 0
+    for i, N in enumerate(sizes):
+        m = np.sort(perm[start:start + N])
+        start += N
+        event = rng.random(L) < 0.08
+        src[m] |= (event[None, :] & (rng.random((N, L)) < rng.uniform(0.2, 0.8, L))).astype(np.uint8)
+        k = src[m].sum(0)
+        tgt[i] = rng.random(L) < np.clip((k - frac * N) / N, 0, 1)
+        planted.append(m)
+    coords = {"image": ("frame", np.arange(L) // 4)}
+    s = xr.DataArray(src, dims=("neuron", "frame"), coords=coords, name="L1")
+    t = xr.DataArray(tgt, dims=("neuron", "frame"), coords=coords, name="L2")
+    return s, t, planted, np.array(sizes)
+
+
+def test_pipeline_recovers_planted_groups_slopes_and_scaling():
+    rng = np.random.default_rng(7)
+    s, t, planted, sizes = _planted(rng)
+    g = fg.one_fc_groups(fc.pair_significance(s, t, method="exact"))
+    found = [set(fg.members(g, i).tolist()) for i in range(len(sizes))]
+    true = [set(m.tolist()) for m in planted]
+    tp = sum(len(f & m) for f, m in zip(found, true))
+    precision = tp / sum(len(f) for f in found)
+    recall = tp / sum(len(m) for m in true)
+    assert precision >= 0.99 and recall >= 0.99, (precision, recall)
+    counts = fr.response_counts(fr.cofiring(s, g), t)
+    f = fr.fit_response(counts, min_frames=20)
+    np.testing.assert_allclose(f["relu_slope"].values, 1 / sizes, rtol=0.15)
+    th = f["relu_threshold"].values
+    assert np.all(np.abs(th - 0.15 * sizes) <= 0.1 * sizes + 0.5), th
+    assert np.all(f["relu_r2"].values > 0.9)
+    law = fits.fit_power_law(g["degree"].values, f["relu_slope"].values)
+    assert law["beta"] == pytest.approx(1.0, abs=0.15)
+    assert fr.collapse_r2(counts, 1.0) > fr.collapse_r2(counts, 0.0)
+    b = fr.image_batches(s["image"].values, 4, rng=rng)
+    fb = fr.fit_response(fr.response_counts(fr.cofiring(s, g), t, batch=b), min_frames=20)
+    rel = np.abs(fr.batch_slopes(fb).values) / f["relu_slope"].values
+    assert np.median(rel) < 0.15
