@@ -173,7 +173,7 @@ def _hinge_candidates(x, w, n_sub):
 
 @nb.njit(cache=True)
 def _hinge_1d(x, y, w, n_sub):
-    """Least-squares ``y ~ a + b x + c max(0, x - kappa)`` over the candidate breakpoints.
+    """Least-squares ``y ~ a + b x + c max(0, x - kappa)``, ``c > 0``, over the candidate breakpoints.
 
     For each ``kappa`` the 3x3 normal equations come from total and suffix sums, so a
     candidate costs O(1) after one pass. Returns (a, b, c, kappa, sse).
@@ -231,7 +231,7 @@ def _hinge_1d(x, y, w, n_sub):
         r[1] = Sky
         r[2] = shy
         beta = _solve3(M, r)
-        if np.isnan(beta[0]):
+        if np.isnan(beta[0]) or not beta[2] > 0:  # the strong regime must be the steeper one
             continue
         sse = syy - (beta[0] * r[0] + beta[1] * r[1] + beta[2] * r[2])
         if sse < best[4]:
@@ -317,9 +317,11 @@ def fit_two_lines(x, y, w, min_points: int = 4, n_sub: int = 4) -> dict[str, np.
     """Weighted continuous two-line fit per row: the weak and the strong regime.
 
     ``y = intercept + slope_weak * x + (slope_strong - slope_weak) * max(0, x - intersection)``:
-    two lines that meet at ``intersection``. The breakpoint is searched over the weighted
-    points from the second to the second-to-last and ``n_sub - 1`` points inside each gap,
-    so each line has at least two points; the three coefficients are exact least squares.
+    two lines that meet at ``intersection``, the second steeper than the first
+    (``slope_strong > slope_weak``: a rise, not a saturation). The breakpoint is searched
+    over the weighted points from the second to the second-to-last and ``n_sub - 1`` points
+    inside each gap, so each line has at least two points; the three coefficients are exact
+    least squares for each breakpoint. A row with no steeper second line gets NaN.
 
     Returns dict of (n,) arrays: ``intercept``, ``slope_weak``, ``slope_strong``,
     ``intersection``, ``r2``, ``nrmse``, ``n_points`` (NaN below ``min_points`` >= 4).

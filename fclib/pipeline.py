@@ -138,6 +138,87 @@ class Run:
         return ds
 
 
+    def groups(self, source: str, target: str, threshold: float = 4.0):
+        """1FC groups of a layer pair from the original condition, cached on disk.
+
+        ``<record_dir>/groups/<source>-<target>_z<threshold>.nc``; see
+        :func:`fclib.groups.one_fc_groups`.
+        """
+        from .groups import load_groups, one_fc_groups, save_groups
+
+        path = self.record_dir / "groups" / f"{source}-{target}_z{threshold:g}.nc"
+        if not path.exists():
+            save_groups(one_fc_groups(self.pairs(source, target), threshold), path)
+        return load_groups(path)
+
+    def response(self, source: str, target: str, condition: str = "original", *,
+                 threshold: float = 4.0, min_frames: int = 10, saturation: float = 0.95,
+                 n_batches: int = 4, r2_min: float = 0.8):
+        """Response functions, fits and the property table of a layer pair, cached on disk.
+
+        Groups come from the original condition (:meth:`groups`); co-firing and target
+        spikes from ``condition``; fits as in :func:`fclib.response.fit_response`. Frames are also split into ``n_batches`` disjoint sets of
+        images (seeded by the run's seed) and every fit is repeated per batch (the
+        temporal-robustness test). Returns one Dataset:
+
+        - ``n_frames``, ``n_fire`` over ``(neuron, cofiring)``: the response functions;
+        - the variables of :func:`fclib.response.neuron_properties` over ``neuron``;
+        - ``batch_n_frames``, ``batch_n_fire`` over ``(batch, neuron, cofiring)`` and
+          ``batch_relu_slope``, ``batch_relu_r2`` over ``(batch, neuron)``.
+        """
+        import xarray as xr
+
+        from . import response as fr
+
+        name = (f"{condition}_{source}-{target}_z{threshold:g}_m{min_frames}_s{saturation:g}"
+                f"_b{n_batches}.nc")
+        path = self.record_dir / "response" / name
+        if not path.exists():
+            t0 = time.perf_counter()
+            g = self.groups(source, target, threshold)
+            rec = self.recording(condition)
+            cof = fr.cofiring(rec[source], g)
+            batch = fr.image_batches(cof["image"].values, n_batches, rng=self.cfg["seed"])
+            cb = fr.response_counts(cof, rec[target], batch=batch)
+            del cof
+            counts = cb.sum("batch")
+            fits = fr.fit_response(counts, min_frames=min_frames, saturation=saturation)
+            ds = fr.neuron_properties(counts, fits, rec[target], rec.T, r2_min=r2_min)
+            ds = ds.merge(counts.drop_vars("degree"))
+            bf = fr.fit_response(cb, min_frames=min_frames, saturation=saturation)
+            ds["batch_n_frames"] = cb["n_frames"]
+            ds["batch_n_fire"] = cb["n_fire"]
+            ds["batch_relu_slope"] = bf["relu_slope"]
+            ds["batch_relu_r2"] = bf["relu_r2"]
+            ds.attrs.update(source_layer=source, target_layer=target, condition=condition,
+                            threshold=float(threshold), min_frames=int(min_frames),
+                            n_batches=int(n_batches), batch_seed=int(self.cfg["seed"]))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".part")
+            ds.to_netcdf(tmp, engine="netcdf4",
+                         encoding={v: {"zlib": True, "complevel": 1} for v in ds.data_vars})
+            os.replace(tmp, path)
+            self.timings[f"response {condition} {source}-{target}"] = time.perf_counter() - t0
+        with xr.open_dataset(path, engine="netcdf4") as ds:
+            ds = ds.load()
+        ds["selected"] = ds["relu_r2"].fillna(-np.inf) > r2_min
+        ds.attrs["r2_min"] = float(r2_min)
+        return ds
+
+    def responses(self, condition: str = "original", progress: bool = True, **kw) -> dict:
+        """:meth:`response` of every consecutive layer pair: ``{"L1→L2": Dataset, ...}``."""
+        from tqdm.auto import tqdm
+
+        from .connectivity import consecutive_pairs
+
+        layers = self.recording(condition).layers
+        out = {}
+        for s, t in tqdm(consecutive_pairs(layers), desc=f"responses ({condition})",
+                         disable=not progress):
+            out[f"{s}→{t}"] = self.response(s, t, condition, **kw)
+        return out
+
+
 def run(profile: str = "default", data_dir: str | os.PathLike = "data", *,
         conditions=("original",), progress: bool = True, **overrides) -> Run:
     """Make sure the model and the recordings of a configuration exist; return them.
@@ -194,7 +275,9 @@ def run(profile: str = "default", data_dir: str | os.PathLike = "data", *,
 
 
 # --------------------------------------------------------------------------- notebooks and book
-CHAPTERS = ["01_network_activity.ipynb", "02_pairwise_correlations.ipynb"]
+CHAPTERS = ["01_network_activity.ipynb", "02_pairwise_correlations.ipynb",
+            "03_response_functions.ipynb", "04_two_regimes.ipynb", "05_scaling.ipynb",
+            "06_robustness.ipynb"]
 
 
 def _source_hash() -> str:

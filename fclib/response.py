@@ -21,7 +21,8 @@ from .groups import _csr
 from .sttc import as_trains
 
 __all__ = ["cofiring", "response_counts", "fit_response", "neuron_properties",
-           "image_batches", "batch_slopes", "collapse_r2", "response_curve"]
+           "image_batches", "batch_slopes", "collapse_r2", "response_curve", "property_table",
+           "example_neuron", "resample_batches", "batch_counts"]
 
 _FRAME_COORDS = ("image", "presentation", "step", "label")
 
@@ -165,15 +166,18 @@ def response_curve(counts: xr.Dataset, min_frames: int = 1) -> xr.DataArray:
     return (counts["n_fire"] / n.where(n >= max(min_frames, 1))).rename("p")
 
 
-def fit_response(counts: xr.Dataset, min_frames: int = 10, min_points: int = 4,
-                 n_sub: int = 4) -> xr.Dataset:
+def fit_response(counts: xr.Dataset, min_frames: int = 10, saturation: float | None = 0.95,
+                 min_points: int = 4, n_sub: int = 4) -> xr.Dataset:
     """ReLU and two-line fits of every response function in ``counts``.
 
     Points with fewer than ``min_frames`` frames are left out; the rest are weighted by
-    their frames. Returns a Dataset over the non-``cofiring`` dims of ``counts`` with
-    ``relu_slope``, ``relu_threshold``, ``relu_r2``, ``relu_nrmse``, ``n_points`` and
-    ``intercept``, ``slope_weak``, ``slope_strong``, ``intersection``, ``lines_r2``,
-    ``lines_nrmse`` (see :func:`fclib.fits.fit_relu`, :func:`fclib.fits.fit_two_lines`).
+    their frames. The fits describe the rise: a response that reaches ``saturation``
+    (firing probability) is fitted up to the first co-firing value where it does, and the
+    ceiling beyond is left out (``None`` fits everything). Returns a Dataset over the
+    non-``cofiring`` dims of ``counts`` with ``relu_slope``, ``relu_threshold``, ``relu_r2``,
+    ``relu_nrmse``, ``n_points``; ``intercept``, ``slope_weak``, ``slope_strong``,
+    ``intersection``, ``lines_r2``, ``lines_nrmse`` (see :func:`fclib.fits.fit_relu`,
+    :func:`fclib.fits.fit_two_lines`); and ``saturation_cofiring`` (NaN if never reached).
     """
     n = counts["n_frames"].transpose(..., "cofiring")
     lead = n.dims[:-1]
@@ -183,18 +187,26 @@ def fit_response(counts: xr.Dataset, min_frames: int = 10, min_points: int = 4,
     w[w < max(min_frames, 1)] = 0.0
     y = np.divide(fire, w, out=np.zeros_like(w), where=w > 0)
     x = counts["cofiring"].values.astype(np.float64)
+    k_sat = np.full(w.shape[0], np.nan)
+    if saturation is not None:
+        hit = (y >= saturation) & (w > 0)
+        rows = np.flatnonzero(hit.any(1))
+        first = hit[rows].argmax(1)
+        k_sat[rows] = x[first]
+        w[x[None, :] > k_sat[:, None]] = 0.0  # NaN compares False: rows never saturating keep all
     r = fit_relu(x, y, w, min_points=min_points)
     h = fit_two_lines(x, y, w, min_points=min_points, n_sub=n_sub)
     out = {"relu_slope": r["slope"], "relu_threshold": r["threshold"], "relu_r2": r["r2"],
            "relu_nrmse": r["nrmse"], "n_points": r["n_points"],
            "intercept": h["intercept"], "slope_weak": h["slope_weak"],
            "slope_strong": h["slope_strong"], "intersection": h["intersection"],
-           "lines_r2": h["r2"], "lines_nrmse": h["nrmse"]}
+           "lines_r2": h["r2"], "lines_nrmse": h["nrmse"], "saturation_cofiring": k_sat}
     coords = {d: counts[d] for d in lead if d in counts.coords}
     if "degree" in counts.coords:
         coords["degree"] = counts["degree"]
     return xr.Dataset({k: (lead, v.reshape(shape)) for k, v in out.items()}, coords=coords,
-                      attrs=dict(counts.attrs, min_frames=int(min_frames)))
+                      attrs=dict(counts.attrs, min_frames=int(min_frames),
+                                 saturation=np.nan if saturation is None else float(saturation)))
 
 
 def neuron_properties(counts: xr.Dataset, fits: xr.Dataset, target: xr.DataArray, T: int,
@@ -294,3 +306,63 @@ def collapse_r2(counts: xr.Dataset, exponent: float, neurons=None, min_frames: i
     pbar = (w * p).sum() / w.sum()
     sst = (w * (p - pbar) ** 2).sum()
     return float(1 - (w * (p - mean[b]) ** 2).sum() / sst) if sst > 0 else np.nan
+
+
+def property_table(responses: dict) -> "pd.DataFrame":
+    """The per-neuron property tables of several layer pairs as one long DataFrame.
+
+    ``responses`` maps a layer-pair label (``"L1→L2"``) to a Dataset holding the variables
+    of :func:`neuron_properties`; the result has one row per (layer pair, neuron) and a
+    ``layer pair`` column kept in the given order (categorical).
+    """
+    import pandas as pd
+
+    frames = []
+    for name, ds in responses.items():
+        cols = [v for v in ds.data_vars if ds[v].dims == ("neuron",)]
+        df = ds[cols].to_dataframe().reset_index()
+        if "degree" in ds.coords:
+            df["degree"] = ds["degree"].values
+        df.insert(0, "layer pair", name)
+        frames.append(df)
+    out = pd.concat(frames, ignore_index=True)
+    out["layer pair"] = pd.Categorical(out["layer pair"], categories=list(responses), ordered=True)
+    return out
+
+
+def example_neuron(ds: xr.Dataset) -> int:
+    """The neuron a figure shows: among the selected ones (else all with a fit), the one
+    whose fitted ReLU reaches the highest firing probability within its observed co-firing.
+    """
+    pred = ds["relu_slope"] * np.maximum(0, ds["max_cofiring"] - ds["relu_threshold"])
+    pick = ds["selected"] if bool(ds["selected"].any()) else np.isfinite(ds["relu_r2"])
+    pred = pred.where(pick)
+    if not np.isfinite(pred.values).any():
+        raise ValueError(f"no neuron of {ds.attrs.get('target_layer', 'this layer')} has a fit")
+    return int(ds["neuron"].values[int(np.nanargmax(pred.values))])
+
+
+def resample_batches(batch_counts: xr.Dataset, rng=None) -> xr.Dataset:
+    """Batch counts redrawn as if every batch shared the pooled response function.
+
+    ``n_fire`` of batch b at co-firing k is drawn from ``Binomial(n_frames_b(k), p(k))`` with
+    ``p`` pooled over batches; ``n_frames`` is kept. Fitting these gives the batch-to-batch
+    differences that sampling noise alone produces: the reference for the robustness test.
+    Takes and returns a Dataset with ``n_frames`` and ``n_fire`` over ``(batch, neuron, cofiring)``.
+    """
+    from .nulls import _rng
+
+    nf = batch_counts["n_frames"].values
+    tot = nf.sum(0)
+    p = np.divide(batch_counts["n_fire"].values.sum(0), tot, out=np.zeros(tot.shape), where=tot > 0)
+    fire = _rng(rng).binomial(nf, np.broadcast_to(p, nf.shape)).astype(np.int32)
+    return xr.Dataset({"n_frames": batch_counts["n_frames"],
+                       "n_fire": (batch_counts["n_fire"].dims, fire)}, coords=batch_counts.coords)
+
+
+def batch_counts(response: xr.Dataset) -> xr.Dataset:
+    """The per-batch ``n_frames``/``n_fire`` of a cached response Dataset
+    (:meth:`fclib.pipeline.Run.response`) under the names :func:`fit_response` reads."""
+    return xr.Dataset({"n_frames": response["batch_n_frames"], "n_fire": response["batch_n_fire"]},
+                      coords={c: response.coords[c] for c in ("neuron", "cofiring", "degree")
+                              if c in response.coords})

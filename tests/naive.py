@@ -75,13 +75,13 @@ def relu_grid(x, y, w, thetas):
 
 
 def two_lines_lstsq(x, y, w, kappas):
-    """Best continuous two-line fit over given breakpoints, each by np.linalg.lstsq."""
+    """Best continuous two-line fit (second line steeper) over given breakpoints, by lstsq."""
     best = (np.inf, None, np.nan)
     sw = np.sqrt(w)
     for kap in kappas:
         X = np.stack([np.ones_like(x), x, np.maximum(0.0, x - kap)], 1)
         beta, *_ = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)
         e = wsse(y, w, X @ beta)
-        if e < best[0]:
+        if beta[2] > 0 and e < best[0]:
             best = (e, beta, kap)
     return best

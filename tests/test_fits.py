@@ -99,3 +99,12 @@ def test_power_law():
 def test_bad_input(x, y, w, msg):
     with pytest.raises(ValueError, match=msg):
         fits.fit_relu(x, y, w)
+
+
+def test_two_lines_needs_a_steeper_second_line():
+    x = np.arange(31.0)
+    y = np.clip((x - 10) / 20, 0, 1)
+    h = fits.fit_two_lines(x, y, np.ones_like(x))
+    assert h["intersection"][0] == pytest.approx(10) and h["slope_strong"][0] == pytest.approx(0.05)
+    falling = fits.fit_two_lines(x, 1 - y, np.ones_like(x))
+    assert np.isnan(falling["intersection"][0])  # no steeper second line exists

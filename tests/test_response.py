@@ -163,3 +163,18 @@ def test_pipeline_recovers_planted_groups_slopes_and_scaling():
     fb = fr.fit_response(fr.response_counts(fr.cofiring(s, g), t, batch=b), min_frames=20)
     rel = np.abs(fr.batch_slopes(fb).values) / f["relu_slope"].values
     assert np.median(rel) < 0.15
+
+
+def test_fit_response_leaves_out_the_ceiling():
+    k = np.arange(60)
+    p = np.clip((k - 10) / 20, 0, 1)
+    nf = np.full((1, 60), 1000, np.int32)
+    c = xr.Dataset({"n_frames": (("neuron", "cofiring"), nf),
+                    "n_fire": (("neuron", "cofiring"), np.round(p * 1000).astype(np.int32)[None])},
+                   coords={"neuron": [0], "cofiring": k, "degree": ("neuron", [60])})
+    f = fr.fit_response(c)
+    assert float(f["saturation_cofiring"][0]) == 29  # first value with p >= 0.95
+    assert float(f["relu_slope"][0]) == pytest.approx(0.05)
+    assert float(f["intersection"][0]) == pytest.approx(10)
+    whole = fr.fit_response(c, saturation=None)
+    assert float(whole["relu_slope"][0]) < 0.05 and np.isnan(float(whole["saturation_cofiring"][0]))

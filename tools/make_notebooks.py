@@ -5,32 +5,10 @@ Keeping the sources here makes diffs readable; ``notebooks/*.ipynb`` is what pap
 from pathlib import Path
 
 import nbformat as nbf
+from nb_common import RUN_PARAMS, notebook
+from nb_ensembles import CH03, CH04, CH05, CH06
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def notebook(cells):
-    nb = nbf.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    out = []
-    for kind, src, *tags in cells:
-        c = nbf.v4.new_markdown_cell(src.strip()) if kind == "md" else nbf.v4.new_code_cell(src.strip())
-        if tags:
-            c.metadata["tags"] = list(tags[0])
-        out.append(c)
-    nb.cells = out
-    return nb
-
-
-# The parameters every chapter shares (papermill's parameters cell starts with them).
-RUN_PARAMS = """# Parameters (papermill): the profile picks every value; the others override one each.
-profile = "default"
-data_dir = "data"
-epochs = None
-n_presentations = None
-seed = None
-overrides = {}
-"""
 
 CH01 = [
     ("md", """
@@ -45,6 +23,7 @@ few spike trains look like across layers.
 n_raster_neurons = 6
 """, ["parameters"]),
     ("code", """
+import matplotlib.pyplot as plt
 import numpy as np
 from myst_nb import glue
 
@@ -98,6 +77,7 @@ frames (the paper: 40,000 frames from the 10,000 CIFAR-100 test images).
     ("code", """
 fig = fplot.training_curve(r.history)
 glue("fig_training", fig, display=False)
+plt.close(fig)
 """),
     ("md", """
 ```{glue:figure} fig_training
@@ -115,6 +95,7 @@ from every analysis. Rates below are spikes per image (at most $T = 4$).
     ("code", """
 fig = fplot.firing_rates(summary, rec.rates())
 glue("fig_rates", fig, display=False)
+plt.close(fig)
 glue("mean_rate", float(summary.mean_rate.mean()), display=False)
 glue("silent_min", 100 * float(summary.silent_fraction.min()), display=False)
 glue("silent_max", 100 * float(summary.silent_fraction.max()), display=False)
@@ -150,6 +131,7 @@ labels = rec.frames()["label"].values[::rec.T][pres]
 names = [rec.attrs["class_names"][k] for k in labels]
 fig = fplot.raster(sample, rec.T, labels=names)
 glue("fig_raster", fig, display=False)
+plt.close(fig)
 glue("n_raster_neurons", n_raster_neurons, display=False)
 """),
     ("md", """
@@ -180,11 +162,12 @@ shifts, and measures how many "significant" pairs a test calls on trains with no
 """),
     ("code", RUN_PARAMS + """threshold = 4.0          # z threshold of significance, the paper's
 n_shifts = 150           # shifts of the paper's random-shift test
-min_shift = 20           # smallest shift in frames: 5 presentations of T = 4
+min_shift = 20           # smallest shift in frames, 5 presentations of T = 4
 agreement_targets = 200  # targets of the layer pair on which the two nulls are compared
 fpr_alpha = 1e-4         # false-positive rate the calibrated threshold controls
 """, ["parameters"]),
     ("code", """
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from myst_nb import glue
@@ -219,6 +202,7 @@ for k in shown:
     null[k] = fc.null_sample(rec[s], rec[t], min_shift=min_shift, rng=rng)
 fig = fplot.sttc_vs_null(observed, null)
 glue("fig_sttc_null", fig, display=False)
+plt.close(fig)
 tails = pd.DataFrame({k: {"observed 99.9th pct": np.quantile(observed[k], 0.999),
                           "null 99.9th pct": np.quantile(null[k], 0.999),
                           "observed 0.1th pct": np.quantile(observed[k], 0.001),
@@ -240,6 +224,7 @@ z-scores from the exact null over all $L - 1$ non-zero circular shifts of the so
     ("code", """
 fig = fplot.significance_by_pair(summary, threshold)
 glue("fig_significance", fig, display=False)
+plt.close(fig)
 glue("frac_pos_min", 100 * float(summary.frac_pos.min()), display=False)
 glue("frac_pos_max", 100 * float(summary.frac_pos.max()), display=False)
 glue("frac_neg_max", 100 * float(summary.frac_neg.max()), display=False)
@@ -291,6 +276,7 @@ its 1FC group.
 degrees = {k: fc.degree(ds["z"], ds["sttc"], threshold).values for k, ds in results.items()}
 fig = fplot.degree_distributions(degrees)
 glue("fig_degree", fig, display=False)
+plt.close(fig)
 """),
     ("md", """
 ```{glue:figure} fig_degree
@@ -321,6 +307,7 @@ z_shift = sh["z"].values
 ok = np.isfinite(z_exact) & np.isfinite(z_shift)
 fig = fplot.null_agreement(z_exact, z_shift, threshold)
 glue("fig_agreement", fig, display=False)
+plt.close(fig)
 agree = ((z_exact[ok] > threshold) == (z_shift[ok] > threshold)).mean()
 glue("agree_pair", k, display=False)
 glue("agree_corr", float(np.corrcoef(z_exact[ok], z_shift[ok])[0, 1]), display=False)
@@ -388,3 +375,7 @@ if __name__ == "__main__":
     (ROOT / "notebooks").mkdir(exist_ok=True)
     nbf.write(notebook(CH01), ROOT / "notebooks" / "01_network_activity.ipynb")
     nbf.write(notebook(CH02), ROOT / "notebooks" / "02_pairwise_correlations.ipynb")
+    nbf.write(notebook(CH03), ROOT / "notebooks" / "03_response_functions.ipynb")
+    nbf.write(notebook(CH04), ROOT / "notebooks" / "04_two_regimes.ipynb")
+    nbf.write(notebook(CH05), ROOT / "notebooks" / "05_scaling.ipynb")
+    nbf.write(notebook(CH06), ROOT / "notebooks" / "06_robustness.ipynb")
