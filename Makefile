@@ -11,7 +11,7 @@ STAMP := $(VENV)/.fclib-installed
 help:
 	@echo "make book     set up, train, record, execute every chapter and build the HTML book (PROFILE=$(PROFILE))"
 	@echo "make test     run the test suite (unit tests, paper dry run, smoke-profile book)"
-	@echo "make bench    STTC benchmarks against sttcpy and at 8,192 x 8,192 (long)"
+	@echo "make bench    STTC benchmarks (sttcpy, 8,192 x 8,192; long) and response fits (after make book)"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check sttcpy==1.2.0
 	$(PY) benchmarks/bench_sttc.py
+	$(PY) benchmarks/bench_response.py
 
 clean-book:
 	rm -rf _build book/chapters/*.ipynb

@@ -62,7 +62,13 @@ def _cofiring_block(ev_ptr, ev_src, t_ptr, t_idx, out):
                 out[f, t_idx[q]] += 1
 
 
-def cofiring(source: xr.DataArray, groups: xr.Dataset, *, block: int = 8192) -> xr.DataArray:
+# One scattered increment costs about as much as this many multiply-adds of a float32 matrix
+# product (measured on the default profile, 2 cores: 0.9e9 increments/s against 52 GFLOP/s).
+_SCATTER_COST = 60.0
+
+
+def cofiring(source: xr.DataArray, groups: xr.Dataset, *, method: str = "auto",
+             block: int = 8192) -> xr.DataArray:
     """Co-firing count of every target's 1FC group in every frame.
 
     Parameters
@@ -75,9 +81,16 @@ def cofiring(source: xr.DataArray, groups: xr.Dataset, *, block: int = 8192) -> 
     -------
     DataArray ``("neuron", "frame")`` of int16 (int32 for groups over 32,767), one row per
     analysed target (coordinate ``neuron``: target ids, ``degree``: group size), frame
-    coordinates copied from ``source``. Works event-driven: each frame costs the sum of the
-    out-degrees of the sources that fire in it.
+    coordinates copied from ``source``.
+
+    Two exact methods: ``"events"`` scatters, frame by frame, each firing source into the
+    targets whose group holds it (cost: spikes x out-degree); ``"dense"`` multiplies the 0/1
+    membership matrix by blocks of the spike matrix in float32 (cost: targets x sources x
+    frames, at BLAS speed; exact while groups have fewer than 2^24 members). ``"auto"`` picks
+    the cheaper from the actual spike and edge counts.
     """
+    if method not in ("auto", "events", "dense"):
+        raise ValueError(f"method must be 'auto', 'events' or 'dense', got {method!r}")
     tid, indptr, src_ids = _csr(groups)
     uniq, inv = np.unique(src_ids, return_inverse=True)
     rows = _rows_of(source, uniq, "source")
@@ -92,14 +105,24 @@ def cofiring(source: xr.DataArray, groups: xr.Dataset, *, block: int = 8192) -> 
     np.cumsum(np.bincount(inv, minlength=uniq.size), out=t_ptr[1:])
     dtype = np.int16 if (groups["degree"].values.max(initial=0) < 2**15) else np.int32
     out = np.empty((tid.size, L), dtype=dtype)
-    for f0 in range(0, L, block):
-        f1 = min(L, f0 + block)
-        fr, sr = np.nonzero(trains[:, f0:f1].T)
-        ev_ptr = np.zeros(f1 - f0 + 1, dtype=np.int64)
-        np.cumsum(np.bincount(fr, minlength=f1 - f0), out=ev_ptr[1:])
-        buf = np.zeros((f1 - f0, tid.size), dtype=dtype)
-        _cofiring_block(ev_ptr, sr.astype(np.int64), t_ptr, t_idx, buf)
-        out[:, f0:f1] = buf.T
+    if method == "auto":
+        scatters = float(trains.sum(1, dtype=np.int64) @ np.diff(t_ptr))
+        method = "events" if scatters * _SCATTER_COST < float(tid.size) * uniq.size * L else "dense"
+    if method == "dense":
+        M = np.zeros((tid.size, uniq.size), dtype=np.float32)
+        M[tgt_of_edge, inv] = 1.0
+        for f0 in range(0, L, block):
+            f1 = min(L, f0 + block)
+            out[:, f0:f1] = M @ trains[:, f0:f1].astype(np.float32)
+    else:
+        for f0 in range(0, L, block):
+            f1 = min(L, f0 + block)
+            fr, sr = np.nonzero(trains[:, f0:f1].T)
+            ev_ptr = np.zeros(f1 - f0 + 1, dtype=np.int64)
+            np.cumsum(np.bincount(fr, minlength=f1 - f0), out=ev_ptr[1:])
+            buf = np.zeros((f1 - f0, tid.size), dtype=dtype)
+            _cofiring_block(ev_ptr, sr.astype(np.int64), t_ptr, t_idx, buf)
+            out[:, f0:f1] = buf.T
     coords = {"neuron": tid, "degree": ("neuron", groups["degree"].values)}
     for c in _FRAME_COORDS:
         if c in source.coords:

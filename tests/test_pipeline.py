@@ -62,8 +62,16 @@ def test_notebooks_execute_and_book_builds(smoke_run, book_root):
     html = (book_root / "_build/html/book/chapters/02_pairwise_correlations.html").read_text()
     assert html.count("<img") >= 4  # STTC vs null, significance, degree, null agreement
     assert "false-positive rate" in html and "{glue" not in html
-    # the layer-pair results are cached next to the recording
+    for name, n_img, phrase in [("03_response_functions", 3, "ReLU fit"),
+                                ("04_two_regimes", 3, "intersection"),
+                                ("05_scaling", 3, "collapse"),
+                                ("06_robustness", 2, "resampled")]:
+        html = (book_root / f"_build/html/book/chapters/{name}.html").read_text()
+        assert html.count("<img") == n_img and phrase in html and "{glue" not in html, name
+    # the layer-pair results, groups and responses are cached next to the recording
     assert len(list((smoke_run.record_dir / "pairs").glob("original_*.nc"))) == 3
+    assert len(list((smoke_run.record_dir / "groups").glob("*.nc"))) == 3
+    assert len(list((smoke_run.record_dir / "response").glob("original_*.nc"))) == 3
     # unchanged notebooks, parameters and code: nothing is executed again
     again = pipeline.execute_notebooks(book_root, params, progress=False)
     assert all(t == 0.0 for t in again.values())

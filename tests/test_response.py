@@ -45,11 +45,12 @@ def _random_groups(rng, n_src, n_tgt, L, p=0.08):
     return src, ids, g, da
 
 
+@pytest.mark.parametrize("method", ["events", "dense", "auto"])
 @pytest.mark.parametrize("L", [1, 77, 1000])
-def test_cofiring_matches_dense_product(L):
+def test_cofiring_matches_dense_product(L, method):
     rng = np.random.default_rng(L)
     src, ids, g, da = _random_groups(rng, 60, 25, L)
-    cof = fr.cofiring(da, g, block=64)
+    cof = fr.cofiring(da, g, method=method, block=64)
     members = [np.searchsorted(ids, fg.members(g, t)) for t in g["neuron"].values]
     np.testing.assert_array_equal(cof.values, cofiring_dense(src, members, src.shape[0]))
     assert cof.dims == ("neuron", "frame") and cof.dtype == np.int16
@@ -62,6 +63,8 @@ def test_cofiring_refuses_wrong_layer():
     _, _, g, da = _random_groups(rng, 30, 5, 100)
     with pytest.raises(ValueError, match="lack neurons"):
         fr.cofiring(da.isel(neuron=slice(0, 10)), g)
+    with pytest.raises(ValueError, match="method must be"):
+        fr.cofiring(da, g, method="sparse")
 
 
 def test_response_counts_match_loops_and_batches_partition():

@@ -280,6 +280,9 @@ glue("beta_max", float(laws.beta.max()), display=False)
 glue("r_max", float(laws.r.max()), display=False)
 glue("n_neg_r", int((laws.r < 0).sum()), display=False)
 glue("n_laws", int(laws.beta.notna().sum()), display=False)
+span = sel.groupby("layer pair", observed=True)["degree"].agg(lambda d: d.quantile(0.95) / max(d.quantile(0.05), 1))
+glue("span_min", float(span.min()), display=False)
+glue("span_max", float(span.max()), display=False)
 laws.astype(float).round(3)
 """),
     ("md", """
@@ -292,7 +295,12 @@ fitted power law $a N^{-\\beta}$ (red).
 
 In {glue:text}`n_neg_r` of {glue:text}`n_laws` layer pairs the slope falls with group size;
 the fitted exponents $\\beta$ range from {glue:text}`beta_min:.2f` to
-{glue:text}`beta_max:.2f` (log-log correlation at most {glue:text}`r_max:.2f`).
+{glue:text}`beta_max:.2f` (log-log correlation at most {glue:text}`r_max:.2f`). The group
+sizes of the selected neurons span a factor of only {glue:text}`span_min:.1f` –
+{glue:text}`span_max:.1f` between their 5th and 95th percentiles per layer pair (the groups
+are large at this scale; chapter 2), so a power of $N$ can explain little of the neuron-to-neuron
+scatter of slopes where the range is narrow: read the exponents together with their standard
+errors and correlations in the table.
 
 ## Collapse
 """),
