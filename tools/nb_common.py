@@ -6,8 +6,9 @@ def notebook(cells):
     nb = nbf.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     out = []
-    for kind, src, *tags in cells:
+    for i, (kind, src, *tags) in enumerate(cells):
         c = nbf.v4.new_markdown_cell(src.strip()) if kind == "md" else nbf.v4.new_code_cell(src.strip())
+        c.id = f"cell-{i}"  # stable ids: regenerating an unchanged notebook changes no byte
         if tags:
             c.metadata["tags"] = list(tags[0])
         out.append(c)

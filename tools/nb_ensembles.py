@@ -278,7 +278,8 @@ plt.close(fig)
 glue("beta_min", float(laws.beta.min()), display=False)
 glue("beta_max", float(laws.beta.max()), display=False)
 glue("r_max", float(laws.r.max()), display=False)
-glue("n_neg_r", int((laws.r < 0).sum()), display=False)
+glue("n_fall", int((laws.beta - 2 * laws.beta_se > 0).sum()), display=False)
+glue("n_rise", int((laws.beta + 2 * laws.beta_se < 0).sum()), display=False)
 glue("n_laws", int(laws.beta.notna().sum()), display=False)
 span = sel.groupby("layer pair", observed=True)["degree"].agg(lambda d: d.quantile(0.95) / max(d.quantile(0.05), 1))
 glue("span_min", float(span.min()), display=False)
@@ -293,8 +294,9 @@ ReLU slope against 1FC group size of the selected neurons, per layer pair (log-l
 fitted power law $a N^{-\\beta}$ (red).
 ```
 
-In {glue:text}`n_neg_r` of {glue:text}`n_laws` layer pairs the slope falls with group size;
-the fitted exponents $\\beta$ range from {glue:text}`beta_min:.2f` to
+The slope falls significantly with group size ($\\beta$ more than two standard errors above
+zero) in {glue:text}`n_fall` of {glue:text}`n_laws` layer pairs and rises significantly in
+{glue:text}`n_rise`; the fitted exponents $\\beta$ range from {glue:text}`beta_min:.2f` to
 {glue:text}`beta_max:.2f` (log-log correlation at most {glue:text}`r_max:.2f`). The group
 sizes of the selected neurons span a factor of only {glue:text}`span_min:.1f` –
 {glue:text}`span_max:.1f` between their 5th and 95th percentiles per layer pair (the groups
@@ -354,7 +356,7 @@ $k / N^e$) against the exponent $e$, one line per layer pair.
 
 | | paper (SEW-ResNet18, CIFAR-100) | this run |
 |---|---|---|
-| slope vs group size | falls with $N$ | $\\beta$ = {glue:text}`beta_min:.2f` – {glue:text}`beta_max:.2f` per layer pair |
+| slope vs group size | falls with $N$ | falls in {glue:text}`n_fall` of {glue:text}`n_laws` layer pairs, rises in {glue:text}`n_rise`; $\\beta$ = {glue:text}`beta_min:.2f` – {glue:text}`beta_max:.2f` |
 | collapse | curves collapse when co-firing is rescaled by a depth-dependent power of $N$ | rescaling by $N^{\\beta}$ changes collapse $R^2$ by {glue:text}`gain_min:+.3f` to {glue:text}`gain_max:+.3f` against raw counts; best exponent {glue:text}`best_e_min:.2f` – {glue:text}`best_e_max:.2f` |
 """),
 ]
