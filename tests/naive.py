@@ -85,3 +85,32 @@ def two_lines_lstsq(x, y, w, kappas):
         if beta[2] > 0 and e < best[0]:
             best = (e, beta, kap)
     return best
+
+
+# ----------------------------------------------------------------- information and semantics
+def mi_bits(x, y):
+    """Plug-in mutual information in bits, from the definition."""
+    x, y = np.asarray(x), np.asarray(y)
+    n = x.size
+    out = 0.0
+    for a in np.unique(x):
+        for b in np.unique(y):
+            pxy = np.sum((x == a) & (y == b)) / n
+            if pxy > 0:
+                out += pxy * np.log2(pxy / (np.mean(x == a) * np.mean(y == b)))
+    return out
+
+
+def bin_stats_loops(bins, labels, preferred, sim, n_bins):
+    n, L = bins.shape
+    nf = np.zeros((n, n_bins))
+    ssum = np.zeros((n, n_bins))
+    match = np.zeros((n, n_bins))
+    for t in range(n):
+        for f in range(L):
+            b = bins[t, f]
+            if b >= 0:
+                nf[t, b] += 1
+                ssum[t, b] += sim[labels[f], preferred[t]]
+                match[t, b] += labels[f] == preferred[t]
+    return nf, ssum, match

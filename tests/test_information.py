@@ -1,0 +1,123 @@
+import numpy as np
+import pytest
+import xarray as xr
+from sklearn.metrics import mutual_info_score
+
+from fclib import information as fi
+from fclib import semantic as fs
+from naive import bin_stats_loops, mi_bits
+
+
+def _layer(rng, n=6, P=3000, T=4, C=5):
+    labels = rng.integers(0, C, P)
+    spikes = (rng.random((n, P, T)) < 0.1).astype(np.uint8)
+    spikes[0] |= (labels == 3)[:, None] & (rng.random((P, T)) < 0.8)  # tuned to class 3
+    spikes[1] |= (labels == 1)[:, None] & (rng.random((P, T)) < 0.3)  # weakly tuned to class 1
+    frame_labels = np.repeat(labels, T)
+    da = xr.DataArray(spikes.reshape(n, P * T), dims=("neuron", "frame"),
+                      coords={"label": ("frame", frame_labels)})
+    return da, labels
+
+
+def test_mi_matches_definition_and_sklearn():
+    rng = np.random.default_rng(0)
+    da, labels = _layer(rng)
+    counts = fi.presentation_counts(da, 4)
+    assert counts.shape == (6, 3000) and counts.max() <= 4
+    np.testing.assert_array_equal(fi.presentation_labels(da, 4), labels)
+    mi = fi.mutual_information(counts, labels)
+    for i in range(6):
+        assert mi[i] == pytest.approx(mi_bits(counts[i], labels), abs=1e-12)
+        assert mi[i] == pytest.approx(mutual_info_score(counts[i], labels) / np.log(2), abs=1e-12)
+    prof = fi.class_profile(counts, labels)
+    for c in range(5):
+        assert prof[0, c] == pytest.approx(mi_bits(counts[0], labels == c), abs=1e-12)
+    assert prof[0].argmax() == 3
+
+
+def test_information_bias_correction_and_preferred_class():
+    rng = np.random.default_rng(1)
+    da, _ = _layer(rng)
+    info = fi.information(da.assign_coords(neuron=np.arange(10, 16)), T=4, n_shuffles=10, rng=2)
+    assert info["neuron"].values.tolist() == list(range(10, 16))
+    assert info["preferred"].values[0] == 3 and info["preferred"].values[1] == 1
+    assert info["mi_corrected"].values[0] > 0.3
+    # untuned neurons: the plug-in MI is small but positive, about the size of the shuffle
+    # bias (K - 1)(C - 1) / (2 n ln 2) with K <= 5 counts, C = 5 classes, n = 3000
+    untuned = info.isel(neuron=slice(2, None))
+    bound = 4 * 4 / (2 * 3000 * np.log(2))
+    assert np.all(untuned["mi"].values > 0) and np.all(untuned["mi_shuffled"].values < 2 * bound)
+    assert np.all(np.abs(untuned["mi_corrected"].values) < bound)
+    assert info["mean_count"].sel(neuron=10, **{"class": 3}) > 3
+
+
+def test_information_refuses_bad_input():
+    da = xr.DataArray(np.zeros((2, 8), np.uint8), dims=("neuron", "frame"),
+                      coords={"label": ("frame", [0, 0, 0, 1, 1, 1, 1, 1])})
+    with pytest.raises(ValueError, match="changes inside a presentation"):
+        fi.presentation_labels(da, 4)
+    with pytest.raises(ValueError, match="whole number"):
+        fi.presentation_counts(da, 3)
+    with pytest.raises(ValueError, match="'label' coordinate"):
+        fi.presentation_labels(da.drop_vars("label"), 4)
+    with pytest.raises(ValueError, match="one label per presentation"):
+        fi.mutual_information(np.zeros((2, 5)), np.zeros(4))
+
+
+def test_hubs():
+    mi = np.array([0.1, 0.9, 0.8, 0.2, np.nan])
+    deg = np.array([10, 100, 5, 90, 200])
+    assert fi.hubs(mi, deg, quantile=0.6).tolist() == [False, True, False, False, False]
+
+
+def test_rank_similarity_on_hand_made_embedding():
+    # classes 0 and 1 close, 2 orthogonal, 3 opposite to 0
+    e = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [-1.0, 0.0]])
+    s = fs.cosine_similarity(e)
+    assert s.values[0, 0] == pytest.approx(1) and s.values[0, 3] == pytest.approx(-1)
+    r = fs.rank_similarity(s).values
+    assert r[0].tolist() == pytest.approx([1, 2 / 3, 1 / 3, 0])
+    assert r[3].tolist() == pytest.approx([0, 1 / 3, 2 / 3, 1])  # from 3: itself, then 2, 1, 0
+    assert np.all(np.diag(r) == 1)
+
+
+def test_embeddings_are_cached_and_semantic(tmp_path, monkeypatch):
+    names = ["zero", "one", "two", "apple"]
+    e = fs.embed_class_names(names, cache=tmp_path / "emb.json")
+    assert e.dims == ("class", "dim") and e["name"].values.tolist() == names
+    assert np.allclose(np.linalg.norm(e.values, axis=1), 1)
+    s = fs.cosine_similarity(e).values
+    assert s[1, 2] > s[1, 3]  # "one" is closer to "two" than to "apple"
+    monkeypatch.setattr(fs, "_encode_minilm", lambda n: (_ for _ in ()).throw(AssertionError))
+    again = fs.embed_class_names(names, cache=tmp_path / "emb.json")  # from the cache
+    np.testing.assert_allclose(again.values, e.values)
+    with pytest.raises(ValueError, match="backend must be"):
+        fs.embed_class_names(names, backend="word2vec")
+
+
+def test_similarity_by_cofiring_and_regime_match_loops():
+    rng = np.random.default_rng(3)
+    n, L, C, N = 7, 500, 4, 20
+    cof = xr.DataArray(rng.integers(0, N + 1, (n, L)).astype(np.int16), dims=("neuron", "frame"),
+                       coords={"neuron": np.arange(n) + 5, "degree": ("neuron", [N] * (n - 1) + [0])})
+    cof[-1] = 0
+    labels = rng.integers(0, C, L)
+    pref = rng.integers(0, C, n)
+    sim = rng.random((C, C))
+    ds = fs.similarity_by_cofiring(cof, labels, pref, sim, n_bins=4)
+    bins = np.minimum(cof.values.astype(int) * 4 // N, 3)
+    bins[-1] = -1  # an empty group has no co-firing fraction
+    nf, ssum, match = bin_stats_loops(bins, labels, pref, sim, 4)
+    np.testing.assert_array_equal(ds["n_frames"].values, nf)
+    np.testing.assert_allclose(ds["similarity"].values[:-1], (ssum / nf)[:-1])
+    np.testing.assert_allclose(ds["match"].values[:-1], (match / nf)[:-1])
+    assert ds["bin"].values.tolist() == [0.125, 0.375, 0.625, 0.875]
+    inter = np.array([5.0, 10, 15, np.nan, 0, 20, 3])
+    rg = fs.similarity_by_regime(cof, labels, pref, sim, inter)
+    b2 = (cof.values > inter[:, None]).astype(int)
+    b2[3] = -1
+    nf2, ssum2, _ = bin_stats_loops(b2, labels, pref, sim, 2)
+    np.testing.assert_array_equal(rg["n_frames"].values, nf2)
+    assert rg["regime"].values.tolist() == ["weak", "strong"]
+    with pytest.raises(ValueError, match="frame labels"):
+        fs.similarity_by_cofiring(cof, labels[:-1], pref, sim)
