@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from . import data as fdata
-from .profiles import RECORD_PARAMS, TRAIN_PARAMS, resolve, stage_key
+from .profiles import RECORD_PARAMS, TRAIN_PARAMS, condition_file, resolve, stage_key
 from .recording import Recording, open_recording
 
 __all__ = ["Run", "run", "load_split", "execute_notebooks", "build_book", "main"]
@@ -59,6 +59,27 @@ def _arch(cfg: dict, split: fdata.Split) -> dict:
     return arch
 
 
+def _check_same_layout(rec: Recording, ref: Recording, condition: str) -> None:
+    """Refuse a condition's recording whose layers, neurons or frames differ from the original's."""
+    if rec.layers != ref.layers:
+        raise ValueError(f"recording {condition!r} has layers {rec.layers}, the original "
+                         f"{ref.layers}; record it again from the same model")
+    if rec.n_frames != ref.n_frames:
+        raise ValueError(f"recording {condition!r} has {rec.n_frames} frames, the original "
+                         f"{ref.n_frames}; the groups of the original cannot be applied to it")
+    for layer in rec.layers:
+        a, b = rec[layer], ref[layer]
+        for c in ("channel", "y", "x"):
+            if not np.array_equal(a[c].values, b[c].values):
+                raise ValueError(f"recording {condition!r}: the neurons of {layer} differ from "
+                                 "the original's (sampling rule or model changed)")
+    a, b = rec[rec.layers[0]], ref[ref.layers[0]]
+    for c in ("image", "step"):
+        if not np.array_equal(a[c].values, b[c].values):
+            raise ValueError(f"recording {condition!r}: frame coordinate {c!r} differs from the "
+                             "original's; both must present the same schedule")
+
+
 def _write_json(obj, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(obj, indent=1, default=str))
@@ -88,10 +109,15 @@ class Run:
         return self.train_dir / "model.pt"
 
     def recording_path(self, condition: str = "original") -> Path:
-        return self.record_dir / f"{condition}.nc"
+        return self.record_dir / condition_file(condition, self.cfg)
 
     def recording(self, condition: str = "original", chunks=None) -> Recording:
-        return open_recording(self.recording_path(condition), chunks=chunks)
+        """The recording of ``condition``. Any condition other than ``original`` must hold
+        the same layers, neurons and frames as the original; otherwise it is refused."""
+        rec = open_recording(self.recording_path(condition), chunks=chunks)
+        if condition != "original":
+            _check_same_layout(rec, open_recording(self.recording_path("original")), condition)
+        return rec
 
     @property
     def summary(self) -> dict:
@@ -138,17 +164,19 @@ class Run:
         return ds
 
 
-    def groups(self, source: str, target: str, threshold: float = 4.0):
-        """1FC groups of a layer pair from the original condition, cached on disk.
+    def groups(self, source: str, target: str, threshold: float = 4.0,
+               reference: str = "original"):
+        """1FC groups of a layer pair, from the ``reference`` condition, cached on disk.
 
-        ``<record_dir>/groups/<source>-<target>_z<threshold>.nc``; see
-        :func:`fclib.groups.one_fc_groups`.
+        ``<record_dir>/groups/<source>-<target>_z<threshold>.nc`` (prefixed with the
+        reference when it is not the original); see :func:`fclib.groups.one_fc_groups`.
         """
         from .groups import load_groups, one_fc_groups, save_groups
 
-        path = self.record_dir / "groups" / f"{source}-{target}_z{threshold:g}.nc"
+        prefix = "" if reference == "original" else f"{reference}_"
+        path = self.record_dir / "groups" / f"{prefix}{source}-{target}_z{threshold:g}.nc"
         if not path.exists():
-            save_groups(one_fc_groups(self.pairs(source, target), threshold), path)
+            save_groups(one_fc_groups(self.pairs(source, target, reference), threshold), path)
         return load_groups(path)
 
     def response(self, source: str, target: str, condition: str = "original", *,
@@ -156,8 +184,9 @@ class Run:
                  n_batches: int = 4, r2_min: float = 0.8):
         """Response functions, fits and the property table of a layer pair, cached on disk.
 
-        Groups come from the original condition (:meth:`groups`); co-firing and target
-        spikes from ``condition``; fits as in :func:`fclib.response.fit_response`. Frames are also split into ``n_batches`` disjoint sets of
+        Groups come from the original condition (:meth:`groups`), except for the permuted
+        network, whose analysis is redone from its own pairs; co-firing and target spikes
+        come from ``condition``; fits as in :func:`fclib.response.fit_response`. Frames are also split into ``n_batches`` disjoint sets of
         images (seeded by the run's seed) and every fit is repeated per batch (the
         temporal-robustness test). Returns one Dataset:
 
@@ -175,7 +204,8 @@ class Run:
         path = self.record_dir / "response" / name
         if not path.exists():
             t0 = time.perf_counter()
-            g = self.groups(source, target, threshold)
+            g = self.groups(source, target, threshold,
+                            reference="permuted" if condition == "permuted" else "original")
             rec = self.recording(condition)
             cof = fr.cofiring(rec[source], g)
             batch = fr.image_batches(cof["image"].values, n_batches, rng=self.cfg["seed"])
@@ -204,6 +234,24 @@ class Run:
         ds["selected"] = ds["relu_r2"].fillna(-np.inf) > r2_min
         ds.attrs["r2_min"] = float(r2_min)
         return ds
+
+    def accuracy(self, condition: str = "original") -> float:
+        """Held-out accuracy (each test image once, untransformed) under ``condition``,
+        cached in ``<record_dir>/accuracy.json``."""
+        path = self.record_dir / "accuracy.json"
+        key = condition_file(condition, self.cfg)
+        acc = json.loads(path.read_text()) if path.exists() else {}
+        if key not in acc:
+            from .snn.perturb import accuracy, make_perturb
+            from .snn.train import load_model
+
+            split = self.split()
+            model, _ = load_model(self.model_path, _arch(self.cfg, split))
+            model, perturb = make_perturb(condition, model, self.cfg)
+            acc[key] = accuracy(model, split.test_images, split.test_labels, perturb)
+            self.record_dir.mkdir(parents=True, exist_ok=True)
+            _write_json(acc, path)
+        return float(acc[key])
 
     def responses(self, condition: str = "original", progress: bool = True, **kw) -> dict:
         """:meth:`response` of every consecutive layer pair: ``{"L1→L2": Dataset, ...}``."""
@@ -251,15 +299,18 @@ def run(profile: str = "default", data_dir: str | os.PathLike = "data", *,
                          n_test=len(split.test_images), class_names=list(split.class_names)),
                     r.train_dir / "summary.json")
         r.timings["train"] = time.perf_counter() - t0
+    conditions = ("original", *[c for c in conditions if c != "original"])
     for condition in conditions:
         if r.recording_path(condition).exists():
             continue
+        from .snn.perturb import make_perturb
         from .snn.record import file_hash, record
         from .snn.train import load_model
 
         t0 = time.perf_counter()
         split = split or load_split(cfg)
         model, _ = load_model(r.model_path, _arch(cfg, split))
+        model, perturb = make_perturb(condition, model, cfg)
         sched = fdata.presentation_params(cfg["n_presentations"], len(split.test_images),
                                           cfg["seed"] + 1, jitter=cfg["jitter"])
         r.record_dir.mkdir(parents=True, exist_ok=True)
@@ -267,8 +318,10 @@ def run(profile: str = "default", data_dir: str | os.PathLike = "data", *,
                     r.record_dir / "params.json")
         record(model, split.test_images, split.test_labels, sched, r.recording_path(condition),
                condition=condition, batch_size=cfg["record_batch"], budget=cfg["neuron_budget"],
+               perturb=perturb,
                attrs=dict(profile=profile, checkpoint=file_hash(r.model_path),
-                          class_names=list(split.class_names), train_key=train_key),
+                          class_names=list(split.class_names), train_key=train_key,
+                          noise_amplitude=cfg["noise_amplitude"], fgsm_eps=cfg["fgsm_eps"]),
                progress=progress)
         r.timings[f"record {condition}"] = time.perf_counter() - t0
     return r
@@ -277,7 +330,8 @@ def run(profile: str = "default", data_dir: str | os.PathLike = "data", *,
 # --------------------------------------------------------------------------- notebooks and book
 CHAPTERS = ["01_network_activity.ipynb", "02_pairwise_correlations.ipynb",
             "03_response_functions.ipynb", "04_two_regimes.ipynb", "05_scaling.ipynb",
-            "06_robustness.ipynb"]
+            "06_robustness.ipynb", "07_information.ipynb", "08_semantics.ipynb",
+            "09_identity.ipynb"]
 
 
 def _source_hash() -> str:

@@ -8,7 +8,8 @@ import seaborn as sns
 
 __all__ = ["training_curve", "firing_rates", "raster", "presentations", "sttc_vs_null",
            "significance_by_pair", "degree_distributions", "null_agreement",
-           "response_functions", "by_layer_pair", "slope_scaling", "collapse", "batch_responses"]
+           "response_functions", "by_layer_pair", "slope_scaling", "collapse", "batch_responses",
+           "pair_scatter", "class_similarity", "similarity_curves", "identity_vs_aggregate"]
 
 sns.set_theme(context="notebook", style="ticks")
 
@@ -236,16 +237,18 @@ def response_functions(examples: dict, model: str = "relu", cdf: bool = False,
 
 
 def by_layer_pair(table: pd.DataFrame, column: str, ylabel: str, *, band=None,
-                  hline=None, log: bool = False, clip=None) -> plt.Figure:
+                  hline=None, log: bool = False, clip=None, by: str = "layer pair",
+                  xlabel: str = "source → target layer") -> plt.Figure:
     """Distribution of one per-neuron property across layer pairs (box plots).
 
+    ``by`` names a categorical column (its categories in order give the boxes);
     ``band=(lo, hi)`` shades the paper's range; ``hline`` draws a reference line.
     """
     fig, ax = plt.subplots(figsize=(9, 3.2))
-    names = list(table["layer pair"].cat.categories)
+    names = list(table[by].cat.categories)
     data = []
     for name in names:
-        v = table.loc[table["layer pair"] == name, column].to_numpy(dtype=float)
+        v = table.loc[table[by] == name, column].to_numpy(dtype=float)
         v = v[np.isfinite(v)]
         if clip is not None:
             v = np.clip(v, *clip)
@@ -259,7 +262,7 @@ def by_layer_pair(table: pd.DataFrame, column: str, ylabel: str, *, band=None,
     ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
     if log:
         ax.set_yscale("log")
-    ax.set(ylabel=ylabel, xlabel="source → target layer")
+    ax.set(ylabel=ylabel, xlabel=xlabel)
     if band is not None:
         ax.legend(frameon=False, fontsize=8)
     sns.despine(fig)
@@ -337,6 +340,111 @@ def batch_responses(examples: dict, min_frames: int = 10) -> plt.Figure:
                xlabel="co-firing members of the 1FC group", ylim=(-0.03, 1.03))
         ax.legend(frameon=False, fontsize=7, loc="upper left")
     axes[0, 0].set_ylabel("P(target fires)")
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- information, semantics
+def pair_scatter(table: pd.DataFrame, x: str, y: str, xlabel: str, ylabel: str, *,
+                 highlight: str | None = None, logx: bool = False, by: str = "layer pair",
+                 ncols: int = 4) -> plt.Figure:
+    """One scatter panel per layer pair (the categories of ``by``); ``highlight`` names a
+    boolean column drawn in red on top. Panel titles give Spearman's rho."""
+    from scipy.stats import spearmanr
+
+    names = list(table[by].cat.categories)
+    ncols = min(ncols, len(names))
+    nrows = int(np.ceil(len(names) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.4 * nrows), squeeze=False,
+                             sharey=True)
+    for ax, name in zip(axes.flat, names):
+        d = table[table[by] == name]
+        ax.scatter(d[x], d[y], s=3, alpha=0.3, lw=0)
+        if highlight is not None:
+            h = d[d[highlight].astype(bool)]
+            ax.scatter(h[x], h[y], s=6, color="tab:red", lw=0, label=highlight)
+        rho = spearmanr(d[x], d[y], nan_policy="omit").statistic if len(d) > 2 else np.nan
+        ax.set_title(f"{name}: ρ = {rho:.2f}", fontsize=9)
+        if logx:
+            ax.set_xscale("log")
+    for ax in axes.flat[len(names):]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel(xlabel)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel)
+    if highlight is not None:
+        axes.flat[len(names) - 1].legend(frameon=False, fontsize=7)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+def class_similarity(cosine, rank, names) -> plt.Figure:
+    """Cosine similarity of class-name embeddings (matrix) and the distributions of the
+    cosine and rank similarity between different classes (Fig. A10 A-B)."""
+    cos = np.asarray(cosine)
+    rk = np.asarray(rank)
+    off = ~np.eye(cos.shape[0], dtype=bool)
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=(11, 3.4))
+    im = a.imshow(cos, cmap="viridis")
+    if len(names) <= 20:
+        a.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
+        a.set_yticks(range(len(names)), names, fontsize=7)
+    fig.colorbar(im, ax=a, fraction=0.046)
+    a.set_title("cosine similarity")
+    b.hist(cos[off], bins=20, color="tab:blue", alpha=0.8)
+    b.set(xlabel="cosine similarity", ylabel="class pairs", title="between different classes")
+    c.hist(rk[off], bins=np.linspace(0, 1, 11), color="tab:green", alpha=0.8)
+    c.set(xlabel="semantic rank similarity", title="between different classes")
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+def similarity_curves(curves: pd.DataFrame, chance: dict | None = None) -> plt.Figure:
+    """Mean of several measures against the co-firing fraction, one line per layer pair.
+
+    ``curves``: columns ``layer pair``, ``bin`` and one column per measure; ``chance`` maps
+    a measure to its chance level (dashed).
+    """
+    measures = [c for c in curves.columns if c not in ("layer pair", "bin")]
+    fig, axes = plt.subplots(1, len(measures), figsize=(4.2 * len(measures), 3.3), squeeze=False)
+    names = list(dict.fromkeys(curves["layer pair"]))
+    colors = sns.color_palette("viridis", len(names))
+    for ax, m in zip(axes[0], measures):
+        for col, name in zip(colors, names):
+            d = curves[curves["layer pair"] == name]
+            ax.plot(d["bin"], d[m], "o-", ms=3, color=col, label=name)
+        if chance and m in chance:
+            ax.axhline(chance[m], color="k", ls="--", lw=0.8, label="chance")
+        ax.set(xlabel="co-firing / group size", ylabel=m)
+    axes[0, -1].legend(frameon=False, fontsize=7, ncol=2)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+def identity_vs_aggregate(diff: pd.DataFrame) -> plt.Figure:
+    """Balanced accuracy from aggregate co-firing and from member identities, per layer pair
+    and classifier, with the paired difference's confidence interval (Fig. A9)."""
+    pairs = list(dict.fromkeys(diff["layer pair"]))
+    clfs = list(dict.fromkeys(diff["classifier"]))
+    fig, axes = plt.subplots(1, len(pairs), figsize=(3.6 * len(pairs), 3.3), squeeze=False,
+                             sharey=True)
+    x = np.arange(len(clfs))
+    for ax, name in zip(axes[0], pairs):
+        d = diff[diff["layer pair"] == name].set_index("classifier").reindex(clfs)
+        ax.bar(x - 0.2, d["aggregate"], 0.4, label="aggregate co-firing", color="tab:blue")
+        err = np.vstack([d["difference"] - d["ci_low"], d["ci_high"] - d["difference"]])
+        ax.bar(x + 0.2, d["identity"], 0.4, yerr=err, capsize=3, label="member identities",
+               color="tab:orange")
+        ax.axhline(0.5, color="k", ls="--", lw=0.8)
+        ax.set_xticks(x, clfs, rotation=30, ha="right", fontsize=8)
+        ax.set(title=name, ylim=(0.4, 1.0))
+    axes[0, 0].set_ylabel("balanced accuracy")
+    axes[0, 0].legend(frameon=False, fontsize=7, loc="lower left")
     sns.despine(fig)
     fig.tight_layout()
     return fig

@@ -30,13 +30,13 @@ def _make(name: str, seed: int):
     from sklearn.svm import LinearSVC
 
     if name == "LinearSVC":  # features standardised: the penalty then treats them alike
-        return make_pipeline(StandardScaler(), LinearSVC(class_weight="balanced", C=0.1,
-                                                         max_iter=5000))
+        return make_pipeline(StandardScaler(), LinearSVC(class_weight="balanced", C=0.01,
+                                                         dual=False, max_iter=5000))
     if name == "LogisticRegression":
         return make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", C=0.1,
                                                                   max_iter=1000))
     if name == "RandomForest":
-        return RandomForestClassifier(n_estimators=50, max_depth=8, class_weight="balanced",
+        return RandomForestClassifier(n_estimators=40, max_depth=8, class_weight="balanced",
                                       random_state=seed, n_jobs=1)
     if name == "GaussianNB":
         return GaussianNB(priors=[0.5, 0.5])
@@ -82,12 +82,15 @@ def identity_vs_aggregate(members, target, classifiers=CLASSIFIERS, n_splits: in
 
 def compare_neurons(source: xr.DataArray, target: xr.DataArray, groups: xr.Dataset, neurons,
                     max_frames: int = 4000, classifiers=CLASSIFIERS, n_splits: int = 3,
-                    rng=None, progress: bool = False) -> pd.DataFrame:
+                    rng=None, n_jobs: int = 1, progress: bool = False) -> pd.DataFrame:
     """:func:`identity_vs_aggregate` for several target neurons of one layer pair.
 
-    ``max_frames`` frames are drawn at random (``rng``) and shared by all neurons. Returns a
-    long table: ``neuron``, ``degree``, ``classifier``, ``aggregate``, ``identity``.
+    ``max_frames`` frames are drawn at random (``rng``) and shared by all neurons; neurons
+    are spread over ``n_jobs`` processes. Neurons with an empty group, or that fire or stay
+    silent in fewer than ``n_splits`` of the frames, are skipped. Returns a long table:
+    ``neuron``, ``degree``, ``classifier``, ``aggregate``, ``identity``.
     """
+    from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
     from .groups import members
@@ -97,19 +100,20 @@ def compare_neurons(source: xr.DataArray, target: xr.DataArray, groups: xr.Datas
     gen = _rng(rng)
     L = source.sizes["frame"]
     frames = np.sort(gen.choice(L, min(max_frames, L), replace=False))
-    rows = []
+    src = np.asarray(source.isel(frame=frames).values)
+    tgt = target.isel(frame=frames)
+    jobs = []
     for nid in tqdm(list(neurons), desc="identity vs aggregate", disable=not progress):
         m = members(groups, int(nid))
-        if m.size == 0:
+        y = np.asarray(tgt.isel(neuron=_rows_of(target, np.array([nid]), "target")).values[0])
+        if m.size == 0 or np.bincount(y.astype(np.int64), minlength=2).min() < n_splits:
             continue
-        X = source.isel(neuron=_rows_of(source, m, "source"), frame=frames).values.T
-        y = target.isel(neuron=_rows_of(target, np.array([nid]), "target"),
-                        frame=frames).values[0]
-        if np.bincount(y.astype(np.int64), minlength=2).min() < n_splits:
-            continue
-        res = identity_vs_aggregate(X, y, classifiers, n_splits, seed=int(gen.integers(2**31)))
-        for name, r in res.items():
-            rows.append({"neuron": int(nid), "degree": int(m.size), "classifier": name, **r})
+        X = src[_rows_of(source, m, "source")].T
+        jobs.append((int(nid), int(m.size), X, y, int(gen.integers(2**31))))
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(identity_vs_aggregate)(X, y, classifiers, n_splits, seed) for _, _, X, y, seed in jobs)
+    rows = [{"neuron": nid, "degree": deg, "classifier": name, **r}
+            for (nid, deg, *_), res in zip(jobs, results) for name, r in res.items()]
     return pd.DataFrame(rows, columns=["neuron", "degree", "classifier", "aggregate", "identity"])
 
 

@@ -11,7 +11,11 @@ import hashlib
 import json
 from typing import Any
 
-__all__ = ["PROFILES", "PARAMS", "resolve", "stage_key", "TRAIN_PARAMS", "RECORD_PARAMS"]
+__all__ = ["PROFILES", "PARAMS", "resolve", "stage_key", "TRAIN_PARAMS", "RECORD_PARAMS",
+           "CONDITIONS", "condition_file"]
+
+# Recorded conditions of one run (fclib.snn.perturb makes them).
+CONDITIONS = ("original", "noise", "fgsm", "permuted")
 
 # name -> (type, doc). Types are checked strictly (an int is accepted where a float is).
 PARAMS: dict[str, tuple[type, str]] = {
@@ -35,6 +39,8 @@ PARAMS: dict[str, tuple[type, str]] = {
     "jitter": (bool, "random translation/rotation/scale of each presentation"),
     "neuron_budget": (int, "neurons per layer of the sampling rule"),
     "record_batch": (int, "presentations per recording batch"),
+    "noise_amplitude": (float, "uniform noise U(-a, a) added to each pixel (0-1 scale), condition 'noise'"),
+    "fgsm_eps": (float, "FGSM step on the 0-1 pixel scale, condition 'fgsm' (paper: 4/255)"),
     "cifar_root": (str, "folder holding the official CIFAR python archive"),
     "verify_md5": (bool, "check the CIFAR archive against the official MD5 sum"),
 }
@@ -49,7 +55,7 @@ _DEFAULT = dict(
     stem_channels=16, widths=[16, 32, 64], blocks=[2, 2, 2], T=4,
     epochs=20, batch_size=64, lr=0.1, momentum=0.9, weight_decay=5e-4, augment="jitter",
     seed=0, n_presentations=10_000, jitter=True, neuron_budget=8192, record_batch=250,
-    cifar_root="data/cifar", verify_md5=True,
+    cifar_root="data/cifar", verify_md5=True, noise_amplitude=0.5, fgsm_eps=4 / 255,
 )
 
 PROFILES: dict[str, dict[str, Any]] = {
@@ -110,3 +116,14 @@ def stage_key(cfg: dict, names, parent: str = "", extra: dict | None = None) -> 
     payload = {"parent": parent, **{n: cfg[n] for n in names}, **(extra or {})}
     blob = json.dumps(payload, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def condition_file(condition: str, cfg: dict) -> str:
+    """File name of a condition's recording; it names the parameters that made it."""
+    if condition == "noise":
+        return f"noise-a{cfg['noise_amplitude']:g}.nc"
+    if condition == "fgsm":
+        return f"fgsm-e{cfg['fgsm_eps']:.6g}.nc"
+    if condition in ("original", "permuted"):
+        return f"{condition}.nc"
+    raise ValueError(f"unknown condition {condition!r}; choose one of {CONDITIONS}")

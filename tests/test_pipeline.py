@@ -65,7 +65,10 @@ def test_notebooks_execute_and_book_builds(smoke_run, book_root):
     for name, n_img, phrase in [("03_response_functions", 3, "ReLU fit"),
                                 ("04_two_regimes", 3, "intersection"),
                                 ("05_scaling", 3, "collapse"),
-                                ("06_robustness", 2, "resampled")]:
+                                ("06_robustness", 2, "resampled"),
+                                ("07_information", 2, "hubs"),
+                                ("08_semantics", 2, "preferred class"),
+                                ("09_identity", 1, "balanced accuracy")]:
         html = (book_root / f"_build/html/book/chapters/{name}.html").read_text()
         assert html.count("<img") == n_img and phrase in html and "{glue" not in html, name
     # the layer-pair results, groups and responses are cached next to the recording
@@ -105,3 +108,22 @@ def test_paper_profile_dry_run_through_the_pipeline(tmp_path):
         pipeline.run("paper", tmp_path / "data2", cifar_root=str(tmp_path / "cifar"),
                      epochs=1, progress=False)
     assert not (tmp_path / "data2" / "runs").exists() or not any((tmp_path / "data2" / "runs").rglob("*.pt"))
+
+
+def test_conditions_are_recorded_and_mismatches_refused(smoke_run):
+    r = pipeline.run("smoke", smoke_run.data_dir, conditions=("noise", "fgsm"), progress=False)
+    assert set(r.timings) == {"record noise", "record fgsm"}
+    noise, orig = r.recording("noise"), r.recording("original")
+    assert noise.attrs["condition"] == "noise" and noise.n_frames == orig.n_frames
+    assert r.recording_path("noise").name == f"noise-a{r.cfg['noise_amplitude']:g}.nc"
+    # the noisy presentations change the spikes; the frames and neurons are the same
+    assert (noise["L1"].values != orig["L1"].values).any()
+    ds = r.response("L1", "L2", "noise")
+    assert ds.attrs["condition"] == "noise" and ds.sizes["neuron"] == r.response("L1", "L2").sizes["neuron"]
+    assert 0 <= r.accuracy("fgsm") <= r.accuracy("original")
+    # a recording with other frames is refused under a condition's name
+    other = pipeline.run("smoke", smoke_run.data_dir, n_presentations=20, progress=False)
+    shutil.copy(other.recording_path(), r.record_dir / "permuted.nc")
+    with pytest.raises(ValueError, match="frames"):
+        r.recording("permuted")
+    (r.record_dir / "permuted.nc").unlink()

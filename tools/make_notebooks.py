@@ -7,6 +7,7 @@ from pathlib import Path
 import nbformat as nbf
 from nb_common import RUN_PARAMS, notebook
 from nb_ensembles import CH03, CH04, CH05, CH06
+from nb_information import CH07, CH08, CH09
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -379,3 +380,6 @@ if __name__ == "__main__":
     nbf.write(notebook(CH04), ROOT / "notebooks" / "04_two_regimes.ipynb")
     nbf.write(notebook(CH05), ROOT / "notebooks" / "05_scaling.ipynb")
     nbf.write(notebook(CH06), ROOT / "notebooks" / "06_robustness.ipynb")
+    nbf.write(notebook(CH07), ROOT / "notebooks" / "07_information.ipynb")
+    nbf.write(notebook(CH08), ROOT / "notebooks" / "08_semantics.ipynb")
+    nbf.write(notebook(CH09), ROOT / "notebooks" / "09_identity.ipynb")

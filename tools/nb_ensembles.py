@@ -24,6 +24,7 @@ r = run(profile, data_dir, epochs=epochs, n_presentations=n_presentations, seed=
 res = r.responses(threshold=threshold, min_frames=min_frames, saturation=saturation,
                   n_batches=n_batches, r2_min=r2_min, progress=False)
 table = fr.property_table(res)
+rec = r.recording()
 names = list(res)
 shown = [names[0], names[len(names) // 2], names[-1]]
 sel = table[table["selected"]]
