@@ -235,6 +235,14 @@ class Run:
         ds.attrs["r2_min"] = float(r2_min)
         return ds
 
+    def model(self, condition: str = "original"):
+        """The trained model (the permuted copy for ``condition="permuted"``), in eval mode."""
+        from .snn.perturb import make_perturb
+        from .snn.train import load_model
+
+        model, _ = load_model(self.model_path, _arch(self.cfg, self.split()))
+        return make_perturb(condition, model, self.cfg)[0].eval()
+
     def accuracy(self, condition: str = "original") -> float:
         """Held-out accuracy (each test image once, untransformed) under ``condition``,
         cached in ``<record_dir>/accuracy.json``."""
@@ -331,7 +339,7 @@ def run(profile: str = "default", data_dir: str | os.PathLike = "data", *,
 CHAPTERS = ["01_network_activity.ipynb", "02_pairwise_correlations.ipynb",
             "03_response_functions.ipynb", "04_two_regimes.ipynb", "05_scaling.ipynb",
             "06_robustness.ipynb", "07_information.ipynb", "08_semantics.ipynb",
-            "09_identity.ipynb"]
+            "09_identity.ipynb", "10_perturbations.ipynb"]
 
 
 def _source_hash() -> str:

@@ -22,7 +22,7 @@ from .sttc import as_trains
 
 __all__ = ["cofiring", "response_counts", "fit_response", "neuron_properties",
            "image_batches", "batch_slopes", "collapse_r2", "response_curve", "property_table",
-           "example_neuron", "resample_batches", "batch_counts"]
+           "example_neuron", "resample_batches", "batch_counts", "fraction_above"]
 
 _FRAME_COORDS = ("image", "presentation", "step", "label")
 
@@ -389,3 +389,15 @@ def batch_counts(response: xr.Dataset) -> xr.Dataset:
     return xr.Dataset({"n_frames": response["batch_n_frames"], "n_fire": response["batch_n_fire"]},
                       coords={c: response.coords[c] for c in ("neuron", "cofiring", "degree")
                               if c in response.coords})
+
+
+def fraction_above(counts: xr.Dataset, cofiring_threshold) -> xr.DataArray:
+    """Share of each neuron's frames whose co-firing exceeds ``cofiring_threshold``
+    (one value per neuron, e.g. the two-line intersection of another condition); NaN where
+    the threshold is NaN. Dim ``neuron``."""
+    nf = counts["n_frames"].transpose("neuron", "cofiring").values.astype(float)
+    thr = np.asarray(cofiring_threshold, dtype=float)
+    above = counts["cofiring"].values[None, :] > thr[:, None]
+    frac = (nf * above).sum(1) / np.maximum(nf.sum(1), 1)
+    return xr.DataArray(np.where(np.isfinite(thr), frac, np.nan), dims="neuron",
+                        coords={"neuron": counts["neuron"].values})

@@ -181,3 +181,12 @@ def test_fit_response_leaves_out_the_ceiling():
     assert float(f["intersection"][0]) == pytest.approx(10)
     whole = fr.fit_response(c, saturation=None)
     assert float(whole["relu_slope"][0]) < 0.05 and np.isnan(float(whole["saturation_cofiring"][0]))
+
+
+def test_fraction_above():
+    c = xr.Dataset({"n_frames": (("neuron", "cofiring"), np.array([[5, 3, 2], [0, 0, 10]])),
+                    "n_fire": (("neuron", "cofiring"), np.zeros((2, 3), int))},
+                   coords={"neuron": [4, 9], "cofiring": [0, 1, 2]})
+    f = fr.fraction_above(c, [0.5, np.nan])
+    assert f.values[0] == pytest.approx(0.5) and np.isnan(f.values[1])
+    assert fr.fraction_above(c, [1, 1.5]).values.tolist() == [0.2, 1.0]
