@@ -112,7 +112,10 @@ def test_paper_profile_dry_run_through_the_pipeline(tmp_path):
 
 def test_conditions_are_recorded_and_mismatches_refused(smoke_run):
     r = pipeline.run("smoke", smoke_run.data_dir, conditions=("noise", "fgsm"), progress=False)
-    assert set(r.timings) == {"record noise", "record fgsm"}
+    # recorded here, or already by chapter 10 of the smoke book earlier in the session
+    assert set(r.timings) <= {"record noise", "record fgsm"}
+    assert r.recording_path("noise").exists() and r.recording_path("fgsm").exists()
+    assert pipeline.run("smoke", smoke_run.data_dir, conditions=("noise",), progress=False).timings == {}
     noise, orig = r.recording("noise"), r.recording("original")
     assert noise.attrs["condition"] == "noise" and noise.n_frames == orig.n_frames
     assert r.recording_path("noise").name == f"noise-a{r.cfg['noise_amplitude']:g}.nc"
