@@ -9,7 +9,8 @@ import seaborn as sns
 __all__ = ["training_curve", "firing_rates", "raster", "presentations", "sttc_vs_null",
            "significance_by_pair", "degree_distributions", "null_agreement",
            "response_functions", "by_layer_pair", "slope_scaling", "collapse", "batch_responses",
-           "pair_scatter", "class_similarity", "similarity_curves", "identity_vs_aggregate"]
+           "pair_scatter", "class_similarity", "similarity_curves", "identity_vs_aggregate",
+           "structural_edges"]
 
 sns.set_theme(context="notebook", style="ticks")
 
@@ -445,6 +446,29 @@ def identity_vs_aggregate(diff: pd.DataFrame) -> plt.Figure:
         ax.set(title=name, ylim=(0.4, 1.0))
     axes[0, 0].set_ylabel("balanced accuracy")
     axes[0, 0].legend(frameon=False, fontsize=7, loc="lower left")
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+def structural_edges(edges: pd.DataFrame, summary: pd.DataFrame) -> plt.Figure:
+    """STTC of structural and non-structural 1FC edges per layer pair (left) and the
+    normalised degree of each kind (right; Figs. A7-A8).
+
+    ``edges``: columns ``layer pair``, ``kind`` and ``sttc``; ``summary``: indexed by layer
+    pair with ``structural degree / receptive field`` and ``non-structural degree / rest``.
+    """
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 3.4), gridspec_kw={"width_ratios": [3, 2]})
+    sns.boxplot(data=edges, x="layer pair", y="sttc", hue="kind", showfliers=False, ax=a)
+    a.tick_params(axis="x", rotation=45)
+    a.set(ylabel="STTC of 1FC edges", xlabel="")
+    a.legend(frameon=False, fontsize=8)
+    x = np.arange(len(summary))
+    b.bar(x - 0.2, summary["structural degree / receptive field"], 0.4, label="structural")
+    b.bar(x + 0.2, summary["non-structural degree / rest"], 0.4, label="non-structural")
+    b.set_xticks(x, summary.index, rotation=45, ha="right")
+    b.set(ylabel="normalised degree")
+    b.legend(frameon=False, fontsize=8)
     sns.despine(fig)
     fig.tight_layout()
     return fig

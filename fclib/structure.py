@@ -1,0 +1,77 @@
+"""Structural vs non-structural edges (paper §5, §A.5, Figs. A7-A8).
+
+A source neuron is *structurally* connected to a target neuron of the next layer when its
+spikes reach the target directly through the convolution between them: the source's
+position lies in the target's receptive field in the source layer. Channels do not matter
+(every convolution here mixes all input channels).
+
+In a SEW-ResNet the residual-branch spiking layers come in pairs per block
+(``sn1 -> conv2 -> sn2``), and the output of a block (``sn2`` ADDed to the shortcut) feeds the
+next block's ``conv1``. So between consecutive layers there is always exactly one 3x3
+convolution with padding 1: stride 1 inside a block, and the next block's stride (2 where a
+stage begins) from one block to the next. The shortcut (ADD) routes *older* layers forward,
+never the source layer around the convolution, so it adds no direct edge between consecutive
+layers. For a convolution of kernel ``k``, stride ``s`` and padding ``p``, the target at row
+``y_t`` sees source rows ``s*y_t - p ... s*y_t - p + k - 1`` (and the same for columns).
+"""
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["conv_geometry", "structural_mask", "label_edges"]
+
+
+def conv_geometry(arch: dict) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """``{(source, target): (kernel, stride, padding)}`` for every consecutive pair of
+    residual-branch spiking layers of a SEW-ResNet ``arch`` (see :mod:`fclib.snn.models`)."""
+    strides = []
+    for stage, n in enumerate(arch["blocks"]):
+        strides += [2 if (stage > 0 and b == 0) else 1 for b in range(n)]
+    out = {}
+    for b, stride in enumerate(strides):
+        l1, l2 = 2 * b + 1, 2 * b + 2
+        out[(f"L{l1}", f"L{l2}")] = (3, 1, 1)  # sn1 -> conv2 -> sn2
+        if b + 1 < len(strides):
+            out[(f"L{l2}", f"L{l2 + 1}")] = (3, strides[b + 1], 1)  # block out -> next conv1
+    return out
+
+
+def structural_mask(target_yx, source_yx, kernel: int, stride: int, padding: int) -> np.ndarray:
+    """Boolean ``(target, source)``: is the source inside the target's receptive field?
+
+    ``target_yx`` and ``source_yx`` are ``(n, 2)`` arrays of (row, column) in their maps.
+    """
+    t = np.asarray(target_yx, dtype=np.int64).reshape(-1, 2)
+    s = np.asarray(source_yx, dtype=np.int64).reshape(-1, 2)
+    lo = stride * t - padding  # (n_t, 2): first source row/column seen
+    d = s[None, :, :] - lo[:, None, :]
+    return np.all((d >= 0) & (d < kernel), axis=2)
+
+
+def label_edges(groups: xr.Dataset, source: xr.DataArray, target: xr.DataArray,
+                geometry: tuple[int, int, int]) -> xr.Dataset:
+    """The edge table of :func:`fclib.groups.one_fc_groups` with a boolean ``structural``
+    variable on ``edge``, and ``n_structural``/``n_receptive`` (structural group members and
+    active source neurons in the receptive field) on ``neuron``.
+
+    ``source``/``target`` are the recorded layers (coordinates ``y`` and ``x`` per neuron).
+    """
+    k, s, p = geometry
+    sy, sx = source["y"].values, source["x"].values
+    ty, tx = target["y"].values, target["x"].values
+    e_t, e_s = groups["target"].values, groups["source"].values
+    d_y = sy[e_s] - (s * ty[e_t] - p)
+    d_x = sx[e_s] - (s * tx[e_t] - p)
+    structural = (d_y >= 0) & (d_y < k) & (d_x >= 0) & (d_x < k)
+    out = groups.copy()
+    out["structural"] = ("edge", structural)
+    tid = groups["neuron"].values
+    pos = np.searchsorted(tid, e_t)
+    out["n_structural"] = ("neuron", np.bincount(pos[structural], minlength=tid.size))
+    active = ~source["silent"].values if "silent" in source.coords else np.ones(sy.size, bool)
+    rf = structural_mask(np.stack([ty[tid], tx[tid]], 1),
+                         np.stack([sy[active], sx[active]], 1), k, s, p)
+    out["n_receptive"] = ("neuron", rf.sum(1))
+    out.attrs.update(kernel=k, stride=s, padding=p)
+    return out
