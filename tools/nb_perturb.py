@@ -155,8 +155,9 @@ median absolute slope change is {glue:text}`dslope_noise:.0f` % (noise) and
 | response functions | disrupted, most in early and intermediate layers | $R^2 > 0.8$ kept by {glue:text}`keep_noise:.0f` % (noise), {glue:text}`keep_fgsm:.0f` % (FGSM) of selected neurons |
 | strong events under noise | rarer | {glue:text}`strong_original:.1f` % → {glue:text}`strong_noise:.1f` % of frames |
 
-Not yet in this chapter (the issue is open): the permuted-weights network (Fig. A17), the
-structural vs non-structural edges (Figs. A7, A8), slope change against MI and last-layer
-information under distortion (Figs. A13–A16), and the adversarial-frame detector.
+Not yet in this book (work in progress): the permuted-weights network (Fig. A17; the pipeline
+records it with `conditions=["permuted"]` and redoes its pairs and groups), slope change against
+MI and last-layer information under distortion (Figs. A13–A16), and the adversarial-frame
+detector. The structural and non-structural edges (Figs. A7–A8) are at the end of chapter 2.
 """),
 ]
