@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from .recording import save_dataset
+
 __all__ = ["one_fc_groups", "members", "save_groups", "load_groups"]
 
 
@@ -90,13 +92,7 @@ def _csr(groups: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def save_groups(groups: xr.Dataset, path: str | os.PathLike) -> Path:
     """Write an edge table to netCDF atomically (``.part`` then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    groups.to_netcdf(tmp, engine="netcdf4",
-                     encoding={v: {"zlib": True, "complevel": 1} for v in groups.data_vars})
-    os.replace(tmp, path)
-    return path
+    return save_dataset(groups, path)
 
 
 def load_groups(path: str | os.PathLike) -> xr.Dataset:

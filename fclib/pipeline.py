@@ -27,7 +27,7 @@ import numpy as np
 
 from . import data as fdata
 from .profiles import RECORD_PARAMS, TRAIN_PARAMS, condition_file, resolve, stage_key
-from .recording import Recording, open_recording
+from .recording import Recording, open_recording, save_dataset
 
 __all__ = ["Run", "run", "load_split", "execute_notebooks", "build_book", "main"]
 
@@ -144,12 +144,8 @@ class Run:
         if not path.exists():
             t0 = time.perf_counter()
             rec = self.recording(condition)
-            ds = pair_significance(rec[source], rec[target], method="exact")[["sttc", "z"]]
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".part")
-            enc = {v: {"zlib": True, "complevel": 1} for v in ds.data_vars}
-            ds.to_netcdf(tmp, engine="netcdf4", encoding=enc)
-            os.replace(tmp, path)
+            save_dataset(pair_significance(rec[source], rec[target], method="exact")[["sttc", "z"]],
+                         path)
             self.timings[f"pairs {source}-{target}"] = time.perf_counter() - t0
         with xr.open_dataset(path, engine="netcdf4") as ds:
             ds = ds.load()
@@ -223,11 +219,7 @@ class Run:
             ds.attrs.update(source_layer=source, target_layer=target, condition=condition,
                             threshold=float(threshold), min_frames=int(min_frames),
                             n_batches=int(n_batches), batch_seed=int(self.cfg["seed"]))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".part")
-            ds.to_netcdf(tmp, engine="netcdf4",
-                         encoding={v: {"zlib": True, "complevel": 1} for v in ds.data_vars})
-            os.replace(tmp, path)
+            save_dataset(ds, path)
             self.timings[f"response {condition} {source}-{target}"] = time.perf_counter() - t0
         with xr.open_dataset(path, engine="netcdf4") as ds:
             ds = ds.load()
@@ -235,13 +227,17 @@ class Run:
         ds.attrs["r2_min"] = float(r2_min)
         return ds
 
-    def model(self, condition: str = "original"):
+    def model(self, condition: str = "original", split: fdata.Split | None = None):
         """The trained model (the permuted copy for ``condition="permuted"``), in eval mode."""
+        return self._model_and_perturb(condition, split)[0]
+
+    def _model_and_perturb(self, condition: str, split: fdata.Split | None = None):
         from .snn.perturb import make_perturb
         from .snn.train import load_model
 
-        model, _ = load_model(self.model_path, _arch(self.cfg, self.split()))
-        return make_perturb(condition, model, self.cfg)[0].eval()
+        model, _ = load_model(self.model_path, _arch(self.cfg, split or self.split()))
+        model, perturb = make_perturb(condition, model, self.cfg)
+        return model.eval(), perturb
 
     def accuracy(self, condition: str = "original") -> float:
         """Held-out accuracy (each test image once, untransformed) under ``condition``,
@@ -250,12 +246,10 @@ class Run:
         key = condition_file(condition, self.cfg)
         acc = json.loads(path.read_text()) if path.exists() else {}
         if key not in acc:
-            from .snn.perturb import accuracy, make_perturb
-            from .snn.train import load_model
+            from .snn.perturb import accuracy
 
             split = self.split()
-            model, _ = load_model(self.model_path, _arch(self.cfg, split))
-            model, perturb = make_perturb(condition, model, self.cfg)
+            model, perturb = self._model_and_perturb(condition, split)
             acc[key] = accuracy(model, split.test_images, split.test_labels, perturb)
             self.record_dir.mkdir(parents=True, exist_ok=True)
             _write_json(acc, path)

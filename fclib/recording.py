@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-__all__ = ["RecordingWriter", "Recording", "open_recording", "sample_neurons",
+__all__ = ["RecordingWriter", "Recording", "open_recording", "sample_neurons", "save_dataset",
            "SILENT_THRESHOLD"]
 
 SILENT_THRESHOLD = 0.01  # spikes per image (paper §3 "Exclusion Criteria")
@@ -210,6 +210,17 @@ class Recording:
     def rates(self) -> dict[str, np.ndarray]:
         """Mean spikes per image of every neuron, per layer (reads only the coordinate)."""
         return {n: self[n]["rate"].values for n in self.layers}
+
+
+def save_dataset(ds: xr.Dataset, path) -> Path:
+    """Write a Dataset to netCDF4 (zlib level 1) atomically: ``.part``, then renamed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    ds.to_netcdf(tmp, engine="netcdf4",
+                 encoding={v: {"zlib": True, "complevel": 1} for v in ds.data_vars})
+    os.replace(tmp, path)
+    return path
 
 
 def open_recording(path, chunks=None) -> Recording:
