@@ -140,7 +140,7 @@ class Run:
 
         from .connectivity import pair_significance
 
-        path = self.record_dir / "pairs" / f"{condition}_{source}-{target}.nc"
+        path = self.record_dir / "pairs" / f"{self._stem(condition)}_{source}-{target}.nc"
         if not path.exists():
             t0 = time.perf_counter()
             rec = self.recording(condition)
@@ -195,21 +195,25 @@ class Run:
 
         from . import response as fr
 
-        name = (f"{condition}_{source}-{target}_z{threshold:g}_m{min_frames}_s{saturation:g}"
-                f"_b{n_batches}.nc")
+        name = (f"{self._stem(condition)}_{source}-{target}_z{threshold:g}_m{min_frames}"
+                f"_s{saturation:g}_b{n_batches}.nc")
         path = self.record_dir / "response" / name
         if not path.exists():
             t0 = time.perf_counter()
             g = self.groups(source, target, threshold,
                             reference="permuted" if condition == "permuted" else "original")
             rec = self.recording(condition)
-            cof = fr.cofiring(rec[source], g)
+            src, tgt = rec[source], rec[target]
+            frames = self.analysed_frames(condition)
+            if frames is not None:
+                src, tgt = src.isel(frame=frames), tgt.isel(frame=frames)
+            cof = fr.cofiring(src, g)
             batch = fr.image_batches(cof["image"].values, n_batches, rng=self.cfg["seed"])
-            cb = fr.response_counts(cof, rec[target], batch=batch)
+            cb = fr.response_counts(cof, tgt, batch=batch)
             del cof
             counts = cb.sum("batch")
             fits = fr.fit_response(counts, min_frames=min_frames, saturation=saturation)
-            ds = fr.neuron_properties(counts, fits, rec[target], rec.T, r2_min=r2_min)
+            ds = fr.neuron_properties(counts, fits, tgt, rec.T, r2_min=r2_min)
             ds = ds.merge(counts.drop_vars("degree"))
             bf = fr.fit_response(cb, min_frames=min_frames, saturation=saturation)
             ds["batch_n_frames"] = cb["n_frames"]
@@ -226,6 +230,20 @@ class Run:
         ds["selected"] = ds["relu_r2"].fillna(-np.inf) > r2_min
         ds.attrs["r2_min"] = float(r2_min)
         return ds
+
+    def _stem(self, condition: str) -> str:
+        """Cache-file prefix of a condition: its recording's name, which carries the noise
+        amplitude or the FGSM step, so a changed parameter never reuses a stale file."""
+        return condition_file(condition, self.cfg).removesuffix(".nc")
+
+    def analysed_frames(self, condition: str):
+        """Frame indices analysed under ``condition``: for FGSM on a subset of classes
+        (``fgsm_classes``), the frames of attacked images; otherwise ``None`` (all)."""
+        if condition != "fgsm" or not self.cfg["fgsm_classes"]:
+            return None
+        rec = self.recording(condition)
+        attacked = np.asarray(rec.attrs["attacked_classes"])
+        return np.flatnonzero(np.isin(rec[rec.layers[0]]["label"].values, attacked))
 
     def model(self, condition: str = "original", split: fdata.Split | None = None):
         """The trained model (the permuted copy for ``condition="permuted"``), in eval mode."""
@@ -313,6 +331,11 @@ def run(profile: str = "default", data_dir: str | os.PathLike = "data", *,
         split = split or load_split(cfg)
         model, _ = load_model(r.model_path, _arch(cfg, split))
         model, perturb = make_perturb(condition, model, cfg)
+        extra = {}
+        if condition == "fgsm":
+            from .snn.perturb import attacked_classes
+
+            extra["attacked_classes"] = attacked_classes(cfg, split.n_classes).tolist()
         sched = fdata.presentation_params(cfg["n_presentations"], len(split.test_images),
                                           cfg["seed"] + 1, jitter=cfg["jitter"])
         r.record_dir.mkdir(parents=True, exist_ok=True)
@@ -323,7 +346,8 @@ def run(profile: str = "default", data_dir: str | os.PathLike = "data", *,
                perturb=perturb,
                attrs=dict(profile=profile, checkpoint=file_hash(r.model_path),
                           class_names=list(split.class_names), train_key=train_key,
-                          noise_amplitude=cfg["noise_amplitude"], fgsm_eps=cfg["fgsm_eps"]),
+                          noise_amplitude=cfg["noise_amplitude"], fgsm_eps=cfg["fgsm_eps"],
+                          **extra),
                progress=progress)
         r.timings[f"record {condition}"] = time.perf_counter() - t0
     return r

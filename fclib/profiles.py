@@ -41,6 +41,7 @@ PARAMS: dict[str, tuple[type, str]] = {
     "record_batch": (int, "presentations per recording batch"),
     "noise_amplitude": (float, "uniform noise U(-a, a) added to each pixel (0-1 scale), condition 'noise'"),
     "fgsm_eps": (float, "FGSM step on the 0-1 pixel scale, condition 'fgsm' (paper: 4/255)"),
+    "fgsm_classes": (int, "classes attacked by FGSM, drawn with the seed (0: all; paper: 30)"),
     "cifar_root": (str, "folder holding the official CIFAR python archive"),
     "verify_md5": (bool, "check the CIFAR archive against the official MD5 sum"),
 }
@@ -56,6 +57,7 @@ _DEFAULT = dict(
     epochs=20, batch_size=64, lr=0.1, momentum=0.9, weight_decay=5e-4, augment="jitter",
     seed=0, n_presentations=10_000, jitter=True, neuron_budget=8192, record_batch=250,
     cifar_root="data/cifar", verify_md5=True, noise_amplitude=0.5, fgsm_eps=4 / 255,
+    fgsm_classes=0,
 )
 
 PROFILES: dict[str, dict[str, Any]] = {
@@ -67,7 +69,8 @@ PROFILES: dict[str, dict[str, Any]] = {
     "paper": {**_DEFAULT, "dataset": "cifar100", "image_size": 32, "stem_channels": 64,
               "widths": [64, 128, 256, 512], "blocks": [2, 2, 2, 2], "epochs": 320,
               "batch_size": 256, "lr": 0.1, "weight_decay": 5e-4, "augment": "cifar",
-              "n_presentations": 10_000, "jitter": False, "record_batch": 100},
+              "n_presentations": 10_000, "jitter": False, "record_batch": 100,
+              "fgsm_classes": 30},
 }
 
 
@@ -107,6 +110,8 @@ def _check_values(cfg: dict) -> None:
               "stem_channels"):
         if cfg[k] < 1:
             raise ValueError(f"parameter {k} must be >= 1, got {cfg[k]}")
+    if cfg["fgsm_classes"] < 0:
+        raise ValueError(f"parameter fgsm_classes must be >= 0 (0: all), got {cfg['fgsm_classes']}")
     if len(cfg["widths"]) != len(cfg["blocks"]) or not cfg["widths"]:
         raise ValueError(f"widths {cfg['widths']} and blocks {cfg['blocks']} must be equally long")
 
@@ -123,7 +128,8 @@ def condition_file(condition: str, cfg: dict) -> str:
     if condition == "noise":
         return f"noise-a{cfg['noise_amplitude']:g}.nc"
     if condition == "fgsm":
-        return f"fgsm-e{cfg['fgsm_eps']:.6g}.nc"
+        k = cfg.get("fgsm_classes", 0)
+        return f"fgsm-e{cfg['fgsm_eps']:.6g}" + (f"-c{k}" if k else "") + ".nc"
     if condition in ("original", "permuted"):
         return f"{condition}.nc"
     raise ValueError(f"unknown condition {condition!r}; choose one of {CONDITIONS}")

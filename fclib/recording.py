@@ -17,12 +17,14 @@ hash, T, sampling rule, class names as JSON). Layers are groups because an
 ``DataArray(("neuron", "frame"))``.
 
 Files are written under a temporary name and renamed into place only when complete,
-so a recording that exists is whole.
+so a recording that exists is whole; an interrupted one resumes from its ``.part`` file.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -62,16 +64,18 @@ class RecordingWriter:
     """Stream spikes of several layers into one netCDF4 file, batch by batch.
 
     Use as a context manager; :meth:`write` takes a dict ``{layer: uint8 (neuron, frames)}``
-    for the next block of frames. On a clean exit the file is completed (rates and the
-    silent flag written) and renamed to ``path``; on an exception the temporary file is
-    removed and nothing is left at ``path``.
+    for the next block of frames. The file is written as ``<path>.part`` and renamed to
+    ``path`` only on a clean, complete exit (rates and the silent flag written), so a file
+    at ``path`` is always whole. If the writer stops early (an exception, a killed
+    process), the ``.part`` file keeps the frames written so far, and a new writer of the
+    *same* recording (same attributes, neurons and frames; ``resume=True``) continues from
+    :attr:`position`; a ``.part`` of any other recording is replaced.
     """
 
     def __init__(self, path, layers: dict[str, dict], frames: dict[str, np.ndarray],
                  attrs: dict, T: int, frame_chunk: int = 4096, neuron_chunk: int = 1024,
-                 complevel: int = 1, silent_threshold: float = SILENT_THRESHOLD):
-        import netCDF4
-
+                 complevel: int = 1, silent_threshold: float = SILENT_THRESHOLD,
+                 resume: bool = True):
         self.path = Path(path)
         self.tmp = self.path.with_name(self.path.name + ".part")
         self.layers = list(layers)
@@ -81,13 +85,29 @@ class RecordingWriter:
             raise ValueError(f"frame count {self.n_frames} is not a multiple of T={T}")
         self.silent_threshold = silent_threshold
         self._pos = 0
+        self._vars = {}
+        self._counts = {}
+        self.resumed_from = 0
+        self.signature = _signature(layers, frames, {**attrs, "T": self.T}, silent_threshold)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.nc = self._reopen() if resume and self.tmp.exists() else None
+        if self.nc is None:
+            self._create(layers, frames, attrs, frame_chunk, neuron_chunk, complevel)
+
+    @property
+    def position(self) -> int:
+        """Frames written so far (where the next :meth:`write` starts)."""
+        return self._pos
+
+    def _create(self, layers, frames, attrs, frame_chunk, neuron_chunk, complevel) -> None:
+        import netCDF4
+
         self.tmp.unlink(missing_ok=True)
         self.nc = netCDF4.Dataset(self.tmp, "w", format="NETCDF4")
         for k, v in {**attrs, "T": self.T}.items():
             self.nc.setncattr(k, v if isinstance(v, (str, int, float)) else json.dumps(v))
-        self._counts = {}
-        self._vars = {}
+        self.nc.setncattr("_resume_signature", self.signature)
+        self.nc.setncattr("_frames_written", 0)
         for name, info in layers.items():
             g = self.nc.createGroup(name)
             n = len(info["channel"])
@@ -107,9 +127,45 @@ class RecordingWriter:
             g.createVariable("silent", "u1", ("neuron",))
             self._vars[name] = v
             self._counts[name] = np.zeros(n, dtype=np.int64)
+        self.nc.sync()
+
+    def _reopen(self):
+        """Reopen an interrupted ``.part`` file of the same recording; ``None`` if it is not
+        one (other parameters, another model) or unreadable, in which case it is replaced."""
+        import netCDF4
+
+        try:
+            nc = netCDF4.Dataset(self.tmp, "a")
+        except OSError as e:
+            warnings.warn(f"{self.tmp} is unreadable ({e}); recording from the start")
+            return None
+        try:
+            same = nc.getncattr("_resume_signature") == self.signature
+        except AttributeError:
+            same = False
+        if not same:
+            nc.close()
+            warnings.warn(f"{self.tmp} belongs to another recording (parameters, model or "
+                          "neurons differ); recording from the start")
+            return None
+        pos = int(nc.getncattr("_frames_written"))
+        pos -= pos % self.T  # whole presentations only
+        for name in self.layers:
+            v = nc.groups[name].variables["spikes"]
+            self._vars[name] = v
+            counts = np.zeros(v.shape[0], dtype=np.int64)
+            for f0 in range(0, pos, 16384):
+                counts += np.asarray(v[:, f0:min(pos, f0 + 16384)]).sum(axis=1, dtype=np.int64)
+            self._counts[name] = counts
+        self._pos = self.resumed_from = pos
+        return nc
 
     def write(self, batch: dict[str, np.ndarray]) -> None:
-        """Append the next block of frames; every layer must be given the same count."""
+        """Append the next block of frames; every layer must be given the same count.
+
+        After each block the file records how far it got, so an interrupted recording
+        resumes from there (see :func:`fclib.snn.record.record`).
+        """
         sizes = {k: v.shape[1] for k, v in batch.items()}
         if set(sizes) != set(self.layers) or len(set(sizes.values())) != 1:
             raise ValueError(f"a batch must give every layer the same frames, got {sizes}")
@@ -120,6 +176,8 @@ class RecordingWriter:
             self._vars[name][:, self._pos:self._pos + m] = arr
             self._counts[name] += arr.sum(axis=1, dtype=np.int64)
         self._pos += m
+        self.nc.setncattr("_frames_written", self._pos)
+        self.nc.sync()
 
     def __enter__(self):
         return self
@@ -138,13 +196,30 @@ class RecordingWriter:
             g = self.nc.groups[name]
             g.variables["rate"][:] = rate.astype(np.float32)
             g.variables["silent"][:] = (rate < self.silent_threshold).astype(np.uint8)
+        self.nc.delncattr("_resume_signature")
+        self.nc.delncattr("_frames_written")
         self.nc.close()
         os.replace(self.tmp, self.path)
         return False
 
     def _abort(self) -> None:
+        """Close; keep the ``.part`` file only if it holds frames to resume from."""
         self.nc.close()
-        self.tmp.unlink(missing_ok=True)
+        if self._pos == 0:
+            self.tmp.unlink(missing_ok=True)
+
+
+def _signature(layers: dict, frames: dict, attrs: dict, silent_threshold: float) -> str:
+    """Hash of everything that makes a recording: attributes, neurons and frames."""
+    h = hashlib.sha256(json.dumps({k: attrs[k] for k in sorted(attrs)}, default=str).encode())
+    h.update(repr(float(silent_threshold)).encode())
+    for name in layers:
+        h.update(name.encode())
+        for c in ("channel", "y", "x"):
+            h.update(np.ascontiguousarray(layers[name][c], dtype=np.int64).tobytes())
+    for c in sorted(frames):
+        h.update(c.encode() + np.ascontiguousarray(frames[c], dtype=np.int64).tobytes())
+    return h.hexdigest()
 
 
 class Recording:

@@ -19,9 +19,15 @@ def _model():
 
 def test_noise_is_seeded_bounded_and_clipped():
     x = torch.rand(8, 1, 16, 16)
-    a = fp.uniform_noise(0.3, seed=1)(x, None)
+    a = fp.uniform_noise(0.3, seed=1)(x, None, np.arange(8))
     b = fp.uniform_noise(0.3, seed=1)(x, None)
     assert torch.equal(a, b)
+    # each presentation gets its own draw, whatever the batches: resumable, batch-size free
+    noise = fp.uniform_noise(0.3, seed=1)
+    halves = torch.cat([noise(x[:3], None, np.arange(3)), noise(x[3:], None, np.arange(3, 8))])
+    assert torch.equal(halves, a)
+    assert not torch.equal(fp.uniform_noise(0.3, seed=2)(x, None), a)
+    assert not torch.equal(a[0] - x[0], a[1] - x[1])
     assert a.min() >= 0 and a.max() <= 1
     inside = (x > 0.3) & (x < 0.7)  # not clipped there
     assert torch.all((a - x)[inside].abs() <= 0.3 + 1e-6)
@@ -45,6 +51,32 @@ def test_fgsm_increases_the_loss_and_stays_within_eps(smoke_run):
         assert F.cross_entropy(m(xa), y) > F.cross_entropy(m(x), y) + 0.01
     assert fp.accuracy(m, split.test_images[:50], split.test_labels[:50], fp.fgsm(m, 0.1)) <= \
         fp.accuracy(m, split.test_images[:50], split.test_labels[:50])
+
+
+def test_fgsm_on_a_subset_of_classes(smoke_run):
+    from fclib.pipeline import _arch
+    from fclib.snn.train import load_model
+
+    split = smoke_run.split()
+    m, _ = load_model(smoke_run.model_path, _arch(smoke_run.cfg, split))
+    x = torch.from_numpy(split.test_images[:50])
+    y = torch.from_numpy(split.test_labels[:50])
+    classes = fp.attacked_classes({"fgsm_classes": 3, "seed": 0}, 10)
+    assert len(classes) == 3 and len(set(classes.tolist())) == 3
+    assert np.array_equal(classes, fp.attacked_classes({"fgsm_classes": 3, "seed": 0}, 10))
+    assert np.array_equal(fp.attacked_classes({"fgsm_classes": 0, "seed": 0}, 10), np.arange(10))
+    with pytest.raises(ValueError, match="fgsm_classes"):
+        fp.attacked_classes({"fgsm_classes": 11, "seed": 0}, 10)
+    xa = fp.fgsm(m, 0.1, classes)(x, y)
+    hit = np.isin(y.numpy(), classes)
+    assert hit.any() and (~hit).any()
+    assert torch.equal(xa[~torch.from_numpy(hit)], x[~torch.from_numpy(hit)])
+    assert torch.equal(xa[torch.from_numpy(hit)], fp.fgsm(m, 0.1)(x, y)[torch.from_numpy(hit)])
+    cfg = resolve("smoke", fgsm_classes=3)
+    assert condition_file("fgsm", cfg) == "fgsm-e0.0156863-c3.nc"
+    with pytest.raises(ValueError, match="fgsm_classes"):
+        resolve("smoke", fgsm_classes=-1)
+    assert resolve("paper")["fgsm_classes"] == 30
 
 
 def test_permutation_keeps_each_layer_weight_multiset():
@@ -76,3 +108,41 @@ def test_conditions_and_their_files():
     x = np.random.default_rng(0).random((20, 1, 16, 16)).astype(np.float32)
     y = np.zeros(20, np.int64)
     assert 0.0 <= fp.accuracy(m, x, y) <= 1.0
+
+
+def test_interrupted_noise_recording_resumes_to_the_same_file(smoke_run, tmp_path):
+    from fclib import data as fdata
+    from fclib.pipeline import _arch
+    from fclib.recording import open_recording
+    from fclib.snn.record import record
+    from fclib.snn.train import load_model
+
+    split = smoke_run.split()
+    m, _ = load_model(smoke_run.model_path, _arch(smoke_run.cfg, split))
+    sched = fdata.presentation_params(20, len(split.test_images), 1)
+    noise = fp.uniform_noise(0.3, seed=5)
+    args = (m, split.test_images, split.test_labels, sched)
+    kw = dict(condition="noise", budget=64, progress=False)
+    full = record(*args, tmp_path / "full.nc", perturb=noise, batch_size=8, **kw)
+
+    def failing(x, y, index):
+        if index[0] >= 8:
+            raise KeyboardInterrupt  # killed during the second batch
+        return noise(x, y, index)
+
+    with pytest.raises(KeyboardInterrupt):
+        record(*args, tmp_path / "resumed.nc", perturb=failing, batch_size=8, **kw)
+    assert (tmp_path / "resumed.nc.part").exists() and not (tmp_path / "resumed.nc").exists()
+    seen = []
+
+    def counting(x, y, index):
+        seen.append(int(index[0]))
+        return noise(x, y, index)
+
+    record(*args, tmp_path / "resumed.nc", perturb=counting, batch_size=5, **kw)
+    assert seen == [8, 13, 18]  # only the presentations not yet on disk
+    a, b = open_recording(full), open_recording(tmp_path / "resumed.nc")
+    assert a.layers == b.layers
+    for layer in a.layers:
+        np.testing.assert_array_equal(a[layer].values, b[layer].values)
+        np.testing.assert_array_equal(a[layer]["rate"].values, b[layer]["rate"].values)

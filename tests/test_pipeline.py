@@ -1,3 +1,4 @@
+import numpy as np
 """The spine end to end on the smoke profile: stages, cache, notebooks and the book."""
 import shutil
 from pathlib import Path
@@ -124,6 +125,23 @@ def test_conditions_are_recorded_and_mismatches_refused(smoke_run):
     ds = r.response("L1", "L2", "noise")
     assert ds.attrs["condition"] == "noise" and ds.sizes["neuron"] == r.response("L1", "L2").sizes["neuron"]
     assert 0 <= r.accuracy("fgsm") <= r.accuracy("original")
+    # FGSM on 3 of the 10 classes: the others are presented clean, and only attacked
+    # frames enter the analysis of that condition
+    sub = pipeline.run("smoke", smoke_run.data_dir, conditions=("fgsm",), fgsm_classes=3,
+                       progress=False)
+    assert sub.record_dir == r.record_dir and sub.recording_path("fgsm").name.endswith("-c3.nc")
+    fg = sub.recording("fgsm")
+    attacked = np.asarray(fg.attrs["attacked_classes"])
+    labels = fg["L1"]["label"].values
+    frames = sub.analysed_frames("fgsm")
+    np.testing.assert_array_equal(frames, np.flatnonzero(np.isin(labels, attacked)))
+    clean = np.setdiff1d(np.arange(fg.n_frames), frames)
+    assert len(attacked) == 3 and 0 < len(frames) < fg.n_frames
+    np.testing.assert_array_equal(fg["L2"].values[:, clean], orig["L2"].values[:, clean])
+    assert (fg["L2"].values[:, frames] != orig["L2"].values[:, frames]).any()
+    sub_ds = sub.response("L1", "L2", "fgsm")
+    assert (sub_ds["n_frames"].sum("cofiring") == len(frames)).all()
+    assert sub.analysed_frames("noise") is None and r.analysed_frames("fgsm") is None
     # a recording with other frames is refused under a condition's name
     other = pipeline.run("smoke", smoke_run.data_dir, n_presentations=20, progress=False)
     shutil.copy(other.recording_path(), r.record_dir / "permuted.nc")

@@ -67,20 +67,70 @@ def test_writer_roundtrip_lazy(tmp_path):
     np.testing.assert_array_equal(lazy.values, spikes["L1"])
 
 
-def test_incomplete_or_failed_recording_leaves_nothing(tmp_path):
+def test_incomplete_or_failed_recording_leaves_no_recording(tmp_path):
     path = tmp_path / "rec.nc"
+    part = tmp_path / "rec.nc.part"
     with pytest.raises(ValueError, match="incomplete"):
         with RecordingWriter(path, _layers(), _frames(2, 4), {}, 4) as w:
             w.write({"L1": np.zeros((18, 4), np.uint8), "L2": np.zeros((16, 4), np.uint8)})
-    assert not path.exists() and not list(tmp_path.iterdir())
+    assert not path.exists() and part.exists()  # the frames written so far wait for a resume
+    part.unlink()
     with pytest.raises(RuntimeError):
         with RecordingWriter(path, _layers(), _frames(2, 4), {}, 4):
             raise RuntimeError("interrupted")
-    assert not list(tmp_path.iterdir())
+    assert not list(tmp_path.iterdir())  # nothing written, nothing kept
     with pytest.raises(ValueError, match="same frames"):
         with RecordingWriter(path, _layers(), _frames(2, 4), {}, 4) as w:
             w.write({"L1": np.zeros((18, 4), np.uint8), "L2": np.zeros((16, 3), np.uint8)})
     assert not list(tmp_path.iterdir())
+
+
+def _spikes(n_pres, T, seed=0):
+    rng = np.random.default_rng(seed)
+    return {k: (rng.random((len(v["channel"]), n_pres * T)) < 0.3).astype(np.uint8)
+            for k, v in _layers().items()}
+
+
+def test_interrupted_writer_resumes_where_it_stopped(tmp_path):
+    T, n_pres = 4, 6
+    spikes = _spikes(n_pres, T)
+    attrs = {"condition": "noise", "class_names": ["a", "b"]}
+    path = tmp_path / "rec.nc"
+    with pytest.raises(KeyboardInterrupt):
+        with RecordingWriter(path, _layers(), _frames(n_pres, T), attrs, T) as w:
+            for f0 in (0, 8):
+                w.write({k: v[:, f0:f0 + 8] for k, v in spikes.items()})
+            raise KeyboardInterrupt
+    assert not path.exists()
+    with RecordingWriter(path, _layers(), _frames(n_pres, T), attrs, T) as w:
+        assert w.position == 16 and w.resumed_from == 16
+        w.write({k: v[:, 16:] for k, v in spikes.items()})
+    rec = open_recording(path)
+    for k in spikes:
+        np.testing.assert_array_equal(rec[k].values, spikes[k])
+        np.testing.assert_allclose(rec[k]["rate"].values, spikes[k].sum(1) / n_pres, rtol=1e-6)
+    assert "_frames_written" not in rec.attrs and "_resume_signature" not in rec.attrs
+    assert not (tmp_path / "rec.nc.part").exists()
+
+
+def test_a_part_file_of_another_recording_is_replaced(tmp_path):
+    T, n_pres = 4, 4
+    spikes = _spikes(n_pres, T)
+    path = tmp_path / "rec.nc"
+    with pytest.raises(KeyboardInterrupt):
+        with RecordingWriter(path, _layers(), _frames(n_pres, T), {"noise_amplitude": 0.5}, T) as w:
+            w.write({k: v[:, :8] for k, v in spikes.items()})
+            raise KeyboardInterrupt
+    with pytest.warns(UserWarning, match="another recording"):
+        w = RecordingWriter(path, _layers(), _frames(n_pres, T), {"noise_amplitude": 0.25}, T)
+    assert w.position == 0
+    w._abort()
+    (tmp_path / "rec.nc.part").write_bytes(b"not netCDF")
+    with pytest.warns(UserWarning, match="unreadable"):
+        with RecordingWriter(path, _layers(), _frames(n_pres, T), {}, T) as w:
+            assert w.position == 0
+            w.write(spikes)
+    np.testing.assert_array_equal(open_recording(path)["L2"].values, spikes["L2"])
 
 
 def test_layers_disagreeing_in_frame_count_are_refused(tmp_path):

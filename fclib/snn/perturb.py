@@ -4,11 +4,14 @@
   paper's equation 3, with the amplitude ``a`` on the 0-1 scale).
 - :func:`fgsm`: the fast gradient sign attack ``x + eps * sign(grad_x loss(f(x), y))``,
   clipped to [0, 1], with the gradient taken through the surrogate spike function and the
-  true label ``y`` (the paper: ``eps = 4`` on the 0-255 scale, i.e. ``4 / 255`` here).
+  true label ``y`` (the paper: ``eps = 4`` on the 0-255 scale, i.e. ``4 / 255`` here),
+  optionally only on images of some classes (the paper attacks 30 of CIFAR-100's;
+  :func:`attacked_classes`), the others presented clean.
 - :func:`permute_weights`: every layer's weights permuted across its edges (seeded), which
   keeps each layer's weight multiset and destroys what was learned.
 
-Each of the first two returns a ``perturb(x, y) -> x`` for :func:`fclib.snn.record.record`.
+Each of the first two returns a ``perturb(x, y, index) -> x`` for
+:func:`fclib.snn.record.record`, where ``index`` numbers the presentations of the batch.
 """
 from __future__ import annotations
 
@@ -20,38 +23,66 @@ import torch.nn.functional as F
 
 from ..profiles import CONDITIONS
 
-__all__ = ["uniform_noise", "fgsm", "permute_weights", "make_perturb", "accuracy"]
+__all__ = ["uniform_noise", "fgsm", "attacked_classes", "permute_weights", "make_perturb",
+           "accuracy"]
 
 
 def uniform_noise(amplitude: float, seed: int = 0):
-    """``perturb(x, y)`` adding seeded uniform noise in ``[-amplitude, amplitude]``, clipped.
+    """``perturb(x, y, index)`` adding seeded uniform noise in ``[-amplitude, amplitude]``,
+    clipped to [0, 1].
 
-    The generator advances batch by batch, so one recording gets one fixed noise draw.
+    Presentation ``i`` gets the draw of the seed ``(seed, i)``: the same whatever the batch
+    size, and the same when an interrupted recording resumes. Without ``index`` the batch
+    rows are numbered 0, 1, ...
     """
     if amplitude < 0:
         raise ValueError(f"noise amplitude must be >= 0, got {amplitude}")
-    gen = torch.Generator().manual_seed(int(seed))
 
-    def perturb(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        noise = (torch.rand(x.shape, generator=gen, dtype=x.dtype) * 2 - 1) * amplitude
+    def perturb(x: torch.Tensor, y=None, index=None) -> torch.Tensor:
+        index = np.arange(len(x)) if index is None else np.asarray(index)
+        if len(index) != len(x):
+            raise ValueError(f"index has {len(index)} entries for {len(x)} images")
+        shape = tuple(x.shape[1:])
+        u = np.stack([np.random.default_rng([int(seed), int(i)]).random(shape, dtype=np.float32)
+                      for i in index])
+        noise = (torch.from_numpy(u).to(x.dtype) * 2 - 1) * amplitude
         return (x + noise).clamp(0.0, 1.0)
 
     return perturb
 
 
-def fgsm(model: torch.nn.Module, eps: float):
-    """``perturb(x, y)``: one FGSM step of size ``eps`` against the true labels ``y``."""
+def fgsm(model: torch.nn.Module, eps: float, classes=None):
+    """``perturb(x, y, index)``: one FGSM step of size ``eps`` against the true labels ``y``.
+
+    With ``classes``, only images whose label is among them are attacked; the rest are
+    returned unchanged.
+    """
     if eps < 0:
         raise ValueError(f"FGSM eps must be >= 0, got {eps}")
+    keep = None if classes is None else torch.as_tensor(sorted(int(c) for c in classes))
 
-    def perturb(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def perturb(x: torch.Tensor, y: torch.Tensor, index=None) -> torch.Tensor:
         with torch.enable_grad():
             xa = x.detach().clone().requires_grad_(True)
             loss = F.cross_entropy(model(xa), y.long())
             (grad,) = torch.autograd.grad(loss, xa)
-        return (x + eps * grad.sign()).clamp(0.0, 1.0).detach()
+        step = eps * grad.sign()
+        if keep is not None:
+            step = step * torch.isin(y.long(), keep).to(x.dtype).view(-1, *[1] * (x.dim() - 1))
+        return (x + step).clamp(0.0, 1.0).detach()
 
     return perturb
+
+
+def attacked_classes(cfg: dict, n_classes: int) -> np.ndarray:
+    """The classes FGSM attacks: all when ``cfg["fgsm_classes"]`` is 0, else that many,
+    drawn without replacement with the run's seed (sorted)."""
+    k = int(cfg.get("fgsm_classes", 0))
+    if k < 0 or k > n_classes:
+        raise ValueError(f"fgsm_classes must be in 0..{n_classes}, got {k}")
+    if k == 0 or k == n_classes:
+        return np.arange(n_classes)
+    return np.sort(np.random.default_rng(cfg["seed"] + 13).choice(n_classes, k, replace=False))
 
 
 def permute_weights(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
@@ -70,16 +101,26 @@ def permute_weights(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
 
 def make_perturb(condition: str, model: torch.nn.Module, cfg: dict):
     """``(model, perturb)`` to record ``condition``: ``original``, ``noise``, ``fgsm`` or
-    ``permuted`` (parameters ``noise_amplitude``, ``fgsm_eps``, ``seed`` of ``cfg``)."""
+    ``permuted`` (parameters ``noise_amplitude``, ``fgsm_eps``, ``fgsm_classes``, ``seed``
+    of ``cfg``)."""
     if condition == "original":
         return model, None
     if condition == "noise":
         return model, uniform_noise(cfg["noise_amplitude"], cfg["seed"] + 7)
     if condition == "fgsm":
-        return model, fgsm(model, cfg["fgsm_eps"])
+        n_classes = _n_classes(model)
+        classes = attacked_classes(cfg, n_classes)
+        return model, fgsm(model, cfg["fgsm_eps"], None if len(classes) == n_classes else classes)
     if condition == "permuted":
         return permute_weights(model, cfg["seed"] + 11), None
     raise ValueError(f"unknown condition {condition!r}; choose one of {CONDITIONS}")
+
+
+def _n_classes(model: torch.nn.Module) -> int:
+    fc = getattr(model, "fc", None)
+    if isinstance(fc, torch.nn.Linear):
+        return fc.out_features
+    return [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1].out_features
 
 
 def accuracy(model: torch.nn.Module, x: np.ndarray, y: np.ndarray, perturb=None,
@@ -91,7 +132,7 @@ def accuracy(model: torch.nn.Module, x: np.ndarray, y: np.ndarray, perturb=None,
         xb = torch.from_numpy(np.asarray(x[s:s + batch_size], dtype=np.float32))
         yb = torch.from_numpy(np.asarray(y[s:s + batch_size]))
         if perturb is not None:
-            xb = perturb(xb, yb)
+            xb = perturb(xb, yb, np.arange(s, s + len(xb)))
         with torch.no_grad():
             hits += int((model(xb).argmax(1) == yb).sum())
     return hits / max(len(x), 1)

@@ -4,7 +4,8 @@ For each presentation of the schedule (:func:`fclib.data.presentation_params`) t
 model runs ``T`` timesteps; forward hooks on the PLIF layers ``L1``, ``L2``, ... copy the
 spikes of the sampled neurons (:func:`fclib.recording.sample_neurons`) and
 :class:`fclib.recording.RecordingWriter` streams them to netCDF4 batch by batch, so no
-layer's spikes of all frames are ever held in memory at once.
+layer's spikes of all frames are ever held in memory at once. An interrupted recording
+(a killed process, a crash in an attack) resumes from the last batch on disk.
 """
 from __future__ import annotations
 
@@ -62,11 +63,13 @@ def record(model: SEWResNet, images: np.ndarray, labels: np.ndarray,
     schedule : presentation schedule (``image``, ``dy``, ``dx``, ``rotation``, ``scale``).
     path : the netCDF4 file to write; it appears only when complete.
     condition : name stored in the file (``original``, ``noise``, ...).
-    perturb : optional ``f(x, y) -> x`` applied to each batch of presented images
-        (noise, adversarial attacks).
+    perturb : optional ``f(x, y, index) -> x`` applied to each batch of presented images
+        (noise, adversarial attacks); ``index`` holds the batch's presentation numbers, so
+        a seeded perturbation draws the same for a presentation however batches fall.
     budget : neuron budget of the sampling rule.
 
-    Returns the path of the finished file.
+    Returns the path of the finished file. If ``path + ".part"`` holds the first frames
+    of this same recording (an earlier run stopped), recording resumes after them.
     """
     path = Path(path)
     model.eval()
@@ -101,14 +104,17 @@ def record(model: SEWResNet, images: np.ndarray, labels: np.ndarray,
              for name, m in model.spiking_layers().items()]
     try:
         with RecordingWriter(path, layers, frames, meta, T) as writer:
-            bar = tqdm(total=n_pres, desc=f"recording {condition}", disable=not progress,
-                       unit="img")
-            for start in range(0, n_pres, batch_size):
+            first = writer.position // T
+            bar = tqdm(total=n_pres, initial=first, desc=f"recording {condition}",
+                       disable=not progress, unit="img")
+            if first:
+                bar.write(f"resuming {path.name} at presentation {first} of {n_pres}")
+            for start in range(first, n_pres, batch_size):
                 stop = min(start + batch_size, n_pres)
                 x = torch.from_numpy(fdata.present(images, schedule, start, stop))
                 if perturb is not None:
                     y = torch.from_numpy(labels[schedule["image"][start:stop]])
-                    x = perturb(x, y)
+                    x = perturb(x, y, np.arange(start, stop))
                 model(x)
                 batch = {}
                 for name, s in captured.items():
