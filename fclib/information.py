@@ -124,11 +124,15 @@ def information(spikes: xr.DataArray, T: int, n_shuffles: int = 20, rng=None,
     sh /= max(n_shuffles, 1)
     per_class = np.bincount(labels, minlength=C).astype(float)
     mean_count = (joint * np.arange(K)[None, :, None]).sum(1) / np.maximum(per_class, 1)
+    p_count = joint.sum(2) / max(counts.shape[1], 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -np.where(p_count > 0, p_count * np.log2(p_count), 0.0).sum(1)
     ids = spikes["neuron"].values if "neuron" in spikes.coords else np.arange(counts.shape[0])
     return xr.Dataset(
         {"mi": ("neuron", mi), "mi_shuffled": ("neuron", sh),
          "mi_corrected": ("neuron", mi - sh if n_shuffles else np.full_like(mi, np.nan)),
          "preferred": ("neuron", mean_count.argmax(1)),
+         "entropy": ("neuron", entropy),
          "rate": ("neuron", counts.mean(1)),
          "class_mi": (("neuron", "class"), class_profile(counts, labels, C)),
          "mean_count": (("neuron", "class"), mean_count)},

@@ -49,6 +49,14 @@ def test_information_bias_correction_and_preferred_class():
     assert np.all(untuned["mi"].values > 0) and np.all(untuned["mi_shuffled"].values < 2 * bound)
     assert np.all(np.abs(untuned["mi_corrected"].values) < bound)
     assert info["mean_count"].sel(neuron=10, **{"class": 3}) > 3
+    # entropy of the count distribution, in bits, bounds the MI
+    from scipy.stats import entropy
+
+    counts = fi.presentation_counts(da, 4)
+    for i in range(6):
+        h = entropy(np.bincount(counts[i], minlength=5), base=2)
+        assert info["entropy"].values[i] == pytest.approx(h, abs=1e-12)
+    assert np.all(info["mi"].values <= info["entropy"].values + 1e-12)
 
 
 def test_information_refuses_bad_input():
