@@ -357,7 +357,7 @@ def run(profile: str = "default", data_dir: str | os.PathLike = "data", *,
 CHAPTERS = ["01_network_activity.ipynb", "02_pairwise_correlations.ipynb",
             "03_response_functions.ipynb", "04_two_regimes.ipynb", "05_scaling.ipynb",
             "06_robustness.ipynb", "07_information.ipynb", "08_semantics.ipynb",
-            "09_identity.ipynb", "10_perturbations.ipynb"]
+            "09_identity.ipynb", "10_perturbations.ipynb", "11_permuted.ipynb"]
 
 
 def _source_hash() -> str:

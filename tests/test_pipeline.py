@@ -69,12 +69,15 @@ def test_notebooks_execute_and_book_builds(smoke_run, book_root):
                                 ("06_robustness", 2, "resampled"),
                                 ("07_information", 2, "hubs"),
                                 ("08_semantics", 2, "preferred class"),
-                                ("09_identity", 1, "balanced accuracy")]:
+                                ("09_identity", 1, "balanced accuracy"),
+                                ("10_perturbations", 5, "FGSM"),
+                                ("11_permuted", 3, "permuted")]:
         html = (book_root / f"_build/html/book/chapters/{name}.html").read_text()
         assert html.count("<img") == n_img and phrase in html and "{glue" not in html, name
     # the layer-pair results, groups and responses are cached next to the recording
     assert len(list((smoke_run.record_dir / "pairs").glob("original_*.nc"))) == 3
-    assert len(list((smoke_run.record_dir / "groups").glob("*.nc"))) == 3
+    assert len(list((smoke_run.record_dir / "groups").glob("L*.nc"))) == 3
+    assert len(list((smoke_run.record_dir / "groups").glob("permuted_L*.nc"))) == 3
     assert len(list((smoke_run.record_dir / "response").glob("original_*.nc"))) == 3
     # unchanged notebooks, parameters and code: nothing is executed again
     again = pipeline.execute_notebooks(book_root, params, progress=False)
