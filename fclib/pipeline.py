@@ -59,12 +59,14 @@ def _arch(cfg: dict, split: fdata.Split) -> dict:
     return arch
 
 
-def _check_same_layout(rec: Recording, ref: Recording, condition: str) -> None:
-    """Refuse a condition's recording whose layers, neurons or frames differ from the original's."""
+def _check_same_layout(rec: Recording, ref: Recording, condition: str,
+                       frames: bool = True) -> None:
+    """Refuse a condition's recording whose layers, neurons or (with ``frames``) frames differ
+    from the original's."""
     if rec.layers != ref.layers:
         raise ValueError(f"recording {condition!r} has layers {rec.layers}, the original "
                          f"{ref.layers}; record it again from the same model")
-    if rec.n_frames != ref.n_frames:
+    if frames and rec.n_frames != ref.n_frames:
         raise ValueError(f"recording {condition!r} has {rec.n_frames} frames, the original "
                          f"{ref.n_frames}; the groups of the original cannot be applied to it")
     for layer in rec.layers:
@@ -73,6 +75,8 @@ def _check_same_layout(rec: Recording, ref: Recording, condition: str) -> None:
             if not np.array_equal(a[c].values, b[c].values):
                 raise ValueError(f"recording {condition!r}: the neurons of {layer} differ from "
                                  "the original's (sampling rule or model changed)")
+    if not frames:
+        return
     a, b = rec[rec.layers[0]], ref[ref.layers[0]]
     for c in ("image", "step"):
         if not np.array_equal(a[c].values, b[c].values):
@@ -113,10 +117,12 @@ class Run:
 
     def recording(self, condition: str = "original", chunks=None) -> Recording:
         """The recording of ``condition``. Any condition other than ``original`` must hold
-        the same layers, neurons and frames as the original; otherwise it is refused."""
+        the same layers, neurons and frames as the original (``train``, of training images:
+        the same layers and neurons); otherwise it is refused."""
         rec = open_recording(self.recording_path(condition), chunks=chunks)
         if condition != "original":
-            _check_same_layout(rec, open_recording(self.recording_path("original")), condition)
+            _check_same_layout(rec, open_recording(self.recording_path("original")), condition,
+                               frames=condition != "train")
         return rec
 
     @property
@@ -169,7 +175,7 @@ class Run:
         """
         from .groups import load_groups, one_fc_groups, save_groups
 
-        prefix = "" if reference == "original" else f"{reference}_"
+        prefix = "" if reference == "original" else f"{self._stem(reference)}_"
         path = self.record_dir / "groups" / f"{prefix}{source}-{target}_z{threshold:g}.nc"
         if not path.exists():
             save_groups(one_fc_groups(self.pairs(source, target, reference), threshold), path)
@@ -336,12 +342,18 @@ def run(profile: str = "default", data_dir: str | os.PathLike = "data", *,
             from .snn.perturb import attacked_classes
 
             extra["attacked_classes"] = attacked_classes(cfg, split.n_classes).tolist()
-        sched = fdata.presentation_params(cfg["n_presentations"], len(split.test_images),
-                                          cfg["seed"] + 1, jitter=cfg["jitter"])
+        if condition == "train":  # training images, for the adversarial detector's groups
+            images, labels = split.train_images, split.train_labels
+            sched = fdata.presentation_params(cfg["detector_presentations"], len(images),
+                                              cfg["seed"] + 2, jitter=cfg["jitter"])
+        else:
+            images, labels = split.test_images, split.test_labels
+            sched = fdata.presentation_params(cfg["n_presentations"], len(images),
+                                              cfg["seed"] + 1, jitter=cfg["jitter"])
         r.record_dir.mkdir(parents=True, exist_ok=True)
         _write_json({"train_key": train_key, **{k: cfg[k] for k in RECORD_PARAMS}},
                     r.record_dir / "params.json")
-        record(model, split.test_images, split.test_labels, sched, r.recording_path(condition),
+        record(model, images, labels, sched, r.recording_path(condition),
                condition=condition, batch_size=cfg["record_batch"], budget=cfg["neuron_budget"],
                perturb=perturb,
                attrs=dict(profile=profile, checkpoint=file_hash(r.model_path),
@@ -357,7 +369,8 @@ def run(profile: str = "default", data_dir: str | os.PathLike = "data", *,
 CHAPTERS = ["01_network_activity.ipynb", "02_pairwise_correlations.ipynb",
             "03_response_functions.ipynb", "04_two_regimes.ipynb", "05_scaling.ipynb",
             "06_robustness.ipynb", "07_information.ipynb", "08_semantics.ipynb",
-            "09_identity.ipynb", "10_perturbations.ipynb", "11_permuted.ipynb"]
+            "09_identity.ipynb", "10_perturbations.ipynb", "11_permuted.ipynb",
+            "12_detection.ipynb"]
 
 
 def _source_hash() -> str:

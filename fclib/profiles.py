@@ -14,8 +14,9 @@ from typing import Any
 __all__ = ["PROFILES", "PARAMS", "resolve", "stage_key", "TRAIN_PARAMS", "RECORD_PARAMS",
            "CONDITIONS", "condition_file"]
 
-# Recorded conditions of one run (fclib.snn.perturb makes them).
-CONDITIONS = ("original", "noise", "fgsm", "permuted")
+# Recorded conditions of one run (fclib.snn.perturb makes them). "train" is the trained
+# network on *training* images (the adversarial detector's groups come from it).
+CONDITIONS = ("original", "noise", "fgsm", "permuted", "train")
 
 # name -> (type, doc). Types are checked strictly (an int is accepted where a float is).
 PARAMS: dict[str, tuple[type, str]] = {
@@ -42,6 +43,7 @@ PARAMS: dict[str, tuple[type, str]] = {
     "noise_amplitude": (float, "uniform noise U(-a, a) added to each pixel (0-1 scale), condition 'noise'"),
     "fgsm_eps": (float, "FGSM step on the 0-1 pixel scale, condition 'fgsm' (paper: 4/255)"),
     "fgsm_classes": (int, "classes attacked by FGSM, drawn with the seed (0: all; paper: 30)"),
+    "detector_presentations": (int, "presentations of training images recorded as condition 'train' (the detector's 1FC groups)"),
     "cifar_root": (str, "folder holding the official CIFAR python archive"),
     "verify_md5": (bool, "check the CIFAR archive against the official MD5 sum"),
 }
@@ -57,20 +59,20 @@ _DEFAULT = dict(
     epochs=20, batch_size=64, lr=0.1, momentum=0.9, weight_decay=5e-4, augment="jitter",
     seed=0, n_presentations=10_000, jitter=True, neuron_budget=8192, record_batch=250,
     cifar_root="data/cifar", verify_md5=True, noise_amplitude=0.5, fgsm_eps=4 / 255,
-    fgsm_classes=0,
+    fgsm_classes=0, detector_presentations=5000,
 )
 
 PROFILES: dict[str, dict[str, Any]] = {
     "smoke": {**_DEFAULT, "max_train": 500, "max_test": 50, "stem_channels": 8,
               "widths": [8, 16], "blocks": [1, 1], "epochs": 6, "batch_size": 32,
               "n_presentations": 100,
-              "record_batch": 50},
+              "record_batch": 50, "detector_presentations": 100},
     "default": dict(_DEFAULT),
     "paper": {**_DEFAULT, "dataset": "cifar100", "image_size": 32, "stem_channels": 64,
               "widths": [64, 128, 256, 512], "blocks": [2, 2, 2, 2], "epochs": 320,
               "batch_size": 256, "lr": 0.1, "weight_decay": 5e-4, "augment": "cifar",
               "n_presentations": 10_000, "jitter": False, "record_batch": 100,
-              "fgsm_classes": 30},
+              "fgsm_classes": 30, "detector_presentations": 10_000},
 }
 
 
@@ -107,7 +109,7 @@ def _check_values(cfg: dict) -> None:
     if cfg["dataset"] not in ("digits", "cifar10", "cifar100"):
         raise ValueError(f"dataset must be 'digits', 'cifar10' or 'cifar100', got {cfg['dataset']!r}")
     for k in ("epochs", "batch_size", "T", "n_presentations", "neuron_budget", "record_batch",
-              "stem_channels"):
+              "stem_channels", "detector_presentations"):
         if cfg[k] < 1:
             raise ValueError(f"parameter {k} must be >= 1, got {cfg[k]}")
     if cfg["fgsm_classes"] < 0:
@@ -130,6 +132,8 @@ def condition_file(condition: str, cfg: dict) -> str:
     if condition == "fgsm":
         k = cfg.get("fgsm_classes", 0)
         return f"fgsm-e{cfg['fgsm_eps']:.6g}" + (f"-c{k}" if k else "") + ".nc"
+    if condition == "train":
+        return f"train-p{cfg['detector_presentations']}.nc"
     if condition in ("original", "permuted"):
         return f"{condition}.nc"
     raise ValueError(f"unknown condition {condition!r}; choose one of {CONDITIONS}")

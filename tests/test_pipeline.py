@@ -71,7 +71,8 @@ def test_notebooks_execute_and_book_builds(smoke_run, book_root):
                                 ("08_semantics", 2, "preferred class"),
                                 ("09_identity", 1, "balanced accuracy"),
                                 ("10_perturbations", 5, "FGSM"),
-                                ("11_permuted", 3, "permuted")]:
+                                ("11_permuted", 3, "permuted"),
+                                ("12_detection", 1, "AUC")]:
         html = (book_root / f"_build/html/book/chapters/{name}.html").read_text()
         assert html.count("<img") == n_img and phrase in html and "{glue" not in html, name
     # the layer-pair results, groups and responses are cached next to the recording

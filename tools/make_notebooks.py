@@ -8,7 +8,7 @@ import nbformat as nbf
 from nb_common import RUN_PARAMS, notebook
 from nb_ensembles import CH03, CH04, CH05, CH06
 from nb_information import CH07, CH08, CH09
-from nb_perturb import CH10, CH11
+from nb_perturb import CH10, CH11, CH12
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -445,3 +445,4 @@ if __name__ == "__main__":
     nbf.write(notebook(CH09), ROOT / "notebooks" / "09_identity.ipynb")
     nbf.write(notebook(CH10), ROOT / "notebooks" / "10_perturbations.ipynb")
     nbf.write(notebook(CH11), ROOT / "notebooks" / "11_permuted.ipynb")
+    nbf.write(notebook(CH12), ROOT / "notebooks" / "12_detection.ipynb")

@@ -458,3 +458,134 @@ correlated activity. What learning adds shows in the columns the permuted networ
 the table above for which of them this run bears out.
 """),
 ]
+
+CH12 = [
+    ("md", """
+# Detecting adversarial inputs from co-firing
+
+The paper's diagnostic (§4, "Detection of Adversarial Frames"): 1FC groups are identified on
+**training** images, the test images are presented clean and as FGSM adversarial examples, and a
+logistic regression trained on the groups' co-firing statistics tells adversarial from clean
+inputs. The question a reader should ask is whether the ensembles add anything over plain
+firing rates, so the same detector is also trained on spike-count statistics of the same layers.
+
+Here (`fclib.detect`):
+
+- the trained network is recorded on `detector_presentations` jittered presentations of the
+  training images (condition `train`), and the last `detector_pairs` layer pairs get their 1FC
+  groups from that recording (STTC, exact null, $z > 4$, as in chapter 2);
+- for every test presentation (4 frames) under the clean and the FGSM condition, each layer pair
+  gives five co-firing statistics over its targets: the mean fraction $k/N$ of the group firing,
+  its median and 90th percentile over targets, and the share of (target, step) with
+  $k/N \\ge 0.25$ and $\\ge 0.5$;
+- the baseline gives each layer of those pairs five spike-count statistics: the mean rate and
+  the share of neurons with at least 1, 2, 3 and 4 spikes;
+- a standardised logistic regression is trained on the presentations of half the test images
+  and scored on the other half's (no image in both); ROC curves and the area under them (AUC),
+  with a bootstrap interval over the held-out images.
+"""),
+    ("code", ENS_PARAMS + """detector_pairs = 3       # the last layer pairs whose groups feed the detector
+test_fraction = 0.5      # share of test images held out to score the detector
+n_boot = 200             # bootstrap resamples of held-out images for the AUC interval
+""", ["parameters"]),
+    ("code", SETUP + """
+import fclib.detect as fd
+
+r = run(profile, data_dir, epochs=epochs, n_presentations=n_presentations, seed=seed,
+        conditions=["fgsm", "train"], progress=False, **overrides)
+T = rec.T
+groups = {k: r.groups(*k.split("→"), threshold, reference="train") for k in names[-detector_pairs:]}
+used = [k for k, g in groups.items() if g.sizes["edge"]]  # a pair without any group gives no features
+if not used:
+    raise RuntimeError("no 1FC group was found on the training images; record more presentations "
+                       "(detector_presentations)")
+test_groups = {k: r.groups(*k.split("→"), threshold) for k in used}
+layers = sorted({l for k in used for l in k.split("→")}, key=lambda l: int(l[1:]))
+""", ["hide-output"]),
+    ("md", """
+## Groups from training images
+"""),
+    ("code", """
+rows = []
+for k in used:
+    g, h = groups[k], test_groups[k]
+    a = set(zip(g["target"].values.tolist(), g["source"].values.tolist()))
+    b = set(zip(h["target"].values.tolist(), h["source"].values.tolist()))
+    rows.append({"layer pair": k, "edges (training images)": len(a), "edges (test images)": len(b),
+                 "shared": len(a & b), "Jaccard": len(a & b) / max(len(a | b), 1),
+                 "median group size (training)": float(np.median(g["degree"].values))})
+gtab = pd.DataFrame(rows).set_index("layer pair")
+glue("jaccard_min", float(gtab["Jaccard"].min()), display=False)
+glue("jaccard_max", float(gtab["Jaccard"].max()), display=False)
+glue("n_train_pres", int(r.cfg["detector_presentations"]), display=False)
+gtab.round(3)
+"""),
+    ("md", """
+The groups found on {glue:text}`n_train_pres` presentations of training images share a Jaccard
+index of {glue:text}`jaccard_min:.2f`–{glue:text}`jaccard_max:.2f` with those found on the test
+images: the ensembles are a property of the network more than of the image set.
+
+## The detector
+"""),
+    ("code", """
+feats = {}
+for c in ["original", "fgsm"]:
+    rc = r.recording(c)
+    frames = r.analysed_frames("fgsm")  # with FGSM on a class subset: only attacked images
+    sub = (lambda da: da) if frames is None else (lambda da: da.isel(frame=frames))
+    cof = pd.concat([fd.cofiring_features(sub(rc[k.split("→")[0]]), groups[k], T, prefix=f"{k} ")
+                     for k in used], axis=1)
+    rate = pd.concat([fd.rate_features(sub(rc[l]), T, prefix=f"{l} ") for l in layers], axis=1)
+    feats[c] = {"co-firing": cof, "firing rates": rate, "both": pd.concat([cof, rate], axis=1)}
+    images = sub(rc[layers[0]])["image"].values[::T]
+results = {name: fd.detect(feats["original"][name], feats["fgsm"][name], images,
+                           test_fraction=test_fraction, n_boot=n_boot, rng=seed or 0)
+           for name in ["co-firing", "firing rates", "both"]}
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+for (name, d), col in zip(results.items(), ["C0", "C1", "C2"]):
+    axes[0].plot(d["fpr"], d["tpr"], color=col, label=f"{name}: AUC {d['auc']:.3f}")
+axes[0].plot([0, 1], [0, 1], "k:", lw=0.8)
+axes[0].set(xlabel="false-positive rate", ylabel="true-positive rate", title="held-out images")
+axes[0].legend(frameon=False, fontsize=8)
+k = used[-1]
+for c, col in zip(["original", "fgsm"], ["C0", "C3"]):
+    axes[1].hist(feats[c]["co-firing"][f"{k} mean"], bins=60, histtype="step", density=True, color=col,
+                 label="clean" if c == "original" else "FGSM")
+axes[1].set(xlabel=f"mean k/N of {k} groups in a presentation", ylabel="density")
+axes[1].legend(frameon=False)
+fig.tight_layout()
+glue("fig_detector", fig, display=False)
+plt.close(fig)
+auc = pd.DataFrame({name: {"AUC": d["auc"], "CI low": d["auc_ci"][0], "CI high": d["auc_ci"][1],
+                           "features": d["coef"].size, "train presentations": d["n_train"],
+                           "test presentations": d["n_test"]} for name, d in results.items()}).T
+for name, key in [("co-firing", "cof"), ("firing rates", "rate"), ("both", "both")]:
+    glue(f"auc_{key}", float(results[name]["auc"]), display=False)
+    glue(f"auc_{key}_lo", float(results[name]["auc_ci"][0]), display=False)
+    glue(f"auc_{key}_hi", float(results[name]["auc_ci"][1]), display=False)
+glue("acc_orig", 100 * r.accuracy("original"), display=False)
+glue("acc_fgsm", 100 * r.accuracy("fgsm"), display=False)
+auc.round(3)
+"""),
+    ("md", """
+```{glue:figure} fig_detector
+:name: fig-detector
+
+Left: ROC curves of the detector on held-out test images, from co-firing statistics of the last
+layer pairs' training-image groups, from firing-rate statistics of the same layers, and from
+both. Right: one co-firing statistic, clean against FGSM presentations.
+```
+
+| | paper | this run |
+|---|---|---|
+| detector on co-firing statistics | "developed"; groups from 10,000 training images, clean vs FGSM test inputs | AUC {glue:text}`auc_cof:.3f` ({glue:text}`auc_cof_lo:.3f`–{glue:text}`auc_cof_hi:.3f`) |
+| the same detector on firing rates | not reported | AUC {glue:text}`auc_rate:.3f` ({glue:text}`auc_rate_lo:.3f`–{glue:text}`auc_rate_hi:.3f`) |
+| both together | — | AUC {glue:text}`auc_both:.3f` ({glue:text}`auc_both_lo:.3f`–{glue:text}`auc_both_hi:.3f`) |
+
+The attack here is mild (accuracy {glue:text}`acc_orig:.1f` % → {glue:text}`acc_fgsm:.1f` %),
+so the detector's task is hard. Whether the ensembles add anything is read from the overlap of
+the co-firing and the firing-rate intervals: co-firing statistics are computed from the same
+spikes, so they can only help where the *pattern* of who fires together shifts more than how
+much fires.
+"""),
+]

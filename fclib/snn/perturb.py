@@ -100,10 +100,10 @@ def permute_weights(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
 
 
 def make_perturb(condition: str, model: torch.nn.Module, cfg: dict):
-    """``(model, perturb)`` to record ``condition``: ``original``, ``noise``, ``fgsm`` or
-    ``permuted`` (parameters ``noise_amplitude``, ``fgsm_eps``, ``fgsm_classes``, ``seed``
+    """``(model, perturb)`` to record ``condition``: ``original`` (and ``train``, the same
+    network on training images), ``noise``, ``fgsm`` or ``permuted`` (parameters ``noise_amplitude``, ``fgsm_eps``, ``fgsm_classes``, ``seed``
     of ``cfg``)."""
-    if condition == "original":
+    if condition in ("original", "train"):
         return model, None
     if condition == "noise":
         return model, uniform_noise(cfg["noise_amplitude"], cfg["seed"] + 7)
