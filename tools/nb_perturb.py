@@ -425,6 +425,18 @@ glue("sel_trained", float(comp[comp["network"] == "trained"]["R2 > 0.8 (of group
 glue("sel_permuted", float(comp[comp["network"] == "permuted"]["R2 > 0.8 (of grouped)"].median() * 100), display=False)
 glue("maxp_trained", float(comp[comp["network"] == "trained"]["median max p"].median()), display=False)
 glue("maxp_permuted", float(comp[comp["network"] == "permuted"]["median max p"].median()), display=False)
+from scipy.stats import ks_2samp
+gen = np.random.default_rng(seed or 0)
+def _sample(ds, n=200_000):
+    v = ds["sttc"].values.ravel()
+    v = v[np.isfinite(v)]
+    return gen.choice(v, min(n, v.size), replace=False)
+ks = pd.Series({k: ks_2samp(_sample(pairs["trained"][k]), _sample(pairs["permuted"][k])).statistic for k in names},
+               name="KS distance of the STTC distributions")
+glue("ks_first", float(ks.iloc[0]), display=False)
+glue("ks_early", float(ks[half].median()), display=False)
+glue("ks_late", float(ks[late].median()), display=False)
+display(ks.round(3).to_frame())
 comp.set_index(["layer pair", "network"]).sort_index().round(4)
 """),
     ("md", """
@@ -447,6 +459,7 @@ targets with the class.
 | | paper (Fig. A17) | this run (permuted / trained, median over layer pairs) |
 |---|---|---|
 | accuracy | (not given) | {glue:text}`acc_permuted:.1f` % against {glue:text}`acc_trained:.1f` % |
+| STTC distribution, early and intermediate layers | largely unchanged | Kolmogorov–Smirnov distance {glue:text}`ks_early:.2f` (median over the first half of the layer pairs; {glue:text}`ks_first:.2f` in the first), {glue:text}`ks_late:.2f` in the second half |
 | significant pairs, early and intermediate layers | largely unchanged | ratio {glue:text}`sig_ratio_early:.2f` (first half of the layer pairs) |
 | 1FC groups in deeper layers | fail to form | median group size ratio {glue:text}`grp_ratio_late:.2f` (second half; first half {glue:text}`grp_ratio_early:.2f`); significant-pair ratio {glue:text}`sig_ratio_late:.2f` |
 | response properties | lost | $R^2 > 0.8$ for {glue:text}`sel_permuted:.0f` % of grouped targets (trained {glue:text}`sel_trained:.0f` %); median highest firing probability {glue:text}`maxp_permuted:.2f` (trained {glue:text}`maxp_trained:.2f`) |
