@@ -77,14 +77,17 @@ def test_checkpoint_of_another_architecture_is_refused(tiny_split, tmp_path):
         load_model(tmp_path / "junk.pt")
 
 
-def test_recorded_spikes_equal_the_network_output(tiny_split, tmp_path):
+@pytest.mark.parametrize("budget", [8192, 40])  # every neuron; a central patch per channel
+def test_recorded_spikes_equal_the_network_output(tiny_split, tmp_path, budget):
     torch.manual_seed(0)
     arch = dict(TINY, v_threshold=0.2)  # an untrained net that fires
     m = build_model(arch).eval()
     sched = data.presentation_params(6, len(tiny_split.test_images), seed=1)
     path = record(m, tiny_split.test_images, tiny_split.test_labels, sched, tmp_path / "r.nc",
-                  batch_size=4, progress=False)
+                  batch_size=4, budget=budget, progress=False)
     rec = open_recording(path)
+    shapes = {n: rec[n].attrs["layer_shape"] for n in rec.layers}
+    assert any(rec[n].sizes["neuron"] < np.prod(shapes[n]) for n in rec.layers) == (budget < 8192)
     assert rec.layers == ["L1", "L2", "L3", "L4"] and rec.n_frames == 24
     # direct forward of presentation 5, captured with a hook
     x = torch.from_numpy(data.present(tiny_split.test_images, sched, 5, 6))

@@ -10,6 +10,7 @@ layer's spikes of all frames are ever held in memory at once. An interrupted rec
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Callable
 
@@ -93,39 +94,59 @@ def record(model: SEWResNet, images: np.ndarray, labels: np.ndarray,
     meta.update(attrs or {})
 
     captured: dict[str, torch.Tensor] = {}
-    index = {name: (torch.from_numpy(info["channel"]).long(), torch.from_numpy(info["y"]).long(),
-                    torch.from_numpy(info["x"]).long()) for name, info in layers.items()}
+    index = {}  # flat (c, y, x) index of the recorded neurons; None where all are recorded
+    for name, info in layers.items():
+        _, h, w = info["shape"]
+        flat = (info["channel"].astype(np.int64) * h + info["y"]) * w + info["x"]
+        all_of_them = flat.size == int(np.prod(info["shape"])) and np.array_equal(
+            flat, np.arange(flat.size))
+        index[name] = None if all_of_them else torch.from_numpy(flat)
 
     def hook(mod, inp, out, name):
-        c, y, x = index[name]
-        captured[name] = out[:, :, c, y, x]  # (T, N, n_neurons)
+        flat = out.flatten(2)  # (T, N, C*H*W), channel-major like the sampling rule
+        idx = index[name]
+        captured[name] = flat if idx is None else flat.index_select(2, idx)  # (T, N, n)
 
     hooks = [m.register_forward_hook(lambda mod, i, o, name=name: hook(mod, i, o, name))
              for name, m in model.spiking_layers().items()]
+    io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fclib-record-writer")
+    pending = None
     try:
-        with RecordingWriter(path, layers, frames, meta, T) as writer:
-            first = writer.position // T
-            bar = tqdm(total=n_pres, initial=first, desc=f"recording {condition}",
-                       disable=not progress, unit="img")
-            if first:
-                bar.write(f"resuming {path.name} at presentation {first} of {n_pres}")
-            for start in range(first, n_pres, batch_size):
-                stop = min(start + batch_size, n_pres)
-                x = torch.from_numpy(fdata.present(images, schedule, start, stop))
-                if perturb is not None:
-                    y = torch.from_numpy(labels[schedule["image"][start:stop]])
-                    x = perturb(x, y, np.arange(start, stop))
-                model(x)
-                batch = {}
-                for name, s in captured.items():
-                    if not torch.all((s == 0) | (s == 1)):
-                        raise ValueError(f"layer {name} emitted values other than 0/1")
-                    # (T, N, n) -> (n, N*T), frame = presentation * T + step
-                    batch[name] = s.permute(2, 1, 0).reshape(s.shape[2], -1).to(torch.uint8).numpy()
-                writer.write(batch)
-                bar.update(stop - start)
-            bar.close()
+        with RecordingWriter(path, layers, frames, meta, T,
+                             frame_chunk=min(4096, batch_size * T)) as writer:
+            try:
+                first = writer.position // T
+                bar = tqdm(total=n_pres, initial=first, desc=f"recording {condition}",
+                           disable=not progress, unit="img")
+                if first:
+                    bar.write(f"resuming {path.name} at presentation {first} of {n_pres}")
+                for start in range(first, n_pres, batch_size):
+                    stop = min(start + batch_size, n_pres)
+                    x = torch.from_numpy(fdata.present(images, schedule, start, stop))
+                    if perturb is not None:
+                        y = torch.from_numpy(labels[schedule["image"][start:stop]])
+                        x = perturb(x, y, np.arange(start, stop))
+                    model(x)
+                    batch = {}
+                    for name, s in captured.items():
+                        b = s.to(torch.uint8)
+                        if not torch.equal(b.to(s.dtype), s) or int(b.max()) > 1:
+                            raise ValueError(f"layer {name} emitted values other than 0/1")
+                        # (T, N, n) -> (n, N*T), frame = presentation * T + step
+                        batch[name] = b.permute(2, 1, 0).reshape(b.shape[2], -1).numpy()
+                    captured.clear()
+                    if pending is not None:
+                        pending.result()  # one batch is compressed and written while the next runs
+                    pending = io.submit(writer.write, batch)
+                    bar.update(stop - start)
+                if pending is not None:
+                    pending.result()
+                bar.close()
+            finally:  # the writer thread must be done before the file is closed
+                if pending is not None:
+                    wait([pending])
     finally:
+        io.shutdown(wait=True)
         for h in hooks:
             h.remove()
     return path
