@@ -42,12 +42,12 @@ def pair_significance(source: xr.DataArray, target: xr.DataArray, method: str = 
     """STTC and z of every active (target, source) pair of a layer pair.
 
     ``method="exact"`` uses :func:`fclib.nulls.exact_null`, ``"shifts"`` the paper's
-    random-shift test (:func:`fclib.nulls.shift_null`, keyword arguments passed on).
+    random-shift test (:func:`fclib.nulls.shift_null`); keyword arguments are passed on.
     Silent neurons are dropped first. Returns a Dataset over ``(target, source)``.
     """
     src, tgt = active(source).load(), active(target).load()
     if method == "exact":
-        ds = exact_null(src, tgt)
+        ds = exact_null(src, tgt, **kw)
     elif method == "shifts":
         ds = shift_null(src, tgt, **kw)
     else:

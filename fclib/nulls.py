@@ -22,6 +22,8 @@ a silent train, or whose null has no spread, get ``NaN``.
 """
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import scipy.fft
 import xarray as xr
@@ -69,7 +71,15 @@ def _dsttc_dc(c, n_a, n_b, L):
                       + (1 - t_a ** 2) / (n_b * (1 - p_b * t_a) ** 2))
 
 
-def exact_null(source, target, *, moments: bool = False, block: int = 1024) -> xr.Dataset:
+def _trains_key(bits: np.ndarray, L: int) -> str:
+    """Identity of a set of trains (their packed bits), for the autocorrelation cache."""
+    h = hashlib.blake2b(np.ascontiguousarray(bits).view(np.uint8), digest_size=16)
+    h.update(np.asarray([bits.shape[0], L], dtype=np.int64).tobytes())
+    return h.hexdigest()
+
+
+def exact_null(source, target, *, moments: bool = False, block: int = 1024,
+               autocorr: dict | None = None) -> xr.Dataset:
     """STTC (dt = 0) with its exact all-shift null for every (target, source) pair.
 
     Returns a Dataset over ``(target, source)`` with ``sttc`` and ``z`` (float32); with
@@ -77,12 +87,21 @@ def exact_null(source, target, *, moments: bool = False, block: int = 1024) -> x
     and standard deviation) and ``cofiring``/``cofiring_mean``/``cofiring_sd`` (co-firing
     frames and their null moments). Memory: the sources' folded autocorrelations
     (``2 L`` bytes per neuron), per-block arrays of ``block x n_source`` and the outputs.
+
+    ``autocorr``: an optional dict the caller keeps between calls. The folded
+    autocorrelations of the target layer are left in it, and a later call whose source is
+    that layer (the next layer pair) reuses them instead of computing them again; it holds
+    one layer at a time (``2 L`` bytes per neuron).
     """
     src = as_trains(source, "source")
     n_s, L = src.shape
     n_t = _n_neurons(target)
-    rb = _autocorr_half(src)
     src_bits, _, n_b, t_b = _train_parts(src, 0)
+    src_key = _trains_key(src_bits, L) if autocorr is not None else None
+    rb = autocorr.get(src_key) if autocorr is not None else None
+    if rb is None:
+        rb = _autocorr_half(src)
+    tgt_acorr = [] if autocorr is not None else None
     n_b = n_b.astype(np.float64)
     names = ("sttc", "z") + (("null_mean", "null_sd", "cofiring", "cofiring_mean", "cofiring_sd")
                              if moments else ())
@@ -93,7 +112,10 @@ def exact_null(source, target, *, moments: bool = False, block: int = 1024) -> x
         c0 = np.empty((tgt.shape[0], n_s), dtype=np.int64)
         _and_popcount(tgt_bits, src_bits, c0)
         n_a = n_a.astype(np.float64)[:, None]
-        m = (_autocorr_half(tgt) @ rb.T).astype(np.float64)
+        ra = _autocorr_half(tgt)
+        if tgt_acorr is not None:
+            tgt_acorr.append((ra, tgt_bits))
+        m = (ra @ rb.T).astype(np.float64)
         c = c0.astype(np.float64)
         mu_all = n_a * n_b / L
         mean = (L * mu_all - c) / (L - 1)
@@ -110,6 +132,11 @@ def exact_null(source, target, *, moments: bool = False, block: int = 1024) -> x
         if moments:
             res["null_mean"][sl], res["null_sd"][sl] = f_mean, null_sd
             res["cofiring"][sl], res["cofiring_mean"][sl], res["cofiring_sd"][sl] = c0, mean, sd
+    if autocorr is not None:
+        autocorr.clear()
+        if tgt_acorr:
+            bits = np.concatenate([b for _, b in tgt_acorr])
+            autocorr[_trains_key(bits, L)] = np.concatenate([a for a, _ in tgt_acorr])
     coords = _labelled(res["sttc"], source, target).coords
     return xr.Dataset({k: (("target", "source"), v) for k, v in res.items()}, coords=coords,
                       attrs={"method": "exact", "n_frames": L, "dt": 0})

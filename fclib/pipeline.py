@@ -99,6 +99,7 @@ class Run:
     train_key: str
     record_key: str
     timings: dict = field(default_factory=dict)
+    _autocorr: dict = field(default_factory=dict, repr=False)
 
     @property
     def train_dir(self) -> Path:
@@ -150,8 +151,9 @@ class Run:
         if not path.exists():
             t0 = time.perf_counter()
             rec = self.recording(condition)
-            save_dataset(pair_significance(rec[source], rec[target], method="exact")[["sttc", "z"]],
-                         path)
+            ds = pair_significance(rec[source], rec[target], method="exact",
+                                   autocorr=self._autocorr)  # reused by the next layer pair
+            save_dataset(ds[["sttc", "z"]], path)
             self.timings[f"pairs {source}-{target}"] = time.perf_counter() - t0
         with xr.open_dataset(path, engine="netcdf4") as ds:
             ds = ds.load()

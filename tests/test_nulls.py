@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import xarray as xr
 
 import naive
 import fclib
@@ -91,3 +92,24 @@ def test_false_positive_rate_and_calibration():
     null_z = fclib.sttc_zscore(surrogate_uncoupled(s, rng=3), t).values
     thr = calibrated_threshold(null_z, 0.05)
     assert (null_z[np.isfinite(null_z)] > thr).mean() == pytest.approx(0.05, abs=0.01)
+
+
+def test_exact_null_reuses_the_target_autocorrelations_for_the_next_pair(monkeypatch):
+    import fclib.nulls as fn
+
+    rng = np.random.default_rng(5)
+    l1, l2, l3 = ((rng.random((n, 600)) < 0.1).astype(np.uint8) for n in (7, 9, 5))
+    plain = [fn.exact_null(l1, l2), fn.exact_null(l2, l3)]
+    calls = []
+    real = fn._autocorr_half
+    monkeypatch.setattr(fn, "_autocorr_half", lambda x, *a, **k: calls.append(x.shape[0]) or real(x, *a, **k))
+    cache = {}
+    cached = [fn.exact_null(l1, l2, autocorr=cache, block=4), fn.exact_null(l2, l3, autocorr=cache)]
+    assert calls == [7, 4, 4, 1, 5]  # L2 once, in blocks, as a target; reused as the next source
+    assert len(cache) == 1  # only the last target layer is kept
+    for a, b in zip(plain, cached):
+        xr.testing.assert_allclose(a, b)
+    # another source is not mistaken for the cached layer
+    calls.clear()
+    fn.exact_null(l1, l3, autocorr=cache)
+    assert calls == [7, 5]
