@@ -253,6 +253,28 @@ class Run:
         attacked = np.asarray(rec.attrs["attacked_classes"])
         return np.flatnonzero(np.isin(rec[rec.layers[0]]["label"].values, attacked))
 
+    def information(self, layer: str, condition: str = "original", n_shuffles: int = 20):
+        """:func:`fclib.information.information` of every neuron of ``layer`` (silent ones
+        included) under ``condition``, shuffles seeded by the run's seed, cached on disk as
+        ``<record_dir>/information/<condition>_<layer>_s<n_shuffles>.nc``. Under FGSM on a
+        subset of classes only the attacked images count (:meth:`analysed_frames`)."""
+        import xarray as xr
+
+        from .information import information
+
+        path = self.record_dir / "information" / f"{self._stem(condition)}_{layer}_s{n_shuffles}.nc"
+        if not path.exists():
+            rec = self.recording(condition)
+            da = rec[layer]
+            frames = self.analysed_frames(condition)
+            if frames is not None:
+                da = da.isel(frame=frames)
+            n_classes = len(rec.attrs.get("class_names") or []) or None
+            save_dataset(information(da, rec.T, n_shuffles=n_shuffles, rng=self.cfg["seed"],
+                                     n_classes=n_classes), path)
+        with xr.open_dataset(path, engine="netcdf4") as ds:
+            return ds.load()
+
     def model(self, condition: str = "original", split: fdata.Split | None = None):
         """The trained model (the permuted copy for ``condition="permuted"``), in eval mode."""
         return self._model_and_perturb(condition, split)[0]

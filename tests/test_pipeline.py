@@ -152,3 +152,19 @@ def test_conditions_are_recorded_and_mismatches_refused(smoke_run):
     with pytest.raises(ValueError, match="frames"):
         r.recording("permuted")
     (r.record_dir / "permuted.nc").unlink()
+
+
+def test_information_is_cached_and_equals_the_direct_computation(smoke_run, monkeypatch):
+    import fclib.information as fi
+
+    r = smoke_run
+    layer = r.recording().layers[-1]
+    got = r.information(layer)
+    path = r.record_dir / "information" / f"original_{layer}_s20.nc"
+    assert path.exists()
+    direct = fi.information(r.recording()[layer], r.recording().T, n_shuffles=20, rng=r.cfg["seed"],
+                            n_classes=len(r.split().class_names))
+    for v in ("mi", "mi_corrected", "preferred", "entropy"):
+        np.testing.assert_allclose(got[v].values, direct[v].values, rtol=0, atol=1e-12)
+    monkeypatch.setattr(fi, "information", lambda *a, **k: pytest.fail("recomputed"))
+    assert r.information(layer)["mi"].equals(got["mi"])

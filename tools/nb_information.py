@@ -29,8 +29,8 @@ from fclib.connectivity import active
 ## Information across layers
 """),
     ("code", """
-info = {layer: fi.information(active(rec[layer]), rec.T, n_shuffles=n_shuffles, rng=r.cfg["seed"])
-        for layer in rec.layers}
+info = {layer: r.information(layer, n_shuffles=n_shuffles).sel(neuron=active(rec[layer])["neuron"].values)
+        for layer in rec.layers}  # cached: later chapters reuse it
 mi_table = pd.concat([pd.DataFrame({"layer": layer, "mi": ds["mi_corrected"].values})
                       for layer, ds in info.items()])
 mi_table["layer"] = pd.Categorical(mi_table["layer"], categories=rec.layers, ordered=True)
@@ -189,7 +189,7 @@ frames.
 curves, regime_rows = [], {}
 for k in names:
     s, t = k.split("→")
-    info_t = fi.information(active(rec[t]), rec.T, n_shuffles=0)
+    info_t = r.information(t)  # chapter 7's, cached
     cof = fr.cofiring(rec[s], r.groups(s, t, threshold))
     labels = cof["label"].values
     pref = info_t["preferred"].sel(neuron=cof["neuron"].values).values

@@ -171,16 +171,8 @@ on the original images (chapter 7).
 """),
     ("code", """
 from scipy.stats import spearmanr
-from fclib.information import information
 
-info = {c: {} for c in conds}
-for c in conds:
-    rc = r.recording(c)
-    frames = r.analysed_frames(c)
-    for k in shown:
-        t = k.split("→")[1]
-        da = rc[t] if frames is None else rc[t].isel(frame=frames)
-        info[c][t] = information(da, rc.T, n_shuffles=10, rng=seed or 0, n_classes=len(split.class_names))
+info = {c: {k.split("→")[1]: r.information(k.split("→")[1], c) for k in shown} for c in conds}
 rows = []
 for k in shown:
     t = k.split("→")[1]
@@ -324,7 +316,6 @@ form coherent 1FC groups.
     ("code", SETUP + """
 import seaborn as sns
 import fclib.activity as activity
-from fclib.information import information
 
 r = run(profile, data_dir, epochs=epochs, n_presentations=n_presentations, seed=seed,
         conditions=["permuted"], progress=False, **overrides)
@@ -383,7 +374,7 @@ for n in nets:
         ds, rs = pairs[n][k], resp[n][k]
         sig = (ds["z"].values > threshold) & (ds["sttc"].values > 0)
         deg = rs["degree"].values
-        mi = information(r.recording(nets[n])[k.split("→")[1]], r.recording().T, n_shuffles=5, rng=seed or 0)
+        mi = r.information(k.split("→")[1], nets[n])
         has = deg > 0
         rows.append({"network": n, "layer pair": k, "active targets": ds.sizes["target"],
                      "median STTC": float(np.nanmedian(ds["sttc"].values)),
