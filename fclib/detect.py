@@ -20,7 +20,7 @@ import xarray as xr
 
 from .response import cofiring
 
-__all__ = ["cofiring_features", "rate_features", "image_split", "detect"]
+__all__ = ["cofiring_features", "rate_features", "image_split", "detect", "compare"]
 
 _LEVELS = (0.25, 0.5)  # k / N levels whose exceedance is counted (strong co-firing)
 
@@ -102,7 +102,8 @@ def detect(clean: pd.DataFrame, adversarial: pd.DataFrame, images, *, test_fract
 
     Returns a dict: ``auc`` (held-out ROC AUC), ``auc_ci`` (2.5 and 97.5 % of a bootstrap over
     held-out images), ``fpr``, ``tpr`` (the ROC curve), ``coef`` (standardised coefficients as a
-    Series), ``n_train``/``n_test`` (presentations per condition).
+    Series), ``n_train``/``n_test`` (presentations per condition), and the held-out ``score``,
+    ``y`` and ``image`` of every row (for :func:`compare`).
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score, roc_curve
@@ -141,4 +142,31 @@ def detect(clean: pd.DataFrame, adversarial: pd.DataFrame, images, *, test_fract
     ci = tuple(np.quantile(boots, [0.025, 0.975])) if boots else (np.nan, np.nan)
     coef = pd.Series(model[-1].coef_[0], index=clean.columns)
     return dict(auc=auc, auc_ci=ci, fpr=fpr, tpr=tpr, coef=coef,
-                n_train=int((~test).sum()), n_test=int(test.sum()))
+                n_train=int((~test).sum()), n_test=int(test.sum()), score=score, y=yt, image=it)
+
+
+def compare(a: dict, b: dict, n_boot: int = 1000, rng=None) -> dict:
+    """AUC of detector ``a`` minus that of ``b`` on the same held-out rows, with a paired
+    bootstrap over held-out images (both detectors resampled together).
+
+    Returns ``diff`` and ``ci`` (2.5 and 97.5 %). Detectors from :func:`detect` with the same
+    ``images``, ``test_fraction`` and ``rng`` share their held-out rows; others are refused.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    from .nulls import _rng
+
+    if not (np.array_equal(a["image"], b["image"]) and np.array_equal(a["y"], b["y"])):
+        raise ValueError("the detectors were scored on different held-out rows; run detect() "
+                         "with the same images, test_fraction and rng")
+    gen = _rng(rng)
+    y, img = a["y"], a["image"]
+    held = np.unique(img)
+    rows = {i: np.flatnonzero(img == i) for i in held}
+    diffs = []
+    for _ in range(n_boot):
+        idx = np.concatenate([rows[i] for i in gen.choice(held, held.size, replace=True)])
+        if np.unique(y[idx]).size == 2:
+            diffs.append(roc_auc_score(y[idx], a["score"][idx]) - roc_auc_score(y[idx], b["score"][idx]))
+    ci = tuple(np.quantile(diffs, [0.025, 0.975])) if diffs else (np.nan, np.nan)
+    return dict(diff=float(a["auc"] - b["auc"]), ci=ci)

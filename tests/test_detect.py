@@ -73,6 +73,12 @@ def test_detector_separates_shifted_features_and_not_identical_ones():
     same = pd.DataFrame({"a": rng.normal(0, 1, n), "b": rng.normal(0, 1, n)})
     d0 = fd.detect(clean, same, images, rng=0)
     assert d0["auc_ci"][0] < 0.5 + 0.02 and abs(d0["auc"] - 0.5) < 0.05
+    # paired comparison on the same held-out images
+    c = fd.compare(d, d0, n_boot=200, rng=1)
+    assert c["diff"] == pytest.approx(d["auc"] - d0["auc"]) and c["ci"][0] > 0.2
+    assert fd.compare(d, d, n_boot=50, rng=1)["ci"] == (0.0, 0.0)
+    with pytest.raises(ValueError, match="different held-out rows"):
+        fd.compare(d, fd.detect(clean, shifted, images, rng=5))
     with pytest.raises(ValueError, match="same rows and columns"):
         fd.detect(clean, shifted[["b", "a"]], images)
     with pytest.raises(ValueError, match="one image per presentation"):
