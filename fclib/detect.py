@@ -139,7 +139,7 @@ def detect(clean: pd.DataFrame, adversarial: pd.DataFrame, images, *, test_fract
         idx = np.concatenate([rows[i] for i in gen.choice(held, held.size, replace=True)])
         if np.unique(yt[idx]).size == 2:
             boots.append(roc_auc_score(yt[idx], score[idx]))
-    ci = tuple(np.quantile(boots, [0.025, 0.975])) if boots else (np.nan, np.nan)
+    ci = tuple(float(v) for v in np.quantile(boots, [0.025, 0.975])) if boots else (np.nan, np.nan)
     coef = pd.Series(model[-1].coef_[0], index=clean.columns)
     return dict(auc=auc, auc_ci=ci, fpr=fpr, tpr=tpr, coef=coef,
                 n_train=int((~test).sum()), n_test=int(test.sum()), score=score, y=yt, image=it)
@@ -168,5 +168,5 @@ def compare(a: dict, b: dict, n_boot: int = 1000, rng=None) -> dict:
         idx = np.concatenate([rows[i] for i in gen.choice(held, held.size, replace=True)])
         if np.unique(y[idx]).size == 2:
             diffs.append(roc_auc_score(y[idx], a["score"][idx]) - roc_auc_score(y[idx], b["score"][idx]))
-    ci = tuple(np.quantile(diffs, [0.025, 0.975])) if diffs else (np.nan, np.nan)
+    ci = tuple(float(v) for v in np.quantile(diffs, [0.025, 0.975])) if diffs else (np.nan, np.nan)
     return dict(diff=float(a["auc"] - b["auc"]), ci=ci)
