@@ -270,7 +270,6 @@ for c in conds:
     for col, key in [("strong share", "ls_strong"), ("preferred class when strong", "ls_match"),
                      ("entropy", "ls_entropy"), ("MI", "ls_mi")]:
         glue(f"{key}_{c}", float(lsum.loc[c, col]) * (100 if key in ("ls_strong", "ls_match") else 1), display=False)
-glue("last_pair", k, display=False)
 lsum.round(3)
 """),
     ("md", """
@@ -282,7 +281,7 @@ regime, share of those frames showing the neuron's preferred class (dotted: chan
 of the spike count per image, and corrected MI with the class.
 ```
 
-In {glue:text}`last_pair` (medians over selected neurons):
+In the last layer pair (medians over selected neurons):
 
 | | original | noise | FGSM |
 |---|---|---|---|
