@@ -132,14 +132,7 @@ def detect(clean: pd.DataFrame, adversarial: pd.DataFrame, images, *, test_fract
     yt, it = y[t], img[t]
     fpr, tpr, _ = roc_curve(yt, score)
     auc = float(roc_auc_score(yt, score))
-    held = np.unique(it)
-    rows = {i: np.flatnonzero(it == i) for i in held}
-    boots = []
-    for _ in range(n_boot):
-        idx = np.concatenate([rows[i] for i in gen.choice(held, held.size, replace=True)])
-        if np.unique(yt[idx]).size == 2:
-            boots.append(roc_auc_score(yt[idx], score[idx]))
-    ci = tuple(float(v) for v in np.quantile(boots, [0.025, 0.975])) if boots else (np.nan, np.nan)
+    ci = _image_bootstrap(lambda idx: roc_auc_score(yt[idx], score[idx]), yt, it, n_boot, gen)
     coef = pd.Series(model[-1].coef_[0], index=clean.columns)
     return dict(auc=auc, auc_ci=ci, fpr=fpr, tpr=tpr, coef=coef,
                 n_train=int((~test).sum()), n_test=int(test.sum()), score=score, y=yt, image=it)
@@ -160,13 +153,23 @@ def compare(a: dict, b: dict, n_boot: int = 1000, rng=None) -> dict:
         raise ValueError("the detectors were scored on different held-out rows; run detect() "
                          "with the same images, test_fraction and rng")
     gen = _rng(rng)
-    y, img = a["y"], a["image"]
-    held = np.unique(img)
-    rows = {i: np.flatnonzero(img == i) for i in held}
-    diffs = []
+    y = a["y"]
+    ci = _image_bootstrap(lambda idx: roc_auc_score(y[idx], a["score"][idx])
+                          - roc_auc_score(y[idx], b["score"][idx]), y, a["image"], n_boot, gen)
+    return dict(diff=float(a["auc"] - b["auc"]), ci=ci)
+
+
+def _image_bootstrap(stat, y, images, n_boot, gen) -> tuple[float, float]:
+    """2.5 and 97.5 % of ``stat(rows)`` over resamples of whole images with replacement
+    (resamples holding a single class are skipped)."""
+    held = np.unique(images)
+    rows = {i: np.flatnonzero(images == i) for i in held}
+    vals = []
     for _ in range(n_boot):
         idx = np.concatenate([rows[i] for i in gen.choice(held, held.size, replace=True)])
         if np.unique(y[idx]).size == 2:
-            diffs.append(roc_auc_score(y[idx], a["score"][idx]) - roc_auc_score(y[idx], b["score"][idx]))
-    ci = tuple(float(v) for v in np.quantile(diffs, [0.025, 0.975])) if diffs else (np.nan, np.nan)
-    return dict(diff=float(a["auc"] - b["auc"]), ci=ci)
+            vals.append(stat(idx))
+    if not vals:
+        return (np.nan, np.nan)
+    lo, hi = np.quantile(vals, [0.025, 0.975])
+    return (float(lo), float(hi))
