@@ -434,15 +434,9 @@ a layer pair, and their median STTC is the higher one in {glue:text}`st_sttc_hig
 
 if __name__ == "__main__":
     (ROOT / "notebooks").mkdir(exist_ok=True)
-    nbf.write(notebook(CH01), ROOT / "notebooks" / "01_network_activity.ipynb")
-    nbf.write(notebook(CH02), ROOT / "notebooks" / "02_pairwise_correlations.ipynb")
-    nbf.write(notebook(CH03), ROOT / "notebooks" / "03_response_functions.ipynb")
-    nbf.write(notebook(CH04), ROOT / "notebooks" / "04_two_regimes.ipynb")
-    nbf.write(notebook(CH05), ROOT / "notebooks" / "05_scaling.ipynb")
-    nbf.write(notebook(CH06), ROOT / "notebooks" / "06_robustness.ipynb")
-    nbf.write(notebook(CH07), ROOT / "notebooks" / "07_information.ipynb")
-    nbf.write(notebook(CH08), ROOT / "notebooks" / "08_semantics.ipynb")
-    nbf.write(notebook(CH09), ROOT / "notebooks" / "09_identity.ipynb")
-    nbf.write(notebook(CH10), ROOT / "notebooks" / "10_perturbations.ipynb")
-    nbf.write(notebook(CH11), ROOT / "notebooks" / "11_permuted.ipynb")
-    nbf.write(notebook(CH12), ROOT / "notebooks" / "12_detection.ipynb")
+    sources = [CH01, CH02, CH03, CH04, CH05, CH06, CH07, CH08, CH09, CH10, CH11, CH12]
+    names = ["01_network_activity", "02_pairwise_correlations", "03_response_functions",
+             "04_two_regimes", "05_scaling", "06_robustness", "07_information", "08_semantics",
+             "09_identity", "10_perturbations", "11_permuted", "12_detection"]
+    for cells, name in zip(sources, names, strict=True):
+        nbf.write(notebook(cells), ROOT / "notebooks" / f"{name}.ipynb")
