@@ -211,10 +211,7 @@ class Run:
             g = self.groups(source, target, threshold,
                             reference="permuted" if condition == "permuted" else "original")
             rec = self.recording(condition)
-            src, tgt = rec[source], rec[target]
-            frames = self.analysed_frames(condition)
-            if frames is not None:
-                src, tgt = src.isel(frame=frames), tgt.isel(frame=frames)
+            src, tgt = self.spikes(source, condition), self.spikes(target, condition)
             cof = fr.cofiring(src, g)
             batch = fr.image_batches(cof["image"].values, n_batches, rng=self.cfg["seed"])
             cb = fr.response_counts(cof, tgt, batch=batch)
@@ -253,6 +250,13 @@ class Run:
         attacked = np.asarray(rec.attrs["attacked_classes"])
         return np.flatnonzero(np.isin(rec[rec.layers[0]]["label"].values, attacked))
 
+    def spikes(self, layer: str, condition: str = "original"):
+        """The spikes of ``layer`` under ``condition`` on the frames analysed there
+        (:meth:`analysed_frames`): ``DataArray(("neuron", "frame"))``, read lazily."""
+        da = self.recording(condition)[layer]
+        frames = self.analysed_frames(condition)
+        return da if frames is None else da.isel(frame=frames)
+
     def information(self, layer: str, condition: str = "original", n_shuffles: int = 20):
         """:func:`fclib.information.information` of every neuron of ``layer`` (silent ones
         included) under ``condition``, shuffles seeded by the run's seed, cached on disk as
@@ -265,12 +269,8 @@ class Run:
         path = self.record_dir / "information" / f"{self._stem(condition)}_{layer}_s{n_shuffles}.nc"
         if not path.exists():
             rec = self.recording(condition)
-            da = rec[layer]
-            frames = self.analysed_frames(condition)
-            if frames is not None:
-                da = da.isel(frame=frames)
             n_classes = len(rec.attrs.get("class_names") or []) or None
-            save_dataset(information(da, rec.T, n_shuffles=n_shuffles, rng=self.cfg["seed"],
+            save_dataset(information(self.spikes(layer, condition), rec.T, n_shuffles=n_shuffles, rng=self.cfg["seed"],
                                      n_classes=n_classes), path)
         with xr.open_dataset(path, engine="netcdf4") as ds:
             return ds.load()

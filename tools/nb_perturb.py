@@ -241,9 +241,7 @@ pref = info["original"][t_]["preferred"].values[ref["neuron"].values]
 eye = np.eye(len(split.class_names))
 last = []
 for c in conds:
-    rc = r.recording(c)
-    frames = r.analysed_frames(c)
-    src = rc[s_] if frames is None else rc[s_].isel(frame=frames)
+    src = r.spikes(s_, c)
     cof = fr.cofiring(src, g)
     assert np.array_equal(cof["neuron"].values, ref["neuron"].values)
     reg = similarity_by_regime(cof, src["label"].values, pref, eye, ref["intersection"].values)
