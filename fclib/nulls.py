@@ -12,10 +12,12 @@ Two tests of whether a pair's STTC exceeds what the trains' own firing statistic
     Over *all* ``L - 1`` non-zero circular shifts the co-firing count
     ``c(s) = sum_t a_t b_{t+s}`` has mean ``(n_A n_B - c_0) / (L - 1)`` and second
     moment ``(sum_tau R_A(tau) R_B(tau) - c_0^2) / (L - 1)``, where ``R`` is a train's
-    circular autocorrelation: one FFT per neuron and one matrix product for all pairs.
-    STTC at ``dt = 0`` is a smooth increasing function ``f(c)`` of the count (the spike
-    counts and tiles do not change under a shift), so by the delta method
-    ``z = (f(c_0) - f(mu)) / (f'(mu) sigma)``.
+    circular autocorrelation. By Parseval, ``sum_tau R~_A R~_B = (1/L) sum_{k != 0}
+    |F_A(k)|^2 |F_B(k)|^2`` for the centred ``R~ = R - n^2 / L`` (centring removes exactly
+    the ``k = 0`` term), so one real FFT per neuron and one matrix product of power
+    spectra give every pair's null moments. STTC at ``dt = 0`` is a smooth increasing
+    function ``f(c)`` of the count (the spike counts and tiles do not change under a
+    shift), so by the delta method ``z = (f(c_0) - f(mu)) / (f'(mu) sigma)``.
 
 Both are seeded (``rng``) and return z as ``DataArray(("target", "source"))``; pairs with
 a silent train, or whose null has no spread, get ``NaN``.
@@ -27,9 +29,11 @@ import hashlib
 import numpy as np
 import scipy.fft
 import xarray as xr
+from numba import njit, prange
 
-from .sttc import (_and_popcount, _labelled, _n_neurons, _rotated_bits, _sttc_packed,
-                   _train_parts, as_trains, doubled_bits, sttc_from_counts, target_blocks)
+from .sttc import (_and_popcount, _half, _labelled, _n_neurons, _rotated_bits, _sttc_packed,
+                   _train_parts, as_trains, doubled_bits, target_blocks,
+                   transpose_bits)
 
 __all__ = ["sttc_zscore", "exact_null", "shift_null", "surrogate_uncoupled",
            "false_positive_rate", "calibrated_threshold"]
@@ -39,36 +43,68 @@ def _rng(rng) -> np.random.Generator:
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
-def _autocorr_half(trains: np.ndarray, block: int = 512) -> np.ndarray:
-    """Centred circular autocorrelations folded to ``L // 2 + 1`` lags, float32.
+def _spectra(trains: np.ndarray, block: int = 512) -> np.ndarray:
+    """Folded power spectra ``(n, L // 2)``, float32, whose row products give the exact null.
 
-    Row ``i`` is ``sqrt(w_tau) (R_i(tau) - n_i^2 / L)`` with ``w = 1`` at lag 0 (and
-    ``L/2``) and ``2`` elsewhere, so that a dot product of two rows equals
-    ``sum_{tau=0}^{L-1} (R_A - n_A^2/L)(R_B - n_B^2/L)`` (``R(tau) = R(L - tau)``).
+    Row ``i`` holds ``sqrt(w_k / L) |F_i(k)|^2`` for ``k = 1 .. L // 2``, with ``w_k = 2``
+    where ``L - k`` is another frequency and ``1`` at ``k = L / 2``; a dot product of two
+    rows is ``(1/L) sum_{k=1}^{L-1} |F_A(k)|^2 |F_B(k)|^2 = sum_tau R~_A(tau) R~_B(tau)``
+    (``|F(k)| = |F(L - k)|`` for real trains). Single-precision FFTs: every term of the
+    sum is positive, so its relative error stays at float32 rounding.
     """
     n, L = trains.shape
-    H = L // 2 + 1
-    w = np.ones(H)
-    w[1:(L + 1) // 2] = 2.0
+    K = L // 2
+    w = np.full(K, 2.0 / L, dtype=np.float32)
+    if L % 2 == 0 and K:
+        w[-1] = 1.0 / L
     sw = np.sqrt(w)
-    out = np.empty((n, H), dtype=np.float32)
+    out = np.empty((n, K), dtype=np.float32)
     for i0 in range(0, n, block):
-        x = trains[i0:i0 + block].astype(np.float64)
-        f = scipy.fft.rfft(x, axis=1, workers=-1)
-        r = scipy.fft.irfft(f.real ** 2 + f.imag ** 2, n=L, axis=1, workers=-1)[:, :H]
-        nn = x.sum(axis=1)
-        r -= (nn ** 2 / L)[:, None]
-        out[i0:i0 + block] = r * sw
+        f = scipy.fft.rfft(trains[i0:i0 + block].astype(np.float32), axis=1, workers=-1)[:, 1:K + 1]
+        out[i0:i0 + block] = (f.real * f.real + f.imag * f.imag) * sw
     return out
 
 
-def _dsttc_dc(c, n_a, n_b, L):
-    """Derivative of STTC (dt = 0) with respect to the co-firing count ``c``."""
-    t_a, t_b = n_a / L, n_b / L
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p_a, p_b = c / n_a, c / n_b
-        return 0.5 * ((1 - t_b ** 2) / (n_a * (1 - p_a * t_b) ** 2)
-                      + (1 - t_a ** 2) / (n_b * (1 - p_b * t_a) ** 2))
+@njit(inline="always")
+def _sttc_at(c, n_a, n_b, t_a, t_b):
+    return 0.5 * (_half(c / n_a, t_b) + _half(c / n_b, t_a))
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def _exact_z(c0, m, n_a, n_b, L, sttc_out, z_out, mom_out):
+    """Observed STTC and its exact-null z of a block of pairs from co-firing counts ``c0``
+    and spectral products ``m``; ``mom_out (4, rows, cols)`` (or an empty array) receives
+    the STTC null's mean and sd and the co-firing count's null mean and sd."""
+    rows, cols = c0.shape
+    moments = mom_out.shape[1] == rows and rows > 0
+    for i in prange(rows):
+        na = n_a[i]
+        t_a = na / L
+        for j in range(cols):
+            nb = n_b[j]
+            c = np.float64(c0[i, j])
+            if na == 0 or nb == 0:
+                obs = z = f_mean = null_sd = mean = sd = np.nan
+            else:
+                t_b = nb / L
+                mu = na * nb / L
+                mean = (L * mu - c) / (L - 1)
+                second = (np.float64(m[i, j]) + L * mu * mu - c * c) / (L - 1)
+                sd = np.sqrt(max(second - mean * mean, 0.0))
+                obs = _sttc_at(c, na, nb, t_a, t_b)
+                f_mean = _sttc_at(mean, na, nb, t_a, t_b)
+                p_a, p_b = mean / na, mean / nb
+                slope = 0.5 * ((1 - t_b * t_b) / (na * (1 - p_a * t_b) ** 2)
+                               + (1 - t_a * t_a) / (nb * (1 - p_b * t_a) ** 2))
+                null_sd = slope * sd
+                z = (obs - f_mean) / null_sd if null_sd > 0 else np.nan
+            sttc_out[i, j] = obs
+            z_out[i, j] = z
+            if moments:
+                mom_out[0, i, j] = f_mean
+                mom_out[1, i, j] = null_sd
+                mom_out[2, i, j] = mean
+                mom_out[3, i, j] = sd
 
 
 def _trains_key(bits: np.ndarray, L: int) -> str:
@@ -85,59 +121,53 @@ def exact_null(source, target, *, moments: bool = False, block: int = 1024,
     Returns a Dataset over ``(target, source)`` with ``sttc`` and ``z`` (float32); with
     ``moments=True`` also ``null_mean`` and ``null_sd`` (the STTC null's delta-method mean
     and standard deviation) and ``cofiring``/``cofiring_mean``/``cofiring_sd`` (co-firing
-    frames and their null moments). Memory: the sources' folded autocorrelations
+    frames and their null moments). Memory: the sources' folded power spectra
     (``2 L`` bytes per neuron), per-block arrays of ``block x n_source`` and the outputs.
 
-    ``autocorr``: an optional dict the caller keeps between calls. The folded
-    autocorrelations of the target layer are left in it, and a later call whose source is
-    that layer (the next layer pair) reuses them instead of computing them again; it holds
-    one layer at a time (``2 L`` bytes per neuron).
+    ``autocorr``: an optional dict the caller keeps between calls. The folded spectra (the
+    autocorrelations' Fourier transforms) of the target layer are left in it, and a later
+    call whose source is that layer (the next layer pair) reuses them instead of computing
+    them again; it holds one layer at a time (``2 L`` bytes per neuron).
     """
     src = as_trains(source, "source")
     n_s, L = src.shape
+    if L < 2:
+        raise ValueError(f"the exact null needs at least 2 frames, got {L}")
     n_t = _n_neurons(target)
-    src_bits, _, n_b, t_b = _train_parts(src, 0)
+    src_bits, _, n_b, _ = _train_parts(src, 0)
     src_key = _trains_key(src_bits, L) if autocorr is not None else None
+    src_bits = transpose_bits(src_bits)
     rb = autocorr.get(src_key) if autocorr is not None else None
     if rb is None:
-        rb = _autocorr_half(src)
-    tgt_acorr = [] if autocorr is not None else None
+        rb = _spectra(src)
+    tgt_spectra = [] if autocorr is not None else None
     n_b = n_b.astype(np.float64)
-    names = ("sttc", "z") + (("null_mean", "null_sd", "cofiring", "cofiring_mean", "cofiring_sd")
-                             if moments else ())
-    res = {k: np.empty((n_t, n_s), dtype=np.float32 if k != "cofiring" else np.int32) for k in names}
+    sttc_all = np.empty((n_t, n_s), dtype=np.float32)
+    z_all = np.empty((n_t, n_s), dtype=np.float32)
+    mom = np.empty((4, n_t if moments else 0, n_s if moments else 0), dtype=np.float32)
+    cof = np.empty((n_t, n_s), dtype=np.int32) if moments else None
     for i0, tgt in target_blocks(target, block, L):
         sl = slice(i0, i0 + tgt.shape[0])
-        tgt_bits, _, n_a, t_a = _train_parts(tgt, 0)
+        tgt_bits, _, n_a, _ = _train_parts(tgt, 0)
         c0 = np.empty((tgt.shape[0], n_s), dtype=np.int64)
         _and_popcount(tgt_bits, src_bits, c0)
-        n_a = n_a.astype(np.float64)[:, None]
-        ra = _autocorr_half(tgt)
-        if tgt_acorr is not None:
-            tgt_acorr.append((ra, tgt_bits))
-        m = (ra @ rb.T).astype(np.float64)
-        c = c0.astype(np.float64)
-        mu_all = n_a * n_b / L
-        mean = (L * mu_all - c) / (L - 1)
-        second = (m + L * mu_all ** 2 - c ** 2) / (L - 1)
-        var = np.maximum(second - mean ** 2, 0.0)
-        sd = np.sqrt(var)
-        obs = sttc_from_counts(c0, c0, n_a[:, 0], n_b, t_a, t_b)
-        f_mean = sttc_from_counts(mean, mean, n_a[:, 0], n_b, t_a, t_b)  # f at the null mean
-        null_sd = _dsttc_dc(mean, n_a, n_b, L) * sd
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = (obs - f_mean) / null_sd
-        z[~(null_sd > 0)] = np.nan
-        res["sttc"][sl], res["z"][sl] = obs, z
+        ra = _spectra(tgt)
+        if tgt_spectra is not None:
+            tgt_spectra.append((ra, tgt_bits))
+        _exact_z(c0, ra @ rb.T, n_a.astype(np.float64), n_b, L, sttc_all[sl], z_all[sl],
+                 mom[:, sl] if moments else mom)
         if moments:
-            res["null_mean"][sl], res["null_sd"][sl] = f_mean, null_sd
-            res["cofiring"][sl], res["cofiring_mean"][sl], res["cofiring_sd"][sl] = c0, mean, sd
+            cof[sl] = c0
     if autocorr is not None:
         autocorr.clear()
-        if tgt_acorr:
-            bits = np.concatenate([b for _, b in tgt_acorr])
-            autocorr[_trains_key(bits, L)] = np.concatenate([a for a, _ in tgt_acorr])
-    coords = _labelled(res["sttc"], source, target).coords
+        if tgt_spectra:
+            bits = np.concatenate([b for _, b in tgt_spectra])
+            autocorr[_trains_key(bits, L)] = np.concatenate([a for a, _ in tgt_spectra])
+    res = {"sttc": sttc_all, "z": z_all}
+    if moments:
+        res.update(null_mean=mom[0], null_sd=mom[1], cofiring=cof, cofiring_mean=mom[2],
+                   cofiring_sd=mom[3])
+    coords = _labelled(sttc_all, source, target).coords
     return xr.Dataset({k: (("target", "source"), v) for k, v in res.items()}, coords=coords,
                       attrs={"method": "exact", "n_frames": L, "dt": 0})
 
@@ -164,7 +194,7 @@ def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: 
     shifts = _rng(rng).integers(min_shift, L - min_shift + 1, size=n_shifts)
 
     tparts = [_train_parts(tgt[i:i + block], dt) for i in range(0, tgt.shape[0], block)]
-    bits, dil_bits, n_b, t_b = _train_parts(src, dt)
+    bits, dil_bits, n_b, t_b = _train_parts(src, dt, source=True)
     # a circular shift keeps spike counts; at dt = 0 it also keeps the tiles, so the
     # shifted trains are rotated in their packed form instead of being packed anew
     doubled = doubled_bits(src) if dt == 0 else None
@@ -176,7 +206,7 @@ def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: 
             _rotated_bits(doubled, s, L, rotated)
             bits = rotated
         elif s:
-            bits, dil_bits, _, t_b = _train_parts(np.roll(src, s, axis=1), dt)
+            bits, dil_bits, _, t_b = _train_parts(np.roll(src, s, axis=1), dt, source=True)
         parts = [_sttc_packed(tp, bits, dil_bits, n_b, t_b, dt) for tp in tparts]
         return np.concatenate(parts) if parts else np.empty((0, src.shape[0]))
 

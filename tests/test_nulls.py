@@ -31,6 +31,25 @@ def test_exact_null_moments_equal_brute_force(L):
     np.testing.assert_allclose(ds["sttc"].values, naive.sttc_all(s, t), rtol=1e-6)
 
 
+@pytest.mark.parametrize("p", [0.05, 0.3])
+def test_exact_null_moments_at_the_papers_length(p):
+    # 40,000 frames: float32 spectra and their product against every shift's count from a
+    # float64 circular cross-correlation, rounded to integers
+    rng = np.random.default_rng(int(p * 100))
+    L = 40_000
+    s = (rng.random((3, L)) < p).astype(np.uint8)
+    t = (rng.random((3, L)) < p).astype(np.uint8)
+    t[0] = np.repeat(rng.random(L // 4) < p, 4)  # bursty: strong autocorrelation
+    s[0] = np.roll(t[0], 7)
+    ds = exact_null(s, t, moments=True)
+    for i in range(3):
+        for j in range(3):
+            cs = np.rint(np.fft.irfft(np.conj(np.fft.rfft(t[i].astype(float)))
+                                      * np.fft.rfft(s[j].astype(float)), n=L))[1:]
+            assert ds["cofiring_mean"].values[i, j] == pytest.approx(cs.mean(), rel=1e-6)
+            assert ds["cofiring_sd"].values[i, j] == pytest.approx(cs.std(), rel=1e-4)
+
+
 def test_exact_and_shift_nulls_agree_and_find_the_coupled_pair():
     s, t = _coupled(np.random.default_rng(0))
     ze = fclib.sttc_zscore(s, t, method="exact")
@@ -101,8 +120,8 @@ def test_exact_null_reuses_the_target_autocorrelations_for_the_next_pair(monkeyp
     l1, l2, l3 = ((rng.random((n, 600)) < 0.1).astype(np.uint8) for n in (7, 9, 5))
     plain = [fn.exact_null(l1, l2), fn.exact_null(l2, l3)]
     calls = []
-    real = fn._autocorr_half
-    monkeypatch.setattr(fn, "_autocorr_half", lambda x, *a, **k: calls.append(x.shape[0]) or real(x, *a, **k))
+    real = fn._spectra
+    monkeypatch.setattr(fn, "_spectra", lambda x, *a, **k: calls.append(x.shape[0]) or real(x, *a, **k))
     cache = {}
     cached = [fn.exact_null(l1, l2, autocorr=cache, block=4), fn.exact_null(l2, l3, autocorr=cache)]
     assert calls == [7, 4, 4, 1, 5]  # L2 once, in blocks, as a target; reused as the next source

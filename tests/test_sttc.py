@@ -28,6 +28,18 @@ def test_packing_and_counts():
     np.testing.assert_array_equal(cofiring_counts(a, b), a.astype(int) @ b.T.astype(int))
 
 
+@pytest.mark.parametrize("n_target", [0, 1, 7, 8, 9, 17])
+@pytest.mark.parametrize("n_source", [0, 1, 63, 64, 65, 129])
+@pytest.mark.parametrize("L", [1, 64, 200])
+def test_counts_kernel_on_every_remainder(n_target, n_source, L):
+    # register blocks of 8 targets and runs of 64 sources: every partial block and run
+    rng = np.random.default_rng(n_target * 1000 + n_source * 10 + L)
+    a, b = _random(rng, n_target, L, 0.5), _random(rng, n_source, L, 0.5)
+    c = cofiring_counts(a, b)
+    assert c.shape == (n_target, n_source) and c.dtype == np.int64
+    np.testing.assert_array_equal(c, a.astype(np.int64) @ b.T.astype(np.int64))
+
+
 def test_degenerate_trains():
     L = 50
     silent, full = np.zeros(L, np.uint8), np.ones(L, np.uint8)
@@ -124,7 +136,7 @@ def test_rotated_bits_equal_packing_the_rolled_trains(L):
     rng = np.random.default_rng(L)
     x = _random(rng, 6, L, 0.3)
     doubled = m.doubled_bits(x)
-    out = np.empty_like(pack_trains(x))
+    out = np.empty_like(pack_trains(x).T)  # written in the transposed source layout
     for s in sorted({0, 1, L // 2, L - 1, 64 % L, (128 % L) or 1}):
         m._rotated_bits(doubled, s, L, out)
-        np.testing.assert_array_equal(out, pack_trains(np.roll(x, s, axis=1)), err_msg=f"shift {s}")
+        np.testing.assert_array_equal(out.T, pack_trains(np.roll(x, s, axis=1)), err_msg=f"shift {s}")
