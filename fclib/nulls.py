@@ -31,9 +31,9 @@ import scipy.fft
 import xarray as xr
 from numba import njit, prange
 
-from .sttc import (_and_popcount, _half, _labelled, _n_neurons, _rotated_bits, _sttc_packed,
-                   _train_parts, as_trains, doubled_bits, target_blocks,
-                   transpose_bits)
+from .sttc import (_and_popcount, _counts_packed, _labelled, _n_neurons, _rotated_bits,
+                   _sttc_accumulate, _sttc_packed, _sttc_pair, _train_parts, as_trains,
+                   doubled_bits, target_blocks, transpose_bits)
 
 __all__ = ["sttc_zscore", "exact_null", "shift_null", "surrogate_uncoupled",
            "false_positive_rate", "calibrated_threshold"]
@@ -65,11 +65,6 @@ def _spectra(trains: np.ndarray, block: int = 512) -> np.ndarray:
     return out
 
 
-@njit(inline="always")
-def _sttc_at(c, n_a, n_b, t_a, t_b):
-    return 0.5 * (_half(c / n_a, t_b) + _half(c / n_b, t_a))
-
-
 @njit(parallel=True, cache=True, error_model="numpy")
 def _exact_z(c0, m, n_a, n_b, L, sttc_out, z_out, mom_out):
     """Observed STTC and its exact-null z of a block of pairs from co-firing counts ``c0``
@@ -91,8 +86,8 @@ def _exact_z(c0, m, n_a, n_b, L, sttc_out, z_out, mom_out):
                 mean = (L * mu - c) / (L - 1)
                 second = (np.float64(m[i, j]) + L * mu * mu - c * c) / (L - 1)
                 sd = np.sqrt(max(second - mean * mean, 0.0))
-                obs = _sttc_at(c, na, nb, t_a, t_b)
-                f_mean = _sttc_at(mean, na, nb, t_a, t_b)
+                obs = _sttc_pair(c, c, na, nb, t_a, t_b)
+                f_mean = _sttc_pair(mean, mean, na, nb, t_a, t_b)
                 p_a, p_b = mean / na, mean / nb
                 slope = 0.5 * ((1 - t_b * t_b) / (na * (1 - p_a * t_b) ** 2)
                                + (1 - t_a * t_a) / (nb * (1 - p_b * t_a) ** 2))
@@ -193,30 +188,29 @@ def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: 
         raise ValueError(f"n_shifts must be >= 2, got {n_shifts}")
     shifts = _rng(rng).integers(min_shift, L - min_shift + 1, size=n_shifts)
 
-    tparts = [_train_parts(tgt[i:i + block], dt) for i in range(0, tgt.shape[0], block)]
     bits, dil_bits, n_b, t_b = _train_parts(src, dt, source=True)
+    blocks = [(slice(i, i + block), _train_parts(tgt[i:i + block], dt))
+              for i in range(0, tgt.shape[0], block)]
+    obs = np.empty((tgt.shape[0], src.shape[0]))
+    for sl, tp in blocks:
+        obs[sl] = _sttc_packed(tp, bits, dil_bits, n_b, t_b, dt)
     # a circular shift keeps spike counts; at dt = 0 it also keeps the tiles, so the
     # shifted trains are rotated in their packed form instead of being packed anew
     doubled = doubled_bits(src) if dt == 0 else None
     rotated = np.empty_like(bits)
-
-    def one(s):
-        nonlocal bits, dil_bits, t_b
-        if s and dt == 0:
-            _rotated_bits(doubled, s, L, rotated)
-            bits = rotated
-        elif s:
-            bits, dil_bits, _, t_b = _train_parts(np.roll(src, s, axis=1), dt, source=True)
-        parts = [_sttc_packed(tp, bits, dil_bits, n_b, t_b, dt) for tp in tparts]
-        return np.concatenate(parts) if parts else np.empty((0, src.shape[0]))
-
-    obs = one(0)
+    buffers = {}
     s1 = np.zeros_like(obs)
     s2 = np.zeros_like(obs)
     for s in tqdm(shifts, desc="shift null", disable=not progress):
-        v = one(int(s))
-        s1 += v
-        s2 += v * v
+        if dt == 0:
+            _rotated_bits(doubled, int(s), L, rotated)
+            bits = rotated
+        else:
+            bits, dil_bits, _, t_b = _train_parts(np.roll(src, int(s), axis=1), dt, source=True)
+        for k, (sl, tp) in enumerate(blocks):
+            c_ab, c_ba = _counts_packed(tp, bits, dil_bits, dt, *buffers.get(k, (None, None)))
+            buffers[k] = (c_ab, c_ba)
+            _sttc_accumulate(c_ab, c_ba, tp[2], n_b, tp[3], t_b, s1[sl], s2[sl])
     mean = s1 / n_shifts
     var = np.maximum((s2 - n_shifts * mean ** 2) / (n_shifts - 1), 0.0)
     sd = np.sqrt(var)

@@ -71,53 +71,65 @@ def transpose_bits(bits: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(bits.T)
 
 
+@njit(inline="always", cache=True)
+def _row_word(a, i, w, n_rows):
+    """``a[i, w]``, or a zero word for a row past the block's last (a partial block)."""
+    return a[i, w] if i < n_rows else np.uint64(0)
+
+
 @njit(parallel=True, cache=True)
 def _and_popcount(a, bt, out):
     """``out[i, j] = sum_w popcount(a[i, w] & bt[w, j])``: co-firing counts of packed targets
     ``a (n_target, n_words)`` with packed sources given transposed, ``bt (n_words, n_source)``.
 
-    The work is cut into blocks of ``_R`` target rows by ``_J`` sources. A block walks every
-    word ``w``: each of its target words is broadcast against the ``_J`` consecutive source
-    words of ``bt[w]`` (contiguous, so the inner loop vectorises across sources with no
-    horizontal reductions) and the counts accumulate in an L1-resident ``_R x _J``
-    scratch block. Blocks are ordered source-run first, so a thread's run of sources
-    (``_J x n_words`` words, 320 KiB at 40,000 frames) stays in L2 while the targets stream
-    past. Rows past the end of ``a`` are read as zero words and never written.
+    The work is cut into blocks of ``_R = 8`` target rows by ``_J`` sources. A block walks
+    the words two at a time: each target word is broadcast against the ``_J`` consecutive
+    source words of ``bt[w]`` (contiguous, so the inner loop vectorises across sources
+    with no horizontal reductions), the two words' popcounts are added in registers, and
+    the counts accumulate in an L1-resident ``8 x _J`` scratch block. Blocks are ordered
+    source-run first, so a thread's run of sources (``_J x n_words`` words, 320 KiB at
+    40,000 frames) stays in L2 while the targets stream past. Rows past the end of ``a``
+    read as zero words and are never written.
     """
     na, nw = a.shape
     nb = bt.shape[1]
     n_ib = (na + _R - 1) // _R
     n_jb = (nb + _J - 1) // _J
-    zero = np.uint64(0)
     for k in prange(n_ib * n_jb):
         i0 = (k % n_ib) * _R
         j0 = (k // n_ib) * _J
-        nr = min(_R, na - i0)
         jn = min(_J, nb - j0)
         acc = np.zeros((_R, _J), dtype=np.int64)
         a0, a1, a2, a3 = acc[0], acc[1], acc[2], acc[3]
         a4, a5, a6, a7 = acc[4], acc[5], acc[6], acc[7]
-        for w in range(nw):
-            x0 = a[i0, w]
-            x1 = a[i0 + 1, w] if nr > 1 else zero
-            x2 = a[i0 + 2, w] if nr > 2 else zero
-            x3 = a[i0 + 3, w] if nr > 3 else zero
-            x4 = a[i0 + 4, w] if nr > 4 else zero
-            x5 = a[i0 + 5, w] if nr > 5 else zero
-            x6 = a[i0 + 6, w] if nr > 6 else zero
-            x7 = a[i0 + 7, w] if nr > 7 else zero
-            row = bt[w, j0:j0 + jn]
+        for w in range(0, nw - 1, 2):
+            p0, q0 = _row_word(a, i0, w, na), _row_word(a, i0, w + 1, na)
+            p1, q1 = _row_word(a, i0 + 1, w, na), _row_word(a, i0 + 1, w + 1, na)
+            p2, q2 = _row_word(a, i0 + 2, w, na), _row_word(a, i0 + 2, w + 1, na)
+            p3, q3 = _row_word(a, i0 + 3, w, na), _row_word(a, i0 + 3, w + 1, na)
+            p4, q4 = _row_word(a, i0 + 4, w, na), _row_word(a, i0 + 4, w + 1, na)
+            p5, q5 = _row_word(a, i0 + 5, w, na), _row_word(a, i0 + 5, w + 1, na)
+            p6, q6 = _row_word(a, i0 + 6, w, na), _row_word(a, i0 + 6, w + 1, na)
+            p7, q7 = _row_word(a, i0 + 7, w, na), _row_word(a, i0 + 7, w + 1, na)
+            row0, row1 = bt[w, j0:j0 + jn], bt[w + 1, j0:j0 + jn]
             for j in range(jn):
-                y = row[j]
-                a0[j] += _popcount(x0 & y)
-                a1[j] += _popcount(x1 & y)
-                a2[j] += _popcount(x2 & y)
-                a3[j] += _popcount(x3 & y)
-                a4[j] += _popcount(x4 & y)
-                a5[j] += _popcount(x5 & y)
-                a6[j] += _popcount(x6 & y)
-                a7[j] += _popcount(x7 & y)
-        for r in range(nr):
+                y, v = row0[j], row1[j]
+                a0[j] += _popcount(p0 & y) + _popcount(q0 & v)
+                a1[j] += _popcount(p1 & y) + _popcount(q1 & v)
+                a2[j] += _popcount(p2 & y) + _popcount(q2 & v)
+                a3[j] += _popcount(p3 & y) + _popcount(q3 & v)
+                a4[j] += _popcount(p4 & y) + _popcount(q4 & v)
+                a5[j] += _popcount(p5 & y) + _popcount(q5 & v)
+                a6[j] += _popcount(p6 & y) + _popcount(q6 & v)
+                a7[j] += _popcount(p7 & y) + _popcount(q7 & v)
+        if nw % 2:  # the odd last word
+            w = nw - 1
+            row0 = bt[w, j0:j0 + jn]
+            for r in range(min(_R, na - i0)):
+                x = a[i0 + r, w]
+                for j in range(jn):
+                    acc[r, j] += _popcount(x & row0[j])
+        for r in range(min(_R, na - i0)):
             for j in range(jn):
                 out[i0 + r, j0 + j] = acc[r, j]
 
@@ -127,6 +139,14 @@ def _half(p, t):
     if p * t == 1.0:
         return 1.0
     return (p - t) / (1.0 - p * t)
+
+
+@njit(inline="always", cache=True)
+def _sttc_pair(c_ab, c_ba, n_a, n_b, t_a, t_b):
+    """STTC of one pair from its coincidence counts (``NaN`` if a train is silent)."""
+    if n_a == 0 or n_b == 0:
+        return np.nan
+    return 0.5 * (_half(c_ab / n_a, t_b) + _half(c_ba / n_b, t_a))
 
 
 @njit(parallel=True, cache=True)
@@ -139,12 +159,18 @@ def _sttc_formula(c_ab, c_ba, n_a, n_b, t_a, t_b, out):
     na, nb = out.shape
     for i in prange(na):
         for j in range(nb):
-            if n_a[i] == 0 or n_b[j] == 0:
-                out[i, j] = np.nan
-                continue
-            pa = c_ab[i, j] / n_a[i]
-            pb = c_ba[i, j] / n_b[j]
-            out[i, j] = 0.5 * (_half(pa, t_b[j]) + _half(pb, t_a[i]))
+            out[i, j] = _sttc_pair(c_ab[i, j], c_ba[i, j], n_a[i], n_b[j], t_a[i], t_b[j])
+
+
+@njit(parallel=True, cache=True)
+def _sttc_accumulate(c_ab, c_ba, n_a, n_b, t_a, t_b, s1, s2):
+    """Add every pair's STTC to ``s1`` and its square to ``s2`` (running null moments)."""
+    na, nb = s1.shape
+    for i in prange(na):
+        for j in range(nb):
+            v = _sttc_pair(c_ab[i, j], c_ba[i, j], n_a[i], n_b[j], t_a[i], t_b[j])
+            s1[i, j] += v
+            s2[i, j] += v * v
 
 
 def _dilate(trains: np.ndarray, dt: int) -> np.ndarray:
@@ -220,19 +246,26 @@ def _train_parts(trains: np.ndarray, dt: int, source: bool = False):
     return bits, order(pack_trains(dil)), n, dil.sum(axis=1) / L
 
 
+def _counts_packed(tparts, source_bits, source_dil_bits, dt: int, c_ab=None, c_ba=None):
+    """Coincidence counts ``(c_ab, c_ba)`` of packed targets against packed sources given
+    transposed (see :func:`_train_parts`); ``c_ab``/``c_ba`` are optional buffers to reuse."""
+    a, a_dil = tparts[0], tparts[1]
+    shape = (a.shape[0], source_bits.shape[1])
+    c_ab = np.empty(shape, dtype=np.int64) if c_ab is None else c_ab
+    if dt == 0:
+        _and_popcount(a, source_bits, c_ab)
+        return c_ab, c_ab
+    _and_popcount(a, source_dil_bits, c_ab)
+    c_ba = np.empty(shape, dtype=np.int64) if c_ba is None else c_ba
+    _and_popcount(a_dil, source_bits, c_ba)
+    return c_ab, c_ba
+
+
 def _sttc_packed(tparts, source_bits, source_dil_bits, n_b, t_b, dt: int) -> np.ndarray:
     """STTC of packed targets against packed sources given transposed (see
     :func:`_train_parts`)."""
-    a, a_dil, n_a, t_a = tparts
-    c_ab = np.empty((a.shape[0], source_bits.shape[1]), dtype=np.int64)
-    if dt == 0:
-        _and_popcount(a, source_bits, c_ab)
-        c_ba = c_ab
-    else:
-        _and_popcount(a, source_dil_bits, c_ab)
-        c_ba = np.empty_like(c_ab)
-        _and_popcount(a_dil, source_bits, c_ba)
-    return sttc_from_counts(c_ab, c_ba, n_a, n_b, t_a, t_b)
+    c_ab, c_ba = _counts_packed(tparts, source_bits, source_dil_bits, dt)
+    return sttc_from_counts(c_ab, c_ba, tparts[2], n_b, tparts[3], t_b)
 
 
 def as_trains(x, name: str = "spikes") -> np.ndarray:
