@@ -132,3 +132,31 @@ def test_exact_null_reuses_the_target_autocorrelations_for_the_next_pair(monkeyp
     calls.clear()
     fn.exact_null(l1, l3, autocorr=cache)
     assert calls == [7, 5]
+
+
+def test_false_positive_figure_draws_the_empirical_rates():
+    import matplotlib.pyplot as plt
+
+    import fclib.plotting as fplot
+
+    rng = np.random.default_rng(0)
+    null_z = {"exact": rng.standard_normal(5000), "150 shifts": 1.2 * rng.standard_normal(3000)}
+    thr = {k: calibrated_threshold(v, 0.01) for k, v in null_z.items()}
+    fig = fplot.false_positive_rates(null_z, alpha=0.01, thresholds=thr)
+    lines = {ln.get_label().split(" (")[0]: ln for ln in fig.axes[0].get_lines()}
+    for name, z in null_z.items():
+        x, y = lines[name].get_data()
+        for k in (0, 100, 200):
+            expected = (z > x[k]).mean()
+            assert (np.isnan(y[k]) and expected == 0) or y[k] == pytest.approx(expected)
+    plt.close(fig)
+
+
+def test_exact_null_on_dask_backed_layers_equals_in_memory():
+    pytest.importorskip("dask")
+    rng = np.random.default_rng(11)
+    s = xr.DataArray((rng.random((13, 700)) < 0.1).astype(np.uint8), dims=("neuron", "frame"))
+    t = xr.DataArray((rng.random((21, 700)) < 0.2).astype(np.uint8), dims=("neuron", "frame"))
+    ref = exact_null(s, t, moments=True)
+    lazy = exact_null(s.chunk({"neuron": 5}), t.chunk({"neuron": 4}), moments=True, block=8)
+    xr.testing.assert_identical(lazy, ref)
