@@ -169,11 +169,13 @@ def main():
     args = ap.parse_args()
     n, L, big = (200, 4000, 1024) if args.quick else (1000, 40_000, 8192)
     results = {"cpu_count": os.cpu_count()}
+    # the scale run first: its peak memory is the process's peak so far (ru_maxrss), which
+    # the peers' null stacks would otherwise set
+    if args.only in (None, "scale"):
+        results["scale"] = scale_run(big, L, 0.05, args.repeats)
     if args.only in (None, "peer"):
         results["versus_sttcpy"] = [versus_sttcpy(p, n, L, 150, args.peer_shifts, args.repeats)
                                     for p in args.densities]
-    if args.only in (None, "scale"):
-        results["scale"] = scale_run(big, L, 0.05, args.repeats)
     out = Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)
     (out / ("sttc_quick.json" if args.quick else "sttc.json")).write_text(json.dumps(results, indent=1))

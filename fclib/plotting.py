@@ -8,6 +8,7 @@ import seaborn as sns
 
 __all__ = ["training_curve", "firing_rates", "raster", "presentations", "sttc_vs_null",
            "significance_by_pair", "degree_distributions", "null_agreement",
+           "false_positive_rates",
            "response_functions", "by_layer_pair", "slope_scaling", "collapse", "batch_responses",
            "pair_scatter", "class_similarity", "similarity_curves", "identity_vs_aggregate",
            "structural_edges"]
@@ -175,6 +176,40 @@ def null_agreement(z_exact: np.ndarray, z_shifts: np.ndarray, threshold: float) 
         ax.axvline(t, color="tab:red", lw=0.6, ls="--")
         ax.axhline(t, color="tab:red", lw=0.6, ls="--")
     ax.set(xlabel="z, exact all-shift null", ylabel="z, 150 random shifts")
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+def false_positive_rates(null_z: dict, marks=(3.0, 4.0, 5.0), alpha: float | None = None,
+                         thresholds: dict | None = None) -> plt.Figure:
+    """Survival curve of z on uncoupled surrogates, one line per test, against a normal tail.
+
+    ``null_z``: ``{test name: z values}`` from data with no coupling, so the curve at ``z``
+    is the test's false-positive rate at threshold ``z``. ``thresholds``: ``{test: z}``
+    marked on the curves (the calibrated thresholds at rate ``alpha``).
+    """
+    from scipy.stats import norm
+
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    z_grid = np.linspace(0, max([6.0] + [float(np.max(z)) for z in null_z.values() if np.size(z)]), 400)
+    ax.plot(z_grid, norm.sf(z_grid), color="0.4", ls=":", lw=1, label="standard normal")
+    for c, (name, z) in zip(sns.color_palette("deep"), null_z.items()):
+        z = np.sort(np.asarray(z, dtype=float))
+        if not z.size:
+            continue
+        rate = 1 - np.searchsorted(z, z_grid, side="right") / z.size
+        ax.step(z_grid, np.where(rate > 0, rate, np.nan), where="post", color=c,
+                label=f"{name} ({z.size:,} pairs)")
+        if thresholds and np.isfinite(thresholds.get(name, np.nan)):
+            ax.plot(thresholds[name], alpha, "o", color=c, ms=5)
+    for m in marks:
+        ax.axvline(m, color="0.8", lw=0.6, zorder=0)
+    if alpha is not None:
+        ax.axhline(alpha, color="tab:red", lw=0.6, ls="--")
+    ax.set_yscale("log")
+    ax.set(xlabel="threshold z", ylabel="false-positive rate (z above it)")
+    ax.legend(frameon=False, fontsize=8)
     sns.despine(fig)
     fig.tight_layout()
     return fig
