@@ -208,6 +208,8 @@ def false_positive_rates(null_z: dict, marks=(3.0, 4.0, 5.0), alpha: float | Non
     if alpha is not None:
         ax.axhline(alpha, color="tab:red", lw=0.6, ls="--")
     ax.set_yscale("log")
+    n_max = max([np.size(z) for z in null_z.values()] + [1])
+    ax.set_ylim(0.3 / n_max, 1.5)  # no sample resolves a rate below 1 / its size
     ax.set(xlabel="threshold z", ylabel="false-positive rate (z above it)")
     ax.legend(frameon=False, fontsize=8)
     sns.despine(fig)
