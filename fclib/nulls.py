@@ -32,8 +32,8 @@ import xarray as xr
 from numba import njit, prange
 
 from .sttc import (_and_popcount, _counts_packed, _labelled, _n_neurons, _rotated_bits,
-                   _sttc_accumulate, _sttc_packed, _sttc_pair, _train_parts, as_trains,
-                   doubled_bits, target_blocks, transpose_bits)
+                   _sttc_accumulate, _sttc_pair, _train_parts, as_trains, doubled_bits,
+                   sttc_from_counts, target_blocks, transpose_bits)
 
 __all__ = ["sttc_zscore", "exact_null", "shift_null", "surrogate_uncoupled",
            "false_positive_rate", "calibrated_threshold"]
@@ -150,7 +150,7 @@ def exact_null(source, target, *, moments: bool = False, block: int = 1024,
         if tgt_spectra is not None:
             tgt_spectra.append((ra, tgt_bits))
         _exact_z(c0, ra @ rb.T, n_a.astype(np.float64), n_b, L, sttc_all[sl], z_all[sl],
-                 mom[:, sl] if moments else mom)
+                 mom[:, sl])  # (4, 0, 0) without moments
         if moments:
             cof[sl] = c0
     if autocorr is not None:
@@ -189,16 +189,20 @@ def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: 
     shifts = _rng(rng).integers(min_shift, L - min_shift + 1, size=n_shifts)
 
     bits, dil_bits, n_b, t_b = _train_parts(src, dt, source=True)
-    blocks = [(slice(i, i + block), _train_parts(tgt[i:i + block], dt))
-              for i in range(0, tgt.shape[0], block)]
+    blocks = []  # (rows, target parts, count buffers reused by every shift)
+    for i in range(0, tgt.shape[0], block):
+        tp = _train_parts(tgt[i:i + block], dt)
+        shape = (tp[0].shape[0], src.shape[0])
+        bufs = (np.empty(shape, np.int64), np.empty(shape, np.int64) if dt else None)
+        blocks.append((slice(i, i + block), tp, bufs))
     obs = np.empty((tgt.shape[0], src.shape[0]))
-    for sl, tp in blocks:
-        obs[sl] = _sttc_packed(tp, bits, dil_bits, n_b, t_b, dt)
+    for sl, tp, bufs in blocks:
+        c_ab, c_ba = _counts_packed(tp, bits, dil_bits, dt, *bufs)
+        obs[sl] = sttc_from_counts(c_ab, c_ba, tp[2], n_b, tp[3], t_b)
     # a circular shift keeps spike counts; at dt = 0 it also keeps the tiles, so the
     # shifted trains are rotated in their packed form instead of being packed anew
     doubled = doubled_bits(src) if dt == 0 else None
     rotated = np.empty_like(bits)
-    buffers = {}
     s1 = np.zeros_like(obs)
     s2 = np.zeros_like(obs)
     for s in tqdm(shifts, desc="shift null", disable=not progress):
@@ -207,9 +211,8 @@ def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: 
             bits = rotated
         else:
             bits, dil_bits, _, t_b = _train_parts(np.roll(src, int(s), axis=1), dt, source=True)
-        for k, (sl, tp) in enumerate(blocks):
-            c_ab, c_ba = _counts_packed(tp, bits, dil_bits, dt, *buffers.get(k, (None, None)))
-            buffers[k] = (c_ab, c_ba)
+        for sl, tp, bufs in blocks:
+            c_ab, c_ba = _counts_packed(tp, bits, dil_bits, dt, *bufs)
             _sttc_accumulate(c_ab, c_ba, tp[2], n_b, tp[3], t_b, s1[sl], s2[sl])
     mean = s1 / n_shifts
     var = np.maximum((s2 - n_shifts * mean ** 2) / (n_shifts - 1), 0.0)
