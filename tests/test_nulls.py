@@ -4,7 +4,7 @@ import xarray as xr
 
 import naive
 import fclib
-from fclib.nulls import (calibrated_threshold, exact_null, false_positive_rate, shift_null,
+from fclib.stats.nulls import (calibrated_threshold, exact_null, false_positive_rate, shift_null,
                          surrogate_uncoupled)
 
 
@@ -114,7 +114,7 @@ def test_false_positive_rate_and_calibration():
 
 
 def test_exact_null_reuses_the_target_autocorrelations_for_the_next_pair(monkeypatch):
-    import fclib.nulls as fn
+    import fclib.stats.nulls as fn
 
     rng = np.random.default_rng(5)
     l1, l2, l3 = ((rng.random((n, 600)) < 0.1).astype(np.uint8) for n in (7, 9, 5))
@@ -137,7 +137,7 @@ def test_exact_null_reuses_the_target_autocorrelations_for_the_next_pair(monkeyp
 def test_false_positive_figure_draws_the_empirical_rates():
     import matplotlib.pyplot as plt
 
-    import fclib.plotting as fplot
+    import fclib.figures as fplot
 
     rng = np.random.default_rng(0)
     null_z = {"exact": rng.standard_normal(5000), "150 shifts": 1.2 * rng.standard_normal(3000)}
@@ -159,4 +159,15 @@ def test_exact_null_on_dask_backed_layers_equals_in_memory():
     t = xr.DataArray((rng.random((21, 700)) < 0.2).astype(np.uint8), dims=("neuron", "frame"))
     ref = exact_null(s, t, moments=True)
     lazy = exact_null(s.chunk({"neuron": 5}), t.chunk({"neuron": 4}), moments=True, block=8)
-    xr.testing.assert_identical(lazy, ref)
+    # Block partitions change the float32 summation order (and the BLAS kernel differs by
+    # machine, e.g. OPENBLAS_CORETYPE=Haswell): values agree within float32 rounding, the
+    # significance calls exactly (house rule 11).
+    assert list(lazy.data_vars) == list(ref.data_vars)
+    for name in ref.data_vars:
+        assert lazy[name].dims == ref[name].dims
+        np.testing.assert_allclose(lazy[name].values, ref[name].values, rtol=2e-5, atol=2e-6,
+                                   equal_nan=True, err_msg=name)
+    xr.testing.assert_identical(lazy.coords.to_dataset(), ref.coords.to_dataset())
+    assert lazy.attrs == ref.attrs
+    np.testing.assert_array_equal(lazy["z"].values > 4, ref["z"].values > 4)
+    np.testing.assert_array_equal(np.isnan(lazy["z"].values), np.isnan(ref["z"].values))
