@@ -5,13 +5,13 @@
 On the default profile's recording (made by ``make book``; the script refuses to train one):
 
 1. ``all fits``: for every consecutive layer pair, the ReLU and two-line fits of every
-   analysed target on all frames and on each of 4 batches (``fclib.response.fit_response``),
+   analysed target on all frames and on each of 4 batches (``fclib.stats.response.fit_response``),
    from cached co-firing counts. Target: all fits of the default profile in under a minute.
 2. ``versus per-neuron curve_fit``: the same ReLU fits as most analysis code writes them,
    ``scipy.optimize.curve_fit`` of ``s * max(0, k - theta)`` neuron by neuron (weights
    ``sigma = 1 / sqrt(frames)``), timed on ``--peer-neurons`` neurons of each layer pair
    and compared with fclib on the same neurons; the ratio is printed.
-3. ``co-firing``: ``fclib.response.cofiring`` by events, by blocked dense products and as
+3. ``co-firing``: ``fclib.stats.response.cofiring`` by events, by blocked dense products and as
    ``auto`` picks, against one plain numpy product ``membership @ spikes`` (float32), on the
    layer pair with the most targets.
 
@@ -31,10 +31,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fclib import response as fr  # noqa: E402
-from fclib.connectivity import consecutive_pairs  # noqa: E402
+from fclib.stats import response as fr  # noqa: E402
+from fclib.stats.connectivity import consecutive_pairs  # noqa: E402
 from fclib.pipeline import run  # noqa: E402
-from fclib.profiles import TRAIN_PARAMS, resolve, stage_key  # noqa: E402
+from fclib.pipeline.profiles import TRAIN_PARAMS, resolve, stage_key  # noqa: E402
 
 
 def timed(fn, repeats):

@@ -34,8 +34,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fclib.nulls import exact_null, shift_null  # noqa: E402
-from fclib.sttc import sttc  # noqa: E402
+from fclib.stats.nulls import exact_null, shift_null  # noqa: E402
+from fclib.stats.sttc import sttc  # noqa: E402
 
 
 def timed(fn, repeats):

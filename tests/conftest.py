@@ -1,6 +1,8 @@
 import io
 import pickle
+import shutil
 import tarfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +10,7 @@ import pytest
 
 def make_cifar_archive(path, name="cifar100", n_train=20, n_test=10, seed=0, truncate=False):
     """Write a small archive in the official CIFAR python format (same members and keys)."""
-    from fclib.data import CIFAR_ARCHIVES
+    from fclib.io.datasets import CIFAR_ARCHIVES
 
     spec = CIFAR_ARCHIVES[name]
     rng = np.random.default_rng(seed)
@@ -51,3 +53,25 @@ def smoke_run(tmp_path_factory):
 
     data_dir = tmp_path_factory.mktemp("smoke-data")
     return run("smoke", data_dir, progress=False)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def smoke_book(smoke_run, tmp_path_factory):
+    """Every chapter executed on the smoke profile and the HTML book built, once per session,
+    in a copy of the book's sources: ``(root, params, seconds per chapter)``."""
+    from fclib import pipeline
+
+    root = tmp_path_factory.mktemp("book")
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, root / name)
+    shutil.copytree(ROOT / "book", root / "book",
+                    ignore=shutil.ignore_patterns("*.ipynb", "_build", "_static"))
+    if (ROOT / "book" / "_static").exists():  # built assets (MathJax) come along
+        shutil.copytree(ROOT / "book" / "_static", root / "book" / "_static")
+    params = {"profile": "smoke", "data_dir": str(smoke_run.data_dir)}
+    times = pipeline.execute_notebooks(root, params, progress=False)
+    pipeline.build_book(root)
+    return root, params, times

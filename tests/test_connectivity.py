@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from fclib import connectivity as fc
+from fclib.stats import connectivity as fc
 
 
 def _layer(x, silent=None):

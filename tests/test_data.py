@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from conftest import make_cifar_archive
-from fclib import data
+from fclib.io import datasets as data
 
 
 def test_digits_split_is_deterministic_and_stratified():

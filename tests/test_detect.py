@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from fclib import detect as fd
-from fclib import groups as fg
+from fclib.stats import detect as fd
+from fclib.stats import groups as fg
 
 
 def _groups(z, tid, sid):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from fclib import fits
+from fclib.stats import fits
 from naive import relu_grid, two_lines_lstsq, wsse
 
 

@@ -3,8 +3,8 @@ import pytest
 import xarray as xr
 from sklearn.metrics import mutual_info_score
 
-from fclib import information as fi
-from fclib import semantic as fs
+from fclib.stats import information as fi
+from fclib.stats import semantic as fs
 from naive import bin_stats_loops, mi_bits
 
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from fclib.profiles import condition_file, resolve
+from fclib.pipeline.profiles import condition_file, resolve
 from fclib.snn import perturb as fp
 from fclib.snn.models import build_model, small_sew_resnet_arch
 
@@ -37,7 +37,7 @@ def test_noise_is_seeded_bounded_and_clipped():
 
 
 def test_fgsm_increases_the_loss_and_stays_within_eps(smoke_run):
-    from fclib.pipeline import _arch
+    from fclib.pipeline.inputs import arch as _arch
     from fclib.snn.train import load_model
 
     split = smoke_run.split()
@@ -54,7 +54,7 @@ def test_fgsm_increases_the_loss_and_stays_within_eps(smoke_run):
 
 
 def test_fgsm_on_a_subset_of_classes(smoke_run):
-    from fclib.pipeline import _arch
+    from fclib.pipeline.inputs import arch as _arch
     from fclib.snn.train import load_model
 
     split = smoke_run.split()
@@ -111,9 +111,9 @@ def test_conditions_and_their_files():
 
 
 def test_interrupted_noise_recording_resumes_to_the_same_file(smoke_run, tmp_path):
-    from fclib import data as fdata
-    from fclib.pipeline import _arch
-    from fclib.recording import open_recording
+    from fclib.io import datasets as fdata
+    from fclib.pipeline.inputs import arch as _arch
+    from fclib.io.recordings import open_recording
     from fclib.snn.record import record
     from fclib.snn.train import load_model
 

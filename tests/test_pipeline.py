@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from fclib import pipeline
-from fclib.recording import open_recording
+from fclib.io.recordings import open_recording
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,41 +40,13 @@ def test_cli_reports_bad_profile(capsys):
     assert "epochs must be int" in capsys.readouterr().err
 
 
-@pytest.fixture(scope="module")
-def book_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("book")
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy(ROOT / name, root / name)
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
-    shutil.copytree(ROOT / "book", root / "book",
-                    ignore=shutil.ignore_patterns("*.ipynb", "_build"))
-    return root
-
-
-def test_notebooks_execute_and_book_builds(smoke_run, book_root):
-    params = {"profile": "smoke", "data_dir": str(smoke_run.data_dir)}
-    times = pipeline.execute_notebooks(book_root, params, progress=False)
+def test_notebooks_execute_and_book_builds(smoke_run, smoke_book):
+    book_root, params, times = smoke_book
     assert set(times) == set(pipeline.CHAPTERS) and all(t > 0 for t in times.values())
-    index = pipeline.build_book(book_root)
-    assert index.exists()
-    html = (book_root / "_build/html/book/chapters/01_network_activity.html").read_text()
-    assert html.count("<img") >= 3  # training curve, firing rates, raster
-    assert "held-out accuracy" in html and "{glue" not in html
-    html = (book_root / "_build/html/book/chapters/02_pairwise_correlations.html").read_text()
-    assert html.count("<img") >= 4  # STTC vs null, significance, degree, null agreement
-    assert "false-positive rate" in html and "{glue" not in html
-    for name, n_img, phrase in [("03_response_functions", 3, "ReLU fit"),
-                                ("04_two_regimes", 3, "intersection"),
-                                ("05_scaling", 3, "collapse"),
-                                ("06_robustness", 2, "resampled"),
-                                ("07_information", 2, "hubs"),
-                                ("08_semantics", 2, "preferred class"),
-                                ("09_identity", 1, "balanced accuracy"),
-                                ("10_perturbations", 5, "FGSM"),
-                                ("11_permuted", 3, "permuted"),
-                                ("12_detection", 1, "AUC")]:
+    assert (book_root / "_build/html/index.html").exists()
+    for name in pipeline.CHAPTERS:  # what each chapter shows is tested in test_chapters_*.py
         html = (book_root / f"_build/html/book/chapters/{name}.html").read_text()
-        assert html.count("<img") == n_img and phrase in html and "{glue" not in html, name
+        assert "<img" in html and "{glue" not in html, name
     # the layer-pair results, groups and responses are cached next to the recording
     assert len(list((smoke_run.record_dir / "pairs").glob("original_*.nc"))) == 3
     assert len(list((smoke_run.record_dir / "groups").glob("L*.nc"))) == 3
@@ -87,11 +59,11 @@ def test_notebooks_execute_and_book_builds(smoke_run, book_root):
 
 def test_wrong_parameter_type_stops_notebook_and_leaves_nothing(smoke_run, tmp_path):
     root = tmp_path
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    shutil.copytree(ROOT / "book", root / "book", ignore=shutil.ignore_patterns("*.ipynb"))
     params = {"profile": "smoke", "data_dir": str(smoke_run.data_dir), "epochs": "three"}
     with pytest.raises(Exception, match="epochs must be int"):
         pipeline.execute_notebooks(root, params, progress=False)
-    assert not list((root / "book" / "chapters").iterdir())
+    assert not list((root / "book" / "chapters").glob("*.ipynb"))
 
 
 def test_paper_profile_dry_run_through_the_pipeline(tmp_path):
@@ -155,7 +127,7 @@ def test_conditions_are_recorded_and_mismatches_refused(smoke_run):
 
 
 def test_information_is_cached_and_equals_the_direct_computation(smoke_run, monkeypatch):
-    import fclib.information as fi
+    import fclib.stats.information as fi
 
     r = smoke_run
     layer = r.recording().layers[-1]

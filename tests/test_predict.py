@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from fclib import groups as fg
-from fclib import predict as fp
+from fclib.stats import groups as fg
+from fclib.stats import predict as fp
 
 
 def _group(rng, L=3000, N=12, rule="count"):

@@ -1,6 +1,6 @@
 import pytest
 
-from fclib.profiles import PROFILES, TRAIN_PARAMS, resolve, stage_key
+from fclib.pipeline.profiles import PROFILES, TRAIN_PARAMS, resolve, stage_key
 
 
 def test_profiles_exist():

@@ -2,8 +2,8 @@ import netCDF4
 import numpy as np
 import pytest
 
-from fclib.activity import firing_rates, layer_summary
-from fclib.recording import RecordingWriter, open_recording, sample_neurons
+from fclib.stats.activity import firing_rates, layer_summary
+from fclib.io.recordings import RecordingWriter, open_recording, sample_neurons
 
 
 @pytest.mark.parametrize("shape, n", [

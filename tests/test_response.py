@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from fclib import connectivity as fc
-from fclib import fits
-from fclib import groups as fg
-from fclib import response as fr
+from fclib.stats import connectivity as fc
+from fclib.stats import fits
+from fclib.stats import groups as fg
+from fclib.stats import response as fr
 from naive import cofiring_dense, response_loops
 
 

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from fclib import data
-from fclib.recording import open_recording
+from fclib.io import datasets as data
+from fclib.io.recordings import open_recording
 from fclib.snn.models import build_model, small_sew_resnet_arch, sew_resnet18_arch
 from fclib.snn.record import layer_shapes, record
 from fclib.snn import train as train_mod

@@ -3,7 +3,7 @@ import pytest
 import torch
 import xarray as xr
 
-from fclib import structure as fs
+from fclib.stats import structure as fs
 from fclib.snn.models import build_model, small_sew_resnet_arch
 
 ARCH = {**small_sew_resnet_arch(10, 1, widths=(4, 8), blocks=(2, 1), stem_channels=4), "T": 1}

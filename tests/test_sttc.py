@@ -4,7 +4,7 @@ import xarray as xr
 
 import naive
 import fclib
-from fclib.sttc import cofiring_counts, pack_trains, sttc
+from fclib.stats.sttc import cofiring_counts, pack_trains, sttc
 
 
 def _random(rng, n, L, p):
@@ -132,7 +132,7 @@ def test_agrees_with_elephant(dt):
 @pytest.mark.parametrize("L", [5, 64, 100, 128, 1000])
 def test_rotated_bits_equal_packing_the_rolled_trains(L):
     import sys
-    m = sys.modules["fclib.sttc"]
+    m = sys.modules["fclib.stats.sttc"]
     rng = np.random.default_rng(L)
     x = _random(rng, 6, L, 0.3)
     doubled = m.doubled_bits(x)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..profiles import CONDITIONS
+from fclib.io.recordings import CONDITIONS
 
 __all__ = ["uniform_noise", "fgsm", "attacked_classes", "permute_weights", "make_perturb",
            "accuracy"]

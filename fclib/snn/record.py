@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .. import data as fdata
-from ..recording import SILENT_THRESHOLD, RecordingWriter, sample_neurons
-from .models import SEWResNet
+from fclib.io import datasets as fdata
+from fclib.io.recordings import SILENT_THRESHOLD, RecordingWriter, sample_neurons
+from fclib.snn.models import SEWResNet
 
 __all__ = ["record", "layer_shapes", "file_hash"]
 

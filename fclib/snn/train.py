@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .models import SEWResNet, arch_summary, build_model
+from fclib.snn.models import SEWResNet, arch_summary, build_model
 
 __all__ = ["train", "load_model", "evaluate", "TrainConfig"]
 

@@ -1,0 +1,173 @@
+"""Figures of pairwise STTC, its nulls and 1FC edges (chapter 2)."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from fclib.figures._common import styled
+
+__all__ = ['sttc_vs_null', 'significance_by_pair', 'degree_distributions', 'null_agreement', 'false_positive_rates', 'structural_edges']
+
+
+@styled
+def sttc_vs_null(observed: dict, null: dict, bins: int = 80) -> plt.Figure:
+    """Observed STTC distribution against its shift-null sample, per layer pair (Fig. 1 A-C)."""
+    names = list(observed)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.3 * len(names), 3), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        obs, nul = np.asarray(observed[name]), np.asarray(null[name])
+        ax.set(title=name, xlabel="STTC")
+        if obs.size == 0 or nul.size == 0:
+            ax.text(0.5, 0.5, "no active pairs", ha="center", transform=ax.transAxes)
+            continue
+        lo = min(obs.min(), nul.min())
+        hi = max(obs.max(), nul.max())
+        edges = np.linspace(lo, hi, bins + 1)
+        ax.hist(nul, edges, color="0.6", alpha=0.7, label="shifted (null)", density=True)
+        ax.hist(obs, edges, histtype="step", color="tab:blue", lw=1.5, label="observed",
+                density=True)
+        ax.set_yscale("log")
+    axes[0, 0].set_ylabel("density")
+    axes[0, 0].legend(frameon=False, fontsize=8)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def significance_by_pair(summary: pd.DataFrame, threshold: float) -> plt.Figure:
+    """Fraction of significantly positive and negative pairs per layer pair."""
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    x = np.arange(len(summary))
+    ax.bar(x - 0.2, 100 * summary.frac_pos, 0.4, label=f"z > {threshold:g}", color="tab:blue")
+    ax.bar(x + 0.2, 100 * summary.frac_neg, 0.4, label=f"z < -{threshold:g}", color="tab:orange")
+    ax.set_xticks(x, summary.index, rotation=45, ha="right")
+    ax.set(ylabel="% of pairs", xlabel="source → target layer")
+    ax.legend(frameon=False)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def degree_distributions(degrees: dict) -> plt.Figure:
+    """Distribution of the degree of connectivity (1FC group size) per layer pair."""
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    colors = sns.color_palette("viridis", len(degrees))
+    for c, (name, d) in zip(colors, degrees.items()):
+        d = np.sort(np.asarray(d))
+        if d.size:
+            ax.step(d, 1 - np.arange(d.size) / d.size, where="post", color=c, label=name)
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set(xlabel="degree of connectivity (significant positive sources)",
+           ylabel="fraction of targets ≥ degree")
+    ax.legend(frameon=False, fontsize=7, ncol=2)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def null_agreement(z_exact: np.ndarray, z_shifts: np.ndarray, threshold: float) -> plt.Figure:
+    """z of the exact all-shift null against z of the 150-shift test, pair by pair."""
+    ok = np.isfinite(z_exact) & np.isfinite(z_shifts)
+    x, y = z_exact[ok], z_shifts[ok]
+    fig, ax = plt.subplots(figsize=(4.2, 4))
+    if x.size == 0:
+        ax.text(0.5, 0.5, "no pairs with a defined z", ha="center", transform=ax.transAxes)
+        return fig
+    ax.hexbin(x, y, gridsize=60, bins="log", cmap="Blues", mincnt=1)
+    lim = [min(x.min(), y.min()), max(x.max(), y.max())]
+    ax.plot(lim, lim, color="k", lw=0.8)
+    for t in (threshold, -threshold):
+        ax.axvline(t, color="tab:red", lw=0.6, ls="--")
+        ax.axhline(t, color="tab:red", lw=0.6, ls="--")
+    ax.set(xlabel="z, exact all-shift null", ylabel="z, 150 random shifts")
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def false_positive_rates(null_z: dict, marks=(3.0, 4.0, 5.0), alpha: float | None = None,
+                         thresholds: dict | None = None) -> plt.Figure:
+    """Survival curve of z on uncoupled surrogates, one line per test, against a normal tail.
+
+    ``null_z``: ``{test name: z values}`` from data with no coupling, so the curve at ``z``
+    is the test's false-positive rate at threshold ``z``. ``thresholds``: ``{test: z}``
+    marked on the curves (the calibrated thresholds at rate ``alpha``).
+    """
+    from scipy.stats import norm
+
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    z_grid = np.linspace(0, max([6.0] + [float(np.max(z)) for z in null_z.values() if np.size(z)]), 400)
+    ax.plot(z_grid, norm.sf(z_grid), color="0.4", ls=":", lw=1, label="standard normal")
+    for c, (name, z) in zip(sns.color_palette("deep"), null_z.items()):
+        z = np.sort(np.asarray(z, dtype=float))
+        if not z.size:
+            continue
+        rate = 1 - np.searchsorted(z, z_grid, side="right") / z.size
+        ax.step(z_grid, np.where(rate > 0, rate, np.nan), where="post", color=c,
+                label=f"{name} ({z.size:,} pairs)")
+        if thresholds and np.isfinite(thresholds.get(name, np.nan)):
+            ax.plot(thresholds[name], alpha, "o", color=c, ms=5)
+    for m in marks:
+        ax.axvline(m, color="0.8", lw=0.6, zorder=0)
+    if alpha is not None:
+        ax.axhline(alpha, color="tab:red", lw=0.6, ls="--")
+    ax.set_yscale("log")
+    n_max = max([np.size(z) for z in null_z.values()] + [1])
+    ax.set_ylim(0.3 / n_max, 1.5)  # no sample resolves a rate below 1 / its size
+    ax.set(xlabel="threshold z", ylabel="false-positive rate (z above it)")
+    ax.legend(frameon=False, fontsize=8)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def structural_edges(edges: pd.DataFrame, summary: pd.DataFrame) -> plt.Figure:
+    """STTC of structural and non-structural 1FC edges per layer pair (left) and the
+    normalised degree of each kind (right; Figs. A7-A8).
+
+    ``edges``: columns ``layer pair``, ``kind`` and ``sttc``; ``summary``: indexed by layer
+    pair with ``structural degree / receptive field`` and ``non-structural degree / rest``.
+    """
+    from matplotlib import cbook
+    from matplotlib.patches import Patch
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 3.4), gridspec_kw={"width_ratios": [3, 2]})
+    # box statistics from numpy, not seaborn: a default run has ~10 million edges
+    pairs = list(pd.unique(edges["layer pair"]))
+    pair_of = pd.Categorical(edges["layer pair"], categories=pairs).codes
+    sttc = edges["sttc"].to_numpy(dtype=float)
+    kinds = [("structural", "C0", -0.2), ("non-structural", "C1", 0.2)]
+    for kind, colour, dx in kinds:
+        is_kind = (edges["kind"] == kind).to_numpy()
+        stats, pos = [], []
+        for i in range(len(pairs)):
+            v = sttc[is_kind & (pair_of == i)]
+            v = v[np.isfinite(v)]
+            if v.size:
+                st = cbook.boxplot_stats(v, whis=1.5)[0]
+                st["fliers"] = []
+                stats.append(st)
+                pos.append(i + dx)
+        if stats:
+            a.bxp(stats, positions=pos, widths=0.36, showfliers=False, patch_artist=True,
+                  boxprops=dict(facecolor=colour, alpha=0.8), medianprops=dict(color="k"))
+    a.set_xticks(range(len(pairs)), pairs, rotation=45, ha="right")
+    a.set(ylabel="STTC of 1FC edges", xlabel="")
+    a.legend([Patch(color=c, alpha=0.8) for _, c, _ in kinds], [k for k, _, _ in kinds],
+             frameon=False, fontsize=8)
+    x = np.arange(len(summary))
+    b.bar(x - 0.2, summary["structural degree / receptive field"], 0.4, label="structural")
+    b.bar(x + 0.2, summary["non-structural degree / rest"], 0.4, label="non-structural")
+    b.set_xticks(x, summary.index, rotation=45, ha="right")
+    b.set(ylabel="normalised degree")
+    b.legend(frameon=False, fontsize=8)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,137 @@
+"""Figures of response functions, regimes, scaling and robustness (chapters 3-6)."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from fclib.figures._common import styled, _points
+
+__all__ = ['response_functions', 'slope_scaling', 'collapse', 'batch_responses']
+
+
+@styled
+def response_functions(examples: dict, model: str = "relu", cdf: bool = False,
+                       min_frames: int = 10) -> plt.Figure:
+    """Response functions of example neurons, one panel each, with their fit (Fig. 2).
+
+    ``examples`` maps a panel title to ``(response Dataset, neuron id)``. Points: firing
+    probability at each co-firing value, area growing with the frames behind it (points
+    with fewer than ``min_frames`` frames are not drawn). ``model="relu"`` draws the ReLU
+    fit, ``"lines"`` the two-line fit and its intersection, each over the co-firing range
+    it was fitted on (up to saturation); ``cdf=True`` adds the CDF of the group's co-firing
+    on a second axis (Fig. 2 M-P).
+    """
+    from fclib.stats.fits import relu, two_lines
+
+    n = len(examples)
+    fig, axes = plt.subplots(1, n, figsize=(3.4 * n, 3.2), squeeze=False)
+    for ax, (title, (ds, neuron)) in zip(axes[0], examples.items()):
+        k, p, nf, sel = _points(ds, neuron, min_frames=min_frames)
+        ax.scatter(k, p, s=4 + 30 * np.log10(nf) / np.log10(max(nf.max(), 10)), color="tab:green",
+                   alpha=0.7, lw=0, label="firing probability")
+        top = float(sel.saturation_cofiring) if "saturation_cofiring" in sel else np.nan
+        xx = np.linspace(0, top if np.isfinite(top) else (k.max() if k.size else 1), 300)
+        if model == "relu":
+            ax.plot(xx, relu(xx, float(sel.relu_slope), float(sel.relu_threshold)), color="k",
+                    lw=1.2, label=f"ReLU, R² = {float(sel.relu_r2):.2f}")
+        else:
+            kap = float(sel.intersection)
+            ax.plot(xx, two_lines(xx, float(sel.intercept), float(sel.slope_weak),
+                                  float(sel.slope_strong), kap), color="k", lw=1.2,
+                    label=f"two lines, R² = {float(sel.lines_r2):.2f}")
+            ax.axvline(kap, color="tab:purple", ls="--", lw=1,
+                       label=f"intersection: {100 * float(sel.intersection_fraction):.0f} % of N")
+        ax.set(title=f"{title}\nneuron {neuron}, N = {int(sel.degree)}",
+               xlabel="co-firing members of the 1FC group", ylim=(-0.03, 1.03))
+        if cdf:
+            nfall = sel["n_frames"].values
+            c = np.cumsum(nfall) / max(nfall.sum(), 1)
+            a2 = ax.twinx()
+            a2.plot(ds["cofiring"].values, c, color="tab:blue", lw=1, label="co-firing CDF")
+            a2.set_ylim(-0.03, 1.03)
+            a2.set_ylabel("CDF of co-firing events", color="tab:blue")
+        ax.legend(frameon=False, fontsize=7, loc="lower right")
+    axes[0, 0].set_ylabel("P(target fires)")
+    sns.despine(fig, right=not cdf)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def slope_scaling(table: pd.DataFrame, laws: pd.DataFrame) -> plt.Figure:
+    """ReLU slope against 1FC group size per layer pair (log-log) with power-law fits."""
+    names = list(laws.index)
+    ncols = min(4, len(names))
+    nrows = int(np.ceil(len(names) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.4 * nrows), squeeze=False,
+                             sharex=True, sharey=True)
+    for ax, name in zip(axes.flat, names):
+        d = table[(table["layer pair"] == name) & table["selected"]]
+        ax.scatter(d["degree"], d["relu_slope"], s=3, alpha=0.3, lw=0)
+        law = laws.loc[name]
+        if np.isfinite(law.beta):
+            xx = np.geomspace(max(d["degree"].min(), 1), d["degree"].max(), 50)
+            ax.plot(xx, 10 ** law.log10_a * xx ** -law.beta, color="tab:red", lw=1)
+        ax.set_title(f"{name}: β = {law.beta:.2f}", fontsize=9)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    for ax in axes.flat[len(names):]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel("group size N")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("ReLU slope")
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def collapse(ds, exponents: dict, max_neurons: int = 60, min_frames: int = 10,
+             rng=None) -> plt.Figure:
+    """Response functions of selected neurons with co-firing rescaled by N^exponent.
+
+    One panel per entry of ``exponents`` (title → exponent); lines coloured by group size.
+    At most ``max_neurons`` neurons, drawn at random (``rng``) when there are more.
+    """
+    ids = ds["neuron"].values[ds["selected"].values]
+    gen = np.random.default_rng(rng)
+    if ids.size > max_neurons:
+        ids = np.sort(gen.choice(ids, max_neurons, replace=False))
+    deg = ds["degree"].sel(neuron=ids).values
+    norm = plt.matplotlib.colors.LogNorm(max(deg.min(), 1), max(deg.max(), 2)) if ids.size else None
+    cmap = plt.get_cmap("viridis")
+    fig, axes = plt.subplots(1, len(exponents), figsize=(3.4 * len(exponents), 3.1), squeeze=False)
+    for ax, (title, e) in zip(axes[0], exponents.items()):
+        for nid, n in zip(ids, deg):
+            k, p, _, _ = _points(ds, nid, min_frames=min_frames)
+            ax.plot(k / max(n, 1) ** e, p, color=cmap(norm(max(n, 1))), lw=0.7, alpha=0.6)
+        ax.set(title=title, ylim=(-0.03, 1.03),
+               xlabel="co-firing" if e == 0 else f"co-firing / N^{e:.2f}")
+    axes[0, 0].set_ylabel("P(target fires)")
+    if ids.size:
+        fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes[0, -1], label="N")
+    sns.despine(fig)
+    return fig
+
+
+@styled
+def batch_responses(examples: dict, min_frames: int = 10) -> plt.Figure:
+    """One neuron's response function in each batch of held-out images (Fig. A4)."""
+    n = len(examples)
+    fig, axes = plt.subplots(1, n, figsize=(3.4 * n, 3.1), squeeze=False)
+    for ax, (title, (ds, neuron)) in zip(axes[0], examples.items()):
+        colors = sns.color_palette("Set1", ds.sizes["batch"])
+        for b in range(ds.sizes["batch"]):
+            k, p, _, sel = _points(ds, neuron, batch=b, min_frames=min_frames)
+            ax.plot(k, p, ".", ms=3, color=colors[b],
+                    label=f"batch {b + 1}: slope {float(sel.batch_relu_slope[b]):.4f}")
+        ax.set(title=f"{title}\nneuron {neuron}, N = {int(ds.degree.sel(neuron=neuron))}",
+               xlabel="co-firing members of the 1FC group", ylim=(-0.03, 1.03))
+        ax.legend(frameon=False, fontsize=7, loc="upper left")
+    axes[0, 0].set_ylabel("P(target fires)")
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,83 @@
+"""Figures of information, semantics and neuron identity (chapters 7-9)."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from fclib.figures._common import styled
+
+__all__ = ['class_similarity', 'similarity_curves', 'identity_vs_aggregate']
+
+
+@styled
+def class_similarity(cosine, rank, names) -> plt.Figure:
+    """Cosine similarity of class-name embeddings (matrix) and the distributions of the
+    cosine and rank similarity between different classes (Fig. A10 A-B)."""
+    cos = np.asarray(cosine)
+    rk = np.asarray(rank)
+    off = ~np.eye(cos.shape[0], dtype=bool)
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=(11, 3.4))
+    im = a.imshow(cos, cmap="viridis")
+    if len(names) <= 20:
+        a.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
+        a.set_yticks(range(len(names)), names, fontsize=7)
+    fig.colorbar(im, ax=a, fraction=0.046)
+    a.set_title("cosine similarity")
+    b.hist(cos[off], bins=20, color="tab:blue", alpha=0.8)
+    b.set(xlabel="cosine similarity", ylabel="class pairs", title="between different classes")
+    c.hist(rk[off], bins=np.linspace(0, 1, 11), color="tab:green", alpha=0.8)
+    c.set(xlabel="semantic rank similarity", title="between different classes")
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def similarity_curves(curves: pd.DataFrame, chance: dict | None = None) -> plt.Figure:
+    """Mean of several measures against the co-firing fraction, one line per layer pair.
+
+    ``curves``: columns ``layer pair``, ``bin`` and one column per measure; ``chance`` maps
+    a measure to its chance level (dashed).
+    """
+    measures = [c for c in curves.columns if c not in ("layer pair", "bin")]
+    fig, axes = plt.subplots(1, len(measures), figsize=(4.2 * len(measures), 3.3), squeeze=False)
+    names = list(dict.fromkeys(curves["layer pair"]))
+    colors = sns.color_palette("viridis", len(names))
+    for ax, m in zip(axes[0], measures):
+        for col, name in zip(colors, names):
+            d = curves[curves["layer pair"] == name]
+            ax.plot(d["bin"], d[m], "o-", ms=3, color=col, label=name)
+        if chance and m in chance:
+            ax.axhline(chance[m], color="k", ls="--", lw=0.8, label="chance")
+        ax.set(xlabel="co-firing / group size", ylabel=m)
+    axes[0, -1].legend(frameon=False, fontsize=7, ncol=2)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def identity_vs_aggregate(diff: pd.DataFrame) -> plt.Figure:
+    """Balanced accuracy from aggregate co-firing and from member identities, per layer pair
+    and classifier, with the paired difference's confidence interval (Fig. A9)."""
+    pairs = list(dict.fromkeys(diff["layer pair"]))
+    clfs = list(dict.fromkeys(diff["classifier"]))
+    fig, axes = plt.subplots(1, len(pairs), figsize=(3.6 * len(pairs), 3.3), squeeze=False,
+                             sharey=True)
+    x = np.arange(len(clfs))
+    for ax, name in zip(axes[0], pairs):
+        d = diff[diff["layer pair"] == name].set_index("classifier").reindex(clfs)
+        ax.bar(x - 0.2, d["aggregate"], 0.4, label="aggregate co-firing", color="tab:blue")
+        err = np.vstack([d["difference"] - d["ci_low"], d["ci_high"] - d["difference"]])
+        ax.bar(x + 0.2, d["identity"], 0.4, yerr=err, capsize=3, label="member identities",
+               color="tab:orange")
+        ax.axhline(0.5, color="k", ls="--", lw=0.8)
+        ax.set_xticks(x, clfs, rotation=30, ha="right", fontsize=8)
+        ax.set(title=name, ylim=(0.4, 1.0))
+    axes[0, 0].set_ylabel("balanced accuracy")
+    axes[0, 0].legend(frameon=False, fontsize=7, loc="lower left")
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig

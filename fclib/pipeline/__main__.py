@@ -1,0 +1,5 @@
+import sys
+
+from fclib.pipeline.cli import main
+
+sys.exit(main())

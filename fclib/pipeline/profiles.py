@@ -1,0 +1,138 @@
+"""Profiles (``smoke``, ``default``, ``paper``), parameter validation and cache keys.
+
+A profile is a complete set of parameters; a run is a profile plus individual
+overrides (``resolve("default", epochs=5)``). Every stage's artefact lives under
+``<data_dir>/runs/<key>/``, where ``key`` is a hash of exactly the parameters that make
+that artefact, so changing one makes a new key and nothing stale is reused.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from fclib.io.recordings import CONDITIONS
+
+__all__ = ["PROFILES", "PARAMS", "resolve", "stage_key", "TRAIN_PARAMS", "RECORD_PARAMS",
+           "CONDITIONS", "condition_file"]
+
+
+# name -> (type, doc). Types are checked strictly (an int is accepted where a float is).
+PARAMS: dict[str, tuple[type, str]] = {
+    "dataset": (str, "'digits' (bundled with scikit-learn) or 'cifar10'/'cifar100'"),
+    "image_size": (int, "digits are upsampled to this size (pixels)"),
+    "test_fraction": (float, "held-out fraction of the digits (stratified, seeded)"),
+    "max_train": (int, "cap on training images (0: all)"),
+    "max_test": (int, "cap on held-out images (0: all)"),
+    "stem_channels": (int, "stem convolution width"),
+    "widths": (list, "channel width of each stage"),
+    "blocks": (list, "SEW blocks per stage"),
+    "T": (int, "timesteps per image"),
+    "epochs": (int, "training epochs"),
+    "batch_size": (int, "training batch size"),
+    "lr": (float, "SGD learning rate (cosine schedule)"),
+    "momentum": (float, "SGD momentum"),
+    "weight_decay": (float, "SGD weight decay"),
+    "augment": (str, "'jitter' (digits), 'cifar' (crop/flip/blur) or 'none'"),
+    "seed": (int, "seed of every random draw"),
+    "n_presentations": (int, "presentations of held-out images (frames = T x this)"),
+    "jitter": (bool, "random translation/rotation/scale of each presentation"),
+    "neuron_budget": (int, "neurons per layer of the sampling rule"),
+    "record_batch": (int, "presentations per recording batch"),
+    "noise_amplitude": (float, "uniform noise U(-a, a) added to each pixel (0-1 scale), condition 'noise'"),
+    "fgsm_eps": (float, "FGSM step on the 0-1 pixel scale, condition 'fgsm' (paper: 4/255)"),
+    "fgsm_classes": (int, "classes attacked by FGSM, drawn with the seed (0: all; paper: 30)"),
+    "detector_presentations": (int, "presentations of training images recorded as condition 'train' (the detector's 1FC groups)"),
+    "cifar_root": (str, "folder holding the official CIFAR python archive"),
+    "verify_md5": (bool, "check the CIFAR archive against the official MD5 sum"),
+}
+
+TRAIN_PARAMS = ("dataset", "image_size", "test_fraction", "max_train", "max_test",
+                "stem_channels", "widths", "blocks", "T", "epochs", "batch_size", "lr",
+                "momentum", "weight_decay", "augment", "seed")
+RECORD_PARAMS = ("n_presentations", "jitter", "neuron_budget")
+
+_DEFAULT = dict(
+    dataset="digits", image_size=16, test_fraction=1 / 3, max_train=0, max_test=0,
+    stem_channels=16, widths=[16, 32, 64], blocks=[2, 2, 2], T=4,
+    epochs=20, batch_size=64, lr=0.1, momentum=0.9, weight_decay=5e-4, augment="jitter",
+    seed=0, n_presentations=10_000, jitter=True, neuron_budget=8192, record_batch=250,
+    cifar_root="data/cifar", verify_md5=True, noise_amplitude=0.5, fgsm_eps=4 / 255,
+    fgsm_classes=0, detector_presentations=5000,
+)
+
+PROFILES: dict[str, dict[str, Any]] = {
+    "smoke": {**_DEFAULT, "max_train": 500, "max_test": 50, "stem_channels": 8,
+              "widths": [8, 16], "blocks": [1, 1], "epochs": 6, "batch_size": 32,
+              "n_presentations": 100,
+              "record_batch": 50, "detector_presentations": 100},
+    "default": dict(_DEFAULT),
+    "paper": {**_DEFAULT, "dataset": "cifar100", "image_size": 32, "stem_channels": 64,
+              "widths": [64, 128, 256, 512], "blocks": [2, 2, 2, 2], "epochs": 320,
+              "batch_size": 256, "lr": 0.1, "weight_decay": 5e-4, "augment": "cifar",
+              "n_presentations": 10_000, "jitter": False, "record_batch": 100,
+              "fgsm_classes": 30, "detector_presentations": 10_000},
+}
+
+
+def resolve(profile: str = "default", **overrides) -> dict[str, Any]:
+    """The parameters of ``profile`` with ``overrides`` applied; ``None`` means "keep".
+
+    Raises ``ValueError`` for an unknown profile or parameter and ``TypeError`` for a
+    value of the wrong type, each naming what to do.
+    """
+    if not isinstance(profile, str) or profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {sorted(PROFILES)}")
+    cfg = dict(PROFILES[profile])
+    for name, value in overrides.items():
+        if value is None:
+            continue
+        if name not in PARAMS:
+            raise ValueError(f"unknown parameter {name!r}; known: {sorted(PARAMS)}")
+        typ, doc = PARAMS[name]
+        ok = isinstance(value, typ) and not (typ is int and isinstance(value, bool))
+        if typ is float and isinstance(value, int) and not isinstance(value, bool):
+            value, ok = float(value), True
+        if typ is list and isinstance(value, tuple):
+            value, ok = list(value), True
+        if not ok:
+            raise TypeError(f"parameter {name} must be {typ.__name__} ({doc}); got "
+                            f"{type(value).__name__} {value!r}")
+        cfg[name] = value
+    _check_values(cfg)
+    cfg["profile"] = profile
+    return cfg
+
+
+def _check_values(cfg: dict) -> None:
+    if cfg["dataset"] not in ("digits", "cifar10", "cifar100"):
+        raise ValueError(f"dataset must be 'digits', 'cifar10' or 'cifar100', got {cfg['dataset']!r}")
+    for k in ("epochs", "batch_size", "T", "n_presentations", "neuron_budget", "record_batch",
+              "stem_channels", "detector_presentations"):
+        if cfg[k] < 1:
+            raise ValueError(f"parameter {k} must be >= 1, got {cfg[k]}")
+    if cfg["fgsm_classes"] < 0:
+        raise ValueError(f"parameter fgsm_classes must be >= 0 (0: all), got {cfg['fgsm_classes']}")
+    if len(cfg["widths"]) != len(cfg["blocks"]) or not cfg["widths"]:
+        raise ValueError(f"widths {cfg['widths']} and blocks {cfg['blocks']} must be equally long")
+
+
+def stage_key(cfg: dict, names, parent: str = "", extra: dict | None = None) -> str:
+    """A 12-hex-digit key of the parameters ``names`` of ``cfg`` (plus a parent key)."""
+    payload = {"parent": parent, **{n: cfg[n] for n in names}, **(extra or {})}
+    blob = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def condition_file(condition: str, cfg: dict) -> str:
+    """File name of a condition's recording; it names the parameters that made it."""
+    if condition == "noise":
+        return f"noise-a{cfg['noise_amplitude']:g}.nc"
+    if condition == "fgsm":
+        k = cfg.get("fgsm_classes", 0)
+        return f"fgsm-e{cfg['fgsm_eps']:.6g}" + (f"-c{k}" if k else "") + ".nc"
+    if condition == "train":
+        return f"train-p{cfg['detector_presentations']}.nc"
+    if condition in ("original", "permuted"):
+        return f"{condition}.nc"
+    raise ValueError(f"unknown condition {condition!r}; choose one of {CONDITIONS}")

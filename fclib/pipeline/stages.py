@@ -1,0 +1,360 @@
+"""The stage runner behind ``make book``: data -> model -> recording -> notebooks -> book.
+
+Every stage writes under ``<data_dir>/runs/<key>/`` (see :mod:`fclib.profiles`) and is
+skipped when its artefact exists. From the command line::
+
+    python -m fclib.pipeline book --profile default      # everything, then the HTML book
+    python -m fclib.pipeline run --profile smoke --set epochs=1   # train + record only
+
+Notebooks call :func:`run` with their papermill parameters; it returns a :class:`Run`
+whose artefacts are then reused, not recomputed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from fclib.io import datasets as fdata
+from fclib.pipeline.inputs import arch as _arch
+from fclib.pipeline.inputs import load_split
+from fclib.pipeline.profiles import RECORD_PARAMS, TRAIN_PARAMS, condition_file, resolve, stage_key
+from fclib.io.recordings import Recording, open_recording, save_dataset
+
+__all__ = ["Run", "run", "load_split"]
+
+NOTEBOOK_PARAMS = ("profile", "data_dir")
+
+
+def _check_same_layout(rec: Recording, ref: Recording, condition: str,
+                       frames: bool = True) -> None:
+    """Refuse a condition's recording whose layers, neurons or (with ``frames``) frames differ
+    from the original's."""
+    if rec.layers != ref.layers:
+        raise ValueError(f"recording {condition!r} has layers {rec.layers}, the original "
+                         f"{ref.layers}; record it again from the same model")
+    if frames and rec.n_frames != ref.n_frames:
+        raise ValueError(f"recording {condition!r} has {rec.n_frames} frames, the original "
+                         f"{ref.n_frames}; the groups of the original cannot be applied to it")
+    for layer in rec.layers:
+        a, b = rec[layer], ref[layer]
+        for c in ("channel", "y", "x"):
+            if not np.array_equal(a[c].values, b[c].values):
+                raise ValueError(f"recording {condition!r}: the neurons of {layer} differ from "
+                                 "the original's (sampling rule or model changed)")
+    if not frames:
+        return
+    a, b = rec[rec.layers[0]], ref[ref.layers[0]]
+    for c in ("image", "step"):
+        if not np.array_equal(a[c].values, b[c].values):
+            raise ValueError(f"recording {condition!r}: frame coordinate {c!r} differs from the "
+                             "original's; both must present the same schedule")
+
+
+def _write_json(obj, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1, default=str))
+    os.replace(tmp, path)
+
+
+@dataclass
+class Run:
+    """The artefacts of one configuration: model, history and recordings."""
+
+    cfg: dict
+    data_dir: Path
+    train_key: str
+    record_key: str
+    timings: dict = field(default_factory=dict)
+    _autocorr: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def train_dir(self) -> Path:
+        return self.data_dir / "runs" / self.train_key
+
+    @property
+    def record_dir(self) -> Path:
+        return self.data_dir / "runs" / self.record_key
+
+    @property
+    def model_path(self) -> Path:
+        return self.train_dir / "model.pt"
+
+    def recording_path(self, condition: str = "original") -> Path:
+        return self.record_dir / condition_file(condition, self.cfg)
+
+    def recording(self, condition: str = "original", chunks=None) -> Recording:
+        """The recording of ``condition``. Any condition other than ``original`` must hold
+        the same layers, neurons and frames as the original (``train``, of training images:
+        the same layers and neurons); otherwise it is refused."""
+        rec = open_recording(self.recording_path(condition), chunks=chunks)
+        if condition != "original":
+            _check_same_layout(rec, open_recording(self.recording_path("original")), condition,
+                               frames=condition != "train")
+        return rec
+
+    @property
+    def summary(self) -> dict:
+        return json.loads((self.train_dir / "summary.json").read_text())
+
+    @property
+    def history(self) -> list[dict]:
+        return self.summary["history"]
+
+    def split(self) -> fdata.Split:
+        return load_split(self.cfg)
+
+    def pairs(self, source: str, target: str, condition: str = "original"):
+        """STTC and exact-null z of the active pairs of a layer pair, cached on disk.
+
+        Stored as ``<record_dir>/pairs/<condition>_<source>-<target>.nc`` (``sttc`` and
+        ``z``, float32, compressed), computed by :func:`fclib.connectivity.pair_significance` when missing.
+        """
+        import xarray as xr
+
+        from fclib.stats.connectivity import pair_significance
+
+        path = self.record_dir / "pairs" / f"{self._stem(condition)}_{source}-{target}.nc"
+        if not path.exists():
+            t0 = time.perf_counter()
+            rec = self.recording(condition)
+            ds = pair_significance(rec[source], rec[target], method="exact",
+                                   autocorr=self._autocorr)  # reused by the next layer pair
+            save_dataset(ds[["sttc", "z"]], path)
+            self.timings[f"pairs {source}-{target}"] = time.perf_counter() - t0
+        with xr.open_dataset(path, engine="netcdf4") as ds:
+            ds = ds.load()
+        if "target_neuron" not in ds.coords:  # written before pairs carried neuron ids
+            rec = self.recording(condition)
+            for dim, layer in (("target", target), ("source", source)):
+                ids = np.flatnonzero(~rec[layer]["silent"].values)
+                if ids.size != ds.sizes[dim]:
+                    raise ValueError(f"{path} does not match the recording's active neurons of "
+                                     f"{layer}; delete it to recompute")
+                ds = ds.assign_coords({f"{dim}_neuron": (dim, ids)})
+        return ds
+
+
+    def groups(self, source: str, target: str, threshold: float = 4.0,
+               reference: str = "original"):
+        """1FC groups of a layer pair, from the ``reference`` condition, cached on disk.
+
+        ``<record_dir>/groups/<source>-<target>_z<threshold>.nc`` (prefixed with the
+        reference when it is not the original); see :func:`fclib.groups.one_fc_groups`.
+        """
+        from fclib.stats.groups import load_groups, one_fc_groups, save_groups
+
+        prefix = "" if reference == "original" else f"{self._stem(reference)}_"
+        path = self.record_dir / "groups" / f"{prefix}{source}-{target}_z{threshold:g}.nc"
+        if not path.exists():
+            save_groups(one_fc_groups(self.pairs(source, target, reference), threshold), path)
+        return load_groups(path)
+
+    def response(self, source: str, target: str, condition: str = "original", *,
+                 threshold: float = 4.0, min_frames: int = 10, saturation: float = 0.95,
+                 n_batches: int = 4, r2_min: float = 0.8):
+        """Response functions, fits and the property table of a layer pair, cached on disk.
+
+        Groups come from the original condition (:meth:`groups`), except for the permuted
+        network, whose analysis is redone from its own pairs; co-firing and target spikes
+        come from ``condition``; fits as in :func:`fclib.response.fit_response`. Frames are also split into ``n_batches`` disjoint sets of
+        images (seeded by the run's seed) and every fit is repeated per batch (the
+        temporal-robustness test). Returns one Dataset:
+
+        - ``n_frames``, ``n_fire`` over ``(neuron, cofiring)``: the response functions;
+        - the variables of :func:`fclib.response.neuron_properties` over ``neuron``;
+        - ``batch_n_frames``, ``batch_n_fire`` over ``(batch, neuron, cofiring)`` and
+          ``batch_relu_slope``, ``batch_relu_r2`` over ``(batch, neuron)``.
+        """
+        import xarray as xr
+
+        from fclib.stats import response as fr
+
+        name = (f"{self._stem(condition)}_{source}-{target}_z{threshold:g}_m{min_frames}"
+                f"_s{saturation:g}_b{n_batches}.nc")
+        path = self.record_dir / "response" / name
+        if not path.exists():
+            t0 = time.perf_counter()
+            g = self.groups(source, target, threshold,
+                            reference="permuted" if condition == "permuted" else "original")
+            rec = self.recording(condition)
+            src, tgt = self.spikes(source, condition), self.spikes(target, condition)
+            cof = fr.cofiring(src, g)
+            batch = fr.image_batches(cof["image"].values, n_batches, rng=self.cfg["seed"])
+            cb = fr.response_counts(cof, tgt, batch=batch)
+            del cof
+            counts = cb.sum("batch")
+            fits = fr.fit_response(counts, min_frames=min_frames, saturation=saturation)
+            ds = fr.neuron_properties(counts, fits, tgt, rec.T, r2_min=r2_min)
+            ds = ds.merge(counts.drop_vars("degree"))
+            bf = fr.fit_response(cb, min_frames=min_frames, saturation=saturation)
+            ds["batch_n_frames"] = cb["n_frames"]
+            ds["batch_n_fire"] = cb["n_fire"]
+            ds["batch_relu_slope"] = bf["relu_slope"]
+            ds["batch_relu_r2"] = bf["relu_r2"]
+            ds.attrs.update(source_layer=source, target_layer=target, condition=condition,
+                            threshold=float(threshold), min_frames=int(min_frames),
+                            n_batches=int(n_batches), batch_seed=int(self.cfg["seed"]))
+            save_dataset(ds, path)
+            self.timings[f"response {condition} {source}-{target}"] = time.perf_counter() - t0
+        with xr.open_dataset(path, engine="netcdf4") as ds:
+            ds = ds.load()
+        ds["selected"] = ds["relu_r2"].fillna(-np.inf) > r2_min
+        ds.attrs["r2_min"] = float(r2_min)
+        return ds
+
+    def _stem(self, condition: str) -> str:
+        """Cache-file prefix of a condition: its recording's name, which carries the noise
+        amplitude or the FGSM step, so a changed parameter never reuses a stale file."""
+        return condition_file(condition, self.cfg).removesuffix(".nc")
+
+    def analysed_frames(self, condition: str):
+        """Frame indices analysed under ``condition``: for FGSM on a subset of classes
+        (``fgsm_classes``), the frames of attacked images; otherwise ``None`` (all)."""
+        if condition != "fgsm" or not self.cfg["fgsm_classes"]:
+            return None
+        rec = self.recording(condition)
+        attacked = np.asarray(rec.attrs["attacked_classes"])
+        return np.flatnonzero(np.isin(rec[rec.layers[0]]["label"].values, attacked))
+
+    def spikes(self, layer: str, condition: str = "original"):
+        """The spikes of ``layer`` under ``condition`` on the frames analysed there
+        (:meth:`analysed_frames`): ``DataArray(("neuron", "frame"))``, read lazily."""
+        da = self.recording(condition)[layer]
+        frames = self.analysed_frames(condition)
+        return da if frames is None else da.isel(frame=frames)
+
+    def information(self, layer: str, condition: str = "original", n_shuffles: int = 20):
+        """:func:`fclib.information.information` of every neuron of ``layer`` (silent ones
+        included) under ``condition``, shuffles seeded by the run's seed, cached on disk as
+        ``<record_dir>/information/<condition>_<layer>_s<n_shuffles>.nc``. Under FGSM on a
+        subset of classes only the attacked images count (:meth:`analysed_frames`)."""
+        import xarray as xr
+
+        from fclib.stats.information import information
+
+        path = self.record_dir / "information" / f"{self._stem(condition)}_{layer}_s{n_shuffles}.nc"
+        if not path.exists():
+            rec = self.recording(condition)
+            n_classes = len(rec.attrs.get("class_names") or []) or None
+            save_dataset(information(self.spikes(layer, condition), rec.T, n_shuffles=n_shuffles, rng=self.cfg["seed"],
+                                     n_classes=n_classes), path)
+        with xr.open_dataset(path, engine="netcdf4") as ds:
+            return ds.load()
+
+    def model(self, condition: str = "original", split: fdata.Split | None = None):
+        """The trained model (the permuted copy for ``condition="permuted"``), in eval mode."""
+        return self._model_and_perturb(condition, split)[0]
+
+    def _model_and_perturb(self, condition: str, split: fdata.Split | None = None):
+        from fclib.snn.perturb import make_perturb
+        from fclib.snn.train import load_model
+
+        model, _ = load_model(self.model_path, _arch(self.cfg, split or self.split()))
+        model, perturb = make_perturb(condition, model, self.cfg)
+        return model.eval(), perturb
+
+    def accuracy(self, condition: str = "original") -> float:
+        """Held-out accuracy (each test image once, untransformed) under ``condition``,
+        cached in ``<record_dir>/accuracy.json``."""
+        path = self.record_dir / "accuracy.json"
+        key = condition_file(condition, self.cfg)
+        acc = json.loads(path.read_text()) if path.exists() else {}
+        if key not in acc:
+            from fclib.snn.perturb import accuracy
+
+            split = self.split()
+            model, perturb = self._model_and_perturb(condition, split)
+            acc[key] = accuracy(model, split.test_images, split.test_labels, perturb)
+            self.record_dir.mkdir(parents=True, exist_ok=True)
+            _write_json(acc, path)
+        return float(acc[key])
+
+    def responses(self, condition: str = "original", progress: bool = True, **kw) -> dict:
+        """:meth:`response` of every consecutive layer pair: ``{"L1→L2": Dataset, ...}``."""
+        from tqdm.auto import tqdm
+
+        from fclib.stats.connectivity import consecutive_pairs
+
+        layers = self.recording(condition).layers
+        out = {}
+        for s, t in tqdm(consecutive_pairs(layers), desc=f"responses ({condition})",
+                         disable=not progress):
+            out[f"{s}→{t}"] = self.response(s, t, condition, **kw)
+        return out
+
+
+def run(profile: str = "default", data_dir: str | os.PathLike = "data", *,
+        conditions=("original",), progress: bool = True, **overrides) -> Run:
+    """Make sure the model and the recordings of a configuration exist; return them.
+
+    Parameters
+    ----------
+    profile : ``"smoke"``, ``"default"`` or ``"paper"``.
+    data_dir : where ``runs/<key>/`` live.
+    overrides : individual parameters (see :data:`fclib.profiles.PARAMS`); ``None``
+        keeps the profile's value.
+    """
+    cfg = resolve(profile, **overrides)
+    data_dir = Path(data_dir)
+    train_key = stage_key(cfg, TRAIN_PARAMS, extra={"stage": "train-v1"})
+    record_key = stage_key(cfg, RECORD_PARAMS, parent=train_key, extra={"stage": "record-v1"})
+    r = Run(cfg, data_dir, train_key, record_key)
+    split = None
+    if not (r.train_dir / "summary.json").exists():
+        from fclib.snn.train import train
+
+        t0 = time.perf_counter()
+        split = load_split(cfg)
+        r.train_dir.mkdir(parents=True, exist_ok=True)
+        _write_json({k: cfg[k] for k in TRAIN_PARAMS}, r.train_dir / "params.json")
+        ckpt = train(_arch(cfg, split), split, {k: cfg[k] for k in (
+            "epochs", "batch_size", "lr", "momentum", "weight_decay", "augment", "seed")},
+            r.train_dir, progress=progress)
+        _write_json(dict(history=ckpt["history"], test_accuracy=ckpt["test_accuracy"],
+                         arch=ckpt["arch"], n_train=len(split.train_images),
+                         n_test=len(split.test_images), class_names=list(split.class_names)),
+                    r.train_dir / "summary.json")
+        r.timings["train"] = time.perf_counter() - t0
+    conditions = ("original", *[c for c in conditions if c != "original"])
+    for condition in conditions:
+        if r.recording_path(condition).exists():
+            continue
+        from fclib.snn.perturb import make_perturb
+        from fclib.snn.record import file_hash, record
+        from fclib.snn.train import load_model
+
+        t0 = time.perf_counter()
+        split = split or load_split(cfg)
+        model, _ = load_model(r.model_path, _arch(cfg, split))
+        model, perturb = make_perturb(condition, model, cfg)
+        extra = {}
+        if condition == "fgsm":
+            from fclib.snn.perturb import attacked_classes
+
+            extra["attacked_classes"] = attacked_classes(cfg, split.n_classes).tolist()
+        if condition == "train":  # training images, for the adversarial detector's groups
+            images, labels = split.train_images, split.train_labels
+            sched = fdata.presentation_params(cfg["detector_presentations"], len(images),
+                                              cfg["seed"] + 2, jitter=cfg["jitter"])
+        else:
+            images, labels = split.test_images, split.test_labels
+            sched = fdata.presentation_params(cfg["n_presentations"], len(images),
+                                              cfg["seed"] + 1, jitter=cfg["jitter"])
+        r.record_dir.mkdir(parents=True, exist_ok=True)
+        _write_json({"train_key": train_key, **{k: cfg[k] for k in RECORD_PARAMS}},
+                    r.record_dir / "params.json")
+        record(model, images, labels, sched, r.recording_path(condition),
+               condition=condition, batch_size=cfg["record_batch"], budget=cfg["neuron_budget"],
+               perturb=perturb,
+               attrs=dict(profile=profile, checkpoint=file_hash(r.model_path),
+                          class_names=list(split.class_names), train_key=train_key,
+                          noise_amplitude=cfg["noise_amplitude"], fgsm_eps=cfg["fgsm_eps"],
+                          **extra),
+               progress=progress)
+        r.timings[f"record {condition}"] = time.perf_counter() - t0
+    return r

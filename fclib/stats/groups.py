@@ -1,0 +1,101 @@
+"""First-order functionally connected (1FC) groups (paper §3).
+
+A target neuron's 1FC group is the set of neurons of the previous layer whose STTC with it
+is significantly positive: ``z > threshold`` (the paper: 4, against circularly shifted
+trains) and ``sttc > 0``. Its size is the target's degree of connectivity.
+
+Groups are an edge table, an ``xr.Dataset`` with
+
+- dim ``edge``: ``target`` and ``source`` (neuron ids, i.e. positions in the recorded
+  layers), ``sttc`` and ``z`` of every significant pair, sorted by target then source;
+- dim ``neuron``: every analysed target neuron (active ones, including those whose group
+  is empty) with ``degree``, its group size;
+
+and attrs ``source_layer``, ``target_layer``, ``threshold``, ``method``. They are computed
+once, on the original condition, and reused unchanged for every other condition and batch
+of frames, as in the paper.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from fclib.io.recordings import save_dataset
+
+__all__ = ["one_fc_groups", "members", "save_groups", "load_groups"]
+
+
+def one_fc_groups(pairs: xr.Dataset, threshold: float = 4.0) -> xr.Dataset:
+    """1FC groups of every target of a layer pair from its pairwise results.
+
+    Parameters
+    ----------
+    pairs : Dataset over ``(target, source)`` with ``sttc``, ``z`` and the coordinates
+        ``target_neuron``/``source_neuron`` (as made by
+        :func:`fclib.connectivity.pair_significance`; without them, positions are used).
+    threshold : z above which a positive pair is an edge.
+
+    Returns
+    -------
+    The edge table described in the module docstring.
+    """
+    for v in ("sttc", "z"):
+        if v not in pairs:
+            raise ValueError(f"pairs must hold {v!r} over ('target', 'source'); got {list(pairs.data_vars)}")
+    z = pairs["z"].transpose("target", "source").values
+    s = pairs["sttc"].transpose("target", "source").values
+    tid = (pairs["target_neuron"].values if "target_neuron" in pairs.coords
+           else np.arange(z.shape[0]))
+    sid = (pairs["source_neuron"].values if "source_neuron" in pairs.coords
+           else np.arange(z.shape[1]))
+    sig = (z > threshold) & (s > 0)
+    ti, si = np.nonzero(sig)  # row-major: sorted by target, then source
+    ds = xr.Dataset(
+        {"target": ("edge", tid[ti].astype(np.int64)),
+         "source": ("edge", sid[si].astype(np.int64)),
+         "sttc": ("edge", s[ti, si].astype(np.float32)),
+         "z": ("edge", z[ti, si].astype(np.float32)),
+         "degree": ("neuron", sig.sum(1).astype(np.int64))},
+        coords={"neuron": tid.astype(np.int64)},
+        attrs=dict(source_layer=str(pairs.attrs.get("source_layer", "")),
+                   target_layer=str(pairs.attrs.get("target_layer", "")),
+                   threshold=float(threshold), method=str(pairs.attrs.get("method", "")),
+                   n_source=int(z.shape[1])))
+    return ds
+
+
+def members(groups: xr.Dataset, target: int) -> np.ndarray:
+    """Source neuron ids in the 1FC group of target neuron ``target``."""
+    if target not in set(groups["neuron"].values.tolist()):
+        raise KeyError(f"neuron {target} of {groups.attrs.get('target_layer')} was not analysed "
+                       "(silent, or not in this layer)")
+    t = groups["target"].values
+    lo, hi = np.searchsorted(t, target, "left"), np.searchsorted(t, target, "right")
+    return groups["source"].values[lo:hi]
+
+
+def _csr(groups: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(target ids, indptr, source ids) with the sources of target i in indices[indptr[i]:indptr[i+1]]."""
+    tid = groups["neuron"].values
+    deg = groups["degree"].values
+    indptr = np.zeros(tid.size + 1, dtype=np.int64)
+    np.cumsum(deg, out=indptr[1:])
+    order = np.argsort(groups["target"].values, kind="stable")
+    if not np.array_equal(np.repeat(tid, deg), groups["target"].values[order]):
+        raise ValueError("edge table is inconsistent with its degree table; rebuild it with "
+                         "one_fc_groups")
+    return tid, indptr, groups["source"].values[order]
+
+
+def save_groups(groups: xr.Dataset, path: str | os.PathLike) -> Path:
+    """Write an edge table to netCDF atomically (``.part`` then rename)."""
+    return save_dataset(groups, path)
+
+
+def load_groups(path: str | os.PathLike) -> xr.Dataset:
+    """Read an edge table written by :func:`save_groups`."""
+    with xr.open_dataset(path, engine="netcdf4") as ds:
+        return ds.load()

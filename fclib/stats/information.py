@@ -1,0 +1,150 @@
+"""How informative a neuron is about the presented class (paper §3, §A.4).
+
+A neuron's response to one presentation is its spike count over the ``T`` frames of that
+presentation (0..T). Mutual information between that count X and the class label Y,
+
+    I(X; Y) = sum_{x, y} p(x, y) log2( p(x, y) / (p(x) p(y)) )   [bits],
+
+is estimated by plug-in from the joint histogram over presentations. The plug-in estimate is
+biased upward (by about ``(|X| - 1)(|Y| - 1) / (2 n ln 2)`` bits for n presentations), so
+:func:`information` also reports the mean MI of label-shuffled data and the difference,
+``mi_corrected``. The class-wise profile is the MI between X and each one-hot indicator
+``[Y == c]``; the preferred class is the class with the highest mean count.
+"""
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+import xarray as xr
+
+from fclib.stats.sttc import as_trains
+
+__all__ = ["presentation_counts", "presentation_labels", "mutual_information",
+           "class_profile", "information", "hubs"]
+
+
+def presentation_counts(spikes: xr.DataArray, T: int) -> np.ndarray:
+    """Spike count of every neuron in every presentation, ``(neuron, presentation)`` uint8."""
+    x = as_trains(spikes.load() if isinstance(spikes, xr.DataArray) else spikes)
+    n, L = x.shape
+    if L % T:
+        raise ValueError(f"{L} frames is not a whole number of presentations of T={T} steps")
+    return x.reshape(n, L // T, T).sum(2, dtype=np.uint8)
+
+
+def presentation_labels(spikes: xr.DataArray, T: int) -> np.ndarray:
+    """The class label of every presentation, from the ``label`` frame coordinate."""
+    if "label" not in spikes.coords:
+        raise ValueError("spikes need a 'label' coordinate on 'frame' (as recordings have)")
+    lab = np.asarray(spikes["label"].values)
+    if lab.size % T:
+        raise ValueError(f"{lab.size} frames is not a whole number of presentations of T={T} steps")
+    lab = lab.reshape(-1, T)
+    if np.any(lab != lab[:, :1]):
+        raise ValueError("the label changes inside a presentation: frames are not in "
+                         "presentation order")
+    return lab[:, 0].astype(np.int64)
+
+
+@nb.njit(parallel=True, cache=True)
+def _joint(counts, labels, K, C):
+    n, P = counts.shape
+    out = np.zeros((n, K, C), dtype=np.int64)
+    for i in nb.prange(n):
+        for p in range(P):
+            out[i, counts[i, p], labels[p]] += 1
+    return out
+
+
+def _mi_from_joint(joint: np.ndarray) -> np.ndarray:
+    """Plug-in MI in bits of every (..., K, C) joint histogram."""
+    tot = joint.sum((-2, -1), keepdims=True).astype(float)
+    pxy = joint / np.maximum(tot, 1)
+    px = pxy.sum(-1, keepdims=True)
+    py = pxy.sum(-2, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(pxy > 0, pxy * np.log2(pxy / (px * py)), 0.0)
+    return term.sum((-2, -1))
+
+
+def _check(counts, labels):
+    counts = np.asarray(counts)
+    labels = np.asarray(labels, dtype=np.int64)
+    if counts.ndim != 2 or labels.shape != (counts.shape[1],):
+        raise ValueError(f"counts must be (neuron, presentation) with one label per presentation; "
+                         f"got counts {counts.shape}, labels {labels.shape}")
+    if labels.size and labels.min() < 0:
+        raise ValueError("labels must be non-negative class indices")
+    if counts.size and counts.min() < 0:
+        raise ValueError("counts must be non-negative")
+    return counts.astype(np.int64), labels
+
+
+def mutual_information(counts, labels, n_classes: int | None = None) -> np.ndarray:
+    """Plug-in MI (bits) between each neuron's count and the label; ``(neuron,)``."""
+    counts, labels = _check(counts, labels)
+    C = int(n_classes or (labels.max(initial=-1) + 1))
+    K = int(counts.max(initial=0)) + 1
+    return _mi_from_joint(_joint(counts, labels, K, C))
+
+
+def class_profile(counts, labels, n_classes: int | None = None) -> np.ndarray:
+    """MI (bits) between each neuron's count and each one-hot class indicator; ``(neuron, class)``."""
+    counts, labels = _check(counts, labels)
+    C = int(n_classes or (labels.max(initial=-1) + 1))
+    K = int(counts.max(initial=0)) + 1
+    joint = _joint(counts, labels, K, C)  # (n, K, C)
+    tot = joint.sum(2, keepdims=True)
+    onehot = np.stack([joint, tot - joint], -1)  # (n, K, C, 2): in class c / not
+    return _mi_from_joint(np.moveaxis(onehot, 2, 1))  # (n, C)
+
+
+def information(spikes: xr.DataArray, T: int, n_shuffles: int = 20, rng=None,
+                n_classes: int | None = None) -> xr.Dataset:
+    """Informativeness of every neuron of a layer about the presented class.
+
+    Returns a Dataset over ``neuron`` (the ``neuron`` coordinate of ``spikes`` or positions):
+    ``mi`` (plug-in, bits), ``mi_shuffled`` (mean over ``n_shuffles`` label permutations),
+    ``mi_corrected`` (the difference), ``preferred`` (class with the highest mean count),
+    ``rate`` (spikes per presentation); and over ``(neuron, class)``: ``class_mi`` (the
+    one-hot profile) and ``mean_count``.
+    """
+    from fclib.stats.nulls import _rng
+
+    counts = presentation_counts(spikes, T).astype(np.int64)
+    labels = presentation_labels(spikes, T)
+    C = int(n_classes or (labels.max(initial=-1) + 1))
+    K = int(counts.max(initial=0)) + 1
+    joint = _joint(counts, labels, K, C)
+    mi = _mi_from_joint(joint)
+    gen = _rng(rng)
+    sh = np.zeros_like(mi)
+    for _ in range(n_shuffles):
+        sh += _mi_from_joint(_joint(counts, gen.permutation(labels), K, C))
+    sh /= max(n_shuffles, 1)
+    per_class = np.bincount(labels, minlength=C).astype(float)
+    mean_count = (joint * np.arange(K)[None, :, None]).sum(1) / np.maximum(per_class, 1)
+    p_count = joint.sum(2) / max(counts.shape[1], 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -np.where(p_count > 0, p_count * np.log2(p_count), 0.0).sum(1)
+    ids = spikes["neuron"].values if "neuron" in spikes.coords else np.arange(counts.shape[0])
+    return xr.Dataset(
+        {"mi": ("neuron", mi), "mi_shuffled": ("neuron", sh),
+         "mi_corrected": ("neuron", mi - sh if n_shuffles else np.full_like(mi, np.nan)),
+         "preferred": ("neuron", mean_count.argmax(1)),
+         "entropy": ("neuron", entropy),
+         "rate": ("neuron", counts.mean(1)),
+         "class_mi": (("neuron", "class"), class_profile(counts, labels, C)),
+         "mean_count": (("neuron", "class"), mean_count)},
+        coords={"neuron": ids, "class": np.arange(C)},
+        attrs=dict(T=int(T), n_shuffles=int(n_shuffles), units="bits"))
+
+
+def hubs(mi, degree, quantile: float = 0.9) -> np.ndarray:
+    """Hub neurons: in the top ``1 - quantile`` of both degree of connectivity and MI."""
+    mi = np.asarray(mi, dtype=float)
+    degree = np.asarray(degree, dtype=float)
+    ok = np.isfinite(mi) & np.isfinite(degree)
+    if not ok.any():
+        return np.zeros(mi.shape, bool)
+    return ok & (mi >= np.quantile(mi[ok], quantile)) & (degree >= np.quantile(degree[ok], quantile))

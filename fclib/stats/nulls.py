@@ -1,0 +1,288 @@
+"""Circular-shift nulls for STTC and the z-score of every pair.
+
+Two tests of whether a pair's STTC exceeds what the trains' own firing statistics give:
+
+``method="shifts"`` (the paper's test)
+    The source trains are circularly shifted by ``n_shifts`` random offsets ``s`` with
+    ``min_shift <= s <= L - min_shift`` (small shifts keep the same presented image and
+    are excluded); ``z = (STTC - mean) / sd`` of the shifted STTCs, computed from running
+    sums without storing the null stack. Costs ``n_shifts`` STTC evaluations.
+
+``method="exact"`` (``dt = 0``)
+    Over *all* ``L - 1`` non-zero circular shifts the co-firing count
+    ``c(s) = sum_t a_t b_{t+s}`` has mean ``(n_A n_B - c_0) / (L - 1)`` and second
+    moment ``(sum_tau R_A(tau) R_B(tau) - c_0^2) / (L - 1)``, where ``R`` is a train's
+    circular autocorrelation. By Parseval, ``sum_tau R~_A R~_B = (1/L) sum_{k != 0}
+    |F_A(k)|^2 |F_B(k)|^2`` for the centred ``R~ = R - n^2 / L`` (centring removes exactly
+    the ``k = 0`` term), so one real FFT per neuron and one matrix product of power
+    spectra give every pair's null moments. STTC at ``dt = 0`` is a smooth increasing
+    function ``f(c)`` of the count (the spike counts and tiles do not change under a
+    shift), so by the delta method ``z = (f(c_0) - f(mu)) / (f'(mu) sigma)``.
+
+Both are seeded (``rng``) and return z as ``DataArray(("target", "source"))``; pairs with
+a silent train, or whose null has no spread, get ``NaN``.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import scipy.fft
+import xarray as xr
+from numba import njit, prange
+
+from fclib.stats.sttc import (_and_popcount, _counts_packed, _labelled, _n_neurons, _rotated_bits,
+                   _sttc_accumulate, _sttc_pair, _train_parts, as_trains, doubled_bits,
+                   sttc_from_counts, target_blocks, transpose_bits)
+
+__all__ = ["sttc_zscore", "exact_null", "shift_null", "surrogate_uncoupled",
+           "false_positive_rate", "calibrated_threshold"]
+
+
+def _rng(rng) -> np.random.Generator:
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+def _spectra(trains: np.ndarray, block: int = 512) -> np.ndarray:
+    """Folded power spectra ``(n, L // 2)``, float32, whose row products give the exact null.
+
+    Row ``i`` holds ``sqrt(w_k / L) |F_i(k)|^2`` for ``k = 1 .. L // 2``, with ``w_k = 2``
+    where ``L - k`` is another frequency and ``1`` at ``k = L / 2``; a dot product of two
+    rows is ``(1/L) sum_{k=1}^{L-1} |F_A(k)|^2 |F_B(k)|^2 = sum_tau R~_A(tau) R~_B(tau)``
+    (``|F(k)| = |F(L - k)|`` for real trains). Single-precision FFTs: every term of the
+    sum is positive, so its relative error stays at float32 rounding.
+    """
+    n, L = trains.shape
+    K = L // 2
+    w = np.full(K, 2.0 / L, dtype=np.float32)
+    if L % 2 == 0 and K:
+        w[-1] = 1.0 / L
+    sw = np.sqrt(w)
+    out = np.empty((n, K), dtype=np.float32)
+    for i0 in range(0, n, block):
+        f = scipy.fft.rfft(trains[i0:i0 + block].astype(np.float32), axis=1, workers=-1)[:, 1:K + 1]
+        out[i0:i0 + block] = (f.real * f.real + f.imag * f.imag) * sw
+    return out
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def _exact_z(c0, m, n_a, n_b, L, sttc_out, z_out, mom_out):
+    """Observed STTC and its exact-null z of a block of pairs from co-firing counts ``c0``
+    and spectral products ``m``; ``mom_out (4, rows, cols)`` (or an empty array) receives
+    the STTC null's mean and sd and the co-firing count's null mean and sd."""
+    rows, cols = c0.shape
+    moments = mom_out.shape[1] == rows and rows > 0
+    for i in prange(rows):
+        na = n_a[i]
+        t_a = na / L
+        for j in range(cols):
+            nb = n_b[j]
+            c = np.float64(c0[i, j])
+            if na == 0 or nb == 0:
+                obs = z = f_mean = null_sd = mean = sd = np.nan
+            else:
+                t_b = nb / L
+                mu = na * nb / L
+                mean = (L * mu - c) / (L - 1)
+                second = (np.float64(m[i, j]) + L * mu * mu - c * c) / (L - 1)
+                sd = np.sqrt(max(second - mean * mean, 0.0))
+                obs = _sttc_pair(c, c, na, nb, t_a, t_b)
+                f_mean = _sttc_pair(mean, mean, na, nb, t_a, t_b)
+                p_a, p_b = mean / na, mean / nb
+                slope = 0.5 * ((1 - t_b * t_b) / (na * (1 - p_a * t_b) ** 2)
+                               + (1 - t_a * t_a) / (nb * (1 - p_b * t_a) ** 2))
+                null_sd = slope * sd
+                z = (obs - f_mean) / null_sd if null_sd > 0 else np.nan
+            sttc_out[i, j] = obs
+            z_out[i, j] = z
+            if moments:
+                mom_out[0, i, j] = f_mean
+                mom_out[1, i, j] = null_sd
+                mom_out[2, i, j] = mean
+                mom_out[3, i, j] = sd
+
+
+def _trains_key(bits: np.ndarray, L: int) -> str:
+    """Identity of a set of trains (their packed bits), for the autocorrelation cache."""
+    h = hashlib.blake2b(np.ascontiguousarray(bits).view(np.uint8), digest_size=16)
+    h.update(np.asarray([bits.shape[0], L], dtype=np.int64).tobytes())
+    return h.hexdigest()
+
+
+def exact_null(source, target, *, moments: bool = False, block: int = 1024,
+               autocorr: dict | None = None) -> xr.Dataset:
+    """STTC (dt = 0) with its exact all-shift null for every (target, source) pair.
+
+    Returns a Dataset over ``(target, source)`` with ``sttc`` and ``z`` (float32); with
+    ``moments=True`` also ``null_mean`` and ``null_sd`` (the STTC null's delta-method mean
+    and standard deviation) and ``cofiring``/``cofiring_mean``/``cofiring_sd`` (co-firing
+    frames and their null moments). Memory: the sources' folded power spectra
+    (``2 L`` bytes per neuron), per-block arrays of ``block x n_source`` and the outputs.
+
+    ``autocorr``: an optional dict the caller keeps between calls. The folded spectra (the
+    autocorrelations' Fourier transforms) of the target layer are left in it, and a later
+    call whose source is that layer (the next layer pair) reuses them instead of computing
+    them again; it holds one layer at a time (``2 L`` bytes per neuron).
+    """
+    src = as_trains(source, "source")
+    n_s, L = src.shape
+    if L < 2:
+        raise ValueError(f"the exact null needs at least 2 frames, got {L}")
+    n_t = _n_neurons(target)
+    src_bits, _, n_b, _ = _train_parts(src, 0)
+    src_key = _trains_key(src_bits, L) if autocorr is not None else None
+    src_bits = transpose_bits(src_bits)
+    rb = autocorr.get(src_key) if autocorr is not None else None
+    if rb is None:
+        rb = _spectra(src)
+    tgt_spectra = [] if autocorr is not None else None
+    n_b = n_b.astype(np.float64)
+    sttc_all = np.empty((n_t, n_s), dtype=np.float32)
+    z_all = np.empty((n_t, n_s), dtype=np.float32)
+    mom = np.empty((4, n_t if moments else 0, n_s if moments else 0), dtype=np.float32)
+    cof = np.empty((n_t, n_s), dtype=np.int32) if moments else None
+    for i0, tgt in target_blocks(target, block, L):
+        sl = slice(i0, i0 + tgt.shape[0])
+        tgt_bits, _, n_a, _ = _train_parts(tgt, 0)
+        c0 = np.empty((tgt.shape[0], n_s), dtype=np.int64)
+        _and_popcount(tgt_bits, src_bits, c0)
+        ra = _spectra(tgt)
+        if tgt_spectra is not None:
+            tgt_spectra.append((ra, tgt_bits))
+        _exact_z(c0, ra @ rb.T, n_a.astype(np.float64), n_b, L, sttc_all[sl], z_all[sl],
+                 mom[:, sl])  # (4, 0, 0) without moments
+        if moments:
+            cof[sl] = c0
+    if autocorr is not None:
+        autocorr.clear()
+        if tgt_spectra:
+            bits = np.concatenate([b for _, b in tgt_spectra])
+            autocorr[_trains_key(bits, L)] = np.concatenate([a for a, _ in tgt_spectra])
+    res = {"sttc": sttc_all, "z": z_all}
+    if moments:
+        res.update(null_mean=mom[0], null_sd=mom[1], cofiring=cof, cofiring_mean=mom[2],
+                   cofiring_sd=mom[3])
+    coords = _labelled(sttc_all, source, target).coords
+    return xr.Dataset({k: (("target", "source"), v) for k, v in res.items()}, coords=coords,
+                      attrs={"method": "exact", "n_frames": L, "dt": 0})
+
+
+def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: int = 0,
+               rng=None, block: int = 2048, progress: bool = False) -> xr.Dataset:
+    """STTC with the paper's random circular-shift null (any ``dt``).
+
+    The same ``n_shifts`` offsets, drawn from ``[min_shift, L - min_shift]``, shift every
+    source train. Returns a Dataset over ``(target, source)`` with ``sttc``, ``z``,
+    ``null_mean`` and ``null_sd`` (sample sd, ``ddof=1``), and the offsets as an attribute.
+    """
+    from tqdm.auto import tqdm
+
+    src = as_trains(source, "source")
+    tgt = as_trains(target, "target")
+    L = src.shape[1]
+    if tgt.shape[1] != L:
+        raise ValueError(f"source has {L} frames but target has {tgt.shape[1]}")
+    if not 1 <= min_shift <= L // 2:
+        raise ValueError(f"min_shift must be in [1, L/2 = {L // 2}], got {min_shift}")
+    if n_shifts < 2:
+        raise ValueError(f"n_shifts must be >= 2, got {n_shifts}")
+    shifts = _rng(rng).integers(min_shift, L - min_shift + 1, size=n_shifts)
+
+    bits, dil_bits, n_b, t_b = _train_parts(src, dt, source=True)
+    blocks = []  # (rows, target parts, count buffers reused by every shift)
+    for i in range(0, tgt.shape[0], block):
+        tp = _train_parts(tgt[i:i + block], dt)
+        shape = (tp[0].shape[0], src.shape[0])
+        bufs = (np.empty(shape, np.int64), np.empty(shape, np.int64) if dt else None)
+        blocks.append((slice(i, i + block), tp, bufs))
+    obs = np.empty((tgt.shape[0], src.shape[0]))
+    for sl, tp, bufs in blocks:
+        c_ab, c_ba = _counts_packed(tp, bits, dil_bits, dt, *bufs)
+        obs[sl] = sttc_from_counts(c_ab, c_ba, tp[2], n_b, tp[3], t_b)
+    # a circular shift keeps spike counts; at dt = 0 it also keeps the tiles, so the
+    # shifted trains are rotated in their packed form instead of being packed anew
+    doubled = doubled_bits(src) if dt == 0 else None
+    rotated = np.empty_like(bits)
+    s1 = np.zeros_like(obs)
+    s2 = np.zeros_like(obs)
+    for s in tqdm(shifts, desc="shift null", disable=not progress):
+        if dt == 0:
+            _rotated_bits(doubled, int(s), L, rotated)
+            bits = rotated
+        else:
+            bits, dil_bits, _, t_b = _train_parts(np.roll(src, int(s), axis=1), dt, source=True)
+        for sl, tp, bufs in blocks:
+            c_ab, c_ba = _counts_packed(tp, bits, dil_bits, dt, *bufs)
+            _sttc_accumulate(c_ab, c_ba, tp[2], n_b, tp[3], t_b, s1[sl], s2[sl])
+    mean = s1 / n_shifts
+    var = np.maximum((s2 - n_shifts * mean ** 2) / (n_shifts - 1), 0.0)
+    sd = np.sqrt(var)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (obs - mean) / sd
+    z[~(sd > 0)] = np.nan
+    coords = _labelled(obs, source, target).coords
+    return xr.Dataset({"sttc": (("target", "source"), obs), "z": (("target", "source"), z),
+                       "null_mean": (("target", "source"), mean),
+                       "null_sd": (("target", "source"), sd)}, coords=coords,
+                      attrs={"method": "shifts", "n_shifts": n_shifts, "min_shift": min_shift,
+                             "dt": dt, "shifts": shifts.tolist()})
+
+
+def sttc_zscore(source, target, method: str = "exact", n_shifts: int = 150, rng=None, *,
+                min_shift: int = 20, dt: int = 0) -> xr.DataArray:
+    """z-score of every pair's STTC against a circular-shift null.
+
+    Parameters
+    ----------
+    source, target : ``DataArray(("neuron", "frame"))`` or 0/1 arrays (neurons x frames).
+    method : ``"exact"`` (all shifts, dt = 0) or ``"shifts"`` (``n_shifts`` random shifts).
+    n_shifts, min_shift : the random-shift test's parameters (paper: 150 shifts).
+    rng : seed or ``numpy.random.Generator`` for the random shifts.
+
+    Returns
+    -------
+    DataArray ``(target, source)`` of z (``NaN`` where undefined).
+    """
+    if method == "exact":
+        if dt != 0:
+            raise ValueError("the exact null is derived for dt = 0; use method='shifts' for dt >= 1")
+        return exact_null(source, target)["z"]
+    if method == "shifts":
+        return shift_null(source, target, n_shifts=n_shifts, min_shift=min_shift, dt=dt, rng=rng)["z"]
+    raise ValueError(f"method must be 'exact' or 'shifts', got {method!r}")
+
+
+def surrogate_uncoupled(trains, min_shift: int = 20, rng=None) -> np.ndarray:
+    """Each train circularly shifted by its own random offset in ``[min_shift, L - min_shift]``.
+
+    Keeps every train's spike count and autocorrelation and removes its alignment with any
+    other train: data with no coupling but the same firing statistics.
+    """
+    x = as_trains(trains)
+    L = x.shape[1]
+    offs = _rng(rng).integers(min_shift, L - min_shift + 1, size=x.shape[0])
+    idx = (np.arange(L)[None, :] - offs[:, None]) % L
+    return np.take_along_axis(x, idx, axis=1)
+
+
+def false_positive_rate(source, target, method: str = "exact", thresholds=(3.0, 4.0, 5.0),
+                        rng=None, **kw) -> dict[float, float]:
+    """Fraction of pairs called significant (``z > threshold``) on uncoupled surrogates.
+
+    The source trains are replaced by :func:`surrogate_uncoupled` copies, so no pair is
+    coupled and every significant pair is a false positive. Returns
+    ``{threshold: rate}`` over the pairs with a defined z.
+    """
+    rng = _rng(rng)
+    z = sttc_zscore(surrogate_uncoupled(source, rng=rng), target, method=method, rng=rng, **kw)
+    z = z.values[np.isfinite(z.values)]
+    return {float(t): float((z > t).mean()) if z.size else float("nan") for t in thresholds}
+
+
+def calibrated_threshold(null_z, alpha: float) -> float:
+    """The z threshold whose false-positive rate on null z values is ``alpha``."""
+    z = np.asarray(null_z, dtype=float).ravel()
+    z = z[np.isfinite(z)]
+    if not 0 < alpha < 1 or z.size == 0:
+        raise ValueError("alpha must be in (0, 1) and null_z must hold finite values")
+    return float(np.quantile(z, 1 - alpha))

@@ -1,0 +1,135 @@
+"""Does the identity of co-firing members matter, or only their number? (paper §4, §A.6, Fig. A9)
+
+For a target neuron and its 1FC group, predict frame by frame whether the target fires from
+
+- (a) the *aggregate*: how many members fire (one feature), or
+- (b) the *identities*: which members fire (one 0/1 feature per member),
+
+with several classifiers, cross-validated, scored by balanced accuracy (the mean of the
+hit rates on firing and silent frames, so the rarity of firing does not inflate it; chance is
+0.5). If identities carried information beyond the count, (b) would beat (a).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import stats
+
+__all__ = ["CLASSIFIERS", "identity_vs_aggregate", "compare_neurons", "paired_difference"]
+
+CLASSIFIERS = ("LinearSVC", "LogisticRegression", "RandomForest", "GaussianNB")
+
+
+def _make(name: str, seed: int):
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import LinearSVC
+
+    if name == "LinearSVC":  # features standardised: the penalty then treats them alike
+        return make_pipeline(StandardScaler(), LinearSVC(class_weight="balanced", C=0.01,
+                                                         dual=False, max_iter=5000))
+    if name == "LogisticRegression":
+        return make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", C=0.1,
+                                                                  max_iter=1000))
+    if name == "RandomForest":
+        return RandomForestClassifier(n_estimators=40, max_depth=8, class_weight="balanced",
+                                      random_state=seed, n_jobs=1)
+    if name == "GaussianNB":
+        return GaussianNB(priors=[0.5, 0.5])
+    raise ValueError(f"unknown classifier {name!r}; choose from {CLASSIFIERS}")
+
+
+def identity_vs_aggregate(members, target, classifiers=CLASSIFIERS, n_splits: int = 3,
+                          seed: int = 0) -> dict[str, dict[str, float]]:
+    """Cross-validated balanced accuracy of predicting ``target`` from the aggregate and
+    from the identities of ``members``.
+
+    Parameters
+    ----------
+    members : (frames, members) 0/1 array: which group members fire in each frame.
+    target : (frames,) 0/1 array: whether the target fires.
+    n_splits : stratified folds (shuffled with ``seed``); both feature sets use the same folds.
+
+    Returns ``{classifier: {"aggregate": score, "identity": score}}``.
+    """
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.model_selection import StratifiedKFold
+
+    X = np.asarray(members, dtype=np.float32)
+    y = np.asarray(target).astype(np.int64)
+    if X.ndim != 2 or y.shape != (X.shape[0],):
+        raise ValueError(f"members must be (frames, members) and target (frames,); got "
+                         f"{X.shape} and {y.shape}")
+    if np.bincount(y, minlength=2).min() < n_splits:
+        raise ValueError(f"the target must fire and stay silent in at least {n_splits} frames each")
+    feats = {"aggregate": X.sum(1, keepdims=True), "identity": X}
+    folds = list(StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(X, y))
+    out = {}
+    for name in classifiers:
+        out[name] = {}
+        for kind, F in feats.items():
+            scores = []
+            for tr, te in folds:
+                clf = _make(name, seed).fit(F[tr], y[tr])
+                scores.append(balanced_accuracy_score(y[te], clf.predict(F[te])))
+            out[name][kind] = float(np.mean(scores))
+    return out
+
+
+def compare_neurons(source: xr.DataArray, target: xr.DataArray, groups: xr.Dataset, neurons,
+                    max_frames: int = 4000, classifiers=CLASSIFIERS, n_splits: int = 3,
+                    rng=None, n_jobs: int = 1, progress: bool = False) -> pd.DataFrame:
+    """:func:`identity_vs_aggregate` for several target neurons of one layer pair.
+
+    ``max_frames`` frames are drawn at random (``rng``) and shared by all neurons; neurons
+    are spread over ``n_jobs`` processes. Neurons with an empty group, or that fire or stay
+    silent in fewer than ``n_splits`` of the frames, are skipped. Returns a long table:
+    ``neuron``, ``degree``, ``classifier``, ``aggregate``, ``identity``.
+    """
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    from fclib.stats.groups import members
+    from fclib.stats.nulls import _rng
+    from fclib.stats.response import _rows_of
+
+    gen = _rng(rng)
+    L = source.sizes["frame"]
+    frames = np.sort(gen.choice(L, min(max_frames, L), replace=False))
+    src = np.asarray(source.isel(frame=frames).values)
+    tgt = target.isel(frame=frames)
+    jobs = []
+    for nid in tqdm(list(neurons), desc="identity vs aggregate", disable=not progress):
+        m = members(groups, int(nid))
+        y = np.asarray(tgt.isel(neuron=_rows_of(target, np.array([nid]), "target")).values[0])
+        if m.size == 0 or np.bincount(y.astype(np.int64), minlength=2).min() < n_splits:
+            continue
+        X = src[_rows_of(source, m, "source")].T
+        jobs.append((int(nid), int(m.size), X, y, int(gen.integers(2**31))))
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(identity_vs_aggregate)(X, y, classifiers, n_splits, seed) for _, _, X, y, seed in jobs)
+    rows = [{"neuron": nid, "degree": deg, "classifier": name, **r}
+            for (nid, deg, *_), res in zip(jobs, results) for name, r in res.items()]
+    return pd.DataFrame(rows, columns=["neuron", "degree", "classifier", "aggregate", "identity"])
+
+
+def paired_difference(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Mean of ``identity - aggregate`` across neurons with a t confidence interval, per
+    classifier (and per any other grouping columns besides the scores)."""
+    keys = [c for c in table.columns if c not in ("neuron", "degree", "aggregate", "identity")]
+    rows = []
+    for key, d in table.groupby(keys, observed=True):
+        diff = (d["identity"] - d["aggregate"]).to_numpy()
+        n = diff.size
+        m = diff.mean() if n else np.nan
+        half = (stats.t.ppf(0.5 + confidence / 2, n - 1) * diff.std(ddof=1) / np.sqrt(n)
+                if n > 1 else np.nan)
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append({**dict(zip(keys, key)), "neurons": n,
+                     "aggregate": d["aggregate"].mean(), "identity": d["identity"].mean(),
+                     "difference": m, "ci_low": m - half, "ci_high": m + half})
+    return pd.DataFrame(rows)
