@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fclib.stats import response as fr  # noqa: E402
 from fclib.stats.connectivity import consecutive_pairs  # noqa: E402
 from fclib.pipeline import run  # noqa: E402
-from fclib.pipeline.profiles import TRAIN_PARAMS, resolve, stage_key  # noqa: E402
+from fclib.pipeline.profiles import resolve  # noqa: E402
+from fclib.pipeline.stages import default_data_dir, stage_keys  # noqa: E402
 
 
 def timed(fn, repeats):
@@ -75,17 +76,18 @@ def curve_fit_peer(counts, neurons, min_frames):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data-dir", default="data")
+    ap.add_argument("--data-dir", default=None, help="default: the book's data/")
     ap.add_argument("--profile", default="default")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--peer-neurons", type=int, default=100)
     ap.add_argument("--min-frames", type=int, default=10)
     args = ap.parse_args(argv)
     cfg = resolve(args.profile)
-    key = stage_key(cfg, TRAIN_PARAMS, extra={"stage": "train-v1"})
-    if not (Path(args.data_dir) / "runs" / key / "summary.json").exists():
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    key = stage_keys(cfg)[0][0]
+    if not (data_dir / "runs" / key / "summary.json").exists():
         sys.exit(f"no trained {args.profile} model under {args.data_dir}; run `make book` first")
-    r = run(args.profile, args.data_dir, progress=False)
+    r = run(args.profile, data_dir, progress=False)
     rec = r.recording()
     pairs = consecutive_pairs(rec.layers)
     res = {f"{s}-{t}": r.response(s, t) for s, t in pairs}  # cached counts

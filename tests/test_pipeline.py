@@ -88,9 +88,10 @@ def test_paper_profile_dry_run_through_the_pipeline(tmp_path):
 
 
 def test_conditions_are_recorded_and_mismatches_refused(smoke_run):
+    existed = {c: smoke_run.recording_path(c).exists() for c in ("noise", "fgsm")}
     r = pipeline.run("smoke", smoke_run.data_dir, conditions=("noise", "fgsm"), progress=False)
-    # recorded here, or already by chapter 10 of the smoke book earlier in the session
-    assert set(r.timings) <= {"record noise", "record fgsm"}
+    # recorded here unless chapter 10 of the smoke book recorded it earlier in the session
+    assert set(r.timings) == {f"record {c}" for c, was in existed.items() if not was}
     assert r.recording_path("noise").exists() and r.recording_path("fgsm").exists()
     assert pipeline.run("smoke", smoke_run.data_dir, conditions=("noise",), progress=False).timings == {}
     noise, orig = r.recording("noise"), r.recording("original")
@@ -132,11 +133,72 @@ def test_information_is_cached_and_equals_the_direct_computation(smoke_run, monk
     r = smoke_run
     layer = r.recording().layers[-1]
     got = r.information(layer)
-    path = r.record_dir / "information" / f"original_{layer}_s20.nc"
-    assert path.exists()
+    [path] = (r.record_dir / "information").glob(f"original_{layer}_s20-*.nc")
+    assert got.attrs.get("fclib_key") and got.attrs["fclib_key"] in path.name
     direct = fi.information(r.recording()[layer], r.recording().T, n_shuffles=20, rng=r.cfg["seed"],
                             n_classes=len(r.split().class_names))
     for v in ("mi", "mi_corrected", "preferred", "entropy"):
         np.testing.assert_allclose(got[v].values, direct[v].values, rtol=0, atol=1e-12)
     monkeypatch.setattr(fi, "information", lambda *a, **k: pytest.fail("recomputed"))
     assert r.information(layer)["mi"].equals(got["mi"])
+
+
+def test_code_fingerprint_ignores_docstrings_and_comments(tmp_path, monkeypatch):
+    from fclib.pipeline.cache import code_fingerprint, module_fingerprint
+
+    pkg = tmp_path / "fpx"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text('"""Doc."""\nfrom fpx import b\n\n\ndef f(x):\n    """Doc."""\n    return b.g(x) + 1\n')
+    (pkg / "b.py").write_text("def g(x):\n    return 2 * x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    a0, closure0 = module_fingerprint("fpx.a"), code_fingerprint(["fpx.a"])
+    (pkg / "a.py").write_text('"""Other words."""\nfrom fpx import b  # a comment\n\n\n'
+                              'def f(x):\n    """Also other words."""\n\n    return b.g(x) + 1\n')
+    assert module_fingerprint("fpx.a") == a0 and code_fingerprint(["fpx.a"]) == closure0
+    (pkg / "b.py").write_text("def g(x):\n    return 3 * x\n")  # an imported module's code
+    assert module_fingerprint("fpx.a") == a0 and code_fingerprint(["fpx.a"]) != closure0
+    # but fclib's own stages: the pairs' code is the null's, not the groups'
+    from fclib.pipeline.cache import STAGE_MODULES, _closure
+
+    pairs = _closure(STAGE_MODULES["pairs"])
+    assert "fclib.stats.nulls" in pairs and "fclib.stats.sttc" in pairs
+    assert "fclib.stats.groups" not in pairs and not any(m.startswith("fclib.snn") for m in pairs)
+    assert "fclib.stats.groups" in _closure(STAGE_MODULES["response"])
+
+
+def test_changed_stage_code_recomputes_that_stage_and_dependants_only(smoke_run, monkeypatch):
+    import json
+
+    import fclib.pipeline.cache as cache
+
+    r = smoke_run
+    s, t = r.recording().layers[:2]
+    r.response(s, t)  # pairs, groups and response exist now
+    files = {d: set((r.record_dir / d).glob("original_*.nc" if d != "groups" else "L*.nc"))
+             for d in ("pairs", "groups", "response")}
+    g_path = next(p for p in files["groups"] if p.name.startswith(f"{s}-{t}_z4-"))
+    assert open_recording(r.recording_path()).attrs["fclib_inputs"]["stage"] == "record"
+    import xarray as xr
+
+    with xr.open_dataset(g_path) as g:
+        inputs = json.loads(g.attrs["fclib_inputs"])
+    assert inputs["stage"] == "groups" and inputs["params"] == {"threshold": 4.0}
+    assert inputs["parent"] == r.pairs_key(s, t)[0] and g.attrs["fclib_key"] in g_path.name
+    model_mtime = r.model_path.stat().st_mtime_ns
+    rec_mtime = r.recording_path().stat().st_mtime_ns
+
+    real = cache.module_fingerprint
+    monkeypatch.setattr(cache, "module_fingerprint",
+                        lambda name: real(name) + ("changed" if name == "fclib.stats.groups" else ""))
+    again = pipeline.run("smoke", r.data_dir, progress=False)
+    assert again.timings == {} and again.train_key == r.train_key  # nothing upstream
+    assert again.record_key == r.record_key
+    again.response(s, t)
+    assert set(again.timings) == {f"response original {s}-{t}"}  # pairs were not recomputed
+    new = {d: set((r.record_dir / d).glob("original_*.nc" if d != "groups" else "L*.nc"))
+           for d in ("pairs", "groups", "response")}
+    assert new["pairs"] == files["pairs"]
+    assert len(new["groups"] - files["groups"]) == 1 and len(new["response"] - files["response"]) == 1
+    assert r.model_path.stat().st_mtime_ns == model_mtime
+    assert r.recording_path().stat().st_mtime_ns == rec_mtime

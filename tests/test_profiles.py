@@ -1,6 +1,7 @@
 import pytest
 
-from fclib.pipeline.profiles import PROFILES, TRAIN_PARAMS, resolve, stage_key
+from fclib.pipeline.profiles import PROFILES, resolve
+from fclib.pipeline.stages import stage_keys
 
 
 def test_profiles_exist():
@@ -27,8 +28,8 @@ def test_overrides_and_keys():
     a = resolve("smoke")
     b = resolve("smoke", epochs=None, lr=1)  # None keeps, int accepted for float
     assert b["lr"] == 1.0 and b["epochs"] == a["epochs"]
-    assert stage_key(a, TRAIN_PARAMS) == stage_key(resolve("smoke"), TRAIN_PARAMS)
-    assert stage_key(a, TRAIN_PARAMS) != stage_key(b, TRAIN_PARAMS)
+    assert stage_keys(a) == stage_keys(resolve("smoke"))
+    assert stage_keys(a)[0][0] != stage_keys(b)[0][0]
     # a parameter that does not make the artefact does not change its key
     c = resolve("smoke", n_presentations=7)
-    assert stage_key(a, TRAIN_PARAMS) == stage_key(c, TRAIN_PARAMS)
+    assert stage_keys(a)[0] == stage_keys(c)[0] and stage_keys(a)[1][0] != stage_keys(c)[1][0]

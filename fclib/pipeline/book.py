@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["ROOT", "CHAPTERS", "read_chapter", "chapter_fingerprint", "execute_notebooks",
-           "build_book"]
+__all__ = ["ROOT", "CHAPTERS", "read_chapter", "chapter_fingerprint", "chapter_parameters",
+           "route_parameters", "execute_notebooks", "build_book"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,6 +58,65 @@ def chapter_fingerprint(nb) -> str:
     return code_fingerprint(sorted(modules))
 
 
+def chapter_parameters(nb) -> set[str]:
+    """Names assigned in a chapter's ``parameters`` cell (what papermill may set)."""
+    import ast
+
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            names = set()
+            for node in ast.parse(cell.source).body:
+                targets = node.targets if isinstance(node, ast.Assign) else (
+                    [node.target] if isinstance(node, ast.AnnAssign) else [])
+                names.update(t.id for t in targets if isinstance(t, ast.Name))
+            return names
+    return set()
+
+
+def route_parameters(params: dict, declared: dict[str, set[str]], root: Path) -> dict[str, dict]:
+    """The papermill parameters of each chapter from one set of book parameters.
+
+    ``params`` holds chapter parameters (``threshold``, ``n_shifts``, ...) and run
+    parameters of :data:`fclib.pipeline.profiles.PARAMS` (``lr``, ``epochs``, ...), the
+    latter at the top level or in ``overrides``. A chapter gets the names its parameters
+    cell declares; a run parameter it does not declare goes into its ``overrides`` (which
+    reach :func:`fclib.pipeline.run`), so ``lr=0.05`` changes the model every chapter
+    analyses. A name that is neither is an error. An absolute ``data_dir`` is made relative
+    to the book root, so no shown cell holds a machine's absolute path.
+    """
+    from fclib.pipeline.profiles import PARAMS
+
+    params = dict(params)
+    overrides = dict(params.pop("overrides", None) or {})
+    for k in list(params):
+        if k in PARAMS and k not in ("profile",):
+            overrides[k] = params.pop(k)
+    known = set().union(*declared.values()) if declared else set()
+    unknown = sorted((set(params) - known) | (set(overrides) - set(PARAMS)))
+    if unknown:
+        raise ValueError(
+            f"unknown parameter(s) {unknown}: not a profile parameter "
+            f"({', '.join(sorted(PARAMS))}) and declared by no chapter "
+            f"({', '.join(sorted(known))})")
+    if params.get("data_dir") is not None and Path(params["data_dir"]).is_absolute():
+        params["data_dir"] = os.path.relpath(params["data_dir"], root)
+    out = {}
+    for name, names in declared.items():
+        mine = {k: v for k, v in params.items() if k in names}
+        rest = {}
+        for k, v in overrides.items():
+            if k in names:
+                mine[k] = v
+            else:
+                rest[k] = v
+        if rest:
+            if "overrides" not in names:
+                raise ValueError(f"chapter {name} takes no overrides; cannot set {sorted(rest)}")
+            mine["overrides"] = rest
+        out[name] = mine
+    return out
+
+
 def execute_notebooks(root: str | os.PathLike, params: dict, notebooks=None,
                       progress: bool = True) -> dict[str, float]:
     """Execute the chapters ``<root>/book/chapters/NAME.md`` with papermill into
@@ -66,21 +125,26 @@ def execute_notebooks(root: str | os.PathLike, params: dict, notebooks=None,
     A chapter whose source, parameters and the code of the fclib modules it imports
     (:func:`chapter_fingerprint`) are unchanged since its last execution (a stamp in its
     metadata) is not executed again. A failed execution leaves no chapter behind. Returns
-    seconds per chapter (0 for a reused one).
+    seconds per chapter (0 for a reused one). ``params`` are routed to each chapter by
+    :func:`route_parameters`; an unknown name stops everything before any execution.
     """
     import nbformat
     import papermill as pm
 
-    root = Path(root)
+    root = Path(root).resolve()
     chapter_dir = root / CHAPTER_DIR
+    names = [n.removesuffix(".md").removesuffix(".ipynb") for n in notebooks or CHAPTERS]
+    sources, nbs = {}, {}
+    for name in names:
+        sources[name] = chapter_dir / f"{name}.md"
+        if not sources[name].exists():
+            raise FileNotFoundError(f"chapter {name!r}: {sources[name]} does not exist")
+        nbs[name] = read_chapter(sources[name])
+    routed = route_parameters(params, {n: chapter_parameters(nb) for n, nb in nbs.items()}, root)
     times = {}
-    for name in notebooks or CHAPTERS:
-        name = name.removesuffix(".md").removesuffix(".ipynb")
-        src = chapter_dir / f"{name}.md"
-        if not src.exists():
-            raise FileNotFoundError(f"chapter {name!r}: {src} does not exist")
+    for name in names:
+        src, nb, params = sources[name], nbs[name], routed[name]
         out = chapter_dir / f"{name}.ipynb"
-        nb = read_chapter(src)
         stamp = hashlib.sha256(src.read_bytes() + json.dumps(params, sort_keys=True).encode()
                                + chapter_fingerprint(nb).encode()).hexdigest()
         if out.exists():
@@ -112,16 +176,32 @@ def execute_notebooks(root: str | os.PathLike, params: dict, notebooks=None,
 
 
 def build_book(root: str | os.PathLike) -> Path:
-    """Build the HTML book at ``root`` with Sphinx warnings as errors; return index.html."""
+    """Build the HTML book at ``root`` with Sphinx warnings as errors; return index.html.
+
+    The pages load MathJax from the book's own static files (``mathjax_path`` in
+    ``_config.yml``, relative to one of its ``html_static_path`` folders) so that formulas
+    render offline; a missing copy is an error, not a book with raw TeX in it.
+    """
+    import yaml
+
     root = Path(root)
     exe = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or \
         shutil.which("jupyter-book")
     if exe is None:
         raise RuntimeError("jupyter-book is not installed; run `make setup` first")
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf8")) or {}
+    sphinx_config = (config.get("sphinx") or {}).get("config") or {}
+    mathjax = sphinx_config.get("mathjax_path")
+    if mathjax and "://" not in mathjax and not mathjax.startswith("/"):
+        static = [root / d / mathjax for d in sphinx_config.get("html_static_path", [])]
+        static.append(root / "_static" / mathjax)  # jupyter-book adds <root>/_static
+        if not any(path.is_file() for path in static):
+            raise RuntimeError(
+                f"MathJax is missing: _config.yml sets mathjax_path {mathjax!r} but "
+                f"{static[0]} does not exist; run `make setup` to install it (npm), "
+                f"or the pages would show raw TeX")
     proc = subprocess.run([exe, "build", str(root), "--warningiserror", "--keep-going"],
                           capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"the book build failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}")
     return root / "_build" / "html" / "index.html"
-
-

@@ -16,6 +16,7 @@ import ast
 import hashlib
 import importlib.util
 import json
+import os
 from functools import lru_cache
 
 __all__ = ["module_fingerprint", "code_fingerprint", "artefact_key", "STAGE_MODULES",
@@ -56,20 +57,26 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
     return tree
 
 
-@lru_cache(maxsize=None)
 def _parse(path: str) -> ast.AST:
+    st = os.stat(path)
+    return _parse_cached(path, st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(path: str, mtime_ns: int, size: int) -> ast.AST:
     with open(path, encoding="utf-8") as f:
         return ast.parse(f.read(), filename=path)
 
 
-def imported_fclib_modules(tree: ast.AST) -> set[str]:
-    """Names of the ``fclib`` modules that a syntax tree imports (at any depth)."""
+def imported_fclib_modules(tree: ast.AST, packages=("fclib",)) -> set[str]:
+    """Names of the modules of ``packages`` (default: fclib) that a syntax tree imports,
+    at any depth (imports inside functions included)."""
     out = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            out.update(a.name for a in node.names if a.name.split(".")[0] == "fclib")
+            out.update(a.name for a in node.names if a.name.split(".")[0] in packages)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 \
-                and node.module.split(".")[0] == "fclib":
+                and node.module.split(".")[0] in packages:
             out.add(node.module)
             for a in node.names:  # `from fclib.stats import response` imports a module
                 if _source_path(f"{node.module}.{a.name}"):
@@ -82,11 +89,12 @@ def module_fingerprint(name: str) -> str:
     path = _source_path(name)
     if path is None:
         raise ValueError(f"no Python source for module {name!r}")
-    tree = _strip_docstrings(ast.parse(ast.unparse(_parse(path))))
+    tree = _strip_docstrings(ast.parse(ast.unparse(_parse(path))))  # a copy, stripped
     return hashlib.sha256(ast.dump(tree, annotate_fields=False).encode()).hexdigest()
 
 
 def _closure(names) -> list[str]:
+    packages = {n.split(".")[0] for n in names}
     seen, todo = set(), list(names)
     while todo:
         name = todo.pop()
@@ -95,13 +103,13 @@ def _closure(names) -> list[str]:
         seen.add(name)
         path = _source_path(name)
         if path is not None:
-            todo.extend(imported_fclib_modules(_parse(path)) - seen)
+            todo.extend(imported_fclib_modules(_parse(path), packages) - seen)
     return sorted(n for n in seen if _source_path(n))
 
 
 def code_fingerprint(modules) -> str:
-    """Fingerprint (16 hex digits) of ``modules`` and every fclib module they import,
-    transitively; ``modules`` may also be a stage name of :data:`STAGE_MODULES`."""
+    """Fingerprint (16 hex digits) of ``modules`` and every module of their packages (fclib)
+    that they import, transitively; ``modules`` may also be a stage name of :data:`STAGE_MODULES`."""
     if isinstance(modules, str):
         modules = STAGE_MODULES.get(modules, (modules,))
     h = hashlib.sha256()

@@ -1,4 +1,16 @@
-"""The command line: ``python -m fclib.pipeline run|book``."""
+"""The ``fclib`` command line.
+
+    fclib book [--profile default] [--set NAME=VALUE ...]   # train, record, chapters, HTML
+    fclib run  [--profile default] [--set NAME=VALUE ...]   # train and record only
+    fclib sttc IN.nc --source L1 --target L2 -o pairs.nc    # STTC + z of one layer pair
+
+``--set`` takes profile parameters (``epochs=30``, ``lr=0.05``: they change the model and
+recordings that every chapter analyses) and chapter parameters (``threshold=5.0``,
+``n_shifts=300``: each chapter that declares one gets it); any other name is an error.
+Values are Python literals (``widths=[16,32]``); anything else is taken as a string.
+Artefacts live in the book's ``data/`` (``--data-dir`` or ``$FCLIB_DATA_DIR`` to move them),
+wherever the command runs from. ``python -m fclib.pipeline`` is the same command.
+"""
 from __future__ import annotations
 
 import argparse
@@ -7,58 +19,120 @@ import sys
 import time
 from pathlib import Path
 
-from fclib.pipeline.book import ROOT, build_book, execute_notebooks
+from fclib.pipeline.book import (CHAPTER_DIR, CHAPTERS, ROOT, build_book, chapter_parameters,
+                                 execute_notebooks, read_chapter, route_parameters)
+from fclib.pipeline.profiles import PARAMS
 from fclib.pipeline.stages import run
 
 __all__ = ["main"]
+
 
 def _parse_set(items: list[str]) -> dict:
     out = {}
     for item in items:
         if "=" not in item:
-            raise SystemExit(f"--set takes NAME=VALUE, got {item!r}")
+            raise ValueError(f"--set takes NAME=VALUE, got {item!r}")
         k, v = item.split("=", 1)
         try:
-            out[k] = ast.literal_eval(v)
+            out[k.strip()] = ast.literal_eval(v)
         except (ValueError, SyntaxError):
-            out[k] = v
+            out[k.strip()] = v
     return out
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m fclib.pipeline", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["run", "book"])
-    ap.add_argument("--profile", default="default")
-    ap.add_argument("--data-dir", default="data")
-    ap.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
-                    help="override one parameter (papermill-style literal values)")
-    ap.add_argument("--root", default=str(ROOT), help="book root (holds _config.yml)")
-    args = ap.parse_args(argv)
-    overrides = _parse_set(args.set)
+def _book(args, overrides: dict) -> int:
+    root = Path(args.root).resolve()
+    if not (root / "_config.yml").exists():
+        raise FileNotFoundError(f"{root} holds no _config.yml; --root must name the book's folder")
+    declared = {n: chapter_parameters(read_chapter(root / CHAPTER_DIR / f"{n}.md"))
+                for n in CHAPTERS}
+    params = {"profile": args.profile, **overrides}
+    if args.data_dir is not None:
+        params["data_dir"] = str(Path(args.data_dir).resolve())
+    route_parameters(params, declared, root)  # unknown names fail before any training
     t_all = time.perf_counter()
-    try:
-        r = run(args.profile, args.data_dir, **overrides)
-    except (ValueError, TypeError, FileNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    r = run(args.profile, args.data_dir, **{k: v for k, v in overrides.items() if k in PARAMS})
+    _report_run(r)
+    times = execute_notebooks(root, params)
+    for name, sec in times.items():
+        print(f"[fclib] chapter {name}: " + (f"{sec:.1f} s" if sec else "unchanged, reused"))
+    t0 = time.perf_counter()
+    index = build_book(root)
+    print(f"[fclib] book build: {time.perf_counter() - t0:.1f} s")
+    print(f"[fclib] total: {time.perf_counter() - t_all:.1f} s")
+    print(f"The book is at {index.resolve()}")
+    return 0
+
+
+def _report_run(r) -> None:
     for stage, sec in r.timings.items():
         print(f"[fclib] {stage}: {sec:.1f} s")
     print(f"[fclib] model: {r.model_path} (held-out accuracy {r.summary['test_accuracy']:.3f})")
     print(f"[fclib] recording: {r.recording_path()}")
-    if args.command == "book":
-        params = {"profile": args.profile, "data_dir": str(Path(args.data_dir).resolve()),
-                  **overrides}
-        t0 = time.perf_counter()
-        times = execute_notebooks(args.root, params)
-        for name, sec in times.items():
-            print(f"[fclib] notebook {name}: " + (f"{sec:.1f} s" if sec else "unchanged, reused"))
-        t0 = time.perf_counter()
-        index = build_book(args.root)
-        print(f"[fclib] book build: {time.perf_counter() - t0:.1f} s")
-        print(f"[fclib] total: {time.perf_counter() - t_all:.1f} s")
-        print(f"The book is at {index.resolve()}")
+
+
+def _sttc(args) -> int:
+    from fclib.io.recordings import open_recording, save_dataset
+    from fclib.stats.connectivity import pair_significance
+
+    path = Path(args.recording)
+    if not path.exists():
+        raise FileNotFoundError(f"no recording at {path}")
+    rec = open_recording(path)
+    for layer in (args.source, args.target):
+        if layer not in rec.layers:
+            raise ValueError(f"{path} has no layer {layer!r}; it holds {rec.layers}")
+    kw = {"rng": args.seed, "n_shifts": args.n_shifts} if args.method == "shifts" else {}
+    t0 = time.perf_counter()
+    ds = pair_significance(rec[args.source], rec[args.target], method=args.method, **kw)
+    ds.attrs.update(recording=str(path.name), method=args.method)
+    out = save_dataset(ds[["sttc", "z"]], args.output)
+    n_sig = int(((ds["z"] > args.threshold) & (ds["sttc"] > 0)).sum())
+    print(f"[fclib] {args.source}->{args.target}: {ds.sizes['target']} x {ds.sizes['source']} "
+          f"active pairs, {n_sig} with z > {args.threshold:g} and STTC > 0, "
+          f"{time.perf_counter() - t0:.1f} s -> {out}")
     return 0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="fclib", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+    for name, help_ in (("run", "train and record (cached)"),
+                        ("book", "run, execute every chapter, build the HTML book")):
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("--profile", default="default", help="smoke, default or paper")
+        p.add_argument("--data-dir", default=None,
+                       help="artefact folder (default: $FCLIB_DATA_DIR or the book's data/)")
+        p.add_argument("--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
+                       help="a profile or chapter parameter (Python literal values)")
+        if name == "book":
+            p.add_argument("--root", default=str(ROOT), help="the book's folder (holds _config.yml)")
+    p = sub.add_parser("sttc", help="STTC and significance of one layer pair of a recording")
+    p.add_argument("recording", help="a recording (.nc) written by fclib")
+    p.add_argument("--source", required=True, help="source layer, e.g. L1")
+    p.add_argument("--target", required=True, help="target layer, e.g. L2")
+    p.add_argument("-o", "--output", required=True, help="output netCDF file (sttc, z)")
+    p.add_argument("--method", choices=["exact", "shifts"], default="exact")
+    p.add_argument("--n-shifts", type=int, default=150, help="shifts of --method shifts")
+    p.add_argument("--seed", type=int, default=0, help="seed of --method shifts")
+    p.add_argument("--threshold", type=float, default=4.0, help="z threshold in the summary")
+    args = ap.parse_args(argv)
+    try:
+        if args.command == "sttc":
+            return _sttc(args)
+        overrides = _parse_set(args.set)
+        if args.command == "book":
+            return _book(args, overrides)
+        unknown = sorted(set(overrides) - set(PARAMS))
+        if unknown:
+            raise ValueError(f"unknown parameter(s) {unknown} for `fclib run`; profile "
+                             f"parameters: {', '.join(sorted(PARAMS))}")
+        _report_run(run(args.profile, args.data_dir, **overrides))
+        return 0
+    except (ValueError, TypeError, FileNotFoundError, NotADirectoryError, PermissionError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

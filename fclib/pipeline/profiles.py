@@ -7,13 +7,11 @@ that artefact, so changing one makes a new key and nothing stale is reused.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from fclib.io.recordings import CONDITIONS
 
-__all__ = ["PROFILES", "PARAMS", "resolve", "stage_key", "TRAIN_PARAMS", "RECORD_PARAMS",
+__all__ = ["PROFILES", "PARAMS", "resolve", "TRAIN_PARAMS", "RECORD_PARAMS",
            "CONDITIONS", "condition_file"]
 
 
@@ -115,13 +113,6 @@ def _check_values(cfg: dict) -> None:
         raise ValueError(f"parameter fgsm_classes must be >= 0 (0: all), got {cfg['fgsm_classes']}")
     if len(cfg["widths"]) != len(cfg["blocks"]) or not cfg["widths"]:
         raise ValueError(f"widths {cfg['widths']} and blocks {cfg['blocks']} must be equally long")
-
-
-def stage_key(cfg: dict, names, parent: str = "", extra: dict | None = None) -> str:
-    """A 12-hex-digit key of the parameters ``names`` of ``cfg`` (plus a parent key)."""
-    payload = {"parent": parent, **{n: cfg[n] for n in names}, **(extra or {})}
-    blob = json.dumps(payload, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:12]
 
 
 def condition_file(condition: str, cfg: dict) -> str:

@@ -22,10 +22,11 @@ import numpy as np
 from fclib.io import datasets as fdata
 from fclib.pipeline.inputs import arch as _arch
 from fclib.pipeline.inputs import load_split
-from fclib.pipeline.profiles import RECORD_PARAMS, TRAIN_PARAMS, condition_file, resolve, stage_key
+from fclib.pipeline.cache import artefact_key
+from fclib.pipeline.profiles import RECORD_PARAMS, TRAIN_PARAMS, condition_file, resolve
 from fclib.io.recordings import Recording, open_recording, save_dataset
 
-__all__ = ["Run", "run", "load_split"]
+__all__ = ["Run", "run", "load_split", "default_data_dir", "stage_keys"]
 
 NOTEBOOK_PARAMS = ("profile", "data_dir")
 
@@ -59,6 +60,27 @@ def _write_json(obj, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(obj, indent=1, default=str))
     os.replace(tmp, path)
+
+
+def _stamped(ds, key: str, inputs: dict):
+    """``ds`` with the artefact's key and what it hashes in its attrs."""
+    ds = ds.copy()
+    ds.attrs.update(fclib_key=key, fclib_inputs=json.dumps(inputs, sort_keys=True, default=str))
+    return ds
+
+
+def default_data_dir() -> Path:
+    """Where artefacts live when no ``data_dir`` is given: ``$FCLIB_DATA_DIR`` if set, else
+    the book's own ``data/`` folder (beside ``_config.yml``) when fclib runs from the book's
+    checkout, else ``./data``. So papermill or the CLI started from another folder still find
+    the book's data instead of training a fresh model."""
+    env = os.environ.get("FCLIB_DATA_DIR")
+    if env:
+        return Path(env)
+    root = Path(__file__).resolve().parents[2]
+    if (root / "_config.yml").exists() and (root / "fclib").is_dir():
+        return root / "data"
+    return Path("data").resolve()
 
 
 @dataclass
@@ -118,26 +140,24 @@ class Run:
 
         from fclib.stats.connectivity import pair_significance
 
-        path = self.record_dir / "pairs" / f"{self._stem(condition)}_{source}-{target}.nc"
+        key, inputs = self.pairs_key(source, target, condition)
+        path = self.record_dir / "pairs" / f"{self._stem(condition)}_{source}-{target}-{key}.nc"
         if not path.exists():
             t0 = time.perf_counter()
             rec = self.recording(condition)
             ds = pair_significance(rec[source], rec[target], method="exact",
                                    autocorr=self._autocorr)  # reused by the next layer pair
-            save_dataset(ds[["sttc", "z"]], path)
+            save_dataset(_stamped(ds[["sttc", "z"]], key, inputs), path)
             self.timings[f"pairs {source}-{target}"] = time.perf_counter() - t0
         with xr.open_dataset(path, engine="netcdf4") as ds:
-            ds = ds.load()
-        if "target_neuron" not in ds.coords:  # written before pairs carried neuron ids
-            rec = self.recording(condition)
-            for dim, layer in (("target", target), ("source", source)):
-                ids = np.flatnonzero(~rec[layer]["silent"].values)
-                if ids.size != ds.sizes[dim]:
-                    raise ValueError(f"{path} does not match the recording's active neurons of "
-                                     f"{layer}; delete it to recompute")
-                ds = ds.assign_coords({f"{dim}_neuron": (dim, ids)})
-        return ds
+            return ds.load()
 
+    def pairs_key(self, source: str, target: str, condition: str = "original"):
+        """Key and key inputs of :meth:`pairs`: the recording, the layer pair, the null and
+        the code of :mod:`fclib.stats.connectivity` and what it imports."""
+        return artefact_key("pairs", {"recording": self._stem(condition), "source": source,
+                                      "target": target, "method": "exact"},
+                            parent=self.record_key)
 
     def groups(self, source: str, target: str, threshold: float = 4.0,
                reference: str = "original"):
@@ -149,10 +169,18 @@ class Run:
         from fclib.stats.groups import load_groups, one_fc_groups, save_groups
 
         prefix = "" if reference == "original" else f"{self._stem(reference)}_"
-        path = self.record_dir / "groups" / f"{prefix}{source}-{target}_z{threshold:g}.nc"
+        key, inputs = self.groups_key(source, target, threshold, reference)
+        path = self.record_dir / "groups" / f"{prefix}{source}-{target}_z{threshold:g}-{key}.nc"
         if not path.exists():
-            save_groups(one_fc_groups(self.pairs(source, target, reference), threshold), path)
+            g = one_fc_groups(self.pairs(source, target, reference), threshold)
+            save_groups(_stamped(g, key, inputs), path)
         return load_groups(path)
+
+    def groups_key(self, source: str, target: str, threshold: float = 4.0,
+                   reference: str = "original"):
+        """Key and key inputs of :meth:`groups` (parent: the pairs' key)."""
+        return artefact_key("groups", {"threshold": float(threshold)},
+                            parent=self.pairs_key(source, target, reference)[0])
 
     def response(self, source: str, target: str, condition: str = "original", *,
                  threshold: float = 4.0, min_frames: int = 10, saturation: float = 0.95,
@@ -174,13 +202,18 @@ class Run:
 
         from fclib.stats import response as fr
 
+        reference = "permuted" if condition == "permuted" else "original"
+        key, inputs = artefact_key(
+            "response", {"recording": self._stem(condition), "min_frames": int(min_frames),
+                         "saturation": float(saturation), "n_batches": int(n_batches),
+                         "batch_seed": int(self.cfg["seed"])},
+            parent=self.groups_key(source, target, threshold, reference)[0])
         name = (f"{self._stem(condition)}_{source}-{target}_z{threshold:g}_m{min_frames}"
-                f"_s{saturation:g}_b{n_batches}.nc")
+                f"_s{saturation:g}_b{n_batches}-{key}.nc")
         path = self.record_dir / "response" / name
         if not path.exists():
             t0 = time.perf_counter()
-            g = self.groups(source, target, threshold,
-                            reference="permuted" if condition == "permuted" else "original")
+            g = self.groups(source, target, threshold, reference=reference)
             rec = self.recording(condition)
             src, tgt = self.spikes(source, condition), self.spikes(target, condition)
             cof = fr.cofiring(src, g)
@@ -199,7 +232,7 @@ class Run:
             ds.attrs.update(source_layer=source, target_layer=target, condition=condition,
                             threshold=float(threshold), min_frames=int(min_frames),
                             n_batches=int(n_batches), batch_seed=int(self.cfg["seed"]))
-            save_dataset(ds, path)
+            save_dataset(_stamped(ds, key, inputs), path)
             self.timings[f"response {condition} {source}-{target}"] = time.perf_counter() - t0
         with xr.open_dataset(path, engine="netcdf4") as ds:
             ds = ds.load()
@@ -237,14 +270,43 @@ class Run:
 
         from fclib.stats.information import information
 
-        path = self.record_dir / "information" / f"{self._stem(condition)}_{layer}_s{n_shuffles}.nc"
+        key, inputs = artefact_key(
+            "information", {"recording": self._stem(condition), "layer": layer,
+                            "n_shuffles": int(n_shuffles), "seed": int(self.cfg["seed"])},
+            parent=self.record_key)
+        path = (self.record_dir / "information"
+                / f"{self._stem(condition)}_{layer}_s{n_shuffles}-{key}.nc")
         if not path.exists():
             rec = self.recording(condition)
             n_classes = len(rec.attrs.get("class_names") or []) or None
-            save_dataset(information(self.spikes(layer, condition), rec.T, n_shuffles=n_shuffles, rng=self.cfg["seed"],
-                                     n_classes=n_classes), path)
+            ds = information(self.spikes(layer, condition), rec.T, n_shuffles=n_shuffles,
+                             rng=self.cfg["seed"], n_classes=n_classes)
+            save_dataset(_stamped(ds, key, inputs), path)
         with xr.open_dataset(path, engine="netcdf4") as ds:
             return ds.load()
+
+    def embeddings(self, backend: str = "minilm"):
+        """Text embeddings of the run's class names (:func:`fclib.stats.semantic.embed_class_names`,
+        computed with the installed model, offline), cached on disk as
+        ``<train_dir>/embeddings/<backend>-<key>.nc``; dims ``("class", "dim")``."""
+        import xarray as xr
+
+        from fclib.stats.semantic import embed_class_names
+
+        names = [str(n) for n in self.summary["class_names"]]
+        key, inputs = artefact_key("embeddings", {"backend": backend, "class_names": names},
+                                   parent=self.train_key)
+        path = self.train_dir / "embeddings" / f"{backend}-{key}.nc"
+        if not path.exists():
+            t0 = time.perf_counter()
+            emb = embed_class_names(names, backend=backend)
+            save_dataset(_stamped(emb.to_dataset(name="embedding"), key, inputs), path)
+            self.timings[f"embeddings {backend}"] = time.perf_counter() - t0
+        with xr.open_dataset(path, engine="netcdf4") as ds:
+            ds = ds.load()
+        emb = ds["embedding"]
+        emb.attrs.update({k: v for k, v in ds.attrs.items() if not k.startswith("fclib_")})
+        return emb
 
     def model(self, condition: str = "original", split: fdata.Split | None = None):
         """The trained model (the permuted copy for ``condition="permuted"``), in eval mode."""
@@ -262,7 +324,8 @@ class Run:
         """Held-out accuracy (each test image once, untransformed) under ``condition``,
         cached in ``<record_dir>/accuracy.json``."""
         path = self.record_dir / "accuracy.json"
-        key = condition_file(condition, self.cfg)
+        key = f"{self._stem(condition)}-" + artefact_key("accuracy", {"condition": condition},
+                                                         parent=self.record_key)[0]
         acc = json.loads(path.read_text()) if path.exists() else {}
         if key not in acc:
             from fclib.snn.perturb import accuracy
@@ -288,21 +351,27 @@ class Run:
         return out
 
 
-def run(profile: str = "default", data_dir: str | os.PathLike = "data", *,
+def stage_keys(cfg: dict) -> tuple[tuple[str, dict], tuple[str, dict]]:
+    """``(key, inputs)`` of the training and of the recording stage of a configuration."""
+    train = artefact_key("train", {k: cfg[k] for k in TRAIN_PARAMS})
+    return train, artefact_key("record", {k: cfg[k] for k in RECORD_PARAMS}, parent=train[0])
+
+
+def run(profile: str = "default", data_dir: str | os.PathLike | None = None, *,
         conditions=("original",), progress: bool = True, **overrides) -> Run:
     """Make sure the model and the recordings of a configuration exist; return them.
 
     Parameters
     ----------
     profile : ``"smoke"``, ``"default"`` or ``"paper"``.
-    data_dir : where ``runs/<key>/`` live.
+    data_dir : where ``runs/<key>/`` live; ``None``: :func:`default_data_dir` (the book's
+        ``data/``, wherever the caller runs from).
     overrides : individual parameters (see :data:`fclib.profiles.PARAMS`); ``None``
         keeps the profile's value.
     """
     cfg = resolve(profile, **overrides)
-    data_dir = Path(data_dir)
-    train_key = stage_key(cfg, TRAIN_PARAMS, extra={"stage": "train-v1"})
-    record_key = stage_key(cfg, RECORD_PARAMS, parent=train_key, extra={"stage": "record-v1"})
+    data_dir = default_data_dir() if data_dir is None else Path(data_dir)
+    (train_key, train_inputs), (record_key, record_inputs) = stage_keys(cfg)
     r = Run(cfg, data_dir, train_key, record_key)
     split = None
     if not (r.train_dir / "summary.json").exists():
@@ -317,7 +386,8 @@ def run(profile: str = "default", data_dir: str | os.PathLike = "data", *,
             r.train_dir, progress=progress)
         _write_json(dict(history=ckpt["history"], test_accuracy=ckpt["test_accuracy"],
                          arch=ckpt["arch"], n_train=len(split.train_images),
-                         n_test=len(split.test_images), class_names=list(split.class_names)),
+                         n_test=len(split.test_images), class_names=list(split.class_names),
+                         fclib_key=train_key, fclib_inputs=train_inputs),
                     r.train_dir / "summary.json")
         r.timings["train"] = time.perf_counter() - t0
     conditions = ("original", *[c for c in conditions if c != "original"])
@@ -346,13 +416,16 @@ def run(profile: str = "default", data_dir: str | os.PathLike = "data", *,
             sched = fdata.presentation_params(cfg["n_presentations"], len(images),
                                               cfg["seed"] + 1, jitter=cfg["jitter"])
         r.record_dir.mkdir(parents=True, exist_ok=True)
-        _write_json({"train_key": train_key, **{k: cfg[k] for k in RECORD_PARAMS}},
+        _write_json({"train_key": train_key, **{k: cfg[k] for k in RECORD_PARAMS},
+                     "fclib_key": record_key, "fclib_inputs": record_inputs},
                     r.record_dir / "params.json")
         record(model, images, labels, sched, r.recording_path(condition),
                condition=condition, batch_size=cfg["record_batch"], budget=cfg["neuron_budget"],
                perturb=perturb,
                attrs=dict(profile=profile, checkpoint=file_hash(r.model_path),
                           class_names=list(split.class_names), train_key=train_key,
+                          fclib_key=record_key,
+                          fclib_inputs=json.dumps(record_inputs, sort_keys=True, default=str),
                           noise_amplitude=cfg["noise_amplitude"], fgsm_eps=cfg["fgsm_eps"],
                           **extra),
                progress=progress)

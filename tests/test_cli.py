@@ -1,0 +1,81 @@
+"""The `fclib` command line and how book parameters reach the chapters."""
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from fclib import pipeline
+from fclib.pipeline.book import CHAPTER_DIR, chapter_parameters, read_chapter, route_parameters
+from fclib.pipeline.stages import default_data_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+DECLARED = {n: chapter_parameters(read_chapter(ROOT / CHAPTER_DIR / f"{n}.md"))
+            for n in pipeline.CHAPTERS}
+
+
+def test_every_chapter_declares_the_run_parameters():
+    for name, names in DECLARED.items():
+        assert {"profile", "data_dir", "overrides"} <= names, name
+
+
+def test_profile_parameters_reach_every_chapter_and_chapter_parameters_their_own():
+    routed = route_parameters({"profile": "smoke", "lr": 0.05, "epochs": 3, "threshold": 5.0},
+                              DECLARED, ROOT)
+    for name, p in routed.items():
+        # lr is no chapter's own parameter: it reaches run() through overrides
+        assert p["overrides"]["lr"] == 0.05 and p["profile"] == "smoke", name
+        if "epochs" in DECLARED[name]:
+            assert p["epochs"] == 3 and "epochs" not in p["overrides"]
+        else:
+            assert p["overrides"]["epochs"] == 3
+        assert ("threshold" in p) == ("threshold" in DECLARED[name])
+    assert any("threshold" in p for p in routed.values())
+
+
+def test_unknown_parameter_is_an_error_before_anything_runs(tmp_path, capsys):
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['nope'\]"):
+        route_parameters({"profile": "smoke", "nope": 1}, DECLARED, ROOT)
+    with pytest.raises(ValueError, match="unknown parameter"):
+        route_parameters({"profile": "smoke", "overrides": {"threshold_typo": 1}}, DECLARED, ROOT)
+    code = pipeline.main(["book", "--profile", "smoke", "--data-dir", str(tmp_path / "d"),
+                          "--set", "nope=1"])
+    assert code == 2 and "unknown parameter(s) ['nope']" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()  # nothing trained
+    assert pipeline.main(["run", "--profile", "smoke", "--set", "threshold=5"]) == 2
+    assert "unknown parameter(s) ['threshold']" in capsys.readouterr().err
+
+
+def test_absolute_data_dir_reaches_chapters_as_a_relative_path(tmp_path):
+    routed = route_parameters({"profile": "smoke", "data_dir": str(tmp_path / "d")}, DECLARED,
+                              ROOT)
+    for p in routed.values():
+        assert not os.path.isabs(p["data_dir"])
+        assert (ROOT / p["data_dir"]).resolve() == (tmp_path / "d").resolve()
+
+
+def test_default_data_dir_is_the_books_wherever_the_command_runs(tmp_path, monkeypatch):
+    monkeypatch.delenv("FCLIB_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert default_data_dir() == ROOT / "data"
+    monkeypatch.setenv("FCLIB_DATA_DIR", str(tmp_path / "elsewhere"))
+    assert default_data_dir() == tmp_path / "elsewhere"
+
+
+def test_sttc_command_writes_the_pairs_of_a_layer_pair(smoke_run, tmp_path, capsys):
+    r = smoke_run
+    s, t = r.recording().layers[:2]
+    out = tmp_path / "pairs.nc"
+    assert pipeline.main(["sttc", str(r.recording_path()), "--source", s, "--target", t,
+                          "-o", str(out)]) == 0
+    assert f"{s}->{t}" in capsys.readouterr().out
+    with xr.open_dataset(out) as got:
+        ref = r.pairs(s, t)
+        np.testing.assert_allclose(got["sttc"].values, ref["sttc"].values, rtol=1e-6, atol=1e-7)
+        np.testing.assert_array_equal(got["z"].values > 4, ref["z"].values > 4)
+    assert pipeline.main(["sttc", str(r.recording_path()), "--source", "L99", "--target", t,
+                          "-o", str(tmp_path / "x.nc")]) == 2
+    assert "no layer 'L99'" in capsys.readouterr().err and not (tmp_path / "x.nc").exists()
+    assert pipeline.main(["sttc", str(tmp_path / "missing.nc"), "--source", s, "--target", t,
+                          "-o", str(tmp_path / "y.nc")]) == 2
