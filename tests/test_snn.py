@@ -40,7 +40,7 @@ def test_sew_resnet18_matches_the_paper():
 
 
 def test_training_resumes_to_the_same_model(tiny_split, tmp_path, monkeypatch):
-    full = train(TINY, tiny_split, CFG, tmp_path / "full", progress=False)
+    full = train(TINY, tiny_split, tmp_path / "full", progress=False, **CFG)
     # interrupt a second run after its first epoch, then resume it
     real_eval = train_mod.evaluate
     calls = {"n": 0}
@@ -53,11 +53,11 @@ def test_training_resumes_to_the_same_model(tiny_split, tmp_path, monkeypatch):
 
     monkeypatch.setattr(train_mod, "evaluate", flaky)
     with pytest.raises(KeyboardInterrupt):
-        train(TINY, tiny_split, CFG, tmp_path / "resumed", progress=False)
+        train(TINY, tiny_split, tmp_path / "resumed", progress=False, **CFG)
     assert not (tmp_path / "resumed" / "model.pt").exists()
     assert [p.name for p in (tmp_path / "resumed" / "checkpoints").iterdir()] == ["epoch_0000.pt"]
     monkeypatch.setattr(train_mod, "evaluate", real_eval)
-    resumed = train(TINY, tiny_split, CFG, tmp_path / "resumed", progress=False)
+    resumed = train(TINY, tiny_split, tmp_path / "resumed", progress=False, **CFG)
     assert len(resumed["history"]) == 2
     for k, v in full["model"].items():
         torch.testing.assert_close(resumed["model"][k], v, msg=f"{k} differs after resume")
@@ -65,12 +65,12 @@ def test_training_resumes_to_the_same_model(tiny_split, tmp_path, monkeypatch):
 
 
 def test_checkpoint_of_another_architecture_is_refused(tiny_split, tmp_path):
-    train(TINY, tiny_split, dict(CFG, epochs=1), tmp_path, progress=False)
+    train(TINY, tiny_split, tmp_path, progress=False, **dict(CFG, epochs=1))
     other = dict(TINY, widths=[4, 16])
     with pytest.raises(ValueError, match="another architecture"):
         load_model(tmp_path / "model.pt", other)
     with pytest.raises(ValueError, match="another architecture"):
-        train(other, tiny_split, dict(CFG, epochs=1), tmp_path, progress=False)
+        train(other, tiny_split, tmp_path, progress=False, **dict(CFG, epochs=1))
     (tmp_path / "junk.pt").write_bytes(b"")
     torch.save({"weights": 1}, tmp_path / "junk.pt")
     with pytest.raises(ValueError, match="not an fclib checkpoint"):
@@ -127,3 +127,16 @@ def test_paper_profile_dry_run(tmp_path):
     assert shapes == [(64, 32, 32)] * 4 + [(128, 16, 16)] * 4 + [(256, 8, 8)] * 4 + [(512, 4, 4)] * 4
     assert all(rec[n].sizes["frame"] == 12 for n in rec.layers)
     assert rec["L13"]["x"].max() == 3  # the last layers keep every neuron
+
+
+@pytest.mark.parametrize("kw, exc, msg", [
+    (dict(epochs=0), ValueError, "epochs must be >= 1"),
+    (dict(lr=-1.0), ValueError, "lr must be > 0"),
+    (dict(batch_size=2.5), TypeError, "batch_size must be int"),
+    (dict(augment="blur"), ValueError, "augment must be"),
+])
+def test_bad_training_settings_are_refused_before_anything_is_written(tiny_split, tmp_path, kw,
+                                                                       exc, msg):
+    with pytest.raises(exc, match=msg):
+        train(TINY, tiny_split, tmp_path / "run", progress=False, **dict(CFG, **kw))
+    assert not (tmp_path / "run").exists()

@@ -56,6 +56,13 @@ def _check_same_layout(rec: Recording, ref: Recording, condition: str,
                              "original's; both must present the same schedule")
 
 
+TRAIN_KEYS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "augment", "seed")
+
+
+def _perturb_params(cfg: dict) -> dict:
+    return {k: cfg[k] for k in ("noise_amplitude", "fgsm_eps", "fgsm_classes", "seed")}
+
+
 def _write_json(obj, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(obj, indent=1, default=str))
@@ -317,7 +324,7 @@ class Run:
         from fclib.snn.train import load_model
 
         model, _ = load_model(self.model_path, _arch(self.cfg, split or self.split()))
-        model, perturb = make_perturb(condition, model, self.cfg)
+        model, perturb = make_perturb(condition, model, **_perturb_params(self.cfg))
         return model.eval(), perturb
 
     def accuracy(self, condition: str = "original") -> float:
@@ -381,9 +388,8 @@ def run(profile: str = "default", data_dir: str | os.PathLike | None = None, *,
         split = load_split(cfg)
         r.train_dir.mkdir(parents=True, exist_ok=True)
         _write_json({k: cfg[k] for k in TRAIN_PARAMS}, r.train_dir / "params.json")
-        ckpt = train(_arch(cfg, split), split, {k: cfg[k] for k in (
-            "epochs", "batch_size", "lr", "momentum", "weight_decay", "augment", "seed")},
-            r.train_dir, progress=progress)
+        ckpt = train(_arch(cfg, split), split, r.train_dir, progress=progress,
+                     **{k: cfg[k] for k in TRAIN_KEYS})
         _write_json(dict(history=ckpt["history"], test_accuracy=ckpt["test_accuracy"],
                          arch=ckpt["arch"], n_train=len(split.train_images),
                          n_test=len(split.test_images), class_names=list(split.class_names),
@@ -401,12 +407,13 @@ def run(profile: str = "default", data_dir: str | os.PathLike | None = None, *,
         t0 = time.perf_counter()
         split = split or load_split(cfg)
         model, _ = load_model(r.model_path, _arch(cfg, split))
-        model, perturb = make_perturb(condition, model, cfg)
+        model, perturb = make_perturb(condition, model, **_perturb_params(cfg))
         extra = {}
         if condition == "fgsm":
             from fclib.snn.perturb import attacked_classes
 
-            extra["attacked_classes"] = attacked_classes(cfg, split.n_classes).tolist()
+            extra["attacked_classes"] = attacked_classes(split.n_classes, cfg["fgsm_classes"],
+                                                         cfg["seed"]).tolist()
         if condition == "train":  # training images, for the adversarial detector's groups
             images, labels = split.train_images, split.train_labels
             sched = fdata.presentation_params(cfg["detector_presentations"], len(images),

@@ -74,15 +74,15 @@ def fgsm(model: torch.nn.Module, eps: float, classes=None):
     return perturb
 
 
-def attacked_classes(cfg: dict, n_classes: int) -> np.ndarray:
-    """The classes FGSM attacks: all when ``cfg["fgsm_classes"]`` is 0, else that many,
-    drawn without replacement with the run's seed (sorted)."""
-    k = int(cfg.get("fgsm_classes", 0))
+def attacked_classes(n_classes: int, fgsm_classes: int = 0, seed: int = 0) -> np.ndarray:
+    """The classes FGSM attacks: all when ``fgsm_classes`` is 0, else that many, drawn
+    without replacement with the run's ``seed`` (sorted)."""
+    k = int(fgsm_classes)
     if k < 0 or k > n_classes:
         raise ValueError(f"fgsm_classes must be in 0..{n_classes}, got {k}")
     if k == 0 or k == n_classes:
         return np.arange(n_classes)
-    return np.sort(np.random.default_rng(cfg["seed"] + 13).choice(n_classes, k, replace=False))
+    return np.sort(np.random.default_rng(seed + 13).choice(n_classes, k, replace=False))
 
 
 def permute_weights(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
@@ -99,20 +99,22 @@ def permute_weights(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
     return out
 
 
-def make_perturb(condition: str, model: torch.nn.Module, cfg: dict):
+def make_perturb(condition: str, model: torch.nn.Module, *, noise_amplitude: float = 0.5,
+                 fgsm_eps: float = 4 / 255, fgsm_classes: int = 0, seed: int = 0):
     """``(model, perturb)`` to record ``condition``: ``original`` (and ``train``, the same
-    network on training images), ``noise``, ``fgsm`` or ``permuted`` (parameters ``noise_amplitude``, ``fgsm_eps``, ``fgsm_classes``, ``seed``
-    of ``cfg``)."""
+    network on training images), ``noise`` (uniform noise of ``noise_amplitude``), ``fgsm``
+    (step ``fgsm_eps`` on ``fgsm_classes`` seeded classes, 0: all) or ``permuted`` (every
+    layer's weights permuted, seeded)."""
     if condition in ("original", "train"):
         return model, None
     if condition == "noise":
-        return model, uniform_noise(cfg["noise_amplitude"], cfg["seed"] + 7)
+        return model, uniform_noise(noise_amplitude, seed + 7)
     if condition == "fgsm":
         n_classes = _n_classes(model)
-        classes = attacked_classes(cfg, n_classes)
-        return model, fgsm(model, cfg["fgsm_eps"], None if len(classes) == n_classes else classes)
+        classes = attacked_classes(n_classes, fgsm_classes, seed)
+        return model, fgsm(model, fgsm_eps, None if len(classes) == n_classes else classes)
     if condition == "permuted":
-        return permute_weights(model, cfg["seed"] + 11), None
+        return permute_weights(model, seed + 11), None
     raise ValueError(f"unknown condition {condition!r}; choose one of {CONDITIONS}")
 
 

@@ -25,21 +25,28 @@ from tqdm.auto import tqdm
 
 from fclib.snn.models import SEWResNet, arch_summary, build_model
 
-__all__ = ["train", "load_model", "evaluate", "TrainConfig"]
+__all__ = ["train", "load_model", "evaluate", "TRAIN_KEYS"]
 
 TRAIN_KEYS = {"epochs": int, "batch_size": int, "lr": float, "momentum": float,
               "weight_decay": float, "augment": str, "seed": int}
 
 
-def TrainConfig(**kw) -> dict:
-    """Validate a training configuration dict (names and types of :data:`TRAIN_KEYS`)."""
-    missing = set(TRAIN_KEYS) - set(kw)
-    extra = set(kw) - set(TRAIN_KEYS)
-    if missing or extra:
-        raise ValueError(f"training config: missing {sorted(missing)}, unknown {sorted(extra)}")
+def _training_config(**kw) -> dict:
+    """The training settings as stored in checkpoints, checked (types of :data:`TRAIN_KEYS`)."""
+    for k, typ in TRAIN_KEYS.items():
+        v = kw[k]
+        if typ is float and isinstance(v, int) and not isinstance(v, bool):
+            kw[k] = v = float(v)
+        if not isinstance(v, typ) or isinstance(v, bool):
+            raise TypeError(f"{k} must be {typ.__name__}, got {type(v).__name__} {v!r}")
     if kw["augment"] not in ("none", "jitter", "cifar"):
         raise ValueError(f"augment must be 'none', 'jitter' or 'cifar', got {kw['augment']!r}")
-    return dict(kw)
+    for k in ("epochs", "batch_size"):
+        if kw[k] < 1:
+            raise ValueError(f"{k} must be >= 1, got {kw[k]}")
+    if not kw["lr"] > 0:
+        raise ValueError(f"lr must be > 0, got {kw['lr']}")
+    return kw
 
 
 def _atomic_save(obj, path: Path) -> None:
@@ -142,21 +149,25 @@ def _latest_checkpoint(ckdir: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def train(arch: dict, split, config: dict, run_dir: str | os.PathLike,
-          progress: bool = True) -> dict:
+def train(arch: dict, split, run_dir: str | os.PathLike, *, epochs: int, batch_size: int,
+          lr: float, momentum: float = 0.9, weight_decay: float = 5e-4, augment: str = "none",
+          seed: int = 0, progress: bool = True) -> dict:
     """Train (or resume training) a SEW-ResNet; returns the final checkpoint dict.
 
     Parameters
     ----------
     arch : architecture dict (:func:`fclib.snn.models.small_sew_resnet_arch`, ...).
     split : :class:`fclib.data.Split` with training and held-out images.
-    config : :func:`TrainConfig` dict.
     run_dir : folder of this training run; ``model.pt`` is written there at the end.
+    epochs, batch_size, lr, momentum, weight_decay : SGD with a cosine learning-rate schedule.
+    augment : ``"none"``, ``"jitter"`` (digits) or ``"cifar"`` (crop, flip, blur).
+    seed : seeds every random draw of training.
 
     The returned dict has ``history`` (per epoch: loss, train accuracy, held-out
     accuracy and loss, seconds), ``test_accuracy`` and ``arch``.
     """
-    config = TrainConfig(**config)
+    config = _training_config(epochs=epochs, batch_size=batch_size, lr=lr, momentum=momentum,
+                              weight_decay=weight_decay, augment=augment, seed=seed)
     run_dir = Path(run_dir)
     ckdir = run_dir / "checkpoints"
     ckdir.mkdir(parents=True, exist_ok=True)
