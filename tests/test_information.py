@@ -117,8 +117,9 @@ def test_similarity_by_cofiring_and_regime_match_loops():
     bins[-1] = -1  # an empty group has no co-firing fraction
     nf, ssum, match = bin_stats_loops(bins, labels, pref, sim, 4)
     np.testing.assert_array_equal(ds["n_frames"].values, nf)
-    np.testing.assert_allclose(ds["similarity"].values[:-1], (ssum / nf)[:-1])
-    np.testing.assert_allclose(ds["match"].values[:-1], (match / nf)[:-1])
+    with np.errstate(invalid="ignore"):  # the empty group's row is 0 / 0, and left out
+        np.testing.assert_allclose(ds["similarity"].values[:-1], (ssum / nf)[:-1])
+        np.testing.assert_allclose(ds["match"].values[:-1], (match / nf)[:-1])
     assert ds["bin"].values.tolist() == [0.125, 0.375, 0.625, 0.875]
     inter = np.array([5.0, 10, 15, np.nan, 0, 20, 3])
     rg = fs.similarity_by_regime(cof, labels, pref, sim, inter)
@@ -129,3 +130,56 @@ def test_similarity_by_cofiring_and_regime_match_loops():
     assert rg["regime"].values.tolist() == ["weak", "strong"]
     with pytest.raises(ValueError, match="frame labels"):
         fs.similarity_by_cofiring(cof, labels[:-1], pref, sim)
+
+
+def test_labels_outside_the_classes_are_refused_before_the_kernel():
+    rng = np.random.default_rng(5)
+    counts = rng.integers(0, 5, (3, 40))
+    labels = rng.integers(0, 4, 40)
+    labels[[3, 17]] = [4, 9]  # n_classes=4 has no class 4 or 9: the kernel would write past its histogram
+    for f in (fi.mutual_information, fi.class_profile):
+        with pytest.raises(ValueError, match=r"0\.\.3 \(n_classes=4\); found \[4, 9\]"):
+            f(counts, labels, n_classes=4)
+    neg = labels % 4
+    neg[0] = -2
+    with pytest.raises(ValueError, match=r"n_classes=4\); found \[-2\]"):
+        fi.joint_histogram(counts, neg, 4)
+    with pytest.raises(ValueError, match=r"found \[4, 9\]"):
+        fi.joint_histogram(counts, labels, 4)
+    T = 2
+    da = xr.DataArray((rng.random((3, 40 * T)) < 0.3).astype(np.uint8), dims=("neuron", "frame"),
+                      coords={"label": ("frame", np.repeat(labels, T))})
+    with pytest.raises(ValueError, match=r"n_classes=4\); found \[4, 9\]"):
+        fi.information(da, T, n_shuffles=2, rng=0, n_classes=4)
+    # with enough classes the same data work, and the histogram is the obvious one
+    joint = fi.joint_histogram(counts, labels, 10)
+    assert joint.shape == (3, 5, 10)
+    for i in range(3):
+        for p in range(40):
+            joint[i, counts[i, p], labels[p]] -= 1
+    assert not joint.any()
+
+
+def test_non_integer_labels_are_refused():
+    counts = np.ones((2, 4), np.int64)
+    with pytest.raises(ValueError, match=r"integer class indices; found \[0\.5\]"):
+        fi.mutual_information(counts, np.array([0, 1, 0.5, 1]))
+    # whole-valued floats are class indices
+    np.testing.assert_array_equal(fi.mutual_information(counts, np.array([0.0, 1.0, 0.0, 1.0])),
+                                  fi.mutual_information(counts, np.array([0, 1, 0, 1])))
+
+
+def test_counts_above_255_do_not_wrap():
+    # presentations of T = 300 frames: a neuron firing in every frame counts 300, not 300 - 256
+    T, P = 300, 6
+    spikes = np.zeros((2, P * T), np.uint8)
+    spikes[0] = 1
+    spikes[1, :T // 2] = 1  # 150 spikes in the first presentation only
+    labels = np.repeat(np.arange(P) % 2, T)
+    da = xr.DataArray(spikes, dims=("neuron", "frame"), coords={"label": ("frame", labels)})
+    counts = fi.presentation_counts(da, T)
+    assert counts[0].tolist() == [300] * P and counts[1].tolist() == [150] + [0] * (P - 1)
+    info = fi.information(da, T, n_shuffles=0)
+    assert info["rate"].values.tolist() == [300.0, 25.0]
+    assert info["mean_count"].values[0].tolist() == [300.0, 300.0]
+    assert fi.presentation_counts(da.isel(frame=slice(0, 8)), 4).dtype == np.uint8

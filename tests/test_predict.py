@@ -61,3 +61,48 @@ def test_compare_neurons_on_a_layer_pair():
     assert table.loc[0, "aggregate"] > 0.95
     with pytest.raises(ValueError, match="unknown classifier"):
         fp.identity_vs_aggregate(src[:4].T, tgt[0], classifiers=("SVM",))
+
+
+def _pair(rng, L=600):
+    src = (rng.random((10, L)) < 0.3).astype(np.uint8)
+    tgt = np.stack([(src[:4].sum(0) >= 2), (src[5:8].sum(0) >= 2)]).astype(np.uint8)
+    z = np.where(np.arange(10) < 4, 9.0, 0)[None].repeat(2, 0)
+    g = fg.one_fc_groups(xr.Dataset({"z": (("target", "source"), z),
+                                     "sttc": (("target", "source"), np.full((2, 10), 0.2))},
+                                    attrs=dict(source_layer="L1", target_layer="L2")))
+    image = ("frame", np.arange(L) // 4)
+    return (xr.DataArray(src, dims=("neuron", "frame"), coords={"image": image}, name="L1"),
+            xr.DataArray(tgt, dims=("neuron", "frame"), coords={"image": image}, name="L2"), g)
+
+
+def test_compare_neurons_refuses_frames_or_layers_that_do_not_match():
+    rng = np.random.default_rng(4)
+    src, tgt, g = _pair(rng)
+    kw = dict(max_frames=300, classifiers=("GaussianNB",), rng=0)
+    assert len(fp.compare_neurons(src, tgt, g, [0, 1], **kw)) == 2
+    longer = xr.concat([tgt, tgt.isel(frame=slice(0, 100))], "frame")  # 700 frames of another run
+    with pytest.raises(ValueError, match="600 frames against 700"):
+        fp.compare_neurons(src, longer, g, [0, 1], **kw)
+    with pytest.raises(ValueError, match="600 frames against 500"):
+        fp.compare_neurons(src, tgt.isel(frame=slice(0, 500)), g, [0, 1], **kw)
+    shuffled = tgt.assign_coords(image=("frame", rng.permutation(tgt["image"].values)))
+    with pytest.raises(ValueError, match="'image' differs"):
+        fp.compare_neurons(src, shuffled, g, [0, 1], **kw)
+    with pytest.raises(ValueError, match="source spikes are layer L2"):
+        fp.compare_neurons(tgt.rename("L2"), tgt, g, [0, 1], **kw)
+    with pytest.raises(ValueError, match="target spikes are layer L3"):
+        fp.compare_neurons(src, tgt.rename("L3"), g, [0, 1], **kw)
+
+
+def test_non_binary_targets_are_refused():
+    rng = np.random.default_rng(5)
+    X, y = _group(rng, L=300)
+    half = y.astype(float)
+    half[:10] = 0.5  # a cast to int would silently make these 0
+    with pytest.raises(ValueError, match=r"0/1 .*found values \[0\.5\]"):
+        fp.identity_vs_aggregate(X, half, classifiers=("GaussianNB",))
+    with pytest.raises(ValueError, match=r"0/1 .*found values \[2\]"):
+        fp.identity_vs_aggregate(X, y * 2, classifiers=("GaussianNB",))
+    a = fp.identity_vs_aggregate(X, y.astype(float), classifiers=("GaussianNB",))
+    b = fp.identity_vs_aggregate(X, y.astype(bool), classifiers=("GaussianNB",))
+    assert a == b == fp.identity_vs_aggregate(X, y, classifiers=("GaussianNB",))

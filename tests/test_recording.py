@@ -152,3 +152,29 @@ def test_missing_or_unreadable_recording(tmp_path):
     bad.write_bytes(b"not a netcdf file")
     with pytest.raises(ValueError, match="not a readable"):
         open_recording(bad)
+
+
+def test_save_dataset_leaves_no_part_file_when_writing_fails(tmp_path, monkeypatch):
+    import xarray as xr
+
+    from fclib.io.recordings import save_dataset
+
+    path = tmp_path / "out.nc"
+    good = xr.Dataset({"v": ("x", np.arange(3))}, attrs={"run": "first"})
+    save_dataset(good, path)
+    # an object variable netCDF cannot store: the error comes after the .part file is created
+    bad = xr.Dataset({"v": ("x", np.array([object(), 1], dtype=object))})
+    with pytest.raises(ValueError, match="unable to infer dtype"):
+        save_dataset(bad, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.nc"]
+    with xr.open_dataset(path) as ds:  # the file that was there is untouched
+        xr.testing.assert_identical(ds.load(), good)
+
+    def fail_after_creating(self, target, **kw):
+        open(target, "wb").write(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", fail_after_creating)
+    with pytest.raises(KeyboardInterrupt):
+        save_dataset(good, tmp_path / "new.nc")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.nc"]

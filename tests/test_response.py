@@ -190,3 +190,65 @@ def test_fraction_above():
     f = fr.fraction_above(c, [0.5, np.nan])
     assert f.values[0] == pytest.approx(0.5) and np.isnan(f.values[1])
     assert fr.fraction_above(c, [1, 1.5]).values.tolist() == [0.2, 1.0]
+
+
+def _three_layer_recording(tmp_path, rng, n_pres=150, T=4):
+    """A recording of three layers of equal size (18 neurons each), L2 driven by L1."""
+    from fclib.io.recordings import RecordingWriter, sample_neurons
+
+    layers = {name: dict(sample_neurons((2, 3, 3)), shape=(2, 3, 3)) for name in ("L1", "L2", "L3")}
+    L = n_pres * T
+    frames = {"image": np.repeat(np.arange(n_pres) % 7, T),
+              "presentation": np.repeat(np.arange(n_pres), T),
+              "step": np.tile(np.arange(T), n_pres), "label": np.repeat(np.arange(n_pres) % 2, T)}
+    l1 = (rng.random((18, L)) < 0.2).astype(np.uint8)
+    l2 = ((l1 | np.roll(l1, 1, axis=0)) & (rng.random((18, L)) < 0.8)).astype(np.uint8)
+    l3 = (rng.random((18, L)) < 0.2).astype(np.uint8)
+    path = tmp_path / "rec.nc"
+    with RecordingWriter(path, layers, frames, {"condition": "original"}, T) as w:
+        w.write({"L1": l1, "L2": l2, "L3": l3})
+    from fclib.io.recordings import open_recording
+
+    return open_recording(path)
+
+
+def test_cofiring_refuses_groups_of_another_layer_of_the_same_size(tmp_path):
+    rng = np.random.default_rng(11)
+    rec = _three_layer_recording(tmp_path, rng)
+    g = fg.load_groups(fg.save_groups(fg.one_fc_groups(fc.pair_significance(rec["L1"], rec["L2"])),
+                                      tmp_path / "g.nc"))
+    assert g.attrs["source_layer"] == "L1" and g.sizes["edge"] > 0
+    cof = fr.cofiring(rec["L1"], g)  # the right layer runs
+    assert cof.attrs["source_layer"] == "L1"
+    fr.response_counts(cof, rec["L2"])
+    # every layer has 18 neurons: without the check the wrong one runs silently
+    no_attrs = rec["L2"].copy()
+    no_attrs.attrs = {}  # the layer coordinate still says L2
+    name_only = xr.DataArray(rec["L3"].values, dims=("neuron", "frame"), name="L3")
+    for wrong in (rec["L2"], rec["L3"].isel(frame=slice(0, 400)), no_attrs, name_only):
+        with pytest.raises(ValueError, match=r"source spikes are layer L[23] .*source layer L1"):
+            fr.cofiring(wrong, g)
+    with pytest.raises(ValueError, match=r"target spikes are layer L3 .*target layer L2"):
+        fr.response_counts(cof, rec["L3"])
+    assert [fr.layer_name(x) for x in (rec["L2"], no_attrs, name_only)] == ["L2", "L2", "L3"]
+    # unlabelled spikes of the right size cannot be checked, and give the same result
+    plain = rec["L1"].values
+    np.testing.assert_array_equal(fr.cofiring(plain, g).values, cof.values)
+    np.testing.assert_array_equal(
+        fr.cofiring(xr.DataArray(plain, dims=("neuron", "frame")), g).values, cof.values)
+
+
+def test_cofiring_checks_the_neuron_count_of_unlabelled_spikes():
+    # pairs over 30 sources, edges only to sources 0..5: 10 unlabelled neurons hold every
+    # member, but cannot be the layer the 30-source pairs came from
+    z = np.zeros((4, 30))
+    z[:, :6] = 9.0
+    g = fg.one_fc_groups(_pairs(z, np.full((4, 30), 0.2)).assign_attrs(source_layer="",
+                                                                        target_layer=""))
+    assert g.attrs["n_source"] == 30
+    src = (np.random.default_rng(3).random((10, 50)) < 0.3).astype(np.uint8)
+    for spikes in (xr.DataArray(src, dims=("neuron", "frame")), src):
+        with pytest.raises(ValueError, match="10 neurons .* 30 active neurons"):
+            fr.cofiring(spikes, g)
+    full = np.concatenate([src, np.zeros((20, 50), np.uint8)])
+    np.testing.assert_array_equal(fr.cofiring(full, g).values, np.tile(src[:6].sum(0), (4, 1)))

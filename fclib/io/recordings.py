@@ -292,13 +292,22 @@ class Recording:
 
 
 def save_dataset(ds: xr.Dataset, path) -> Path:
-    """Write a Dataset to netCDF4 (zlib level 1) atomically: ``.part``, then renamed."""
+    """Write a Dataset to netCDF4 (zlib level 1) atomically: ``.part``, then renamed.
+
+    If writing fails (an attribute netCDF cannot store, a full disk, an interrupt), the
+    ``.part`` file is removed and the error raised: nothing half-written is left behind, and
+    an existing file at ``path`` is kept unchanged.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
-    ds.to_netcdf(tmp, engine="netcdf4",
-                 encoding={v: {"zlib": True, "complevel": 1} for v in ds.data_vars})
-    os.replace(tmp, path)
+    try:
+        ds.to_netcdf(tmp, engine="netcdf4",
+                     encoding={v: {"zlib": True, "complevel": 1} for v in ds.data_vars})
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

@@ -19,17 +19,22 @@ import xarray as xr
 
 from fclib.stats.sttc import as_trains
 
-__all__ = ["presentation_counts", "presentation_labels", "mutual_information",
+__all__ = ["presentation_counts", "presentation_labels", "joint_histogram", "mutual_information",
            "class_profile", "information", "hubs"]
 
 
 def presentation_counts(spikes: xr.DataArray, T: int) -> np.ndarray:
-    """Spike count of every neuron in every presentation, ``(neuron, presentation)`` uint8."""
+    """Spike count of every neuron in every presentation, ``(neuron, presentation)``.
+
+    Counted in int64 and returned in the smallest unsigned type that holds ``T`` (uint8 up
+    to T = 255), so no count wraps around however long a presentation is.
+    """
     x = as_trains(spikes.load() if isinstance(spikes, xr.DataArray) else spikes)
     n, L = x.shape
-    if L % T:
+    if T < 1 or L % T:
         raise ValueError(f"{L} frames is not a whole number of presentations of T={T} steps")
-    return x.reshape(n, L // T, T).sum(2, dtype=np.uint8)
+    counts = x.reshape(n, L // T, T).sum(2, dtype=np.int64)
+    return counts.astype(np.min_scalar_type(int(T)), copy=False)
 
 
 def presentation_labels(spikes: xr.DataArray, T: int) -> np.ndarray:
@@ -43,11 +48,50 @@ def presentation_labels(spikes: xr.DataArray, T: int) -> np.ndarray:
     if np.any(lab != lab[:, :1]):
         raise ValueError("the label changes inside a presentation: frames are not in "
                          "presentation order")
-    return lab[:, 0].astype(np.int64)
+    return _class_indices(lab[:, 0], "label coordinate")
+
+
+def _class_indices(labels, what: str = "labels") -> np.ndarray:
+    """``labels`` as int64 class indices; refuses values that are not whole numbers."""
+    lab = np.asarray(labels)
+    if lab.dtype == bool or np.issubdtype(lab.dtype, np.integer):
+        return lab.astype(np.int64)
+    if not np.issubdtype(lab.dtype, np.floating):
+        raise ValueError(f"{what} must be integer class indices, got dtype {lab.dtype}")
+    bad = ~np.isfinite(lab) | (lab != np.round(lab))
+    if bad.any():
+        raise ValueError(f"{what} must be integer class indices; found "
+                         f"{np.unique(lab[bad])[:5].tolist()}")
+    return lab.astype(np.int64)
+
+
+def joint_histogram(counts, labels, n_classes: int) -> np.ndarray:
+    """Joint histogram of every neuron's count and the label, ``(neuron, count, class)`` int64
+    with ``count = 0..max(counts)`` and ``class = 0..n_classes-1``.
+
+    Checks what the kernel would index with: every label must lie in ``[0, n_classes)`` and
+    every count be non-negative.
+    """
+    counts = np.asarray(counts)
+    labels = np.asarray(labels, dtype=np.int64)
+    C = int(n_classes)
+    if counts.ndim != 2 or labels.shape != (counts.shape[1],):
+        raise ValueError(f"counts must be (neuron, presentation) with one label per presentation; "
+                         f"got counts {counts.shape}, labels {labels.shape}")
+    bad = (labels < 0) | (labels >= C)
+    if bad.any():
+        raise ValueError(f"labels must be class indices 0..{C - 1} (n_classes={C}); found "
+                         f"{np.unique(labels[bad])[:5].tolist()}; pass n_classes covering "
+                         "every label")
+    if counts.size and counts.min() < 0:
+        raise ValueError(f"counts must be non-negative; found {counts.min()}")
+    K = int(counts.max(initial=0)) + 1
+    return _joint(counts.astype(np.int64), labels, K, C)
 
 
 @nb.njit(parallel=True, cache=True)
 def _joint(counts, labels, K, C):
+    """Unchecked kernel of :func:`joint_histogram`: counts in [0, K), labels in [0, C)."""
     n, P = counts.shape
     out = np.zeros((n, K, C), dtype=np.int64)
     for i in nb.prange(n):
@@ -67,33 +111,20 @@ def _mi_from_joint(joint: np.ndarray) -> np.ndarray:
     return term.sum((-2, -1))
 
 
-def _check(counts, labels):
-    counts = np.asarray(counts)
-    labels = np.asarray(labels, dtype=np.int64)
-    if counts.ndim != 2 or labels.shape != (counts.shape[1],):
-        raise ValueError(f"counts must be (neuron, presentation) with one label per presentation; "
-                         f"got counts {counts.shape}, labels {labels.shape}")
-    if labels.size and labels.min() < 0:
-        raise ValueError("labels must be non-negative class indices")
-    if counts.size and counts.min() < 0:
-        raise ValueError("counts must be non-negative")
-    return counts.astype(np.int64), labels
+def _n_classes(labels: np.ndarray, n_classes: int | None) -> int:
+    return int(n_classes if n_classes is not None else labels.max(initial=-1) + 1)
 
 
 def mutual_information(counts, labels, n_classes: int | None = None) -> np.ndarray:
     """Plug-in MI (bits) between each neuron's count and the label; ``(neuron,)``."""
-    counts, labels = _check(counts, labels)
-    C = int(n_classes or (labels.max(initial=-1) + 1))
-    K = int(counts.max(initial=0)) + 1
-    return _mi_from_joint(_joint(counts, labels, K, C))
+    labels = _class_indices(labels)
+    return _mi_from_joint(joint_histogram(counts, labels, _n_classes(labels, n_classes)))
 
 
 def class_profile(counts, labels, n_classes: int | None = None) -> np.ndarray:
     """MI (bits) between each neuron's count and each one-hot class indicator; ``(neuron, class)``."""
-    counts, labels = _check(counts, labels)
-    C = int(n_classes or (labels.max(initial=-1) + 1))
-    K = int(counts.max(initial=0)) + 1
-    joint = _joint(counts, labels, K, C)  # (n, K, C)
+    labels = _class_indices(labels)
+    joint = joint_histogram(counts, labels, _n_classes(labels, n_classes))  # (n, K, C)
     tot = joint.sum(2, keepdims=True)
     onehot = np.stack([joint, tot - joint], -1)  # (n, K, C, 2): in class c / not
     return _mi_from_joint(np.moveaxis(onehot, 2, 1))  # (n, C)
@@ -113,13 +144,13 @@ def information(spikes: xr.DataArray, T: int, n_shuffles: int = 20, rng=None,
 
     counts = presentation_counts(spikes, T).astype(np.int64)
     labels = presentation_labels(spikes, T)
-    C = int(n_classes or (labels.max(initial=-1) + 1))
-    K = int(counts.max(initial=0)) + 1
-    joint = _joint(counts, labels, K, C)
+    C = _n_classes(labels, n_classes)
+    joint = joint_histogram(counts, labels, C)  # checks the labels against C once
+    K = joint.shape[1]
     mi = _mi_from_joint(joint)
     gen = _rng(rng)
     sh = np.zeros_like(mi)
-    for _ in range(n_shuffles):
+    for _ in range(n_shuffles):  # a permutation of checked labels needs no new check
         sh += _mi_from_joint(_joint(counts, gen.permutation(labels), K, C))
     sh /= max(n_shuffles, 1)
     per_class = np.bincount(labels, minlength=C).astype(float)

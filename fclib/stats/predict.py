@@ -43,6 +43,20 @@ def _make(name: str, seed: int):
     raise ValueError(f"unknown classifier {name!r}; choose from {CLASSIFIERS}")
 
 
+def _binary(target) -> np.ndarray:
+    """``target`` as int64 0/1 labels; refuses anything else (a cast would turn 0.5 into 0)."""
+    y = np.asarray(target)
+    if y.dtype == bool:
+        return y.astype(np.int64)
+    if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)):
+        raise ValueError(f"target must be 0/1 (fires or not), got dtype {y.dtype}")
+    bad = ~np.isin(y, (0, 1))
+    if bad.any():
+        raise ValueError(f"target must be 0/1 (fires or not); found values "
+                         f"{np.unique(y[bad])[:5].tolist()}")
+    return y.astype(np.int64)
+
+
 def identity_vs_aggregate(members, target, classifiers=CLASSIFIERS, n_splits: int = 3,
                           seed: int = 0) -> dict[str, dict[str, float]]:
     """Cross-validated balanced accuracy of predicting ``target`` from the aggregate and
@@ -51,7 +65,8 @@ def identity_vs_aggregate(members, target, classifiers=CLASSIFIERS, n_splits: in
     Parameters
     ----------
     members : (frames, members) 0/1 array: which group members fire in each frame.
-    target : (frames,) 0/1 array: whether the target fires.
+    target : (frames,) 0/1 array: whether the target fires (integer, boolean, or floats that
+        are exactly 0 or 1; anything else raises ``ValueError``).
     n_splits : stratified folds (shuffled with ``seed``); both feature sets use the same folds.
 
     Returns ``{classifier: {"aggregate": score, "identity": score}}``.
@@ -60,7 +75,7 @@ def identity_vs_aggregate(members, target, classifiers=CLASSIFIERS, n_splits: in
     from sklearn.model_selection import StratifiedKFold
 
     X = np.asarray(members, dtype=np.float32)
-    y = np.asarray(target).astype(np.int64)
+    y = _binary(target)
     if X.ndim != 2 or y.shape != (X.shape[0],):
         raise ValueError(f"members must be (frames, members) and target (frames,); got "
                          f"{X.shape} and {y.shape}")
@@ -89,14 +104,22 @@ def compare_neurons(source: xr.DataArray, target: xr.DataArray, groups: xr.Datas
     are spread over ``n_jobs`` processes. Neurons with an empty group, or that fire or stay
     silent in fewer than ``n_splits`` of the frames, are skipped. Returns a long table:
     ``neuron``, ``degree``, ``classifier``, ``aggregate``, ``identity``.
+
+    ``source`` and ``target`` must hold the same frames (same count and frame coordinates)
+    and be the layers the groups were computed on (see
+    :func:`fclib.stats.response.check_layer`); otherwise ``ValueError``.
     """
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
     from fclib.stats.groups import members
     from fclib.stats.nulls import _rng
-    from fclib.stats.response import _rows_of
+    from fclib.stats.response import as_layer, check_layer, check_same_frames, neuron_rows
 
+    source, target = as_layer(source, "source"), as_layer(target, "target")
+    check_same_frames(source, target, "compare_neurons")
+    check_layer(source, groups.attrs, "source")
+    check_layer(target, groups.attrs, "target")
     gen = _rng(rng)
     L = source.sizes["frame"]
     frames = np.sort(gen.choice(L, min(max_frames, L), replace=False))
@@ -105,10 +128,10 @@ def compare_neurons(source: xr.DataArray, target: xr.DataArray, groups: xr.Datas
     jobs = []
     for nid in tqdm(list(neurons), desc="identity vs aggregate", disable=not progress):
         m = members(groups, int(nid))
-        y = np.asarray(tgt.isel(neuron=_rows_of(target, np.array([nid]), "target")).values[0])
-        if m.size == 0 or np.bincount(y.astype(np.int64), minlength=2).min() < n_splits:
+        y = _binary(tgt.isel(neuron=neuron_rows(target, np.array([nid]), "target")).values[0])
+        if m.size == 0 or np.bincount(y, minlength=2).min() < n_splits:
             continue
-        X = src[_rows_of(source, m, "source")].T
+        X = src[neuron_rows(source, m, "source")].T
         jobs.append((int(nid), int(m.size), X, y, int(gen.integers(2**31))))
     results = Parallel(n_jobs=n_jobs)(
         delayed(identity_vs_aggregate)(X, y, classifiers, n_splits, seed) for _, _, X, y, seed in jobs)

@@ -20,17 +20,83 @@ from fclib.stats.fits import fit_relu, fit_two_lines
 from fclib.stats.groups import _csr
 from fclib.stats.sttc import as_trains
 
-__all__ = ["cofiring", "response_counts", "fit_response", "neuron_properties",
+__all__ = ["as_layer", "layer_name", "check_layer", "neuron_rows", "check_same_frames",
+           "cofiring", "response_counts", "fit_response", "neuron_properties",
            "image_batches", "batch_slopes", "collapse_r2", "response_curve", "property_table",
            "example_neuron", "resample_batches", "batch_counts", "fraction_above"]
 
 _FRAME_COORDS = ("image", "presentation", "step", "label")
 
 
-def _rows_of(spikes: xr.DataArray, ids: np.ndarray, what: str) -> np.ndarray:
+def as_layer(spikes, what: str = "spikes") -> xr.DataArray:
+    """``spikes`` as a ``DataArray(("neuron", "frame"))``: a plain 2-D array is taken as
+    (neuron, frame) with neuron ids its row positions."""
+    if isinstance(spikes, xr.DataArray):
+        return spikes
+    x = np.asarray(spikes)
+    if x.ndim != 2:
+        raise ValueError(f"{what} must be a DataArray ('neuron', 'frame') or a 2-D array "
+                         f"(neurons x frames), got shape {x.shape}")
+    return xr.DataArray(x, dims=("neuron", "frame"))
+
+
+def layer_name(spikes) -> str | None:
+    """The recorded layer ``spikes`` come from, or ``None`` where nothing says.
+
+    A layer read with :func:`fclib.io.recordings.open_recording` says it three ways, read in
+    this order: the ``layer`` attribute, the ``layer`` coordinate on ``neuron`` (kept through
+    selections and arithmetic that drop attributes), and the DataArray's name (what
+    :func:`fclib.stats.connectivity.pair_significance` records as ``source_layer`` and
+    ``target_layer``). Plain arrays and unnamed, unlabelled DataArrays give ``None``.
+    """
+    if not isinstance(spikes, xr.DataArray):
+        return None
+    if spikes.attrs.get("layer"):
+        return str(spikes.attrs["layer"])
+    if "layer" in spikes.coords:
+        names = np.unique(np.asarray(spikes["layer"].values).astype(str))
+        if names.size > 1:
+            raise ValueError(f"spikes mix neurons of layers {names.tolist()}; pass one layer")
+        if names.size == 1:
+            return str(names[0])
+    return None if spikes.name is None else str(spikes.name)
+
+
+def check_layer(spikes, attrs: dict, role: str) -> None:
+    """Raise ``ValueError`` unless ``spikes`` are the ``role`` (``"source"``/``"target"``)
+    layer named in ``attrs`` (the attrs of a groups Dataset or of a co-firing array).
+
+    Layers of one network often have the same size (L1-L4 of the default profile all have
+    4,096 neurons), so a wrong layer would otherwise run silently. Where either side names no
+    layer (plain arrays, unnamed DataArrays; groups built from unlabelled pairs) nothing can
+    be compared; then a source given by position (no ``neuron`` coordinate) must at least
+    hold as many neurons as the groups' pairs had sources (``n_source``).
+    """
+    want = str(attrs.get(f"{role}_layer", "") or "")
+    want = None if want in ("", "None") else want
+    have = layer_name(spikes)
+    if want is not None and have is not None and have != want:
+        pair = f"{attrs.get('source_layer', '?')}→{attrs.get('target_layer', '?')}"
+        raise ValueError(f"{role} spikes are layer {have} but the groups ({pair}) were computed "
+                         f"with {role} layer {want}; pass the {want} spikes")
+    if (role == "source" and "n_source" in attrs and isinstance(spikes, xr.DataArray)
+            and "neuron" not in spikes.coords and spikes.sizes["neuron"] < int(attrs["n_source"])):
+        layer = f"layer {want}" if want else "layer"
+        raise ValueError(f"source spikes have {spikes.sizes['neuron']} neurons but the groups "
+                         f"were computed on a source layer with {int(attrs['n_source'])} active "
+                         f"neurons; pass the whole {layer} the groups come from")
+
+
+def neuron_rows(spikes: xr.DataArray, ids: np.ndarray, what: str) -> np.ndarray:
     """Row positions in ``spikes`` of neuron ids (its ``neuron`` coordinate, else positions)."""
     have = (spikes["neuron"].values if "neuron" in spikes.coords
             else np.arange(spikes.sizes["neuron"]))
+    ids = np.asarray(ids)
+    if have.size == 0:
+        if ids.size:
+            raise ValueError(f"{what} spikes hold no neurons; the groups refer to "
+                             f"{ids[:5].tolist()}")
+        return np.zeros(0, dtype=np.int64)
     order = np.argsort(have, kind="stable")
     pos = np.searchsorted(have, ids, sorter=order)
     pos = np.minimum(pos, have.size - 1)
@@ -42,7 +108,9 @@ def _rows_of(spikes: xr.DataArray, ids: np.ndarray, what: str) -> np.ndarray:
     return rows
 
 
-def _check_frames(a: xr.DataArray, b: xr.DataArray, what: str) -> None:
+def check_same_frames(a: xr.DataArray, b: xr.DataArray, what: str) -> None:
+    """Raise ``ValueError`` unless ``a`` and ``b`` hold the same frames: equal ``frame``
+    sizes and equal frame coordinates (image, presentation, step, label) where both have them."""
     if a.sizes["frame"] != b.sizes["frame"]:
         raise ValueError(f"{what}: {a.sizes['frame']} frames against {b.sizes['frame']}; both "
                          "layers must come from the same recording")
@@ -73,9 +141,13 @@ def cofiring(source: xr.DataArray, groups: xr.Dataset, *, method: str = "auto",
 
     Parameters
     ----------
-    source : spikes of the source layer, ``DataArray(("neuron", "frame"))``; neuron ids are
-        its ``neuron`` coordinate or, without one, positions (a whole recorded layer).
+    source : spikes of the source layer, ``DataArray(("neuron", "frame"))`` or a 2-D array;
+        neuron ids are its ``neuron`` coordinate or, without one, positions (a whole
+        recorded layer).
     groups : edge table from :func:`fclib.groups.one_fc_groups`.
+
+    Raises ``ValueError`` when ``source`` is another layer than the groups' ``source_layer``
+    (see :func:`check_layer`) or lacks neurons the groups refer to.
 
     Returns
     -------
@@ -91,9 +163,11 @@ def cofiring(source: xr.DataArray, groups: xr.Dataset, *, method: str = "auto",
     """
     if method not in ("auto", "events", "dense"):
         raise ValueError(f"method must be 'auto', 'events' or 'dense', got {method!r}")
+    source = as_layer(source, "source")
+    check_layer(source, groups.attrs, "source")
     tid, indptr, src_ids = _csr(groups)
     uniq, inv = np.unique(src_ids, return_inverse=True)
-    rows = _rows_of(source, uniq, "source")
+    rows = neuron_rows(source, uniq, "source")
     trains = as_trains(source.isel(neuron=rows).load() if uniq.size else source.isel(neuron=[]),
                        "source")
     L = trains.shape[1]
@@ -150,7 +224,9 @@ def response_counts(cofiring: xr.DataArray, target: xr.DataArray, batch=None) ->
     Parameters
     ----------
     cofiring : from :func:`cofiring`.
-    target : spikes of the target layer (same recording, same frames).
+    target : spikes of the target layer (same recording, same frames), a DataArray or a 2-D
+        array; ``ValueError`` if its frames differ from the co-firing's or it is another
+        layer than the groups' ``target_layer`` (see :func:`check_layer`).
     batch : optional (frame,) int array assigning frames to batches ``0..B-1``; ``-1``
         leaves a frame out. Adds a leading ``batch`` dim.
 
@@ -159,9 +235,11 @@ def response_counts(cofiring: xr.DataArray, target: xr.DataArray, batch=None) ->
     Dataset with ``n_frames`` and ``n_fire`` over ``([batch,] neuron, cofiring)``, int32,
     ``cofiring = 0..max observed``; ``p = n_fire / n_frames`` is the response function.
     """
-    _check_frames(cofiring, target, "response_counts")
+    target = as_layer(target, "target")
+    check_same_frames(cofiring, target, "response_counts")
+    check_layer(target, cofiring.attrs, "target")
     tid = cofiring["neuron"].values
-    spk = as_trains(target.isel(neuron=_rows_of(target, tid, "target")).load(), "target")
+    spk = as_trains(target.isel(neuron=neuron_rows(target, tid, "target")).load(), "target")
     cof = np.ascontiguousarray(cofiring.values)
     L = cof.shape[1]
     if batch is None:
