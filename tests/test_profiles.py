@@ -18,6 +18,9 @@ def test_profiles_exist():
     (lambda: resolve("smoke", epochs=0), ValueError, "epochs must be >= 1"),
     (lambda: resolve("smoke", widths=[4], blocks=[1, 1]), ValueError, "equally long"),
     (lambda: resolve("smoke", dataset="mnist"), ValueError, "dataset must be"),
+    (lambda: resolve("smoke", null="circular"), ValueError, "null must be 'exact', 'shifts' or 'stimulus'"),
+    (lambda: resolve("smoke", stimulus="label"), ValueError, "stimulus must be 'image' or 'class'"),
+    (lambda: resolve("smoke", n_shifts=0), ValueError, "n_shifts must be >= 1"),
 ])
 def test_bad_parameters(call, exc, msg):
     with pytest.raises(exc, match=msg):
@@ -33,3 +36,24 @@ def test_overrides_and_keys():
     # a parameter that does not make the artefact does not change its key
     c = resolve("smoke", n_presentations=7)
     assert stage_keys(a)[0] == stage_keys(c)[0] and stage_keys(a)[1][0] != stage_keys(c)[1][0]
+
+
+def test_presentation_stimuli_from_frame_coordinates():
+    import numpy as np
+    import xarray as xr
+
+    from fclib.io.recordings import presentation_stimuli
+
+    T, images, labels = 3, np.array([5, 2, 5, 7]), np.array([1, 0, 1, 1])
+    da = xr.DataArray(np.zeros((2, 12), np.uint8), dims=("neuron", "frame"),
+                      coords={"image": ("frame", np.repeat(images, T)),
+                              "label": ("frame", np.repeat(labels, T))})
+    np.testing.assert_array_equal(presentation_stimuli(da, T), images)
+    np.testing.assert_array_equal(presentation_stimuli(da, T, by="class"), labels)
+    with pytest.raises(ValueError, match="not a whole number of presentations"):
+        presentation_stimuli(da, 5)
+    with pytest.raises(ValueError, match="by must be"):
+        presentation_stimuli(da, T, by="colour")
+    bad = da.assign_coords(image=("frame", np.arange(12)))
+    with pytest.raises(ValueError, match="changes inside a presentation"):
+        presentation_stimuli(bad, T)

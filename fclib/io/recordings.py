@@ -31,7 +31,7 @@ import numpy as np
 import xarray as xr
 
 __all__ = ["RecordingWriter", "Recording", "open_recording", "sample_neurons", "save_dataset",
-           "SILENT_THRESHOLD", "CONDITIONS"]
+           "SILENT_THRESHOLD", "CONDITIONS", "presentation_stimuli"]
 
 SILENT_THRESHOLD = 0.01  # spikes per image (paper §3 "Exclusion Criteria")
 
@@ -309,6 +309,27 @@ def save_dataset(ds: xr.Dataset, path) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def presentation_stimuli(spikes: xr.DataArray, T: int, by: str = "image") -> np.ndarray:
+    """The stimulus of every presentation (length ``n_frames // T``), from the frame
+    coordinates of a recorded layer: ``by="image"`` the image index (the default profile
+    shows each held-out image many times), ``by="class"`` the class label (where each image
+    is shown once, as in the paper profile, presentations of one class are the repeats).
+    What the stimulus-preserving null permutes presentations within."""
+    coord = {"image": "image", "class": "label"}.get(by)
+    if coord is None:
+        raise ValueError(f"by must be 'image' or 'class', got {by!r}")
+    if coord not in spikes.coords:
+        raise ValueError(f"spikes need an {coord!r} coordinate on 'frame' (as recordings have)")
+    v = np.asarray(spikes[coord].values)
+    if T < 1 or v.size % T:
+        raise ValueError(f"{v.size} frames is not a whole number of presentations of T={T} steps")
+    v = v.reshape(-1, T)
+    if np.any(v != v[:, :1]):
+        raise ValueError(f"the {coord} changes inside a presentation: frames are not in "
+                         "presentation order")
+    return v[:, 0].astype(np.int64)
 
 
 def open_recording(path, chunks=None) -> Recording:

@@ -41,6 +41,9 @@ PARAMS: dict[str, tuple[type, str]] = {
     "fgsm_eps": (float, "FGSM step on the 0-1 pixel scale, condition 'fgsm' (paper: 4/255)"),
     "fgsm_classes": (int, "classes attacked by FGSM, drawn with the seed (0: all; paper: 30)"),
     "detector_presentations": (int, "presentations of training images recorded as condition 'train' (the detector's 1FC groups)"),
+    "null": (str, "the test that defines significant pairs and 1FC groups everywhere: 'exact' (all circular shifts, the paper's test without sampling), 'shifts' (the paper's random circular shifts, n_shifts of them) or 'stimulus' (whole presentations permuted among presentations of the same stimulus)"),
+    "n_shifts": (int, "random circular shifts of null='shifts' (paper: 150)"),
+    "stimulus": (str, "what counts as the same stimulus for null='stimulus': 'image' (repeated presentations of one image) or 'class'"),
     "cifar_root": (str, "folder holding the official CIFAR python archive"),
     "verify_md5": (bool, "check the CIFAR archive against the official MD5 sum"),
 }
@@ -56,7 +59,7 @@ _DEFAULT = dict(
     epochs=20, batch_size=64, lr=0.1, momentum=0.9, weight_decay=5e-4, augment="jitter",
     seed=0, n_presentations=10_000, jitter=True, neuron_budget=8192, record_batch=250,
     cifar_root="data/cifar", verify_md5=True, noise_amplitude=0.5, fgsm_eps=4 / 255,
-    fgsm_classes=0, detector_presentations=5000,
+    fgsm_classes=0, detector_presentations=5000, null="exact", n_shifts=150, stimulus="image",
 )
 
 PROFILES: dict[str, dict[str, Any]] = {
@@ -69,7 +72,7 @@ PROFILES: dict[str, dict[str, Any]] = {
               "widths": [64, 128, 256, 512], "blocks": [2, 2, 2, 2], "epochs": 320,
               "batch_size": 256, "lr": 0.1, "weight_decay": 5e-4, "augment": "cifar",
               "n_presentations": 10_000, "jitter": False, "record_batch": 100,
-              "fgsm_classes": 30, "detector_presentations": 10_000},
+              "fgsm_classes": 30, "detector_presentations": 10_000, "stimulus": "class"},
 }
 
 
@@ -109,6 +112,12 @@ def _check_values(cfg: dict) -> None:
               "stem_channels", "detector_presentations"):
         if cfg[k] < 1:
             raise ValueError(f"parameter {k} must be >= 1, got {cfg[k]}")
+    if cfg["null"] not in ("exact", "shifts", "stimulus"):
+        raise ValueError(f"null must be 'exact', 'shifts' or 'stimulus', got {cfg['null']!r}")
+    if cfg["stimulus"] not in ("image", "class"):
+        raise ValueError(f"stimulus must be 'image' or 'class', got {cfg['stimulus']!r}")
+    if cfg["n_shifts"] < 1:
+        raise ValueError(f"parameter n_shifts must be >= 1, got {cfg['n_shifts']}")
     if cfg["fgsm_classes"] < 0:
         raise ValueError(f"parameter fgsm_classes must be >= 0 (0: all), got {cfg['fgsm_classes']}")
     if len(cfg["widths"]) != len(cfg["blocks"]) or not cfg["widths"]:

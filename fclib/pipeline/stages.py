@@ -138,10 +138,14 @@ class Run:
         return load_split(self.cfg)
 
     def pairs(self, source: str, target: str, condition: str = "original"):
-        """STTC and exact-null z of the active pairs of a layer pair, cached on disk.
+        """STTC and z of the active pairs of a layer pair under the run's ``null``, cached.
 
-        Stored as ``<record_dir>/pairs/<condition>_<source>-<target>.nc`` (``sttc`` and
-        ``z``, float32, compressed), computed by :func:`fclib.connectivity.pair_significance` when missing.
+        ``null="exact"``: the exact all-shift circular null; ``"shifts"``: the paper's
+        ``n_shifts`` random circular shifts (seeded by the run's seed); ``"stimulus"``: whole
+        presentations permuted among presentations of the same stimulus (``stimulus``:
+        image or class). Stored as ``<record_dir>/pairs/<condition>_<source>-<target>-<key>.nc``
+        (``sttc`` and ``z``, float32), computed by
+        :func:`fclib.stats.connectivity.pair_significance` when missing.
         """
         import xarray as xr
 
@@ -152,8 +156,17 @@ class Run:
         if not path.exists():
             t0 = time.perf_counter()
             rec = self.recording(condition)
-            ds = pair_significance(rec[source], rec[target], method="exact",
-                                   autocorr=self._autocorr)  # reused by the next layer pair
+            method = self.cfg["null"]
+            if method == "exact":  # the target's spectra are reused by the next layer pair
+                kw = {"autocorr": self._autocorr}
+            elif method == "shifts":
+                kw = {"n_shifts": self.cfg["n_shifts"], "rng": self.cfg["seed"]}
+            else:
+                from fclib.io.recordings import presentation_stimuli
+
+                kw = {"stimulus": presentation_stimuli(rec[source], rec.T, self.cfg["stimulus"]),
+                      "T": rec.T}
+            ds = pair_significance(rec[source], rec[target], method=method, **kw)
             save_dataset(_stamped(ds[["sttc", "z"]], key, inputs), path)
             self.timings[f"pairs {source}-{target}"] = time.perf_counter() - t0
         with xr.open_dataset(path, engine="netcdf4") as ds:
@@ -162,9 +175,14 @@ class Run:
     def pairs_key(self, source: str, target: str, condition: str = "original"):
         """Key and key inputs of :meth:`pairs`: the recording, the layer pair, the null and
         the code of :mod:`fclib.stats.connectivity` and what it imports."""
-        return artefact_key("pairs", {"recording": self._stem(condition), "source": source,
-                                      "target": target, "method": "exact"},
-                            parent=self.record_key)
+        method = self.cfg["null"]
+        params = {"recording": self._stem(condition), "source": source, "target": target,
+                  "method": method}
+        if method == "shifts":
+            params.update(n_shifts=self.cfg["n_shifts"], seed=self.cfg["seed"])
+        elif method == "stimulus":
+            params.update(stimulus=self.cfg["stimulus"])
+        return artefact_key("pairs", params, parent=self.record_key)
 
     def groups(self, source: str, target: str, threshold: float = 4.0,
                reference: str = "original"):
