@@ -1,0 +1,144 @@
+"""The paper's central ensemble results for any set of groups, on any frames.
+
+One function runs the whole per-neuron analysis of the book's chapters 3, 4, 7 and 8 for a
+layer pair, given groups (1FC groups under any null, or control groups of the same format,
+:mod:`fclib.stats.controls`) and the frames to measure on, so that in-sample, cross-validated
+and control analyses are computed by the same code:
+
+- the response function ``p(fire | k)`` of every target against its group's co-firing ``k``
+  and its ReLU and two-line fits (:func:`fclib.stats.response.fit_response`): ``relu_r2``,
+  ``selected`` (``relu_r2 > r2_min``), ``intersection_fraction`` (the two-line intersection
+  over the group size), ``strong_fraction`` (share of frames beyond the intersection);
+- class matching in strong frames (:func:`fclib.stats.semantic.strong_regime_match`):
+  ``preferred_when_strong``, the share of the target's strong frames whose class is its
+  ``preferred`` class (found by the caller, on other frames when cross-validating);
+- ``strong_mi``: the mutual information (bits) between the presentation's class and the number
+  of the presentation's frames in the strong regime (0..T), minus its mean over ``n_shuffles``
+  label permutations: how much class information the rare strong events carry.
+"""
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from fclib.stats.information import mutual_information, presentation_labels
+from fclib.stats.response import (cofiring, fit_response, neuron_properties,
+                                  response_counts)
+from fclib.stats.semantic import strong_regime_match
+
+__all__ = ["evaluate_groups", "summarise_groups", "presentation_frames"]
+
+
+def presentation_frames(presentations, T: int) -> np.ndarray:
+    """Frame indices of whole presentations (``presentation * T + step``), sorted."""
+    p = np.unique(np.asarray(presentations, dtype=np.int64))
+    return (p[:, None] * int(T) + np.arange(int(T))[None, :]).ravel()
+
+
+def _rng(rng) -> np.random.Generator:
+    if rng is None or isinstance(rng, (int, np.integer)):
+        return np.random.default_rng(rng)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    raise TypeError(f"rng must be None, an int seed or a numpy Generator, got {type(rng).__name__}")
+
+
+def evaluate_groups(source: xr.DataArray, target: xr.DataArray, groups: xr.Dataset, T: int, *,
+                    preferred, n_classes: int, frames=None, min_frames: int = 10,
+                    saturation: float = 0.95, r2_min: float = 0.8, n_shuffles: int = 10,
+                    rng=None) -> xr.Dataset:
+    """Response functions, regimes, class matching and strong-event information of every
+    target of ``groups``, measured on ``frames``.
+
+    Parameters
+    ----------
+    source, target : recorded layers, ``DataArray(("neuron", "frame"))`` with the ``label``
+        frame coordinate.
+    groups : edge table of :func:`fclib.stats.groups.one_fc_groups` (or a control).
+    T : steps per presentation.
+    preferred : ``(neuron,)`` preferred class of each target of ``groups`` (same order as
+        ``groups["neuron"]``), or a DataArray indexed by target neuron id.
+    n_classes : number of classes.
+    frames : frame indices (whole presentations, see :func:`presentation_frames`) to measure
+        on; ``None``: all.
+    min_frames, saturation, r2_min : as in :func:`fclib.stats.response.fit_response` and
+        :func:`fclib.stats.response.neuron_properties`.
+    n_shuffles, rng : label permutations for the bias correction of ``strong_mi``.
+
+    Returns
+    -------
+    Dataset over ``neuron`` (the targets of ``groups``) with ``degree``, ``relu_r2``,
+    ``selected``, ``intersection``, ``intersection_fraction``, ``strong_fraction``,
+    ``preferred_when_strong`` and ``strong_mi``.
+    """
+    if frames is not None:
+        frames = np.asarray(frames, dtype=np.int64)
+        if frames.size % T:
+            raise ValueError(f"frames must be whole presentations of T={T}; got {frames.size} frames")
+        source, target = source.isel(frame=frames), target.isel(frame=frames)
+    cof = cofiring(source, groups)
+    counts = response_counts(cof, target)
+    fits = fit_response(counts, min_frames=min_frames, saturation=saturation)
+    props = neuron_properties(counts, fits, target, T, r2_min=r2_min)
+    tid = cof["neuron"].values
+    if isinstance(preferred, xr.DataArray) and "neuron" in preferred.dims:
+        pref = preferred.sel(neuron=tid).values
+    else:
+        pref = np.asarray(preferred)
+        if pref.shape != tid.shape:
+            raise ValueError(f"preferred must have one class per target ({tid.size}), "
+                             f"got shape {pref.shape}")
+    frame_labels = np.asarray(target["label"].values, dtype=np.int64)
+    inter = props["intersection"].values
+    match = strong_regime_match(cof, frame_labels, pref, inter, n_classes)
+    # strong frames per presentation (0..T) against the class
+    strong = cof.values > np.where(np.isfinite(inter), inter, np.inf)[:, None]
+    per_pres = strong.reshape(strong.shape[0], -1, T).sum(2)
+    labels = presentation_labels(target, T)
+    mi = mutual_information(per_pres, labels, n_classes)
+    gen = _rng(rng)
+    sh = np.zeros_like(mi)
+    for _ in range(n_shuffles):
+        sh += mutual_information(per_pres, gen.permutation(labels), n_classes)
+    sh /= max(n_shuffles, 1)
+    out = props[["relu_r2", "selected", "intersection", "intersection_fraction",
+                 "strong_fraction"]].copy()
+    out["preferred_when_strong"] = ("neuron", match["preferred_when_strong"].values)
+    out["strong_mi"] = ("neuron", np.where(np.isfinite(inter), mi - sh, np.nan))
+    out = out.assign_coords(degree=("neuron", cof["degree"].values))
+    out.attrs.update(source_layer=groups.attrs.get("source_layer", ""),
+                     target_layer=groups.attrs.get("target_layer", ""),
+                     n_frames=int(cof.sizes["frame"]), n_classes=int(n_classes),
+                     r2_min=float(r2_min), control=str(groups.attrs.get("control", "")))
+    return out
+
+
+def summarise_groups(ds: xr.Dataset) -> dict:
+    """One row of the book's comparison table from :func:`evaluate_groups` results (one
+    Dataset or several, pooled over their neurons): ``neurons`` (targets with a non-empty
+    group), ``median_group_size``, ``median_relu_r2``, ``selected`` (share with
+    ``relu_r2 > r2_min``), and over the selected neurons ``median_intersection_fraction``,
+    ``median_strong_fraction``, ``preferred_when_strong`` (median) with its ``chance`` level
+    ``1 / n_classes``, and ``median_strong_mi`` (bits, shuffle-corrected)."""
+    parts = ds if isinstance(ds, (list, tuple)) else [ds]
+    cat = {v: np.concatenate([np.asarray(p[v].values, dtype=float) for p in parts])
+           for v in ("relu_r2", "intersection_fraction", "strong_fraction",
+                     "preferred_when_strong", "strong_mi")}
+    deg = np.concatenate([np.asarray(p["degree"].values) for p in parts])
+    sel = np.concatenate([np.asarray(p["selected"].values, dtype=bool) for p in parts])
+    has = deg > 0
+
+    def med(v, mask):
+        x = cat[v][mask]
+        x = x[np.isfinite(x)]
+        return float(np.median(x)) if x.size else float("nan")
+
+    return {"neurons": int(has.sum()),
+            "median_group_size": float(np.median(deg[has])) if has.any() else float("nan"),
+            "median_relu_r2": med("relu_r2", has),
+            "selected": float(sel[has].mean()) if has.any() else float("nan"),
+            "median_intersection_fraction": med("intersection_fraction", sel & has),
+            "median_strong_fraction": med("strong_fraction", sel & has),
+            "preferred_when_strong": med("preferred_when_strong", sel & has),
+            "chance": 1.0 / float(parts[0].attrs.get("n_classes", np.nan)),
+            "median_strong_mi": med("strong_mi", sel & has)}

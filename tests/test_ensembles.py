@@ -1,0 +1,66 @@
+"""fclib.stats.ensembles: the central results for any groups on any frames."""
+import numpy as np
+import pytest
+import xarray as xr
+
+from fclib.stats.ensembles import evaluate_groups, presentation_frames, summarise_groups
+from fclib.stats.groups import one_fc_groups
+
+
+def test_presentation_frames():
+    np.testing.assert_array_equal(presentation_frames([2, 0], 3), [0, 1, 2, 6, 7, 8])
+
+
+def test_in_sample_results_equal_the_pipelines_response(smoke_run):
+    r = smoke_run
+    rec = r.recording()
+    s, t = rec.layers[:2]
+    g = r.groups(s, t)
+    info = r.information(t)
+    n_classes = len(rec.attrs["class_names"])
+    ev = evaluate_groups(rec[s], rec[t], g, rec.T, preferred=info["preferred"],
+                         n_classes=n_classes, rng=0)
+    ref = r.response(s, t)
+    np.testing.assert_array_equal(ev["neuron"].values, ref["neuron"].values)
+    np.testing.assert_allclose(ev["relu_r2"].values, ref["relu_r2"].values, equal_nan=True)
+    np.testing.assert_allclose(ev["strong_fraction"].values, ref["strong_fraction"].values,
+                               equal_nan=True)
+    row = summarise_groups(ev)
+    assert row["neurons"] == int((g["degree"].values > 0).sum())
+    assert 0 <= row["selected"] <= 1 and row["chance"] == pytest.approx(1 / n_classes)
+    # on half of the presentations: the frames are subset, the groups unchanged
+    half = presentation_frames(np.arange(0, rec.n_frames // rec.T, 2), rec.T)
+    ev_half = evaluate_groups(rec[s], rec[t], g, rec.T, preferred=info["preferred"],
+                              n_classes=n_classes, frames=half, rng=0)
+    assert ev_half.attrs["n_frames"] == half.size
+    with pytest.raises(ValueError, match="whole presentations"):
+        evaluate_groups(rec[s], rec[t], g, rec.T, preferred=info["preferred"],
+                        n_classes=n_classes, frames=half[:-1])
+
+
+def test_strong_events_that_follow_the_class_carry_information():
+    rng = np.random.default_rng(0)
+    T, n_pres, n_src = 4, 800, 12
+    labels = rng.integers(0, 2, n_pres)
+    frame_labels = np.repeat(labels, T)
+    L = n_pres * T
+    src = (rng.random((n_src, L)) < 0.1).astype(np.uint8)
+    burst = (frame_labels == 0) & (rng.random(L) < 0.3)  # the group co-fires in class 0
+    src[:, burst] = 1
+    tgt = np.zeros((2, L), np.uint8)
+    tgt[0] = burst & (rng.random(L) < 0.9)               # target 0 fires with the bursts
+    tgt[1] = rng.random(L) < 0.1                           # target 1 ignores them
+    coords = {"label": ("frame", frame_labels)}
+    S = xr.DataArray(src, dims=("neuron", "frame"), coords=coords, attrs={"layer": "A"})
+    Tg = xr.DataArray(tgt, dims=("neuron", "frame"), coords=coords, attrs={"layer": "B"})
+    pairs = xr.Dataset({"sttc": (("target", "source"), np.ones((2, n_src), np.float32)),
+                        "z": (("target", "source"), np.full((2, n_src), 10, np.float32))},
+                       attrs={"source_layer": "A", "target_layer": "B"})
+    g = one_fc_groups(pairs, 4.0)
+    ev = evaluate_groups(S, Tg, g, T, preferred=np.array([0, 0]), n_classes=2, min_frames=5,
+                         rng=1)
+    assert ev["strong_mi"].values[0] > 0.1
+    assert ev["preferred_when_strong"].values[0] > 0.95
+    bad = np.array([1, 1])
+    assert evaluate_groups(S, Tg, g, T, preferred=bad, n_classes=2, min_frames=5,
+                           rng=1)["preferred_when_strong"].values[0] < 0.05
