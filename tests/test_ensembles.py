@@ -64,3 +64,40 @@ def test_strong_events_that_follow_the_class_carry_information():
     bad = np.array([1, 1])
     assert evaluate_groups(S, Tg, g, T, preferred=bad, n_classes=2, min_frames=5,
                            rng=1)["preferred_when_strong"].values[0] < 0.05
+
+
+def _pairs(z, sttc):
+    return xr.Dataset({"z": (("target", "source"), np.asarray(z, np.float32)),
+                       "sttc": (("target", "source"), np.asarray(sttc, np.float32))})
+
+
+def test_edge_survival_counts_edges_under_both_tests():
+    from fclib.stats.ensembles import edge_survival, significant_fraction
+
+    circ = _pairs([[5, 5, 1], [6, 0, 9]], [[1, 1, 1], [1, 1, -1]])   # edges (0,0) (0,1) (1,0)
+    stim = _pairs([[5, 1, 5], [6, 0, 9]], [[1, 1, 1], [1, 1, 1]])    # edges (0,0) (0,2) (1,0) (1,2)
+    out = edge_survival(circ, stim, 4.0)
+    assert out["circular_edges"] == 3 and out["stimulus_edges"] == 4 and out["surviving"] == 2
+    assert out["survival"] == pytest.approx(2 / 3) and out["new_edges"] == 2
+    assert out["circular_group_size"] == 1.5 and out["stimulus_group_size"] == 2
+    assert significant_fraction(circ, 4.0) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="different pairs"):
+        edge_survival(circ, _pairs([[1]], [[1]]))
+
+
+def test_repeat_subsample_shows_each_stimulus_equally_often():
+    from fclib.stats.ensembles import repeat_subsample
+
+    stim = np.repeat(np.arange(30), 10)
+    for k in (2, 5, 10):
+        p = repeat_subsample(stim, k, 60, rng=0)
+        assert p.size == 60 and np.unique(p).size == 60
+        _, counts = np.unique(stim[p], return_counts=True)
+        assert (counts == k).all()
+    np.testing.assert_array_equal(repeat_subsample(stim, 5, 60, rng=3), repeat_subsample(stim, 5, 60, rng=3))
+    with pytest.raises(ValueError, match="multiple of repeats"):
+        repeat_subsample(stim, 4, 30)
+    with pytest.raises(ValueError, match="are needed"):
+        repeat_subsample(stim, 10, 400)
+    with pytest.raises(ValueError, match="repeats must be >= 2"):
+        repeat_subsample(stim, 1, 10)

@@ -26,7 +26,8 @@ from fclib.stats.response import (cofiring, fit_response, neuron_properties,
                                   response_counts)
 from fclib.stats.semantic import strong_regime_match
 
-__all__ = ["evaluate_groups", "summarise_groups", "presentation_frames"]
+__all__ = ["evaluate_groups", "summarise_groups", "presentation_frames", "edge_survival",
+           "significant_fraction", "repeat_subsample"]
 
 
 def presentation_frames(presentations, T: int) -> np.ndarray:
@@ -142,3 +143,72 @@ def summarise_groups(ds: xr.Dataset) -> dict:
             "preferred_when_strong": med("preferred_when_strong", sel & has),
             "chance": 1.0 / float(parts[0].attrs.get("n_classes", np.nan)),
             "median_strong_mi": med("strong_mi", sel & has)}
+
+
+def significant_fraction(pairs: xr.Dataset, threshold: float = 4.0) -> float:
+    """Share of a layer pair's pairs that are significant positive edges
+    (``z > threshold`` and ``sttc > 0``), as the paper counts them."""
+    sig = (pairs["z"] > threshold) & (pairs["sttc"] > 0)
+    return float(sig.mean()) if sig.size else float("nan")
+
+
+def edge_survival(circular: xr.Dataset, stimulus: xr.Dataset, threshold: float = 4.0) -> dict:
+    """How the edges of a layer pair under the circular null fare under the
+    stimulus-preserving null (both Datasets over the same ``(target, source)`` pairs, from
+    :func:`fclib.stats.connectivity.pair_significance`).
+
+    Returns ``pairs``; ``circular_edges`` and ``stimulus_edges`` (significant positive pairs
+    under each, ``z > threshold`` and ``sttc > 0``) and their fractions of all pairs;
+    ``surviving`` (edges under both) and ``survival`` (``surviving / circular_edges``);
+    ``new_edges`` (stimulus-only); and the median group size (edges per target, targets
+    with a non-empty group) under each null.
+    """
+    for name, ds in (("circular", circular), ("stimulus", stimulus)):
+        for v in ("sttc", "z"):
+            if v not in ds:
+                raise ValueError(f"{name} pairs must hold {v!r}; got {list(ds.data_vars)}")
+    a = ((circular["z"] > threshold) & (circular["sttc"] > 0)).transpose("target", "source")
+    b = ((stimulus["z"] > threshold) & (stimulus["sttc"] > 0)).transpose("target", "source")
+    if a.shape != b.shape:
+        raise ValueError(f"the two tests cover different pairs: {a.shape} vs {b.shape}")
+    for dim in ("target", "source"):
+        c = f"{dim}_neuron"
+        if c in circular.coords and c in stimulus.coords and not np.array_equal(
+                circular[c].values, stimulus[c].values):
+            raise ValueError(f"the two tests cover different {dim} neurons")
+    a, b = a.values, b.values
+    n_a, n_b, both = int(a.sum()), int(b.sum()), int((a & b).sum())
+
+    def med_size(sig):
+        d = sig.sum(1)
+        return float(np.median(d[d > 0])) if (d > 0).any() else 0.0
+
+    return {"pairs": int(a.size), "circular_edges": n_a, "stimulus_edges": n_b,
+            "circular_fraction": n_a / max(a.size, 1), "stimulus_fraction": n_b / max(a.size, 1),
+            "surviving": both, "survival": both / n_a if n_a else float("nan"),
+            "new_edges": int((b & ~a).sum()),
+            "circular_group_size": med_size(a), "stimulus_group_size": med_size(b)}
+
+
+def repeat_subsample(stimulus, repeats: int, n_presentations: int, rng=None) -> np.ndarray:
+    """Presentations such that each chosen stimulus is shown exactly ``repeats`` times and
+    ``n_presentations`` are chosen in all (a multiple of ``repeats``): the same number of
+    frames with more or fewer repetitions of each image. Stimuli with fewer presentations
+    than ``repeats`` are not chosen. Returns sorted presentation indices.
+    """
+    stim = np.asarray(stimulus)
+    if repeats < 2:
+        raise ValueError(f"repeats must be >= 2 (a stimulus shown once cannot repeat), got {repeats}")
+    if n_presentations % repeats:
+        raise ValueError(f"n_presentations ({n_presentations}) must be a multiple of repeats "
+                         f"({repeats})")
+    gen = _rng(rng)
+    values, counts = np.unique(stim, return_counts=True)
+    ok = values[counts >= repeats]
+    need = n_presentations // repeats
+    if need > ok.size:
+        raise ValueError(f"{need} stimuli shown at least {repeats} times are needed for "
+                         f"{n_presentations} presentations; the recording has {ok.size}")
+    chosen = gen.choice(ok, need, replace=False)
+    out = [gen.choice(np.flatnonzero(stim == v), repeats, replace=False) for v in chosen]
+    return np.sort(np.concatenate(out))
