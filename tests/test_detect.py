@@ -87,3 +87,72 @@ def test_detector_separates_shifted_features_and_not_identical_ones():
     bad.iloc[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         fd.detect(bad, shifted, images)
+
+
+def test_holdout_is_the_detectors_share_of_images():
+    # the detector's hold-out share is `holdout`, not the training split's `test_fraction`
+    rng = np.random.default_rng(3)
+    images = np.repeat(np.arange(40), 5)
+    clean = pd.DataFrame({"a": rng.normal(0, 1, 200)})
+    adv = pd.DataFrame({"a": rng.normal(1, 1, 200)})
+    for holdout in (0.25, 0.5):
+        d = fd.detect(clean, adv, images, holdout=holdout, n_boot=10, rng=0)
+        assert np.unique(d["image"]).size == round(holdout * 40)
+        assert d["n_test"] == 5 * round(holdout * 40)
+    with pytest.raises(TypeError):
+        fd.detect(clean, adv, images, test_fraction=0.5)
+    with pytest.raises(ValueError, match="holdout must be between 0 and 1"):
+        fd.image_split(images, holdout=0.0)
+
+
+def test_group_overlap_counts_shared_edges():
+    rng = np.random.default_rng(4)
+    z = rng.normal(3, 3, (6, 10))
+    a = _groups(z, np.arange(6), np.arange(10))
+    z2 = z.copy()
+    z2[0] = 0           # target 0 loses its group
+    z2[5, :3] = 10      # target 5 gains sources 0-2
+    b = _groups(z2, np.arange(6), np.arange(10))
+    ea = {(t, s) for t, s in zip(a["target"].values, a["source"].values)}
+    eb = {(t, s) for t, s in zip(b["target"].values, b["source"].values)}
+    o = fd.group_overlap(a, b)
+    assert o["edges (a)"] == len(ea) and o["edges (b)"] == len(eb)
+    assert o["shared"] == len(ea & eb) and o["Jaccard"] == pytest.approx(len(ea & eb) / len(ea | eb))
+    assert o["median group size (a)"] == np.median(a["degree"].values)
+    assert fd.group_overlap(a, a)["Jaccard"] == 1.0
+    empty = _groups(np.zeros((6, 10)), np.arange(6), np.arange(10))
+    assert fd.group_overlap(empty, empty)["Jaccard"] == 0.0
+
+
+def test_feature_sets_stack_the_per_pair_and_per_layer_features():
+    rng = np.random.default_rng(5)
+    T, P = 4, 12
+    frame = {"image": ("frame", np.repeat(np.arange(P) + 50, T))}
+    rec = {f"L{i}": xr.DataArray((rng.random((8, T * P)) < 0.3).astype(np.uint8),
+                                 dims=("neuron", "frame"), coords=frame) for i in (1, 2, 3)}
+    groups = {"L1→L2": _groups(rng.normal(3, 3, (8, 8)), np.arange(8), np.arange(8)),
+              "L2→L3": _groups(rng.normal(3, 3, (8, 8)), np.arange(8), np.arange(8))}
+    f = fd.feature_sets(rec, groups, T)
+    pd.testing.assert_frame_equal(f["co-firing"]["L2→L3 mean"].to_frame(),
+                                  fd.cofiring_features(rec["L2"], groups["L2→L3"], T, "L2→L3 ")[["L2→L3 mean"]])
+    assert list(f["firing rates"].columns[:5]) == ["L1 rate", "L1 ge1", "L1 ge2", "L1 ge3", "L1 ge4"]
+    assert f["firing rates"].shape == (P, 15) and f["co-firing"].shape == (P, 10)
+    assert f["both"].shape == (P, 25)
+    np.testing.assert_array_equal(f["images"], np.arange(P) + 50)
+    keep = np.arange(4 * T, 8 * T)  # presentations 4..7
+    g = fd.feature_sets(rec, groups, T, frames=keep)
+    np.testing.assert_array_equal(g["images"], np.arange(4, 8) + 50)
+    np.testing.assert_allclose(g["both"].to_numpy(), f["both"].to_numpy()[4:8])
+
+
+def test_auc_table_has_one_row_per_detector():
+    rng = np.random.default_rng(6)
+    images = np.repeat(np.arange(30), 4)
+    clean = pd.DataFrame({"a": rng.normal(0, 1, 120), "b": rng.normal(0, 1, 120)})
+    adv = pd.DataFrame({"a": rng.normal(1, 1, 120), "b": rng.normal(0, 1, 120)})
+    res = {"one": fd.detect(clean[["a"]], adv[["a"]], images, n_boot=20, rng=0),
+           "two": fd.detect(clean, adv, images, n_boot=20, rng=0)}
+    t = fd.auc_table(res)
+    assert list(t.index) == ["one", "two"]
+    assert t.loc["two", "features"] == 2 and t.loc["one", "AUC"] == pytest.approx(res["one"]["auc"])
+    assert t.loc["one", "CI low"] == res["one"]["auc_ci"][0]

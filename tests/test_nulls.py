@@ -171,3 +171,74 @@ def test_exact_null_on_dask_backed_layers_equals_in_memory():
     assert lazy.attrs == ref.attrs
     np.testing.assert_array_equal(lazy["z"].values > 4, ref["z"].values > 4)
     np.testing.assert_array_equal(np.isnan(lazy["z"].values), np.isnan(ref["z"].values))
+
+
+def test_call_agreement_counts_by_hand():
+    from fclib.stats.nulls import call_agreement
+
+    a = np.array([5.0, 1.0, 4.5, np.nan, -2.0, 3.9])
+    b = np.array([4.2, 4.1, 1.0, 6.0, -1.0, np.nan])
+    out = call_agreement(a, b, 4.0)
+    # defined under both: pairs 0, 1, 2, 4; calls a: T F T F, b: T T F F
+    assert out["pairs"] == 4 and out["agree"] == pytest.approx(0.5)
+    assert out["only_a"] == 1 and out["only_b"] == 1
+    assert out["corr"] == pytest.approx(np.corrcoef([5, 1, 4.5, -2], [4.2, 4.1, 1, -1])[0, 1])
+    assert np.isnan(call_agreement([np.nan], [1.0], 4.0)["agree"])
+    with pytest.raises(ValueError, match="same pairs"):
+        call_agreement([1.0, 2.0], [1.0], 4.0)
+
+
+def test_uncoupled_null_z_has_no_coupled_pair_and_is_seeded():
+    from fclib.stats.nulls import uncoupled_null_z
+
+    s, t = _coupled(np.random.default_rng(4), L=600)
+    a = uncoupled_null_z(s, t, n_targets=3, n_shifts=40, min_shift=5, rng=7)
+    b = uncoupled_null_z(s, t, n_targets=3, n_shifts=40, min_shift=5, rng=7)
+    assert list(a) == ["exact", "40 shifts"]
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+        assert np.isfinite(a[k]).all()
+    assert a["exact"].size <= 5 * 8 and a["40 shifts"].size <= 3 * 8
+    assert a["exact"].max() < 6  # the planted pair (target 1, source 2) is decoupled
+
+
+def test_false_positive_table_uses_one_threshold_throughout():
+    from fclib.stats.nulls import false_positive_table
+
+    null = {"A→B": {"exact": np.array([0.0, 4.5, 5.5, 6.0, np.nan]),
+                    "150 shifts": np.array([4.5, 0.0])}}
+    observed = {"A→B": np.array([10.0, 7.0, 4.8, 1.0, np.nan, -9.0])}
+    for thr, rate, edges in [(4.0, 3 / 4, 3), (5.0, 2 / 4, 2)]:
+        table = false_positive_table(null, observed, thr)
+        ex = table.loc[("A→B", "exact")]
+        lab = f"z > {thr:g}"
+        assert ex[f"FPR {lab}"] == pytest.approx(rate)
+        assert ex["tested pairs"] == 5
+        assert ex[f"expected false edges at {lab}"] == pytest.approx(rate * 5)
+        assert ex[f"edges at {lab}"] == edges
+        assert ex[f"share explained by chance at {lab}"] == pytest.approx(rate * 5 / edges)
+        sh = table.loc[("A→B", "150 shifts")]
+        assert np.isnan(sh[f"edges at {lab}"]) and np.isnan(sh[f"share explained by chance at {lab}"])
+        # no column at a threshold other than the marks and this one
+        other = {4.0: "z > 5", 5.0: "z > 4"}[thr]
+        assert not any(c.startswith("expected") and other in c for c in table.columns)
+    assert [c for c in false_positive_table(null, observed, 4.5).columns if c.startswith("FPR")] == \
+        ["FPR z > 3", "FPR z > 4", "FPR z > 4.5", "FPR z > 5"]
+    no_edges = false_positive_table(null, {"A→B": np.array([0.0, 1.0])}, 4.0)
+    assert np.isnan(no_edges.loc[("A→B", "exact"), "share explained by chance at z > 4"])
+
+
+def test_false_positive_summary():
+    from scipy.stats import norm
+
+    from fclib.stats.nulls import false_positive_summary
+
+    rng = np.random.default_rng(0)
+    null_z = {"exact": rng.standard_normal(20_000), "150 shifts": np.array([])}
+    out = false_positive_summary(null_z, 2.0, 0.01)
+    assert out.loc["exact", "FPR z > 2"] == pytest.approx((null_z["exact"] > 2).mean())
+    assert out.loc["exact", "threshold at FPR 0.01"] == pytest.approx(
+        calibrated_threshold(null_z["exact"], 0.01))
+    assert np.isnan(out.loc["150 shifts", "FPR z > 2"])
+    assert out.loc["standard normal", "FPR z > 2"] == pytest.approx(norm.sf(2.0))
+    assert out.loc["standard normal", "threshold at FPR 0.01"] == pytest.approx(norm.isf(0.01))

@@ -67,3 +67,61 @@ def test_label_edges():
     assert out["structural"].values.tolist() == [True, False, True]
     assert out["n_structural"].values.tolist() == [1, 1]
     assert out["n_receptive"].values.tolist() == [2, 1]  # the silent source is not counted
+
+
+def _layer(name, y, x, silent=None):
+    coords = {"y": ("neuron", y), "x": ("neuron", x)}
+    if silent is not None:
+        coords["silent"] = ("neuron", silent)
+    da = xr.DataArray(np.zeros((len(y), 10)), dims=("neuron", "frame"), coords=coords, name=name)
+    da.attrs["layer"] = name
+    return da
+
+
+def _groups(source_layer="L1", target_layer="L2"):
+    return xr.Dataset({"target": ("edge", [0, 0, 1]), "source": ("edge", [1, 2, 2]),
+                       "sttc": ("edge", [0.3, 0.1, 0.2]), "degree": ("neuron", [2, 1])},
+                      coords={"neuron": [0, 1]},
+                      attrs={"source_layer": source_layer, "target_layer": target_layer})
+
+
+@pytest.mark.parametrize("src, tgt, match", [
+    ("L2", "L2", "source spikes are layer L2 .* source layer L1"),   # same size, wrong layer
+    ("L1", "L3", "target spikes are layer L3 .* target layer L2"),
+])
+def test_label_edges_refuses_a_layer_the_groups_were_not_computed_on(src, tgt, match):
+    # regression: all layers of the default profile's first stage have 4,096 neurons, so a
+    # wrong layer used to run silently
+    s = _layer(src, [0, 1, 5, 2], [0, 1, 5, 2], [False, False, False, True])
+    t = _layer(tgt, [1, 4], [1, 4])
+    with pytest.raises(ValueError, match=match):
+        fs.label_edges(_groups(), s, t, (3, 1, 1))
+
+
+def test_label_edges_checks_the_name_of_an_unlabelled_layer():
+    s = _layer("L1", [0, 1, 5, 2], [0, 1, 5, 2])
+    s.attrs = {}  # only the DataArray's name says which layer it is
+    t = _layer("L2", [1, 4], [1, 4])
+    assert fs.label_edges(_groups(), s, t, (3, 1, 1))["structural"].values.tolist() == [True, False, True]
+    with pytest.raises(ValueError, match="L1"):
+        fs.label_edges(_groups(), s.rename("L4"), t, (3, 1, 1))
+
+
+def test_structural_summary_and_edge_table():
+    s = _layer("L1", [0, 1, 5, 2], [0, 1, 5, 2], [False, False, False, True])
+    t = _layer("L2", [1, 4], [1, 4])
+    g = fs.label_edges(_groups(), s, t, (3, 1, 1))
+    assert g.attrs["n_active_source"] == 3
+    table = fs.structural_summary({"L1→L2": g})
+    row = table.loc["L1→L2"]
+    assert row["edges"] == 3
+    assert row["structural share of edges"] == pytest.approx(2 / 3)
+    assert row["median STTC, structural"] == pytest.approx(0.25)    # edges 0 and 2
+    assert row["median STTC, non-structural"] == pytest.approx(0.1)
+    # target 0: 1 structural of 2 receptive, 1 other of 3 - 2 = 1 rest; target 1: 1 of 1, 0 of 2
+    assert row["structural degree / receptive field"] == pytest.approx((1 / 2 + 1 / 1) / 2)
+    assert row["non-structural degree / rest"] == pytest.approx((1 / 1 + 0 / 2) / 2)
+    assert row["ratio"] == pytest.approx(0.75 / 0.5)
+    edges = fs.structural_edge_table({"L1→L2": g})
+    assert edges["kind"].tolist() == ["structural", "non-structural", "structural"]
+    assert edges["sttc"].tolist() == pytest.approx([0.3, 0.1, 0.2])

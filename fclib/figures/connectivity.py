@@ -8,12 +8,14 @@ import seaborn as sns
 
 from fclib.figures._common import styled
 
-__all__ = ['sttc_vs_null', 'significance_by_pair', 'degree_distributions', 'null_agreement', 'false_positive_rates', 'structural_edges']
+__all__ = ['fig_1a_sttc_distributions', 'fig_1i_significant_pairs', 'degree_distributions',
+           'null_agreement', 'false_positive_rates', 'fig_a7_structural_edges']
 
 
 @styled
-def sttc_vs_null(observed: dict, null: dict, bins: int = 80) -> plt.Figure:
-    """Observed STTC distribution against its shift-null sample, per layer pair (Fig. 1 A-C)."""
+def fig_1a_sttc_distributions(observed: dict, null: dict, bins: int = 80) -> plt.Figure:
+    """Observed STTC distribution against its shift-null sample, one axis per layer pair
+    (paper Fig. 1 A-C). ``observed``/``null``: ``{layer pair: STTC values}``."""
     names = list(observed)
     fig, axes = plt.subplots(1, len(names), figsize=(3.3 * len(names), 3), squeeze=False)
     for ax, name in zip(axes[0], names):
@@ -37,8 +39,9 @@ def sttc_vs_null(observed: dict, null: dict, bins: int = 80) -> plt.Figure:
 
 
 @styled
-def significance_by_pair(summary: pd.DataFrame, threshold: float) -> plt.Figure:
-    """Fraction of significantly positive and negative pairs per layer pair."""
+def fig_1i_significant_pairs(summary: pd.DataFrame, threshold: float) -> plt.Figure:
+    """Percentage of significantly positive (``z > threshold``) and negative pairs per layer
+    pair (paper Fig. 1 I-L); ``summary``: :func:`fclib.stats.connectivity.summaries`."""
     fig, ax = plt.subplots(figsize=(9, 3.2))
     x = np.arange(len(summary))
     ax.bar(x - 0.2, 100 * summary.frac_pos, 0.4, label=f"z > {threshold:g}", color="tab:blue")
@@ -52,8 +55,9 @@ def significance_by_pair(summary: pd.DataFrame, threshold: float) -> plt.Figure:
 
 
 @styled
-def degree_distributions(degrees: dict) -> plt.Figure:
-    """Distribution of the degree of connectivity (1FC group size) per layer pair."""
+def degree_distributions(degrees: dict, threshold: float | None = None) -> plt.Figure:
+    """Distribution of the degree of connectivity (1FC group size) per layer pair, as
+    complementary CDFs on one axis; ``threshold`` (the z of membership) labels the x axis."""
     fig, ax = plt.subplots(figsize=(6, 3.6))
     colors = sns.color_palette("viridis", len(degrees))
     for c, (name, d) in zip(colors, degrees.items()):
@@ -61,7 +65,8 @@ def degree_distributions(degrees: dict) -> plt.Figure:
         if d.size:
             ax.step(d, 1 - np.arange(d.size) / d.size, where="post", color=c, label=name)
     ax.set_xscale("symlog", linthresh=1)
-    ax.set(xlabel="degree of connectivity (significant positive sources)",
+    what = "significant positive sources" if threshold is None else f"sources with z > {threshold:g}"
+    ax.set(xlabel=f"degree of connectivity ({what})",
            ylabel="fraction of targets ≥ degree")
     ax.legend(frameon=False, fontsize=7, ncol=2)
     sns.despine(fig)
@@ -70,8 +75,10 @@ def degree_distributions(degrees: dict) -> plt.Figure:
 
 
 @styled
-def null_agreement(z_exact: np.ndarray, z_shifts: np.ndarray, threshold: float) -> plt.Figure:
-    """z of the exact all-shift null against z of the 150-shift test, pair by pair."""
+def null_agreement(z_exact: np.ndarray, z_shifts: np.ndarray, threshold: float,
+                   n_shifts: int = 150) -> plt.Figure:
+    """z of the exact all-shift null against z of the ``n_shifts``-shift test, pair by pair,
+    with dashed lines at ``+-threshold``."""
     ok = np.isfinite(z_exact) & np.isfinite(z_shifts)
     x, y = z_exact[ok], z_shifts[ok]
     fig, ax = plt.subplots(figsize=(4.2, 4))
@@ -84,7 +91,7 @@ def null_agreement(z_exact: np.ndarray, z_shifts: np.ndarray, threshold: float) 
     for t in (threshold, -threshold):
         ax.axvline(t, color="tab:red", lw=0.6, ls="--")
         ax.axhline(t, color="tab:red", lw=0.6, ls="--")
-    ax.set(xlabel="z, exact all-shift null", ylabel="z, 150 random shifts")
+    ax.set(xlabel="z, exact all-shift null", ylabel=f"z, {n_shifts} random shifts")
     sns.despine(fig)
     fig.tight_layout()
     return fig
@@ -128,12 +135,14 @@ def false_positive_rates(null_z: dict, marks=(3.0, 4.0, 5.0), alpha: float | Non
 
 
 @styled
-def structural_edges(edges: pd.DataFrame, summary: pd.DataFrame) -> plt.Figure:
+def fig_a7_structural_edges(edges: pd.DataFrame, summary: pd.DataFrame) -> plt.Figure:
     """STTC of structural and non-structural 1FC edges per layer pair (left) and the
-    normalised degree of each kind (right; Figs. A7-A8).
+    normalised degree of each kind (right; paper Figs. A7-A8).
 
-    ``edges``: columns ``layer pair``, ``kind`` and ``sttc``; ``summary``: indexed by layer
-    pair with ``structural degree / receptive field`` and ``non-structural degree / rest``.
+    ``edges``: columns ``layer pair``, ``kind`` and ``sttc``
+    (:func:`fclib.stats.structure.structural_edge_table`); ``summary``: indexed by layer
+    pair with ``structural degree / receptive field`` and ``non-structural degree / rest``
+    (:func:`fclib.stats.structure.structural_summary`).
     """
     from matplotlib import cbook
     from matplotlib.patches import Patch

@@ -6,9 +6,12 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from fclib.figures._common import styled, _points
+from fclib.figures._common import _points, by_layer_pair, styled
 
-__all__ = ['response_functions', 'slope_scaling', 'collapse', 'batch_responses']
+__all__ = ['response_functions', 'fig_2a_relu_examples', 'fig_2d_relu_r2', 'fig_2d_relu_nrmse',
+           'fig_2m_two_line_examples', 'fig_2q_intersection_fraction', 'fig_2q_rise_quantile',
+           'fig_a3_slope_scaling', 'fig_a3_collapse', 'collapse_by_exponent',
+           'fig_a4_batch_responses', 'fig_a5_slope_differences']
 
 
 @styled
@@ -60,8 +63,53 @@ def response_functions(examples: dict, model: str = "relu", cdf: bool = False,
 
 
 @styled
-def slope_scaling(table: pd.DataFrame, laws: pd.DataFrame) -> plt.Figure:
-    """ReLU slope against 1FC group size per layer pair (log-log) with power-law fits."""
+def fig_2a_relu_examples(examples: dict, min_frames: int = 10) -> plt.Figure:
+    """Example response functions with their ReLU fits, one axis per entry of ``examples``
+    (paper Fig. 2 A-C); see :func:`response_functions`."""
+    return response_functions(examples, model="relu", min_frames=min_frames)
+
+
+@styled
+def fig_2d_relu_r2(table: pd.DataFrame, r2_min: float | None = None) -> plt.Figure:
+    """R² of the ReLU fit of every analysed target per layer pair (paper Fig. 2 D-L), values
+    below -0.5 drawn at -0.5; dashed at the selection threshold ``r2_min``."""
+    return by_layer_pair(table, "relu_r2", "ReLU fit R²", hline=r2_min, clip=(-0.5, 1))
+
+
+@styled
+def fig_2d_relu_nrmse(table: pd.DataFrame) -> plt.Figure:
+    """NRMSE of the ReLU fit of every analysed target per layer pair (paper Fig. 2 D-L)."""
+    return by_layer_pair(table, "relu_nrmse", "ReLU fit NRMSE")
+
+
+@styled
+def fig_2m_two_line_examples(examples: dict, min_frames: int = 10) -> plt.Figure:
+    """Example response functions with the two-line fit, its intersection and the CDF of the
+    group's co-firing on a twin axis (paper Fig. 2 M-P); see :func:`response_functions`."""
+    return response_functions(examples, model="lines", cdf=True, min_frames=min_frames)
+
+
+@styled
+def fig_2q_intersection_fraction(selected: pd.DataFrame, band=(0.05, 0.16)) -> plt.Figure:
+    """The two-line intersection as a fraction of the group size per layer pair, ``band``
+    (the paper's 5-16 %) shaded (paper Fig. 2 Q-S inset)."""
+    return by_layer_pair(selected, "intersection_fraction", "intersection / group size N",
+                         band=band)
+
+
+@styled
+def fig_2q_rise_quantile(selected: pd.DataFrame, quantile: float = 0.92) -> plt.Figure:
+    """The co-firing CDF at the intersection per layer pair, dashed at ``quantile`` (the
+    paper's "largest 8 %" of events; paper Fig. 2 Q-T)."""
+    return by_layer_pair(selected, "rise_quantile", "co-firing CDF at the intersection",
+                         hline=quantile)
+
+
+@styled
+def fig_a3_slope_scaling(table: pd.DataFrame, laws: pd.DataFrame) -> plt.Figure:
+    """ReLU slope against 1FC group size per layer pair (log-log) with power-law fits, one
+    axis per layer pair of ``laws`` (:func:`fclib.stats.connectivity.power_laws`; paper
+    Fig. A3), unused axes switched off."""
     names = list(laws.index)
     ncols = min(4, len(names))
     nrows = int(np.ceil(len(names) / ncols))
@@ -89,9 +137,10 @@ def slope_scaling(table: pd.DataFrame, laws: pd.DataFrame) -> plt.Figure:
 
 
 @styled
-def collapse(ds, exponents: dict, max_neurons: int = 60, min_frames: int = 10,
-             rng=None) -> plt.Figure:
-    """Response functions of selected neurons with co-firing rescaled by N^exponent.
+def fig_a3_collapse(ds, exponents: dict, max_neurons: int = 60, min_frames: int = 10,
+                    rng=None) -> plt.Figure:
+    """Response functions of selected neurons with co-firing rescaled by N^exponent (paper
+    Fig. A3).
 
     One panel per entry of ``exponents`` (title → exponent); lines coloured by group size.
     At most ``max_neurons`` neurons, drawn at random (``rng``) when there are more.
@@ -118,8 +167,25 @@ def collapse(ds, exponents: dict, max_neurons: int = 60, min_frames: int = 10,
 
 
 @styled
-def batch_responses(examples: dict, min_frames: int = 10) -> plt.Figure:
-    """One neuron's response function in each batch of held-out images (Fig. A4)."""
+def collapse_by_exponent(scan: pd.DataFrame) -> plt.Figure:
+    """Collapse R² against the exponent e of the rescaling k / N^e, one line per layer pair
+    (``scan``: :func:`fclib.stats.connectivity.collapse_scan`)."""
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    colors = plt.get_cmap("viridis")(np.linspace(0, 1, max(scan.shape[1], 1)))
+    for c, name in zip(colors, scan.columns):
+        ax.plot(scan.index, scan[name], color=c, label=name)
+    ax.set(xlabel="exponent e of the rescaling k / N^e", ylabel="collapse R²")
+    if scan.shape[1]:
+        ax.legend(fontsize=7, ncol=2, frameon=False)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def fig_a4_batch_responses(examples: dict, min_frames: int = 10) -> plt.Figure:
+    """One neuron's response function in each batch of held-out images, one axis per entry
+    of ``examples`` (paper Fig. A4)."""
     n = len(examples)
     fig, axes = plt.subplots(1, n, figsize=(3.4 * n, 3.1), squeeze=False)
     for ax, (title, (ds, neuron)) in zip(axes[0], examples.items()):
@@ -135,3 +201,11 @@ def batch_responses(examples: dict, min_frames: int = 10) -> plt.Figure:
     sns.despine(fig)
     fig.tight_layout()
     return fig
+
+
+@styled
+def fig_a5_slope_differences(differences: pd.DataFrame) -> plt.Figure:
+    """Relative slope differences between every two batches of images per layer pair (paper
+    Fig. A5); ``differences``: the long table of
+    :func:`fclib.stats.connectivity.batch_robustness`."""
+    return by_layer_pair(differences, "relative slope difference", "(s_i − s_j) / s", hline=0.0)

@@ -1,4 +1,5 @@
-"""Figures of information, semantics and neuron identity (chapters 7-9)."""
+"""Figures of information, semantics and neuron identity (chapters 7-9): the paper's
+Figs. A6, A9 and A10."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -6,13 +7,36 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from fclib.figures._common import styled
+from fclib.figures._common import by_layer_pair, pair_scatter, styled
 
-__all__ = ['class_similarity', 'similarity_curves', 'identity_vs_aggregate']
+__all__ = ['fig_a6_mi_by_layer', 'fig_a6_mi_vs_degree', 'fig_a10ab_class_similarity',
+           'fig_a10cd_similarity_vs_cofiring', 'fig_a9_identity_vs_aggregate']
 
 
 @styled
-def class_similarity(cosine, rank, names) -> plt.Figure:
+def fig_a6_mi_by_layer(table: pd.DataFrame, mi: str = "mi", by: str = "layer") -> plt.Figure:
+    """Shuffle-corrected MI of each neuron with the class, one box per layer (paper Fig. A6:
+    MI rises as one ascends the layers).
+
+    ``table``: one row per neuron, a categorical column ``by`` (its categories give the
+    boxes, in order) and the MI column ``mi`` (bits).
+    """
+    return by_layer_pair(table, mi, "MI with the class (bits)", by=by, xlabel="layer")
+
+
+@styled
+def fig_a6_mi_vs_degree(table: pd.DataFrame, hub: str | None = "hub") -> plt.Figure:
+    """MI against the size of the 1FC group for the target neurons of every layer pair, one
+    panel per pair (Spearman's rho in the titles), hubs in red (paper Fig. A6).
+
+    ``table``: as :func:`fclib.stats.compare.information_vs_degree` returns (``layer pair``
+    categorical, ``degree``, ``mi``, ``hub``).
+    """
+    return pair_scatter(table, "degree", "mi", "group size N", "MI (bits)", highlight=hub)
+
+
+@styled
+def fig_a10ab_class_similarity(cosine, rank, names) -> plt.Figure:
     """Cosine similarity of class-name embeddings (matrix) and the distributions of the
     cosine and rank similarity between different classes (Fig. A10 A-B)."""
     cos = np.asarray(cosine)
@@ -35,8 +59,9 @@ def class_similarity(cosine, rank, names) -> plt.Figure:
 
 
 @styled
-def similarity_curves(curves: pd.DataFrame, chance: dict | None = None) -> plt.Figure:
-    """Mean of several measures against the co-firing fraction, one line per layer pair.
+def fig_a10cd_similarity_vs_cofiring(curves: pd.DataFrame, chance: dict | None = None) -> plt.Figure:
+    """Mean of several measures against the co-firing fraction, one line per layer pair
+    (paper Fig. A10 C-D).
 
     ``curves``: columns ``layer pair``, ``bin`` and one column per measure; ``chance`` maps
     a measure to its chance level (dashed).
@@ -59,7 +84,7 @@ def similarity_curves(curves: pd.DataFrame, chance: dict | None = None) -> plt.F
 
 
 @styled
-def identity_vs_aggregate(diff: pd.DataFrame) -> plt.Figure:
+def fig_a9_identity_vs_aggregate(diff: pd.DataFrame) -> plt.Figure:
     """Balanced accuracy from aggregate co-firing and from member identities, per layer pair
     and classifier, with the paired difference's confidence interval (Fig. A9)."""
     pairs = list(dict.fromkeys(diff["layer pair"]))

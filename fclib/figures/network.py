@@ -8,7 +8,7 @@ import seaborn as sns
 
 from fclib.figures._common import styled
 
-__all__ = ['training_curve', 'firing_rates', 'raster', 'presentations']
+__all__ = ['training_curve', 'fig_a1_firing_rates', 'raster', 'presentations']
 
 
 @styled
@@ -30,9 +30,13 @@ def training_curve(history: list[dict]) -> plt.Figure:
 
 
 @styled
-def firing_rates(summary: pd.DataFrame, rates: dict[str, np.ndarray],
-                 silent_threshold: float = 0.01) -> plt.Figure:
-    """Per-neuron firing rate distribution per layer and the silent fraction (Fig. A1)."""
+def fig_a1_firing_rates(summary: pd.DataFrame, rates: dict[str, np.ndarray],
+                        silent_threshold: float = 0.01) -> plt.Figure:
+    """Per-neuron firing rate distribution per layer and the silent fraction (paper Fig. A1).
+
+    ``summary``: :func:`fclib.stats.activity.layer_summary`; ``rates``: ``{layer: spikes per
+    image of every neuron}``. Two axes: rates (violins, log scale) and silent fractions.
+    """
     layers = list(summary.index)
     fig, (a, b) = plt.subplots(2, 1, figsize=(9, 5.5), sharex=True,
                                gridspec_kw={"height_ratios": [2, 1]})
@@ -42,7 +46,8 @@ def firing_rates(summary: pd.DataFrame, rates: dict[str, np.ndarray],
     for body in parts["bodies"]:
         body.set_alpha(0.5)
     a.plot(range(len(layers)), summary.mean_rate, "o", color="k", label="mean")
-    a.axhline(silent_threshold, color="tab:red", lw=1, ls="--", label="silent threshold")
+    a.axhline(silent_threshold, color="tab:red", lw=1, ls="--",
+              label=f"silent below {silent_threshold:g}")
     a.set_yscale("log")
     a.set(ylabel="spikes per image\n(per neuron)")
     a.legend(frameon=False, loc="upper right")

@@ -10,7 +10,11 @@ two apart. This module gives per-presentation features and the detector:
   baseline the ensembles must beat to add anything;
 - :func:`detect`: a standardised logistic regression trained on the presentations of one
   part of the held-out images and scored (ROC, AUC with a bootstrap interval over images)
-  on the presentations of the others, so no image is seen in both.
+  on the presentations of the others, so no image is seen in both. ``holdout`` is the
+  detector's share of images kept for scoring (not the training split's ``test_fraction``);
+- :func:`feature_sets` builds the co-firing, firing-rate and combined features of a
+  recording, :func:`group_overlap` compares two sets of 1FC groups, and :func:`auc_table`
+  tabulates detectors.
 """
 from __future__ import annotations
 
@@ -20,7 +24,8 @@ import xarray as xr
 
 from fclib.stats.response import cofiring
 
-__all__ = ["cofiring_features", "rate_features", "image_split", "detect", "compare"]
+__all__ = ["cofiring_features", "rate_features", "feature_sets", "group_overlap", "image_split",
+           "detect", "compare", "auc_table"]
 
 _LEVELS = (0.25, 0.5)  # k / N levels whose exceedance is counted (strong co-firing)
 
@@ -75,22 +80,25 @@ def rate_features(spikes: xr.DataArray, T: int, prefix: str = "") -> pd.DataFram
     return pd.DataFrame({prefix + k: v for k, v in out.items()})
 
 
-def image_split(images, test_fraction: float = 0.5, rng=None) -> np.ndarray:
-    """``True`` for presentations whose image falls in the held-out part (seeded, by image)."""
+def image_split(images, holdout: float = 0.5, rng=None) -> np.ndarray:
+    """``True`` for presentations whose image falls in the held-out part (seeded, by image).
+
+    ``holdout`` is the share of distinct images held out (rounded, at least one image on
+    each side)."""
     from fclib.stats.nulls import _rng
 
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
+    if not 0 < holdout < 1:
+        raise ValueError(f"holdout must be between 0 and 1 (a share of the images), got {holdout}")
     images = np.asarray(images)
     uniq = np.unique(images)
     if uniq.size < 2:
         raise ValueError("need presentations of at least two images to hold some out")
-    n_test = min(max(1, int(round(test_fraction * uniq.size))), uniq.size - 1)
+    n_test = min(max(1, int(round(holdout * uniq.size))), uniq.size - 1)
     held = _rng(rng).choice(uniq, n_test, replace=False)
     return np.isin(images, held)
 
 
-def detect(clean: pd.DataFrame, adversarial: pd.DataFrame, images, *, test_fraction: float = 0.5,
+def detect(clean: pd.DataFrame, adversarial: pd.DataFrame, images, *, holdout: float = 0.5,
            n_boot: int = 200, rng=None, C: float = 1.0) -> dict:
     """Train a logistic-regression detector of adversarial presentations; score held-out images.
 
@@ -99,6 +107,11 @@ def detect(clean: pd.DataFrame, adversarial: pd.DataFrame, images, *, test_fract
     clean, adversarial : features of the same presentations (rows) under the clean and the
         adversarial condition, same columns.
     images : image index of each presentation (rows), for the split by image.
+    holdout : share of the images whose presentations are held out to score the detector
+        (:func:`image_split`); the others train it.
+    n_boot : bootstrap resamples of held-out images for the AUC interval.
+    rng : seed or Generator for the split and the bootstrap.
+    C : inverse regularisation strength of the logistic regression.
 
     Returns a dict: ``auc`` (held-out ROC AUC), ``auc_ci`` (2.5 and 97.5 % of a bootstrap over
     held-out images), ``fpr``, ``tpr`` (the ROC curve), ``coef`` (standardised coefficients as a
@@ -119,7 +132,7 @@ def detect(clean: pd.DataFrame, adversarial: pd.DataFrame, images, *, test_fract
         raise ValueError(f"images must give one image per presentation ({len(clean)}), "
                          f"got shape {images.shape}")
     gen = _rng(rng)
-    test = image_split(images, test_fraction, gen)
+    test = image_split(images, holdout, gen)
     X = np.concatenate([clean.to_numpy(np.float64), adversarial.to_numpy(np.float64)])
     y = np.r_[np.zeros(len(clean)), np.ones(len(adversarial))]
     img = np.r_[images, images]
@@ -143,7 +156,7 @@ def compare(a: dict, b: dict, n_boot: int = 1000, rng=None) -> dict:
     bootstrap over held-out images (both detectors resampled together).
 
     Returns ``diff`` and ``ci`` (2.5 and 97.5 %). Detectors from :func:`detect` with the same
-    ``images``, ``test_fraction`` and ``rng`` share their held-out rows; others are refused.
+    ``images``, ``holdout`` and ``rng`` share their held-out rows; others are refused.
     """
     from sklearn.metrics import roc_auc_score
 
@@ -151,12 +164,65 @@ def compare(a: dict, b: dict, n_boot: int = 1000, rng=None) -> dict:
 
     if not (np.array_equal(a["image"], b["image"]) and np.array_equal(a["y"], b["y"])):
         raise ValueError("the detectors were scored on different held-out rows; run detect() "
-                         "with the same images, test_fraction and rng")
+                         "with the same images, holdout and rng")
     gen = _rng(rng)
     y = a["y"]
     ci = _image_bootstrap(lambda idx: roc_auc_score(y[idx], a["score"][idx])
                           - roc_auc_score(y[idx], b["score"][idx]), y, a["image"], n_boot, gen)
     return dict(diff=float(a["auc"] - b["auc"]), ci=ci)
+
+
+def auc_table(results: dict) -> pd.DataFrame:
+    """One row per detector of ``{name: detect(...) result}``: ``AUC``, ``CI low``,
+    ``CI high``, ``features``, ``train presentations``, ``test presentations``."""
+    return pd.DataFrame({name: {"AUC": d["auc"], "CI low": d["auc_ci"][0], "CI high": d["auc_ci"][1],
+                                "features": d["coef"].size, "train presentations": d["n_train"],
+                                "test presentations": d["n_test"]}
+                         for name, d in results.items()}).T
+
+
+def feature_sets(recording, groups: dict, T: int, frames=None) -> dict:
+    """The detector's three feature sets of one recording, one row per presentation.
+
+    Parameters
+    ----------
+    recording : a mapping from layer name to spikes ``(neuron, frame)`` (a
+        :class:`fclib.io.recordings.Recording`).
+    groups : ``{"L14→L15": 1FC groups}``; every pair needs at least one non-empty group.
+    T : frames per presentation.
+    frames : frame indices to keep (whole presentations), or ``None`` for all.
+
+    Returns a dict: ``co-firing`` (:func:`cofiring_features` of every pair, columns prefixed
+    with the pair), ``firing rates`` (:func:`rate_features` of every layer of those pairs,
+    prefixed with the layer), ``both`` (the two side by side) and ``images`` (the image of
+    every presentation).
+    """
+    if not groups:
+        raise ValueError("no layer pairs given to build features from")
+    sub = (lambda da: da) if frames is None else (lambda da: da.isel(frame=np.asarray(frames)))
+    layers = sorted({l for k in groups for l in k.split("→")}, key=lambda l: int(l[1:]))
+    cof = pd.concat([cofiring_features(sub(recording[k.split("→")[0]]), g, T, prefix=f"{k} ")
+                     for k, g in groups.items()], axis=1)
+    rate = pd.concat([rate_features(sub(recording[l]), T, prefix=f"{l} ") for l in layers], axis=1)
+    images = np.asarray(sub(recording[layers[0]])["image"].values)[::T]
+    return {"co-firing": cof, "firing rates": rate, "both": pd.concat([cof, rate], axis=1),
+            "images": images}
+
+
+def group_overlap(a: xr.Dataset, b: xr.Dataset) -> dict:
+    """How far two sets of 1FC groups of one layer pair agree (e.g. from training and from
+    test images), as edge sets of (target, source) neuron ids.
+
+    Returns a dict: ``edges (a)``, ``edges (b)``, ``shared``, ``Jaccard``
+    (``|a & b| / |a | b|``, 0 when both are empty) and ``median group size (a)``
+    (over all of ``a``'s targets, empty groups included).
+    """
+    ea = set(zip(a["target"].values.tolist(), a["source"].values.tolist()))
+    eb = set(zip(b["target"].values.tolist(), b["source"].values.tolist()))
+    deg = np.asarray(a["degree"].values)
+    return {"edges (a)": len(ea), "edges (b)": len(eb), "shared": len(ea & eb),
+            "Jaccard": len(ea & eb) / max(len(ea | eb), 1),
+            "median group size (a)": float(np.median(deg)) if deg.size else 0.0}
 
 
 def _image_bootstrap(stat, y, images, n_boot, gen) -> tuple[float, float]:

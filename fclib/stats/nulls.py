@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+import pandas as pd
 import scipy.fft
 import xarray as xr
 from numba import njit, prange
@@ -36,7 +37,8 @@ from fclib.stats.sttc import (_and_popcount, _counts_packed, _labelled, _n_neuro
                    sttc_from_counts, target_blocks, transpose_bits)
 
 __all__ = ["sttc_zscore", "exact_null", "shift_null", "surrogate_uncoupled",
-           "false_positive_rate", "calibrated_threshold"]
+           "false_positive_rate", "calibrated_threshold", "call_agreement", "uncoupled_null_z",
+           "false_positive_table", "false_positive_summary"]
 
 
 def _rng(rng) -> np.random.Generator:
@@ -286,3 +288,131 @@ def calibrated_threshold(null_z, alpha: float) -> float:
     if not 0 < alpha < 1 or z.size == 0:
         raise ValueError("alpha must be in (0, 1) and null_z must hold finite values")
     return float(np.quantile(z, 1 - alpha))
+
+
+def call_agreement(z_a, z_b, threshold: float) -> dict:
+    """How two tests' z of the same pairs agree, over the pairs where both are defined.
+
+    Returns ``{"pairs", "corr", "agree", "only_a", "only_b"}``: the number of pairs with a
+    finite z under both tests, Pearson's correlation of the two z, the fraction of those
+    pairs on whose call (``z > threshold``) the tests agree, and the pairs called by one
+    test only. ``corr`` and ``agree`` are ``NaN`` without pairs (``corr`` also with fewer
+    than two, or a constant z).
+    """
+    a, b = np.asarray(z_a, dtype=float).ravel(), np.asarray(z_b, dtype=float).ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"z_a and z_b must hold the same pairs; got {a.size} and {b.size} values")
+    ok = np.isfinite(a) & np.isfinite(b)
+    a, b = a[ok], b[ok]
+    ca, cb = a > threshold, b > threshold
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = (float(np.corrcoef(a, b)[0, 1]) if a.size > 1 and a.std() > 0 and b.std() > 0
+                else float("nan"))
+    return {"pairs": int(a.size), "corr": corr,
+            "agree": float((ca == cb).mean()) if a.size else float("nan"),
+            "only_a": int((ca & ~cb).sum()), "only_b": int((cb & ~ca).sum())}
+
+
+def uncoupled_null_z(source, target, *, n_targets: int | None = None, n_shifts: int = 150,
+                     min_shift: int = 20, rng=None) -> dict[str, np.ndarray]:
+    """z of uncoupled pairs under both tests: the null distribution each test really has.
+
+    The source trains are replaced by :func:`surrogate_uncoupled` copies (one random shift
+    each, the same copies for both tests), so no pair is coupled and every z above a
+    threshold is a false positive. The exact null is applied to every pair, the
+    ``n_shifts``-shift test (``n_shifts`` STTC evaluations per pair) to the pairs of
+    ``n_targets`` targets drawn at random (all targets when ``None`` or more than there are).
+
+    Returns
+    -------
+    ``{"exact": z, "<n_shifts> shifts": z}``, 1-D float arrays of the finite z values.
+    """
+    rng = _rng(rng)
+    src = as_trains(source, "source")
+    tgt = as_trains(target, "target")
+    surr = surrogate_uncoupled(src, min_shift=min_shift, rng=rng)
+    n_t = tgt.shape[0]
+    k = n_t if n_targets is None else min(int(n_targets), n_t)
+    pick = np.sort(rng.choice(n_t, k, replace=False))
+    out = {"exact": exact_null(surr, tgt)["z"].values,
+           f"{n_shifts} shifts": shift_null(surr, tgt[pick], n_shifts=n_shifts,
+                                            min_shift=min_shift, rng=rng)["z"].values}
+    return {name: z[np.isfinite(z)].astype(float) for name, z in out.items()}
+
+
+def _above(t: float) -> str:
+    return f"z > {t:g}"
+
+
+def false_positive_table(null_z: dict, observed: dict, threshold: float,
+                         marks=(3.0, 4.0, 5.0), observed_test: str = "exact") -> pd.DataFrame:
+    """False-positive rates per layer pair and test, and the share of called edges they explain.
+
+    Parameters
+    ----------
+    null_z : ``{layer pair: {test: z of uncoupled pairs}}`` (:func:`uncoupled_null_z`).
+    observed : ``{layer pair: z}`` of the real pairs under ``observed_test`` (any array or
+        DataArray; non-finite values are pairs without a defined z and are not counted).
+    threshold : the z threshold the edges are called at; every column that depends on it
+        is computed at it and named after it.
+    marks : further thresholds whose false-positive rates are listed.
+
+    Returns
+    -------
+    DataFrame indexed by ``(layer pair, test)`` with ``pairs`` (null z values), one
+    ``FPR z > m`` column per threshold in ``marks`` and ``threshold`` (sorted), ``tested
+    pairs`` (real pairs with a defined z), ``expected false edges at z > t`` (the test's
+    rate times the tested pairs), and, for ``observed_test`` only (``NaN`` for the others,
+    whose calls on all pairs are not computed), ``edges at z > t`` (real pairs called) and
+    ``share explained by chance at z > t`` = expected false edges / edges (``NaN`` where no
+    edge is called). ``t`` is ``threshold``: the rates and the edges use the same threshold.
+    """
+    t_all = sorted({float(m) for m in marks} | {float(threshold)})
+    lab = _above(threshold)
+    rows = []
+    for pair, tests in null_z.items():
+        z_obs = np.asarray(observed[pair], dtype=float)
+        z_obs = z_obs[np.isfinite(z_obs)]
+        edges = int((z_obs > threshold).sum())
+        for test, z in tests.items():
+            z = np.asarray(z, dtype=float)
+            z = z[np.isfinite(z)]
+            rate = {m: float((z > m).mean()) if z.size else float("nan") for m in t_all}
+            expected = rate[float(threshold)] * z_obs.size
+            mine = test == observed_test
+            rows.append({"layer pair": pair, "test": test, "pairs": int(z.size),
+                         **{f"FPR {_above(m)}": rate[m] for m in t_all},
+                         "tested pairs": int(z_obs.size),
+                         f"expected false edges at {lab}": expected,
+                         f"edges at {lab}": edges if mine else np.nan,
+                         f"share explained by chance at {lab}":
+                             (expected / edges if edges else np.nan) if mine else np.nan})
+    if not rows:
+        raise ValueError("null_z holds no layer pair")
+    return pd.DataFrame(rows).set_index(["layer pair", "test"])
+
+
+def false_positive_summary(null_z: dict, threshold: float, alpha: float) -> pd.DataFrame:
+    """Each test's false-positive rate at ``threshold`` and its calibrated threshold.
+
+    ``null_z``: ``{test: z of uncoupled pairs}`` (pooled over layer pairs). Returns a
+    DataFrame indexed by test, plus a row ``"standard normal"`` (the rate a Gaussian z would
+    have), with ``pairs``, ``FPR z > threshold`` (its name built from ``threshold``) and
+    ``threshold at FPR alpha`` (:func:`calibrated_threshold`; ``NaN`` for a test without z).
+    """
+    from scipy.stats import norm
+
+    lab = f"FPR {_above(threshold)}"
+    rows = {}
+    for test, z in null_z.items():
+        z = np.asarray(z, dtype=float)
+        z = z[np.isfinite(z)]
+        rows[test] = {"pairs": int(z.size),
+                      lab: float((z > threshold).mean()) if z.size else float("nan"),
+                      f"threshold at FPR {alpha:g}":
+                          calibrated_threshold(z, alpha) if z.size else float("nan")}
+    rows["standard normal"] = {"pairs": np.nan, lab: float(norm.sf(threshold)),
+                               f"threshold at FPR {alpha:g}": float(norm.isf(alpha))}
+    out = pd.DataFrame(rows).T
+    out.index.name = "test"
+    return out

@@ -23,10 +23,12 @@ from pathlib import Path
 
 import numba as nb
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 __all__ = ["embed_class_names", "cosine_similarity", "rank_similarity",
-           "similarity_by_cofiring", "similarity_by_regime"]
+           "similarity_by_cofiring", "similarity_by_regime", "mean_curve", "regime_contrast",
+           "strong_regime_match"]
 
 
 def _encode_minilm(names: list[str]) -> np.ndarray:
@@ -139,14 +141,37 @@ def _bin_stats(bins, labels, preferred, sim, n_bins):
     return nf, ssum, match
 
 
+def _check_classes(values: np.ndarray, n_classes: int, what: str) -> None:
+    """Refuse class indices outside ``[0, n_classes)``: the kernel indexes the similarity
+    matrix with them unchecked, so a bad one would read (or count) out of bounds."""
+    bad = (values < 0) | (values >= n_classes)
+    if bad.any():
+        shown = np.unique(values[bad])
+        more = "" if shown.size <= 10 else f" and {shown.size - 10} more"
+        raise ValueError(f"{what} must be class indices in [0, {n_classes}) (the similarity "
+                         f"matrix has {n_classes} classes); got {shown[:10].tolist()}{more} at "
+                         f"{int(bad.sum())} position(s)")
+
+
 def _stats(bins, labels, preferred, sim, n_bins, dim, coord):
-    labels = np.asarray(labels, dtype=np.int64)
-    preferred = np.asarray(preferred, dtype=np.int64)
+    labels = np.asarray(labels)
+    preferred = np.asarray(preferred)
     sim = np.asarray(sim, dtype=float)
+    if sim.ndim != 2 or sim.shape[0] != sim.shape[1]:
+        raise ValueError(f"similarity must be a square (class, preferred) matrix, got shape "
+                         f"{sim.shape}")
+    for v, what in ((labels, "labels"), (preferred, "preferred")):
+        if v.dtype.kind == "f" and not np.array_equal(v, np.round(v)):
+            raise ValueError(f"{what} must be integer class indices, got non-integer values "
+                             f"{np.unique(v[v != np.round(v)])[:10].tolist()}")
+    labels = labels.astype(np.int64).ravel()
+    preferred = preferred.astype(np.int64).ravel()
     if bins.shape[1] != labels.size:
         raise ValueError(f"{labels.size} frame labels for {bins.shape[1]} frames")
     if bins.shape[0] != preferred.size:
         raise ValueError(f"{preferred.size} preferred classes for {bins.shape[0]} neurons")
+    _check_classes(labels, sim.shape[0], "labels")
+    _check_classes(preferred, sim.shape[0], "preferred")
     nf, ssum, match = _bin_stats(bins, labels, preferred, sim, n_bins)
     with np.errstate(invalid="ignore", divide="ignore"):
         return xr.Dataset({"n_frames": (("neuron", dim), nf),
@@ -187,3 +212,63 @@ def similarity_by_regime(cofiring: xr.DataArray, labels, preferred, similarity,
     b[~np.isfinite(inter)] = -1
     ds = _stats(b, labels, preferred, similarity, 2, "regime", ["weak", "strong"])
     return ds.assign_coords(neuron=cofiring["neuron"].values)
+
+
+def mean_curve(by_cofiring: xr.Dataset, min_frames: int = 1) -> pd.DataFrame:
+    """Neuron-averaged curves of :func:`similarity_by_cofiring`.
+
+    Each neuron counts equally; a (neuron, bin) enters only when the bin holds at least
+    ``min_frames`` of the neuron's frames. Returns a DataFrame with one row per bin and the
+    columns ``bin`` (bin centre), ``match`` (mean share of frames whose class is the
+    preferred one), ``similarity`` (mean similarity of the presented to the preferred class)
+    and ``neurons`` (how many neurons each bin averages).
+    """
+    ok = by_cofiring["n_frames"] >= min_frames
+    return pd.DataFrame({"bin": by_cofiring["bin"].values,
+                         "match": by_cofiring["match"].where(ok).mean("neuron").values,
+                         "similarity": by_cofiring["similarity"].where(ok).mean("neuron").values,
+                         "neurons": ok.sum("neuron").values.astype(int)})
+
+
+def regime_contrast(by_regime: xr.Dataset, min_frames: int = 1) -> dict:
+    """Weak against strong regime, from :func:`similarity_by_regime`, over the neurons with at
+    least ``min_frames`` frames in *each* regime.
+
+    Returns a dict: ``neurons`` (how many qualify), ``match, weak`` and ``match, strong``
+    (mean share of frames whose class is the preferred one), ``strong > weak`` (share of
+    those neurons whose match is higher in the strong regime), ``rank sim., weak`` and
+    ``rank sim., strong`` (mean similarity). Means are NaN when no neuron qualifies.
+    """
+    both = (by_regime["n_frames"] >= min_frames).all("regime").values
+    m = {r: by_regime["match"].sel(regime=r).values[both] for r in ("weak", "strong")}
+    s = {r: by_regime["similarity"].sel(regime=r).values[both] for r in ("weak", "strong")}
+
+    def mean(v):
+        return float(v.mean()) if v.size else float("nan")
+
+    return {"neurons": int(both.sum()),
+            "match, weak": mean(m["weak"]), "match, strong": mean(m["strong"]),
+            "strong > weak": mean((m["strong"] > m["weak"]).astype(float)),
+            "rank sim., weak": mean(s["weak"]), "rank sim., strong": mean(s["strong"])}
+
+
+def strong_regime_match(cofiring: xr.DataArray, labels, preferred, intersection,
+                        n_classes: int) -> xr.Dataset:
+    """How often each neuron's group drives it into its strong regime, and on which images.
+
+    A frame is in the neuron's strong regime when the co-firing of its group exceeds the
+    neuron's ``intersection`` (its two-line intersection, possibly from another condition).
+    Returns a Dataset over ``neuron``: ``strong_share`` (strong frames / all frames) and
+    ``preferred_when_strong`` (share of the strong frames whose class is the neuron's
+    ``preferred`` class; NaN without strong frames, or with a NaN intersection).
+    """
+    reg = similarity_by_regime(cofiring, labels, preferred, np.eye(int(n_classes)), intersection)
+    nf = reg["n_frames"].sum("regime")
+    strong = reg.sel(regime="strong")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(nf.values > 0, strong["n_frames"].values / np.maximum(nf.values, 1),
+                         np.nan)
+    share[~np.isfinite(np.asarray(intersection, dtype=float))] = np.nan
+    return xr.Dataset({"strong_share": ("neuron", share),
+                       "preferred_when_strong": ("neuron", strong["match"].values)},
+                      coords={"neuron": reg["neuron"].values})

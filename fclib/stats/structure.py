@@ -17,9 +17,13 @@ layers. For a convolution of kernel ``k``, stride ``s`` and padding ``p``, the t
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
-__all__ = ["conv_geometry", "structural_mask", "label_edges"]
+from fclib.stats.response import check_layer
+
+__all__ = ["conv_geometry", "structural_mask", "label_edges", "structural_summary",
+           "structural_edge_table"]
 
 
 def conv_geometry(arch: dict) -> dict[tuple[str, str], tuple[int, int, int]]:
@@ -51,12 +55,20 @@ def structural_mask(target_yx, source_yx, kernel: int, stride: int, padding: int
 
 def label_edges(groups: xr.Dataset, source: xr.DataArray, target: xr.DataArray,
                 geometry: tuple[int, int, int]) -> xr.Dataset:
-    """The edge table of :func:`fclib.groups.one_fc_groups` with a boolean ``structural``
-    variable on ``edge``, and ``n_structural``/``n_receptive`` (structural group members and
-    active source neurons in the receptive field) on ``neuron``.
+    """The edge table of :func:`fclib.stats.groups.one_fc_groups` with a boolean
+    ``structural`` variable on ``edge``, and ``n_structural``/``n_receptive`` (structural
+    group members and active source neurons in the receptive field) on ``neuron``.
 
-    ``source``/``target`` are the recorded layers (coordinates ``y`` and ``x`` per neuron).
+    ``source``/``target`` are the recorded layers (coordinates ``y`` and ``x`` per neuron),
+    the ones the groups were computed on: where the groups (attrs ``source_layer``,
+    ``target_layer``) and the layers (:func:`fclib.stats.response.layer_name`: their
+    ``layer`` attribute or coordinate, or their name) both name a layer, the names must
+    agree, else ``ValueError`` (layers of one network often have the same size, so a wrong
+    layer would otherwise run silently). The attrs gain ``kernel``, ``stride``, ``padding``
+    and ``n_active_source`` (active neurons of the source layer).
     """
+    check_layer(source, groups.attrs, "source")
+    check_layer(target, groups.attrs, "target")
     k, s, p = geometry
     sy, sx = source["y"].values, source["x"].values
     ty, tx = target["y"].values, target["x"].values
@@ -73,5 +85,54 @@ def label_edges(groups: xr.Dataset, source: xr.DataArray, target: xr.DataArray,
     rf = structural_mask(np.stack([ty[tid], tx[tid]], 1),
                          np.stack([sy[active], sx[active]], 1), k, s, p)
     out["n_receptive"] = ("neuron", rf.sum(1))
-    out.attrs.update(kernel=k, stride=s, padding=p)
+    out.attrs.update(kernel=k, stride=s, padding=p, n_active_source=int(active.sum()))
     return out
+
+
+def structural_summary(labelled: dict) -> pd.DataFrame:
+    """Structural and non-structural edges of several layer pairs (paper Figs. A7-A8).
+
+    ``labelled``: ``{layer pair: edge table from label_edges}``. Returns a DataFrame indexed
+    by layer pair with
+
+    - ``edges``, ``structural share of edges``;
+    - ``median STTC, structural`` / ``median STTC, non-structural``;
+    - ``structural degree / receptive field``: the mean over targets of structural members
+      divided by the active sources in the target's receptive field (``max(., 1)``);
+    - ``non-structural degree / rest``: the mean of the other members divided by the
+      remaining active sources (``max(., 1)``);
+    - ``ratio``: the first normalised degree over the second (``NaN`` where the second is 0).
+
+    Medians and shares are ``NaN`` where a layer pair has no edge of the kind.
+    """
+    rows = {}
+    for name, g in labelled.items():
+        st = g["structural"].values.astype(bool)
+        sttc = g["sttc"].values
+        n_src = int(g.attrs["n_active_source"])
+        deg, n_st, n_rf = g["degree"].values, g["n_structural"].values, g["n_receptive"].values
+        per_rf = float(np.mean(n_st / np.maximum(n_rf, 1))) if deg.size else np.nan
+        per_rest = float(np.mean((deg - n_st) / np.maximum(n_src - n_rf, 1))) if deg.size else np.nan
+        rows[name] = {"edges": int(st.size),
+                      "structural share of edges": float(st.mean()) if st.size else np.nan,
+                      "median STTC, structural": float(np.median(sttc[st])) if st.any() else np.nan,
+                      "median STTC, non-structural":
+                          float(np.median(sttc[~st])) if (~st).any() else np.nan,
+                      "structural degree / receptive field": per_rf,
+                      "non-structural degree / rest": per_rest,
+                      "ratio": per_rf / per_rest if per_rest > 0 else np.nan}
+    out = pd.DataFrame(rows).T
+    out.index.name = "layer pair"
+    return out.astype({"edges": int}) if len(out) else out
+
+
+def structural_edge_table(labelled: dict) -> pd.DataFrame:
+    """Every edge of several layer pairs as rows ``layer pair``, ``sttc``, ``kind``
+    (``"structural"`` / ``"non-structural"``), the input of the figure of Fig. A7."""
+    parts = [pd.DataFrame({"layer pair": name, "sttc": g["sttc"].values,
+                           "kind": np.where(g["structural"].values, "structural",
+                                            "non-structural")})
+             for name, g in labelled.items()]
+    if not parts:
+        return pd.DataFrame(columns=["layer pair", "sttc", "kind"])
+    return pd.concat(parts, ignore_index=True)

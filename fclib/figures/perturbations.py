@@ -1,0 +1,245 @@
+"""Figures of the perturbed inputs and networks (chapters 10-12): the paper's Figs. 4, 5 and
+A11-A17, and the adversarial-input detector."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from fclib.figures._common import styled
+
+__all__ = ['fig_a11_perturbed_images', 'fig_a12_firing_rates', 'fig_4_5_responses_under_distortion',
+           'fig_a13_slope_change_vs_mi', 'fig_a14_a16_last_layer', 'network_activity',
+           'fig_a17_sttc_distributions', 'fig_a17_properties', 'detector_roc']
+
+
+def _show(ax, img):
+    img = np.asarray(img, dtype=float)
+    if img.ndim == 3:  # (C, H, W)
+        img = img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0)
+    ax.imshow(np.clip(img, 0, 1), cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+@styled
+def fig_a11_perturbed_images(images: dict, labels: dict | None = None) -> plt.Figure:
+    """The same images under each condition, one row per condition (paper Fig. A11 B).
+
+    ``images`` maps a condition to an array ``(n, C, H, W)`` (or ``(n, H, W)``) of the same
+    ``n`` images; ``labels`` optionally maps a condition to its row label (e.g. with its
+    accuracy).
+    """
+    conds = list(images)
+    n = len(images[conds[0]])
+    if any(len(v) != n for v in images.values()):
+        raise ValueError("every condition needs the same number of images")
+    fig, axes = plt.subplots(len(conds), n, figsize=(1.25 * n, 1.35 * len(conds)), squeeze=False)
+    for row, c in zip(axes, conds):
+        for ax, img in zip(row, images[c]):
+            _show(ax, img)
+        row[0].set_ylabel((labels or {}).get(c, c), fontsize=9)
+    sns.despine(fig, left=True, bottom=True)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def fig_a12_firing_rates(rates: pd.DataFrame, ylabel: str = "mean spikes per image") -> plt.Figure:
+    """Mean firing rate per layer (rows of ``rates``), one line per condition (columns)
+    (paper Fig. A12: noise lowers the rates)."""
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    x = np.arange(len(rates))
+    for c in rates.columns:
+        ax.plot(x, rates[c].to_numpy(dtype=float), marker="o", label=str(c))
+    ax.set_xticks(x, [str(i) for i in rates.index], rotation=45, ha="right")
+    ax.set(ylabel=ylabel, xlabel="layer")
+    ax.legend(frameon=False, fontsize=8)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def fig_4_5_responses_under_distortion(table: pd.DataFrame, r2_min: float | None = None
+                                       ) -> plt.Figure:
+    """ReLU R², relative slope change against the original, and share of frames beyond the
+    original two-line intersection, per layer pair and condition (paper Figs. 4 and 5).
+
+    ``table``: as :func:`fclib.stats.compare.condition_responses` returns (columns
+    ``layer pair``, ``condition``, ``relu_r2``, ``slope change``, ``strong regime reached``);
+    ``r2_min`` draws the selection threshold on the R² panel.
+    """
+    cols = ["relu_r2", "slope change", "strong regime reached"]
+    labels = ["ReLU $R^2$", "relative slope change", "frames beyond the original intersection"]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+    for ax, col, lab in zip(axes, cols, labels):
+        sns.boxplot(data=table, x="layer pair", y=col, hue="condition", showfliers=False, ax=ax)
+        ax.set(ylabel=lab)
+        if ax is not axes[-1] and ax.get_legend() is not None:
+            ax.get_legend().remove()
+    axes[-1].legend(frameon=False, fontsize=7)
+    if r2_min is not None:
+        axes[0].axhline(r2_min, color="k", ls=":", lw=0.8)
+    axes[0].set_ylim(-0.5, 1.02)
+    axes[1].set_ylim(-1.5, 1.5)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def fig_a13_slope_change_vs_mi(table: pd.DataFrame, conditions=None) -> plt.Figure:
+    """Relative slope change against each neuron's MI on the original images, one panel per
+    layer pair, one colour per condition (paper Fig. A13).
+
+    ``table``: columns ``layer pair``, ``condition``, ``MI`` and ``slope change``;
+    ``conditions``: those drawn (by default all but ``original``).
+    """
+    pairs = list(dict.fromkeys(table["layer pair"]))
+    if conditions is None:
+        conditions = [c for c in dict.fromkeys(table["condition"]) if c != "original"]
+    fig, axes = plt.subplots(1, len(pairs), figsize=(4.2 * len(pairs), 3.3), sharey=True,
+                             squeeze=False)
+    for ax, k in zip(axes[0], pairs):
+        for j, c in enumerate(conditions):
+            d = table[(table["layer pair"] == k) & (table["condition"] == c)]
+            d = d.dropna(subset=["slope change"])
+            ax.scatter(d["MI"], d["slope change"], s=4, alpha=0.35, color=f"C{j + 1}", label=c,
+                       rasterized=True)
+        ax.axhline(0, color="k", lw=0.6)
+        ax.set(title=k, xlabel="MI (bits, corrected)", ylim=(-1.5, 1.5))
+    axes[0, 0].set_ylabel("relative slope change")
+    axes[0, 0].legend(frameon=False, markerscale=3)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def fig_a14_a16_last_layer(table: pd.DataFrame, chance: float | None = None,
+                           title: str = "") -> plt.Figure:
+    """The last layer pair's neurons under each condition: share of frames in the strong
+    regime, share of those frames showing the preferred class, entropy of the spike count
+    and corrected MI with the class (paper Figs. A14-A16).
+
+    ``table``: one row per (condition, neuron) with ``condition``, ``strong share``,
+    ``preferred class when strong``, ``entropy`` and ``MI``; ``chance`` is drawn (dotted) on
+    the preferred-class panel.
+    """
+    cols = ["strong share", "preferred class when strong", "entropy", "MI"]
+    fig, axes = plt.subplots(1, 4, figsize=(14, 3.2))
+    for ax, col in zip(axes, cols):
+        sns.boxplot(data=table, x="condition", y=col, showfliers=False, ax=ax)
+        ax.set(xlabel="", ylabel="", title=col)
+    if chance is not None:
+        axes[1].axhline(chance, color="k", ls=":", lw=0.8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def network_activity(rates: pd.DataFrame, silent: pd.DataFrame) -> plt.Figure:
+    """Mean firing rate (left) and share of silent neurons (right) per layer (rows), one line
+    per network (columns)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    for ax, d, lab in zip(axes, (rates, silent), ("mean spikes per image", "silent fraction")):
+        x = np.arange(len(d))
+        for j, n in enumerate(d.columns):
+            ax.plot(x, d[n].to_numpy(dtype=float), marker="o", color=f"C{3 * j}", label=str(n))
+        ax.set_xticks(x, [str(i) for i in d.index], rotation=45, ha="right")
+        ax.set(ylabel=lab, xlabel="layer")
+    axes[0].legend(frameon=False)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def fig_a17_sttc_distributions(sttc: dict, bins=None) -> plt.Figure:
+    """STTC distributions of several layer pairs, one panel per pair, one line per network
+    (paper Fig. A17).
+
+    ``sttc`` maps a layer pair to ``{network: array of STTC values}`` (NaN ignored).
+    """
+    bins = np.linspace(-0.3, 1, 131) if bins is None else bins
+    pairs = list(sttc)
+    fig, axes = plt.subplots(1, len(pairs), figsize=(4.2 * len(pairs), 3.0), sharey=True,
+                             squeeze=False)
+    for ax, k in zip(axes[0], pairs):
+        for j, (n, v) in enumerate(sttc[k].items()):
+            v = np.asarray(v, dtype=float).ravel()
+            v = v[np.isfinite(v)]
+            if v.size:
+                ax.hist(v, bins=bins, histtype="step", density=True, color=f"C{3 * j}", label=n)
+        ax.set(yscale="log", title=k, xlabel="STTC")
+    axes[0, 0].set_ylabel("density")
+    axes[0, 0].legend(frameon=False)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def fig_a17_properties(table: pd.DataFrame, columns, labels: dict | None = None,
+                       log=("median group size",)) -> plt.Figure:
+    """Per layer pair, one panel per property, one line per network (paper Fig. A17).
+
+    ``table``: one row per (network, layer pair), columns ``network``, ``layer pair``
+    (categorical, in order) and the properties named in ``columns``; ``labels`` maps a
+    column to its panel title; columns in ``log`` get a log scale.
+    """
+    columns = list(columns)
+    names = list(table["layer pair"].cat.categories) if hasattr(table["layer pair"], "cat") \
+        else list(dict.fromkeys(table["layer pair"]))
+    ncols = 3
+    nrows = int(np.ceil(len(columns) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(13, 2.8 * nrows), sharex=True, squeeze=False)
+    nets = list(dict.fromkeys(table["network"]))
+    for ax, col in zip(axes.flat, columns):
+        for j, n in enumerate(nets):
+            d = table[table["network"] == n].set_index("layer pair").reindex(names)
+            ax.plot(range(len(names)), d[col].to_numpy(dtype=float), marker="o",
+                    color=f"C{3 * j}", label=n)
+        ax.set_title((labels or {}).get(col, col), fontsize=10)
+        if col in log:
+            ax.set_yscale("log")
+    for ax in axes.flat[len(columns):]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    axes[0, 0].legend(frameon=False)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def detector_roc(results: dict, clean=None, adversarial=None, feature: str = "") -> plt.Figure:
+    """ROC curves of detectors on held-out images (left) and, with ``clean`` and
+    ``adversarial`` values of one feature, its distribution under both (right).
+
+    ``results`` maps a detector's name to a :func:`fclib.stats.detect.detect` result.
+    """
+    two = clean is not None and adversarial is not None
+    fig, axes = plt.subplots(1, 2 if two else 1, figsize=(10 if two else 5, 3.8), squeeze=False)
+    ax = axes[0, 0]
+    for j, (name, d) in enumerate(results.items()):
+        ax.plot(d["fpr"], d["tpr"], color=f"C{j}", label=f"{name}: AUC {d['auc']:.3f}")
+    ax.plot([0, 1], [0, 1], "k:", lw=0.8)
+    ax.set(xlabel="false-positive rate", ylabel="true-positive rate", title="held-out images")
+    ax.legend(frameon=False, fontsize=8)
+    if two:
+        ax = axes[0, 1]
+        for v, col, lab in ((clean, "C0", "clean"), (adversarial, "C3", "FGSM")):
+            ax.hist(np.asarray(v, dtype=float), bins=60, histtype="step", density=True, color=col,
+                    label=lab)
+        ax.set(xlabel=feature, ylabel="density")
+        ax.legend(frameon=False)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig

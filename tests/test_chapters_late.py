@@ -1,0 +1,89 @@
+"""What chapters 7-12 show, on the smoke profile (the session's `smoke_book`)."""
+import json
+
+import pytest
+
+# chapter: (figures, a phrase of the page, glued names the executed notebook must show)
+CHAPTERS = {
+    "07_information": (2, "hubs", {"fig_mi_layers", "fig_mi_degree", "rho_depth", "rho_last",
+                                   "n_hubs", "hub_top"}),
+    "08_semantics": (2, "preferred class", {"fig_class_sim", "fig_sim_curves", "cos_mean",
+                                            "n_rising", "match_strong_last", "min_frames"}),
+    "09_identity": (1, "balanced accuracy", {"fig_identity", "diff_min", "n_sig_id", "r2_min"}),
+    "10_perturbations": (5, "FGSM", {"fig_examples", "fig_rates", "fig_conditions", "fig_slope_mi",
+                                     "fig_last_layer", "acc_fgsm", "keep_noise", "r2_min",
+                                     "n_rho_neg_fgsm", "ls_mi_noise"}),
+    "11_permuted": (3, "permuted", {"fig_perm_activity", "fig_perm_sttc", "fig_perm_props",
+                                    "ks_early", "sig_ratio_late", "threshold", "r2_min"}),
+    "12_detection": (1, "AUC", {"fig_detector", "auc_cof", "gain", "jaccard_min", "holdout_pct"}),
+}
+
+
+def _outputs(nb):
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            yield cell, cell.get("outputs", [])
+
+
+@pytest.mark.parametrize("name", list(CHAPTERS))
+def test_chapter_page_shows_its_figures_and_numbers(smoke_book, name):
+    root, _, _ = smoke_book
+    n_img, phrase, glued = CHAPTERS[name]
+    html = (root / "_build" / "html" / "book" / "chapters" / f"{name}.html").read_text()
+    assert html.count('src="../../_images/') == n_img, name  # figures (not the launch-button logos)
+    assert phrase in html
+    assert "{glue" not in html
+    assert "Paper Fig." in html or name == "12_detection"
+    assert "/tmp/" not in html  # no printed data paths
+
+
+@pytest.mark.parametrize("name", list(CHAPTERS))
+def test_executed_chapter_shows_its_figures_and_glued_numbers(smoke_book, name):
+    root, _, _ = smoke_book
+    n_img, _, glued = CHAPTERS[name]
+    nb = json.loads((root / "book" / "chapters" / f"{name}.ipynb").read_text())
+    pngs, names = 0, set()
+    for cell, outs in _outputs(nb):
+        for o in outs:
+            assert o["output_type"] != "error", (name, o.get("evalue"))
+            pngs += "image/png" in o.get("data", {})
+            if "scrapbook" in o.get("metadata", {}):
+                names.add(o["metadata"]["scrapbook"]["name"])
+                # shown when the chapter runs: glued with display=True, not hidden by glue
+                assert o["output_type"] == "display_data"
+    assert pngs == n_img
+    missing = glued - names
+    assert not missing, (name, missing)
+
+
+@pytest.mark.parametrize("name", list(CHAPTERS))
+def test_chapter_cells_follow_the_conventions(smoke_book, name):
+    root, _, _ = smoke_book
+    nb = json.loads((root / "book" / "chapters" / f"{name}.ipynb").read_text())
+    for cell, outs in _outputs(nb):
+        src = "".join(cell["source"])
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        assert "plt.subplots" not in src and "sns." not in src and "ax." not in src, src[:80]
+        assert "display=False" not in src
+        assert "def " not in src
+        if "glue(\"fig_" in src:
+            assert {"hide-input", "remove-output"} <= tags, src[:80]
+        elif "glue(" in src:
+            assert "remove-output" in tags, src[:80]
+    params = next(c for c, _ in _outputs(nb) if "parameters" in c.get("metadata", {}).get("tags", []))
+    assert 'data_dir = None' in "".join(params["source"])
+
+
+def test_detection_names_its_holdout_apart_from_the_training_split(smoke_book):
+    root, _, _ = smoke_book
+    src = (root / "book" / "chapters" / "12_detection.md").read_text()
+    assert "detector_holdout = " in src and "test_fraction =" not in src
+    assert "holdout=detector_holdout" in src
+
+
+def test_perturbations_chapter_writes_rho():
+    # the old chapter lost "\r" of "\rho" to a carriage return ("Spearman ho")
+    from pathlib import Path
+
+    src = (Path(__file__).resolve().parent.parent / "book" / "chapters" / "10_perturbations.md").read_text()
+    assert "Spearman $\\rho" in src and "\r" not in src and "Spearman ho" not in src
