@@ -33,6 +33,7 @@ STAGE_MODULES: dict[str, tuple[str, ...]] = {
     "response": ("fclib.stats.response",),
     "information": ("fclib.stats.information",),
     "embeddings": ("fclib.stats.semantic",),
+    "ensembles": ("fclib.stats.ensembles", "fclib.stats.controls", "fclib.stats.information"),
 }
 
 

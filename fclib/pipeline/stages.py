@@ -137,26 +137,32 @@ class Run:
     def split(self) -> fdata.Split:
         return load_split(self.cfg)
 
-    def pairs(self, source: str, target: str, condition: str = "original"):
-        """STTC and z of the active pairs of a layer pair under the run's ``null``, cached.
+    def pairs(self, source: str, target: str, condition: str = "original", *,
+              null: str | None = None, half: int | None = None):
+        """STTC and z of the active pairs of a layer pair, cached on disk.
 
-        ``null="exact"``: the exact all-shift circular null; ``"shifts"``: the paper's
-        ``n_shifts`` random circular shifts (seeded by the run's seed); ``"stimulus"``: whole
-        presentations permuted among presentations of the same stimulus (``stimulus``:
-        image or class). Stored as ``<record_dir>/pairs/<condition>_<source>-<target>-<key>.nc``
-        (``sttc`` and ``z``, float32), computed by
-        :func:`fclib.stats.connectivity.pair_significance` when missing.
+        ``null`` (default: the run's ``null``): ``"exact"``, the exact all-shift circular
+        null; ``"shifts"``, the paper's ``n_shifts`` random circular shifts (seeded by the
+        run's seed); ``"stimulus"``, whole presentations permuted among presentations of the
+        same stimulus (the run's ``stimulus``: image or class). ``half`` (0 or 1): only the
+        frames of that half of the images (:meth:`half_frames`), for cross-validation.
+        Stored as ``<record_dir>/pairs/<condition>_<source>-<target>-<key>.nc`` (``sttc``
+        and ``z``, float32), computed by :func:`fclib.stats.connectivity.pair_significance`.
         """
         import xarray as xr
 
         from fclib.stats.connectivity import pair_significance
 
-        key, inputs = self.pairs_key(source, target, condition)
+        method = null or self.cfg["null"]
+        key, inputs = self.pairs_key(source, target, condition, null=method, half=half)
         path = self.record_dir / "pairs" / f"{self._stem(condition)}_{source}-{target}-{key}.nc"
         if not path.exists():
             t0 = time.perf_counter()
             rec = self.recording(condition)
-            method = self.cfg["null"]
+            src, tgt = rec[source], rec[target]
+            if half is not None:  # load first: netCDF's fancy indexing on disk is slow
+                frames = self.half_frames(half, condition)
+                src, tgt = src.load().isel(frame=frames), tgt.load().isel(frame=frames)
             if method == "exact":  # the target's spectra are reused by the next layer pair
                 kw = {"autocorr": self._autocorr}
             elif method == "shifts":
@@ -164,48 +170,138 @@ class Run:
             else:
                 from fclib.io.recordings import presentation_stimuli
 
-                kw = {"stimulus": presentation_stimuli(rec[source], rec.T, self.cfg["stimulus"]),
+                kw = {"stimulus": presentation_stimuli(src, rec.T, self.cfg["stimulus"]),
                       "T": rec.T}
-            ds = pair_significance(rec[source], rec[target], method=method, **kw)
+            ds = pair_significance(src, tgt, method=method, **kw)
             save_dataset(_stamped(ds[["sttc", "z"]], key, inputs), path)
             self.timings[f"pairs {source}-{target}"] = time.perf_counter() - t0
         with xr.open_dataset(path, engine="netcdf4") as ds:
             return ds.load()
 
-    def pairs_key(self, source: str, target: str, condition: str = "original"):
-        """Key and key inputs of :meth:`pairs`: the recording, the layer pair, the null and
-        the code of :mod:`fclib.stats.connectivity` and what it imports."""
-        method = self.cfg["null"]
+    def pairs_key(self, source: str, target: str, condition: str = "original", *,
+                  null: str | None = None, half: int | None = None):
+        """Key and key inputs of :meth:`pairs`: the recording, the layer pair, the null, the
+        frames and the code of :mod:`fclib.stats.connectivity` and what it imports."""
+        method = null or self.cfg["null"]
         params = {"recording": self._stem(condition), "source": source, "target": target,
                   "method": method}
         if method == "shifts":
             params.update(n_shifts=self.cfg["n_shifts"], seed=self.cfg["seed"])
         elif method == "stimulus":
             params.update(stimulus=self.cfg["stimulus"])
+        if half is not None:
+            params.update(half=int(half), half_seed=int(self.cfg["seed"]))
         return artefact_key("pairs", params, parent=self.record_key)
 
+    def half_frames(self, half: int, condition: str = "original") -> np.ndarray:
+        """Frame indices of one of two seeded halves of the images (every presentation of an
+        image in the same half; :func:`fclib.stats.controls.image_halves`)."""
+        from fclib.stats.controls import image_halves
+
+        if half not in (0, 1):
+            raise ValueError(f"half must be 0 or 1, got {half!r}")
+        rec = self.recording(condition)
+        frames = image_halves(rec[rec.layers[0]]["image"].values, rng=self.cfg["seed"])[half]
+        frames = np.asarray(frames)
+        return np.flatnonzero(frames) if frames.dtype == bool else np.sort(frames)
+
     def groups(self, source: str, target: str, threshold: float = 4.0,
-               reference: str = "original"):
+               reference: str = "original", *, null: str | None = None,
+               half: int | None = None):
         """1FC groups of a layer pair, from the ``reference`` condition, cached on disk.
 
-        ``<record_dir>/groups/<source>-<target>_z<threshold>.nc`` (prefixed with the
-        reference when it is not the original); see :func:`fclib.groups.one_fc_groups`.
+        ``<record_dir>/groups/<source>-<target>_z<threshold>-<key>.nc`` (prefixed with the
+        reference when it is not the original); ``null`` and ``half`` as in :meth:`pairs`;
+        see :func:`fclib.stats.groups.one_fc_groups`.
         """
         from fclib.stats.groups import load_groups, one_fc_groups, save_groups
 
         prefix = "" if reference == "original" else f"{self._stem(reference)}_"
-        key, inputs = self.groups_key(source, target, threshold, reference)
+        key, inputs = self.groups_key(source, target, threshold, reference, null=null, half=half)
         path = self.record_dir / "groups" / f"{prefix}{source}-{target}_z{threshold:g}-{key}.nc"
         if not path.exists():
-            g = one_fc_groups(self.pairs(source, target, reference), threshold)
+            g = one_fc_groups(self.pairs(source, target, reference, null=null, half=half),
+                              threshold)
             save_groups(_stamped(g, key, inputs), path)
         return load_groups(path)
 
     def groups_key(self, source: str, target: str, threshold: float = 4.0,
-                   reference: str = "original"):
+                   reference: str = "original", *, null: str | None = None,
+                   half: int | None = None):
         """Key and key inputs of :meth:`groups` (parent: the pairs' key)."""
         return artefact_key("groups", {"threshold": float(threshold)},
-                            parent=self.pairs_key(source, target, reference)[0])
+                            parent=self.pairs_key(source, target, reference, null=null,
+                                                  half=half)[0])
+
+    def ensembles(self, source: str, target: str, variant: str, *, threshold: float = 4.0,
+                  min_frames: int = 10, saturation: float = 0.95, r2_min: float = 0.8):
+        """:func:`fclib.stats.ensembles.evaluate_groups` of a layer pair for one way of
+        choosing the groups, cached on disk; a list of Datasets (one per fold).
+
+        ``variant``:
+
+        - ``"circular"``: 1FC groups under the exact circular null, measured on the frames
+          they were found on (the paper's analysis, in-sample); preferred classes from all
+          frames;
+        - ``"circular_cv"``, ``"stimulus_cv"``: groups under the circular or the
+          stimulus-preserving null found on one half of the images (:meth:`half_frames`),
+          with every target's preferred class from that half, measured on the other half,
+          then the halves swapped (two folds);
+        - ``"tuning"``: for every target, as many sources as its circular group holds,
+          chosen only by similarity of class tuning
+          (:func:`fclib.stats.controls.tuning_matched_groups`), in-sample;
+        - ``"random"``: as many random sources, matched to the group's firing rates
+          (:func:`fclib.stats.controls.random_matched_groups`), in-sample.
+        """
+        import xarray as xr
+
+        from fclib.stats.ensembles import evaluate_groups
+        from fclib.stats.information import information
+
+        variants = ("circular", "circular_cv", "stimulus_cv", "tuning", "random")
+        if variant not in variants:
+            raise ValueError(f"variant must be one of {variants}, got {variant!r}")
+        folds = (0, 1) if variant.endswith("_cv") else (None,)
+        null = "stimulus" if variant == "stimulus_cv" else "exact"
+        out = []
+        for fold in folds:
+            parent = self.groups_key(source, target, threshold, null=null, half=fold)[0]
+            key, inputs = artefact_key(
+                "ensembles", {"variant": variant, "fold": fold, "min_frames": int(min_frames),
+                              "saturation": float(saturation), "r2_min": float(r2_min),
+                              "seed": int(self.cfg["seed"])}, parent=parent)
+            path = (self.record_dir / "ensembles"
+                    / f"{variant}_{source}-{target}_z{threshold:g}_f{fold}-{key}.nc")
+            if not path.exists():
+                t0 = time.perf_counter()
+                rec = self.recording()
+                src, tgt = rec[source].load(), rec[target].load()
+                n_classes = len(rec.attrs.get("class_names") or []) or None
+                g = self.groups(source, target, threshold, null=null, half=fold)
+                if fold is None:
+                    fit = evaluate = None
+                else:
+                    fit, evaluate = self.half_frames(fold), self.half_frames(1 - fold)
+                tgt_fit = tgt if fit is None else tgt.isel(frame=fit)
+                info = information(tgt_fit, rec.T, n_shuffles=0, n_classes=n_classes)
+                if variant == "tuning":
+                    from fclib.stats.controls import tuning_matched_groups
+
+                    g = tuning_matched_groups(g, src, tgt, rec.T)
+                elif variant == "random":
+                    from fclib.stats.controls import random_matched_groups
+
+                    g = random_matched_groups(g, src["rate"], rng=self.cfg["seed"])
+                ds = evaluate_groups(src, tgt, g, rec.T, preferred=info["preferred"],
+                                     n_classes=int(info.sizes["class"]), frames=evaluate,
+                                     min_frames=min_frames, saturation=saturation,
+                                     r2_min=r2_min, rng=self.cfg["seed"])
+                ds.attrs.update(variant=variant, fold=-1 if fold is None else int(fold))
+                save_dataset(_stamped(ds, key, inputs), path)
+                self.timings[f"ensembles {variant} {source}-{target}"] = time.perf_counter() - t0
+            with xr.open_dataset(path, engine="netcdf4") as ds:
+                out.append(ds.load())
+        return out
 
     def response(self, source: str, target: str, condition: str = "original", *,
                  threshold: float = 4.0, min_frames: int = 10, saturation: float = 0.95,
