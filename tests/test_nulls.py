@@ -242,3 +242,16 @@ def test_false_positive_summary():
     assert np.isnan(out.loc["150 shifts", "FPR z > 2"])
     assert out.loc["standard normal", "FPR z > 2"] == pytest.approx(norm.sf(2.0))
     assert out.loc["standard normal", "threshold at FPR 0.01"] == pytest.approx(norm.isf(0.01))
+
+
+@pytest.mark.parametrize("kw, msg", [
+    (dict(method="exact", rng=0), "draws no random numbers"),
+    (dict(method="exact", stimulus=[0, 0]), "belong to method='stimulus'"),
+    (dict(method="stimulus"), "needs stimulus="),
+    (dict(method="circular"), "method must be 'exact', 'shifts' or 'stimulus'"),
+])
+def test_sttc_zscore_refuses_arguments_its_method_does_not_use(kw, msg):
+    rng = np.random.default_rng(0)
+    s = (rng.random((3, 40)) < 0.3).astype(np.uint8)
+    with pytest.raises(ValueError, match=msg):
+        fclib.sttc_zscore(s, s, **kw)

@@ -48,17 +48,23 @@ def pair_significance(source: xr.DataArray, target: xr.DataArray, method: str = 
                       **kw) -> xr.Dataset:
     """STTC and z of every active (target, source) pair of a layer pair.
 
-    ``method="exact"`` uses :func:`fclib.nulls.exact_null`, ``"shifts"`` the paper's
-    random-shift test (:func:`fclib.nulls.shift_null`); keyword arguments are passed on.
-    Silent neurons are dropped first. Returns a Dataset over ``(target, source)``.
+    ``method="exact"`` uses :func:`fclib.stats.nulls.exact_null`, ``"shifts"`` the paper's
+    random-shift test (:func:`fclib.stats.nulls.shift_null`), ``"stimulus"`` the
+    stimulus-preserving null (:func:`fclib.stats.stimulus.stimulus_null`, which needs
+    ``stimulus=`` and ``T=``); keyword arguments are passed on. Silent neurons are dropped
+    first. Returns a Dataset over ``(target, source)``.
     """
     src, tgt = active(source).load(), active(target).load()
     if method == "exact":
         ds = exact_null(src, tgt, **kw)
     elif method == "shifts":
         ds = shift_null(src, tgt, **kw)
+    elif method == "stimulus":
+        from fclib.stats.stimulus import stimulus_null
+
+        ds = stimulus_null(src, tgt, **kw)
     else:
-        raise ValueError(f"method must be 'exact' or 'shifts', got {method!r}")
+        raise ValueError(f"method must be 'exact', 'shifts' or 'stimulus', got {method!r}")
     ds.attrs.update(source_layer=str(source.name), target_layer=str(target.name))
     return ds
 

@@ -231,27 +231,53 @@ def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: 
 
 
 def sttc_zscore(source, target, method: str = "exact", n_shifts: int = 150, rng=None, *,
-                min_shift: int = 20, dt: int = 0) -> xr.DataArray:
-    """z-score of every pair's STTC against a circular-shift null.
+                min_shift: int = 20, dt: int = 0, stimulus=None, T: int | None = None,
+                n_perm: int | None = None) -> xr.DataArray:
+    """z-score of every pair's STTC against a null.
 
     Parameters
     ----------
     source, target : ``DataArray(("neuron", "frame"))`` or 0/1 arrays (neurons x frames).
-    method : ``"exact"`` (all shifts, dt = 0) or ``"shifts"`` (``n_shifts`` random shifts).
+    method : ``"exact"`` (all circular shifts, dt = 0), ``"shifts"`` (``n_shifts`` random
+        circular shifts) or ``"stimulus"`` (whole presentations of ``T`` frames permuted among
+        presentations of the same stimulus; exact moments, or ``n_perm`` random permutations;
+        :mod:`fclib.stats.stimulus`).
     n_shifts, min_shift : the random-shift test's parameters (paper: 150 shifts).
-    rng : seed or ``numpy.random.Generator`` for the random shifts.
+    rng : seed or ``numpy.random.Generator`` for the random shifts or permutations; refused
+        by the exact tests, which draw nothing.
+    stimulus : one stimulus label per presentation (length ``n_frames // T``), for
+        ``method="stimulus"``.
+    T : frames per presentation, for ``method="stimulus"``.
 
     Returns
     -------
     DataArray ``(target, source)`` of z (``NaN`` where undefined).
     """
+    if method != "stimulus" and (stimulus is not None or T is not None or n_perm is not None):
+        raise ValueError(f"stimulus=, T= and n_perm= belong to method='stimulus', not {method!r}")
     if method == "exact":
         if dt != 0:
             raise ValueError("the exact null is derived for dt = 0; use method='shifts' for dt >= 1")
+        if rng is not None:
+            raise ValueError("the exact null draws no random numbers; rng is for method='shifts'")
         return exact_null(source, target)["z"]
     if method == "shifts":
         return shift_null(source, target, n_shifts=n_shifts, min_shift=min_shift, dt=dt, rng=rng)["z"]
-    raise ValueError(f"method must be 'exact' or 'shifts', got {method!r}")
+    if method == "stimulus":
+        from fclib.stats.stimulus import stimulus_null, stimulus_permutation_null
+
+        if stimulus is None or T is None:
+            raise ValueError("method='stimulus' needs stimulus= (one label per presentation) "
+                             "and T= (frames per presentation)")
+        if dt != 0:
+            raise ValueError("the stimulus-preserving null is derived for dt = 0")
+        if n_perm is None:
+            if rng is not None:
+                raise ValueError("the exact stimulus null draws no random numbers; pass n_perm= "
+                                 "for the random-permutation version")
+            return stimulus_null(source, target, stimulus, T)["z"]
+        return stimulus_permutation_null(source, target, stimulus, T, n_perm=n_perm, rng=rng)["z"]
+    raise ValueError(f"method must be 'exact', 'shifts' or 'stimulus', got {method!r}")
 
 
 def surrogate_uncoupled(trains, min_shift: int = 20, rng=None) -> np.ndarray:
@@ -276,7 +302,9 @@ def false_positive_rate(source, target, method: str = "exact", thresholds=(3.0, 
     ``{threshold: rate}`` over the pairs with a defined z.
     """
     rng = _rng(rng)
-    z = sttc_zscore(surrogate_uncoupled(source, rng=rng), target, method=method, rng=rng, **kw)
+    random_null = method == "shifts" or (method == "stimulus" and kw.get("n_perm") is not None)
+    z = sttc_zscore(surrogate_uncoupled(source, rng=rng), target, method=method,
+                    rng=rng if random_null else None, **kw)
     z = z.values[np.isfinite(z.values)]
     return {float(t): float((z > t).mean()) if z.size else float("nan") for t in thresholds}
 
