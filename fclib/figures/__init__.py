@@ -7,3 +7,4 @@ from fclib.figures.ensembles import *  # noqa: F401,F403
 from fclib.figures.information import *  # noqa: F401,F403
 from fclib.figures.network import *  # noqa: F401,F403
 from fclib.figures.perturbations import *  # noqa: F401,F403
+from fclib.figures.stimulus import *  # noqa: F401,F403

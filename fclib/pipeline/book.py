@@ -15,7 +15,8 @@ __all__ = ["ROOT", "CHAPTERS", "read_chapter", "chapter_fingerprint", "chapter_p
 
 ROOT = Path(__file__).resolve().parents[2]
 
-CHAPTERS = ["01_network_activity", "02_pairwise_correlations", "03_response_functions",
+CHAPTERS = ["01_network_activity", "02_pairwise_correlations", "02b_functional_or_stimulus",
+            "03_response_functions",
             "04_two_regimes", "05_scaling", "06_robustness", "07_information", "08_semantics",
             "09_identity", "10_perturbations", "11_permuted", "12_detection"]
 CHAPTER_DIR = Path("book") / "chapters"

@@ -460,14 +460,14 @@ class Run:
 
     def responses(self, condition: str = "original", progress: bool = True, **kw) -> dict:
         """:meth:`response` of every consecutive layer pair: ``{"L1→L2": Dataset, ...}``."""
-        from tqdm.auto import tqdm
+        from fclib._util import progress_bar
 
         from fclib.stats.connectivity import consecutive_pairs
 
         layers = self.recording(condition).layers
         out = {}
-        for s, t in tqdm(consecutive_pairs(layers), desc=f"responses ({condition})",
-                         disable=not progress):
+        for s, t in progress_bar(consecutive_pairs(layers), desc=f"responses ({condition})",
+                                 progress=progress):
             out[f"{s}→{t}"] = self.response(s, t, condition, **kw)
         return out
 

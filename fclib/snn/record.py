@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from fclib._util import progress_bar
 
 from fclib.io import datasets as fdata
 from fclib.io.recordings import SILENT_THRESHOLD, RecordingWriter, sample_neurons
@@ -116,8 +116,8 @@ def record(model: SEWResNet, images: np.ndarray, labels: np.ndarray,
                              frame_chunk=min(4096, batch_size * T)) as writer:
             try:
                 first = writer.position // T
-                bar = tqdm(total=n_pres, initial=first, desc=f"recording {condition}",
-                           disable=not progress, unit="img")
+                bar = progress_bar(total=n_pres, initial=first, desc=f"recording {condition}",
+                                   progress=progress, unit="img")
                 if first:
                     bar.write(f"resuming {path.name} at presentation {first} of {n_pres}")
                 for start in range(first, n_pres, batch_size):

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from fclib._util import progress_bar
 
 from fclib.snn.models import SEWResNet, arch_summary, build_model
 
@@ -205,7 +205,7 @@ def train(arch: dict, split, run_dir: str | os.PathLike, *, epochs: int, batch_s
     ytr = torch.from_numpy(split.train_labels)
     n = len(xtr)
     steps = math.ceil(n / config["batch_size"])
-    bar = tqdm(range(start, config["epochs"]), desc="training", disable=not progress,
+    bar = progress_bar(range(start, config["epochs"]), desc="training", progress=progress,
                initial=start, total=config["epochs"], unit="epoch")
     for epoch in bar:
         t0 = time.perf_counter()

@@ -177,7 +177,7 @@ def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: 
     source train. Returns a Dataset over ``(target, source)`` with ``sttc``, ``z``,
     ``null_mean`` and ``null_sd`` (sample sd, ``ddof=1``), and the offsets as an attribute.
     """
-    from tqdm.auto import tqdm
+    from fclib._util import progress_bar
 
     src = as_trains(source, "source")
     tgt = as_trains(target, "target")
@@ -207,7 +207,7 @@ def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: 
     rotated = np.empty_like(bits)
     s1 = np.zeros_like(obs)
     s2 = np.zeros_like(obs)
-    for s in tqdm(shifts, desc="shift null", disable=not progress):
+    for s in progress_bar(shifts, desc="shift null", progress=progress):
         if dt == 0:
             _rotated_bits(doubled, int(s), L, rotated)
             bits = rotated

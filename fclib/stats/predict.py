@@ -110,7 +110,7 @@ def compare_neurons(source: xr.DataArray, target: xr.DataArray, groups: xr.Datas
     :func:`fclib.stats.response.check_layer`); otherwise ``ValueError``.
     """
     from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
+    from fclib._util import progress_bar
 
     from fclib.stats.groups import members
     from fclib.stats.nulls import _rng
@@ -126,7 +126,7 @@ def compare_neurons(source: xr.DataArray, target: xr.DataArray, groups: xr.Datas
     src = np.asarray(source.isel(frame=frames).values)
     tgt = target.isel(frame=frames)
     jobs = []
-    for nid in tqdm(list(neurons), desc="identity vs aggregate", disable=not progress):
+    for nid in progress_bar(list(neurons), desc="identity vs aggregate", progress=progress):
         m = members(groups, int(nid))
         y = _binary(tgt.isel(neuron=neuron_rows(target, np.array([nid]), "target")).values[0])
         if m.size == 0 or np.bincount(y, minlength=2).min() < n_splits:

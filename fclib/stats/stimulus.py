@@ -421,7 +421,7 @@ def stimulus_permutation_null(source, target, stimulus, T: int, *, n_perm: int =
     ``cofiring_sd`` and ``cofiring``); attrs as there plus ``method="stimulus-permutation"``
     and ``n_perm``.
     """
-    from tqdm.auto import tqdm
+    from fclib._util import progress_bar
 
     rng = _generator(rng)
     if isinstance(n_perm, bool) or not isinstance(n_perm, numbers.Integral) or n_perm < 2:
@@ -441,7 +441,7 @@ def stimulus_permutation_null(source, target, stimulus, T: int, *, n_perm: int =
         obs[sl] = sttc_from_counts(c0[sl], c0[sl], n_a, n_b, n_a / L, n_b / L)
     sums = {k: np.zeros((n_t, n_s)) for k in ("c1", "c2", "s1", "s2")}
     src3 = src.reshape(n_s, M, d.T)
-    for _ in tqdm(range(n_perm), desc="stimulus null", disable=not progress):
+    for _ in progress_bar(range(n_perm), desc="stimulus null", progress=progress):
         perm_src = src3[:, _draw_permutation(rng, d), :].reshape(n_s, L)
         for sl, tgt, n_a in blocks:
             c = cofiring_counts(tgt, perm_src)
