@@ -14,6 +14,8 @@ CHAPTERS = {
     "02_pairwise_correlations": (["fig_sttc_null", "fig_significance", "fig_degree",
                                   "fig_agreement", "fig_fpr", "fig_structural"],
                                  "expected by chance"),
+    "02b_functional_or_stimulus": (["fig_survival", "fig_variants", "fig_repeats"],
+                                   "stimulus-preserving null"),
     "03_response_functions": (["fig_relu_examples", "fig_r2", "fig_nrmse"], "ReLU"),
     "04_two_regimes": (["fig_lines_examples", "fig_inter_frac", "fig_rise_q"], "strong regime"),
     "05_scaling": (["fig_scaling", "fig_collapse", "fig_collapse_scan"], "collapse"),
@@ -112,3 +114,30 @@ def _html_table(html: str, containing: str) -> dict:
         cols = header[len(header) - len(rows[0]):]
         return {c: [r[i] for r in rows] for i, c in enumerate(cols)}
     raise AssertionError(f"no shown table with {containing!r}")
+
+
+@pytest.mark.slow
+def test_null_stimulus_defines_the_groups_of_the_chapters(smoke_run, tmp_path):
+    """``--set null=stimulus`` reaches a chapter's run(): chapter 3's responses come from
+    groups whose pairs were tested against the stimulus-preserving null."""
+    import xarray as xr
+
+    from fclib import pipeline
+
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "book", tmp_path / "book",
+                    ignore=shutil.ignore_patterns("*.ipynb", "_build", "_static"))
+    # 400 presentations of the smoke profile's 50 images: 8 repeats each, enough to permute
+    params = {"profile": "smoke", "data_dir": str(smoke_run.data_dir), "null": "stimulus",
+              "n_presentations": 400}
+    pipeline.execute_notebooks(tmp_path, params, notebooks=["03_response_functions"],
+                               progress=False)
+    r = pipeline.run("smoke", smoke_run.data_dir, null="stimulus", n_presentations=400,
+                     progress=False)
+    for s, t in zip(r.recording().layers[:-1], r.recording().layers[1:]):
+        key = r.pairs_key(s, t)[0]
+        [path] = (r.record_dir / "pairs").glob(f"original_{s}-{t}-{key}.nc")
+        with xr.open_dataset(path) as ds:
+            assert json.loads(ds.attrs["fclib_inputs"])["params"]["method"] == "stimulus"
+        assert json.loads(r.groups(s, t).attrs["fclib_inputs"])["parent"] == key
