@@ -5,6 +5,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= default
 STAMP := $(VENV)/.fclib-installed
+# MathJax 3 is served from the book's own static files (offline pages show typeset math):
+# npm fetches it into the venv, the es5 bundle is copied to book/_static/mathjax (gitignored),
+# and _config.yml points Sphinx's mathjax_path at it.
+MATHJAX_VERSION := 3.2.2
+MATHJAX := book/_static/mathjax/tex-mml-chtml.js
+NPM_PREFIX := $(VENV)/npm
 
 .PHONY: setup book run test bench clean-book help
 
@@ -20,16 +26,27 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(MATHJAX):
+	command -v npm >/dev/null || (apt-get update && apt-get install -y npm)
+	npm install --silent --no-audit --no-fund --prefix $(NPM_PREFIX) mathjax@$(MATHJAX_VERSION)
+	rm -rf book/_static/mathjax
+	mkdir -p book/_static
+	cp -r $(NPM_PREFIX)/node_modules/mathjax/es5 book/_static/mathjax
+	test -f $(MATHJAX)
 
-book: $(STAMP)
+setup: $(STAMP) $(MATHJAX)
+
+book: setup
 	$(PY) -m fclib.pipeline book --profile $(PROFILE)
 
 run: $(STAMP)
 	$(PY) -m fclib.pipeline run --profile $(PROFILE)
 
-test: $(STAMP)
-	$(PY) -m pytest
+# The browser test (tests/test_browser.py) opens every page in headless Chromium; here it
+# must run, not skip.
+test: setup
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	FCLIB_REQUIRE_BROWSER=1 $(PY) -m pytest
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check sttcpy==1.2.0

@@ -1,0 +1,305 @@
+"""The built smoke book as a reader sees it: every page opened offline in headless Chromium.
+
+Each page of ``_toc.yml`` (and ``index.html``) is loaded from disk with every host name
+unresolvable, MathJax is given virtual time to typeset, and the DOM Chromium ends with is
+checked: formulas typeset by the book's own MathJax (no raw ``\\(`` left), figures present
+with images that exist on disk, no local file that failed to load, and no traceback, warning
+or absolute path of the build machine in what the page shows. The static checks at the end
+need no browser: the download and launch buttons, no stderr outputs, no global figure
+numbers.
+
+Chromium is Debian's ``chromium`` (``make test`` installs it). Without it these tests skip,
+unless ``FCLIB_REQUIRE_BROWSER=1`` (set by ``make test``), when they fail.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _toc_pages(toc_path: Path) -> list[str]:
+    """The documents of a jupyter-book ``_toc.yml``, root first (paths without suffix)."""
+    toc = yaml.safe_load(toc_path.read_text(encoding="utf8"))
+    pages = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                pages.append(entry["file"])
+            walk(entry.get("sections"))
+            walk(entry.get("chapters"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    walk(toc.get("sections"))
+    return pages
+
+
+PAGES = _toc_pages(ROOT / "_toc.yml")
+CHAPTER_PAGES = [p for p in PAGES if p.startswith("book/chapters/")]
+
+# What a reader must never see in a cell's output.
+TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\s*\w+Error: |^\s*\w+Exception: ",
+                       re.M)
+WARNING = re.compile(r"Warning|WARNING")
+# ... nor anywhere on a page: paths of the machine that built the book.
+ABSOLUTE_PATH = re.compile(r"/tmp/|/work/|/root/|/home/|site-packages")
+RAW_TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$")
+# Sphinx 7.4 writes an inline script that sphinx-thebe (loaded by jupyter-book, unused here)
+# adds after the builder starts twice (`add_js_file(None, ...)` is not deduplicated against
+# the registry's `''`), so `const THEBE_JS_URL` is declared twice. It touches no content.
+KNOWN_CONSOLE_ERRORS = re.compile(r"Identifier 'THEBE_JS_URL' has already been declared")
+
+
+@dataclass
+class Rendered:
+    page: str            # e.g. "book/chapters/02_pairwise_correlations" or "index"
+    path: Path           # the html file opened
+    dom: BeautifulSoup   # the DOM after scripts ran (MathJax typeset)
+    static: BeautifulSoup  # the html file as built
+    console: list[str]   # Chromium's console messages
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Path of the Chromium executable; skips (or fails under FCLIB_REQUIRE_BROWSER=1)."""
+    exe = shutil.which("chromium")
+    if exe is None:
+        reason = ("chromium is not installed (Debian package `chromium`; `make test` installs "
+                  "it): the built book is not checked in a browser")
+        if os.environ.get("FCLIB_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason + "; FCLIB_REQUIRE_BROWSER=1 requires this check")
+        pytest.skip(reason)
+    return exe
+
+
+def _render(exe: str, html: Path, profile_dir: Path) -> tuple[str, list[str]]:
+    """Open ``html`` offline in headless Chromium; return the final DOM and console lines."""
+    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+           "--no-first-run", "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", "--disable-extensions", f"--user-data-dir={profile_dir}",
+           # every host name fails to resolve: the page gets nothing from the network
+           "--host-resolver-rules=MAP * ~NOTFOUND",
+           "--enable-logging=stderr", "--v=0",
+           "--virtual-time-budget=20000", "--dump-dom", html.as_uri()]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    if proc.returncode != 0 or "<html" not in proc.stdout:
+        raise RuntimeError(f"chromium could not render {html} (exit {proc.returncode}):\n"
+                           f"{proc.stderr[-3000:]}")
+    console = [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
+    return proc.stdout, console
+
+
+@pytest.fixture(scope="module")
+def rendered(chromium, smoke_book, tmp_path_factory) -> dict[str, Rendered]:
+    """Every page of the smoke book rendered once: page -> :class:`Rendered`."""
+    root = smoke_book[0]
+    html_dir = root / "_build" / "html"
+    profiles = tmp_path_factory.mktemp("chromium")
+    out = {}
+    for i, page in enumerate(["index"] + _toc_pages(root / "_toc.yml")):
+        path = html_dir / f"{page}.html"
+        assert path.exists(), f"{page}: {path} was not built"
+        dom, console = _render(chromium, path, profiles / str(i))
+        out[page] = Rendered(page, path, BeautifulSoup(dom, "html.parser"),
+                             BeautifulSoup(path.read_text(encoding="utf8"), "html.parser"),
+                             console)
+    return out
+
+
+def _visible_text(node, skip_code_input: bool = True) -> str:
+    """Text a reader can see (collapsed <details> included): no scripts, styles, or the
+    hidden MathML that MathJax adds for screen readers; optionally without code cells'
+    source (code may hold a backslash or ``$$`` that is no formula)."""
+    node = BeautifulSoup(str(node), "html.parser")
+    drop = ["script", "style", "noscript", "template", "mjx-assistive-mml"]
+    for tag in node.find_all(drop):
+        tag.decompose()
+    if skip_code_input:
+        for tag in node.select(".cell_input, div.highlight, pre.literal-block"):
+            tag.decompose()
+    return node.get_text(" ")
+
+
+def _article(soup: BeautifulSoup):
+    return soup.select_one("article.bd-article") or soup.select_one("main") or soup.body
+
+
+def _excerpt(text: str, match: re.Match, width: int = 80) -> str:
+    a, b = max(0, match.start() - width), match.end() + width
+    return " ".join(text[a:b].split())
+
+
+@pytest.mark.parametrize("page", ["index"] + PAGES)
+def test_page_typesets_every_formula_offline(rendered, page):
+    r = rendered[page]
+    assert r.dom.select_one("article"), f"{page}: no article in the rendered page"
+    # every formula Sphinx wrote (span.math / div.math) now holds MathJax's output
+    maths = r.dom.select(".math")
+    untypeset = [m.get_text()[:80] for m in maths if m.find("mjx-container") is None]
+    assert not untypeset, (f"{page}: {len(untypeset)} of {len(maths)} formulas not typeset "
+                           f"by MathJax, e.g. {untypeset[:3]}")
+    if r.static.select(".math"):
+        assert r.dom.find("mjx-container"), f"{page}: math on the page but no mjx-container"
+        scripts = [s.get("src", "") for s in r.static.find_all("script")]
+        assert any("_static/mathjax/" in s for s in scripts), \
+            f"{page}: MathJax is not loaded from the book's _static/mathjax: {scripts}"
+    text = _visible_text(r.dom.body)
+    raw = [_excerpt(text, m) for m in RAW_TEX.finditer(text)]
+    assert not raw, f"{page}: raw TeX delimiters left in the page's text: {raw[:5]}"
+
+
+CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)""")
+LOADING_LINKS = {"stylesheet", "preload", "modulepreload", "icon", "shortcut"}
+
+
+def _loaded_urls(dom: BeautifulSoup, page: Path) -> list[tuple[str, Path | None]]:
+    """What the final DOM makes the browser fetch: scripts, stylesheets (and the url()s in
+    those that are local), images, and the url()s of inline styles (MathJax writes its
+    @font-face rules there). Each as (url, local file or None when not a file URL)."""
+    out, seen = [], set()
+
+    def add(url: str, base: Path):
+        if not url or url.startswith(("data:", "#", "about:", "blob:", "javascript:")):
+            return
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") or url.startswith("//"):
+            out.append((url, None))
+            return
+        if parts.scheme == "file":
+            target = Path(unquote(parts.path))
+        else:
+            target = (base.parent / unquote(parts.path)).resolve()
+        if target in seen:
+            return
+        seen.add(target)
+        out.append((url, target))
+        if target.suffix == ".css" and target.is_file():
+            for ref in CSS_URL.findall(target.read_text(encoding="utf8", errors="replace")):
+                add(ref, target)
+
+    for tag in dom.find_all(["script", "img", "source", "iframe", "embed"]):
+        add(tag.get("src", ""), page)
+    for tag in dom.find_all("link"):
+        if LOADING_LINKS & set(tag.get("rel", [])):
+            add(tag.get("href", ""), page)
+    for tag in dom.find_all("style"):
+        for ref in CSS_URL.findall(tag.get_text()):
+            add(ref, page)
+    for tag in dom.find_all(style=True):
+        for ref in CSS_URL.findall(tag["style"]):
+            add(ref, page)
+    return out
+
+
+@pytest.mark.parametrize("page", ["index"] + PAGES)
+def test_page_loads_nothing_missing_and_nothing_remote(rendered, page):
+    r = rendered[page]
+    # index.html redirects to the root page: its DOM is that page's
+    path = r.path if page != "index" else r.path.parent / f"{PAGES[0]}.html"
+    urls = _loaded_urls(r.dom, path)
+    remote = [u for u, target in urls if target is None]
+    assert not remote, f"{page}: loads from the network (offline it shows without): {remote[:5]}"
+    missing = [u for u, target in urls if not target.is_file()]
+    assert not missing, f"{page}: loads files that were not built: {missing[:5]}"
+    assert any("mathjax/output/chtml/fonts" in u for u, _ in urls) or not r.dom.select(".math"), \
+        f"{page}: MathJax's fonts are not loaded from the book's files"
+    errors = [line for line in r.console
+              if "Uncaught" in line and not KNOWN_CONSOLE_ERRORS.search(line)]
+    assert not errors, f"{page}: JavaScript errors: {errors[:5]}"
+
+
+@pytest.mark.parametrize("page", CHAPTER_PAGES)
+def test_chapter_shows_its_figures(rendered, smoke_book, page):
+    r = rendered[page]
+    source = (smoke_book[0] / f"{page}.md").read_text(encoding="utf8")
+    n_glued = len(re.findall(r"^\s*(?:`{3,}|:{3,})\{glue:figure\}", source, re.M))
+    images = _article(r.dom).find_all("img")
+    assert images, f"{page}: no figure on the page"
+    figures = [f for f in _article(r.dom).find_all("figure") if f.find("img")]
+    assert len(figures) >= n_glued, \
+        f"{page}: {len(figures)} figures with an image, the source glues {n_glued}"
+    for img in r.dom.find_all("img"):
+        src = img.get("src", "")
+        assert src and not src.startswith(("http:", "https:", "//")), \
+            f"{page}: image {src!r} is not served by the book"
+        if src.startswith("data:"):
+            continue
+        target = (r.path.parent / unquote(urlsplit(src).path)).resolve()
+        assert target.is_file(), f"{page}: image {src!r} does not exist ({target})"
+
+
+@pytest.mark.parametrize("page", ["index"] + PAGES)
+def test_outputs_hold_no_traceback_warning_or_machine_path(rendered, page):
+    r = rendered[page]
+    problems = []
+    for out in r.dom.select(".cell_output"):
+        text = _visible_text(out, skip_code_input=False)
+        if out.select(".traceback, .stderr"):
+            problems.append(f"a {'traceback' if out.select('.traceback') else 'stderr'} "
+                            f"output: {' '.join(text.split())[:160]!r}")
+        for pattern, what in ((TRACEBACK, "traceback"), (WARNING, "warning")):
+            problems += [f"{what}: {_excerpt(text, m)!r}" for m in pattern.finditer(text)]
+    # a path of the machine that built the book, anywhere on the page (code cells included)
+    text = _visible_text(_article(r.dom), skip_code_input=False)
+    problems += [f"absolute path: {_excerpt(text, m)!r}" for m in ABSOLUTE_PATH.finditer(text)]
+    assert not problems, f"{page}:\n  " + "\n  ".join(problems[:10])
+
+
+@pytest.mark.parametrize("page", CHAPTER_PAGES)
+def test_chapter_has_download_and_launch_buttons(smoke_book, page):
+    html_dir = smoke_book[0] / "_build" / "html"
+    path = html_dir / f"{page}.html"
+    soup = BeautifulSoup(path.read_text(encoding="utf8"), "html.parser")
+    links = {a.get("href", "") for a in soup.select(".dropdown-download-buttons a, "
+                                                    "a.btn-download-notebook-button")}
+    ipynb = [h for h in links if urlsplit(h).path.endswith(".ipynb")]
+    assert ipynb, f"{page}: no 'download notebook' button ({sorted(links)})"
+    for href in ipynb:
+        target = (path.parent / unquote(urlsplit(href).path)).resolve()
+        assert target.is_file(), f"{page}: the download button links {href}, not built"
+    launch = {a.get("href", "") for a in soup.select(".dropdown-launch-buttons a")}
+    assert any(h.startswith("https://mybinder.org/v2/gh/") for h in launch), \
+        f"{page}: no Binder launch button ({sorted(launch)})"
+    assert any(h.startswith("https://colab.research.google.com/github/") for h in launch), \
+        f"{page}: no Colab launch button ({sorted(launch)})"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_has_no_stderr_outputs_and_no_global_figure_numbers(smoke_book, page):
+    path = smoke_book[0] / "_build" / "html" / f"{page}.html"
+    soup = BeautifulSoup(path.read_text(encoding="utf8"), "html.parser")
+    stderr = soup.select(".cell_output .stderr")
+    assert not stderr, f"{page}: stderr shown: {stderr[0].get_text()[:200]!r}"
+    numbers = [n.get_text() for n in soup.select(".caption-number")]
+    assert not numbers, f"{page}: Sphinx numbered the figures: {numbers[:3]}"
+    # cells tagged hide-input / hide-output / hide-cell are collapsed behind a toggle
+    for cell in soup.select(".cell.tag_hide-input, .cell.tag_hide-output, .cell.tag_hide-cell"):
+        details = cell.select("details.hide")
+        assert details and not any(d.has_attr("open") for d in details), \
+            f"{page}: a cell tagged {cell['class']} is shown without a collapsed toggle"
+    scripts = [s.get("src", "") for s in soup.find_all("script")]
+    assert any("togglebutton.js" in s for s in scripts), f"{page}: sphinx-togglebutton not loaded"
+
+
+def test_build_book_refuses_to_build_without_the_local_mathjax(tmp_path):
+    """Without book/_static/mathjax the pages would show raw TeX offline: no build."""
+    from fclib.pipeline import build_book
+
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    with pytest.raises(RuntimeError, match=r"MathJax is missing.*make setup"):
+        build_book(tmp_path)
+    assert not (tmp_path / "_build").exists()
