@@ -24,41 +24,17 @@ import argparse
 import json
 import os
 import resource
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _common import fmt, timed, trains  # noqa: E402
+
 from fclib.stats.nulls import exact_null  # noqa: E402
 from fclib.stats.stimulus import stimulus_null  # noqa: E402
-
-
-def timed(fn, repeats):
-    """``({"min", "median", "max", "runs"}, the last run's result)``."""
-    out, res = [], None
-    for _ in range(repeats):
-        res = None  # the previous result is freed before the next run
-        t0 = time.perf_counter()
-        res = fn()
-        out.append(time.perf_counter() - t0)
-    return {"min": min(out), "median": statistics.median(out), "max": max(out), "runs": out}, res
-
-
-def fmt(t):
-    return f"{t['min']:.1f} / {t['median']:.1f} / {t['max']:.1f} s"
-
-
-def trains(rng, n, L, p):
-    """Bernoulli(p) trains, drawn 256 rows at a time so that drawing them does not set the
-    peak memory the benchmark reports."""
-    out = np.empty((n, L), dtype=np.uint8)
-    for i in range(0, n, 256):
-        out[i:i + 256] = rng.random((min(256, n - i), L), dtype=np.float32) < p
-    return out
 
 
 def false_positives(z) -> dict:
@@ -89,14 +65,14 @@ def main():
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     fp_stim = false_positives(ds["z"].values)
     del ds
-    print(f"  STTC + stimulus null   {fmt(t_stim)}; peak RSS {peak:.0f} MiB "
+    print(f"  STTC + stimulus null   {fmt(t_stim, 1)}; peak RSS {peak:.0f} MiB "
           f"(inputs and warm-up: {base:.0f} MiB)")
     t_exact, ds = timed(lambda: exact_null(src, tgt), args.repeats)
     fp_exact = false_positives(ds["z"].values)
     del ds
     load_after = os.getloadavg()
     ratio = t_stim["median"] / t_exact["median"]
-    print(f"  STTC + exact circular  {fmt(t_exact)}")
+    print(f"  STTC + exact circular  {fmt(t_exact, 1)}")
     print(f"  -> stimulus null / exact circular null (medians): {ratio:.2f}")
     print(f"  uncoupled pairs called: stimulus z>3 {fp_stim['z > 3']:.2e}, z>4 "
           f"{fp_stim['z > 4']:.2e}; circular z>3 {fp_exact['z > 3']:.2e}, z>4 "

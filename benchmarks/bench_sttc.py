@@ -27,37 +27,16 @@ import os
 import resource
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _common import fmt, timed, trains  # noqa: E402
+
 from fclib.stats.nulls import exact_null, shift_null  # noqa: E402
 from fclib.stats.sttc import sttc  # noqa: E402
-
-
-def timed(fn, repeats):
-    out = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return {"min": min(out), "median": statistics.median(out), "max": max(out), "runs": out}
-
-
-def fmt(t):
-    return f"{t['min']:.2f} / {t['median']:.2f} / {t['max']:.2f} s"
-
-
-def trains(rng, n, L, p):
-    """Bernoulli(p) trains, drawn 256 rows at a time so that drawing them does not set the
-    peak memory the benchmark reports."""
-    out = np.empty((n, L), dtype=np.uint8)
-    for i in range(0, n, 256):
-        out[i:i + 256] = rng.random((min(256, n - i), L), dtype=np.float32) < p
-    return out
 
 
 def _sttcpy_module(name):
@@ -105,8 +84,8 @@ def versus_sttcpy(p, n, L, n_shifts, peer_shifts, repeats):
     src, tgt = trains(rng, n, L, p), trains(rng, n, L, p)
     # warm the numba kernels
     shift_null(src[:10], tgt[:10], n_shifts=2, rng=0)
-    ours = timed(lambda: shift_null(src, tgt, n_shifts=n_shifts, rng=1), repeats)
-    ours_within = timed(lambda: shift_null(src, src, n_shifts=n_shifts, rng=1), repeats)
+    ours = timed(lambda: shift_null(src, tgt, n_shifts=n_shifts, rng=1), repeats)[0]
+    ours_within = timed(lambda: shift_null(src, src, n_shifts=n_shifts, rng=1), repeats)[0]
     stacked = np.concatenate([src, tgt])
     factor = n_shifts / peer_shifts
     probe = np.concatenate([src[:50], tgt[:50]])
@@ -124,8 +103,8 @@ def versus_sttcpy(p, n, L, n_shifts, peer_shifts, repeats):
                                    err_msg=f"sttcpy {name} disagrees with fclib")
         out = {}
         for case, x in (("cross", conv(stacked)), ("within", conv(src))):
-            t_sttc = timed(lambda: peer.STTC(x), repeats)
-            t_null = timed(lambda: peer.STTC_null(x, n_shifts=peer_shifts), repeats)
+            t_sttc = timed(lambda: peer.STTC(x), repeats)[0]
+            t_null = timed(lambda: peer.STTC_null(x, n_shifts=peer_shifts), repeats)[0]
             out[case] = _scaled(t_sttc, t_null, factor)
         res["sttcpy"][name] = out
         print(f"  sttcpy {name:9s} stacked {2 * n}   {fmt(out['cross'])}   "
@@ -149,7 +128,7 @@ def scale_run(n, L, p, repeats):
     src, tgt = trains(rng, n, L, p), trains(rng, n, L, p)
     exact_null(src[:10], tgt[:10])
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    t = timed(lambda: exact_null(src, tgt), repeats)
+    t = timed(lambda: exact_null(src, tgt), repeats)[0]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"scale: {n} x {n} neurons, {L} frames, p = {p}: STTC + exact null {fmt(t)}; "
           f"peak RSS {peak:.0f} MiB (inputs and warm-up: {base:.0f} MiB)")

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from fclib.stats.nulls import _rng, exact_null, shift_null
+from fclib._util import as_generator as _rng
+from fclib.stats.nulls import exact_null, shift_null
 from fclib.stats.sttc import as_trains, sttc
 
 __all__ = ["active", "consecutive_pairs", "pair_significance", "pair_summary",

@@ -85,7 +85,7 @@ def image_split(images, holdout: float = 0.5, rng=None) -> np.ndarray:
 
     ``holdout`` is the share of distinct images held out (rounded, at least one image on
     each side)."""
-    from fclib.stats.nulls import _rng
+    from fclib._util import as_generator as _rng
 
     if not 0 < holdout < 1:
         raise ValueError(f"holdout must be between 0 and 1 (a share of the images), got {holdout}")
@@ -123,7 +123,7 @@ def detect(clean: pd.DataFrame, adversarial: pd.DataFrame, images, *, holdout: f
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from fclib.stats.nulls import _rng
+    from fclib._util import as_generator as _rng
 
     if list(clean.columns) != list(adversarial.columns) or len(clean) != len(adversarial):
         raise ValueError("clean and adversarial features must have the same rows and columns")
@@ -160,7 +160,7 @@ def compare(a: dict, b: dict, n_boot: int = 1000, rng=None) -> dict:
     """
     from sklearn.metrics import roc_auc_score
 
-    from fclib.stats.nulls import _rng
+    from fclib._util import as_generator as _rng
 
     if not (np.array_equal(a["image"], b["image"]) and np.array_equal(a["y"], b["y"])):
         raise ValueError("the detectors were scored on different held-out rows; run detect() "

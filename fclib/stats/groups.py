@@ -25,7 +25,7 @@ import xarray as xr
 
 from fclib.io.recordings import save_dataset
 
-__all__ = ["one_fc_groups", "members", "save_groups", "load_groups"]
+__all__ = ["one_fc_groups", "members", "group_csr", "save_groups", "load_groups"]
 
 
 def one_fc_groups(pairs: xr.Dataset, threshold: float = 4.0) -> xr.Dataset:
@@ -77,7 +77,7 @@ def members(groups: xr.Dataset, target: int) -> np.ndarray:
     return groups["source"].values[lo:hi]
 
 
-def _csr(groups: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def group_csr(groups: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(target ids, indptr, source ids) with the sources of target i in indices[indptr[i]:indptr[i+1]]."""
     tid = groups["neuron"].values
     deg = groups["degree"].values

@@ -140,7 +140,7 @@ def information(spikes: xr.DataArray, T: int, n_shuffles: int = 20, rng=None,
     ``rate`` (spikes per presentation); and over ``(neuron, class)``: ``class_mi`` (the
     one-hot profile) and ``mean_count``.
     """
-    from fclib.stats.nulls import _rng
+    from fclib._util import as_generator as _rng
 
     counts = presentation_counts(spikes, T).astype(np.int64)
     labels = presentation_labels(spikes, T)

@@ -32,6 +32,7 @@ import scipy.fft
 import xarray as xr
 from numba import njit, prange
 
+from fclib._util import as_generator
 from fclib.stats.sttc import (_and_popcount, _counts_packed, _labelled, _n_neurons, _rotated_bits,
                    _sttc_accumulate, _sttc_pair, _train_parts, as_trains, doubled_bits,
                    sttc_from_counts, target_blocks, transpose_bits)
@@ -42,7 +43,7 @@ __all__ = ["sttc_zscore", "exact_null", "shift_null", "surrogate_uncoupled",
 
 
 def _rng(rng) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    return as_generator(rng)
 
 
 def _spectra(trains: np.ndarray, block: int = 512) -> np.ndarray:

@@ -113,7 +113,7 @@ def compare_neurons(source: xr.DataArray, target: xr.DataArray, groups: xr.Datas
     from fclib._util import progress_bar
 
     from fclib.stats.groups import members
-    from fclib.stats.nulls import _rng
+    from fclib._util import as_generator as _rng
     from fclib.stats.response import as_layer, check_layer, check_same_frames, neuron_rows
 
     source, target = as_layer(source, "source"), as_layer(target, "target")

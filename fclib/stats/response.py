@@ -12,12 +12,17 @@ or any subset (batch) of frames.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numba as nb
 import numpy as np
 import xarray as xr
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 from fclib.stats.fits import fit_relu, fit_two_lines
-from fclib.stats.groups import _csr
+from fclib.stats.groups import group_csr
 from fclib.stats.sttc import as_trains
 
 __all__ = ["as_layer", "layer_name", "check_layer", "neuron_rows", "check_same_frames",
@@ -165,7 +170,7 @@ def cofiring(source: xr.DataArray, groups: xr.Dataset, *, method: str = "auto",
         raise ValueError(f"method must be 'auto', 'events' or 'dense', got {method!r}")
     source = as_layer(source, "source")
     check_layer(source, groups.attrs, "source")
-    tid, indptr, src_ids = _csr(groups)
+    tid, indptr, src_ids = group_csr(groups)
     uniq, inv = np.unique(src_ids, return_inverse=True)
     rows = neuron_rows(source, uniq, "source")
     trains = as_trains(source.isel(neuron=rows).load() if uniq.size else source.isel(neuron=[]),
@@ -353,7 +358,7 @@ def image_batches(images, n_batches: int = 4, rng=None) -> np.ndarray:
     images no other batch shows: held-out inputs, as in the paper's robustness test.
     Returns a (frame,) int array.
     """
-    from fclib.stats.nulls import _rng
+    from fclib._util import as_generator as _rng
 
     images = np.asarray(images)
     uniq = np.unique(images)
@@ -451,7 +456,7 @@ def resample_batches(batch_counts: xr.Dataset, rng=None) -> xr.Dataset:
     differences that sampling noise alone produces: the reference for the robustness test.
     Takes and returns a Dataset with ``n_frames`` and ``n_fire`` over ``(batch, neuron, cofiring)``.
     """
-    from fclib.stats.nulls import _rng
+    from fclib._util import as_generator as _rng
 
     nf = batch_counts["n_frames"].values
     tot = nf.sum(0)

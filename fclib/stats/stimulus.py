@@ -64,7 +64,8 @@ import numpy as np
 import xarray as xr
 from numba import njit, prange
 
-from fclib.stats.sttc import as_trains, cofiring_counts, sttc_from_counts, target_blocks
+from fclib.stats.sttc import (as_trains, cofiring_counts, pair_coords, sttc_from_counts,
+                              target_blocks)
 
 __all__ = ["stimulus_null", "stimulus_permutation_null"]
 
@@ -264,17 +265,6 @@ def _features(trains: np.ndarray, d: _Design, side: str):
     return tot, fe, fv, vn
 
 
-def _pair_coords(source, target) -> dict:
-    """Neuron coordinates of both layers as ``target_*`` / ``source_*`` pair coordinates."""
-    coords = {}
-    for dim, x in (("target", target), ("source", source)):
-        if isinstance(x, xr.DataArray):
-            for name, c in x.coords.items():
-                if c.dims == ("neuron",):
-                    coords[f"{dim}_{name}"] = (dim, c.values)
-    return coords
-
-
 def _sttc_moments(mu, sd, n_a, n_b, L):
     """Delta-method STTC null mean ``f(mu)`` and sd ``f'(mu) sd`` of a block of pairs from
     their co-firing moments (``n_a``: target spike counts, ``n_b``: source's, ``L`` frames)."""
@@ -289,7 +279,7 @@ def _sttc_moments(mu, sd, n_a, n_b, L):
 
 def _dataset(res: dict, source, target, attrs: dict) -> xr.Dataset:
     return xr.Dataset({k: (("target", "source"), v) for k, v in res.items()},
-                      coords=_pair_coords(source, target), attrs=attrs)
+                      coords=pair_coords(source, target), attrs=attrs)
 
 
 def _prepare(source, target, stimulus, T, block):

@@ -31,7 +31,7 @@ import numpy as np
 import xarray as xr
 from numba import njit, prange
 
-__all__ = ["sttc", "sttc_from_counts", "pack_trains", "transpose_bits", "cofiring_counts",
+__all__ = ["sttc", "pair_coords", "sttc_from_counts", "pack_trains", "transpose_bits", "cofiring_counts",
            "as_trains"]
 
 _M1 = np.uint64(0x5555555555555555)
@@ -288,14 +288,20 @@ def as_trains(x, name: str = "spikes") -> np.ndarray:
     return x.astype(np.uint8, copy=False)
 
 
-def _labelled(values: np.ndarray, source, target) -> xr.DataArray:
+def pair_coords(source, target) -> dict:
+    """The ``neuron`` coordinates of both populations as ``target_*`` / ``source_*``
+    coordinates of a ``(target, source)`` result (nothing for plain arrays)."""
     coords = {}
     for dim, x in (("target", target), ("source", source)):
         if isinstance(x, xr.DataArray):
             for name, c in x.coords.items():
                 if c.dims == ("neuron",):
                     coords[f"{dim}_{name}"] = (dim, c.values)
-    return xr.DataArray(values, dims=("target", "source"), coords=coords)
+    return coords
+
+
+def _labelled(values: np.ndarray, source, target) -> xr.DataArray:
+    return xr.DataArray(values, dims=("target", "source"), coords=pair_coords(source, target))
 
 
 def sttc(source, target, dt: int = 0, *, block: int = 2048) -> xr.DataArray:
