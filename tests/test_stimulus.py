@@ -334,3 +334,23 @@ def test_bad_number_of_permutations():
     s = trains(rng, 3, 20, 0.3)
     with pytest.raises(ValueError, match="n_perm must be an int >= 2, got 1"):
         stimulus_permutation_null(s, s, np.repeat(np.arange(2), 5), 2, n_perm=1)
+
+
+def test_surrogate_within_stimulus_keeps_tuning_and_counts():
+    from fclib.stats.stimulus import surrogate_within_stimulus
+
+    rng = np.random.default_rng(5)
+    T, stim = 3, np.array([0, 1, 0, 2, 1, 0, 3])          # stimulus 2 and 3 shown once
+    x = (rng.random((6, stim.size * T)) < 0.4).astype(np.uint8)
+    y = surrogate_within_stimulus(x, stim, T, rng=1)
+    assert y.shape == x.shape and y.dtype == np.uint8
+    for g in np.unique(stim):  # per stimulus and step: the same spike counts
+        frames = (np.flatnonzero(stim == g)[:, None] * T + np.arange(T))
+        np.testing.assert_array_equal(x[:, frames].sum(1), y[:, frames].sum(1))
+        if (stim == g).sum() == 1:
+            np.testing.assert_array_equal(x[:, frames], y[:, frames])
+    # whole presentations move: every surrogate presentation is one of the train's own
+    for i in range(x.shape[0]):
+        own = {tuple(x[i, p * T:(p + 1) * T]) for p in range(stim.size)}
+        assert all(tuple(y[i, p * T:(p + 1) * T]) in own for p in range(stim.size))
+    np.testing.assert_array_equal(y, surrogate_within_stimulus(x, stim, T, rng=1))

@@ -144,8 +144,9 @@ class Run:
         ``null`` (default: the run's ``null``): ``"exact"``, the exact all-shift circular
         null; ``"shifts"``, the paper's ``n_shifts`` random circular shifts (seeded by the
         run's seed); ``"stimulus"``, whole presentations permuted among presentations of the
-        same stimulus (the run's ``stimulus``: image or class). ``half`` (0 or 1): only the
-        frames of that half of the images (:meth:`half_frames`), for cross-validation.
+        same stimulus (the run's ``stimulus``: image or class; a recording that shows every
+        image once, such as the detector's training images, falls back to class, noted in
+        the attrs). ``half`` (0 or 1): only the frames of that half of the images (:meth:`half_frames`), for cross-validation.
         Stored as ``<record_dir>/pairs/<condition>_<source>-<target>-<key>.nc`` (``sttc``
         and ``z``, float32), computed by :func:`fclib.stats.connectivity.pair_significance`.
         """
@@ -170,9 +171,14 @@ class Run:
             else:
                 from fclib.io.recordings import presentation_stimuli
 
-                kw = {"stimulus": presentation_stimuli(src, rec.T, self.cfg["stimulus"]),
-                      "T": rec.T}
+                by = self.cfg["stimulus"]
+                stim = presentation_stimuli(src, rec.T, by)
+                if by == "image" and np.unique(stim, return_counts=True)[1].max() < 2:
+                    by, stim = "class", presentation_stimuli(src, rec.T, "class")  # no repeats
+                kw = {"stimulus": stim, "T": rec.T}
             ds = pair_significance(src, tgt, method=method, **kw)
+            if method == "stimulus":
+                ds.attrs["stimulus"] = by
             save_dataset(_stamped(ds[["sttc", "z"]], key, inputs), path)
             self.timings[f"pairs {source}-{target}"] = time.perf_counter() - t0
         with xr.open_dataset(path, engine="netcdf4") as ds:

@@ -67,7 +67,7 @@ from numba import njit, prange
 from fclib.stats.sttc import (as_trains, cofiring_counts, pair_coords, sttc_from_counts,
                               target_blocks)
 
-__all__ = ["stimulus_null", "stimulus_permutation_null"]
+__all__ = ["stimulus_null", "stimulus_permutation_null", "surrogate_within_stimulus"]
 
 _VAR_RTOL = 1e-4  # variance below this fraction of its Cauchy-Schwarz bound counts as 0
 
@@ -461,3 +461,27 @@ def stimulus_permutation_null(source, target, stimulus, T: int, *, n_perm: int =
                    cofiring_sd=np.where(silent, np.nan, c_sd).astype(np.float32))
     attrs = {**d.attrs(), "method": "stimulus-permutation", "n_perm": int(n_perm)}
     return _dataset(res, source, target, attrs)
+
+
+def surrogate_within_stimulus(trains, stimulus, T: int, rng=None) -> np.ndarray:
+    """Each train's presentations permuted at random among presentations of the same
+    stimulus, independently for every train (neurons x frames, uint8).
+
+    Keeps every train's tuning (its spikes on each stimulus and step) and removes any
+    coupling between trains beyond it: uncoupled data on which the stimulus-preserving null
+    should call edges only at its false-positive rate. Presentations of stimuli shown once
+    stay in place.
+    """
+    x = as_trains(trains)
+    T = _check_T(T)
+    d = _design(stimulus, T, x.shape[1], x.shape[1])
+    gen = _generator(rng)
+    kept = (np.arange(x.shape[1] // T) if d.keep is None else d.keep[::T] // T)
+    out = x.copy()
+    for i in range(x.shape[0]):
+        perm = _draw_permutation(gen, d)  # kept presentation p takes kept perm[p]
+        src = kept[perm]
+        frames = (src[:, None] * T + np.arange(T)).ravel()
+        dst = (kept[:, None] * T + np.arange(T)).ravel()
+        out[i, dst] = x[i, frames]
+    return out
