@@ -4,6 +4,7 @@ import pytest
 import xarray as xr
 
 from fclib.stats import connectivity as fc
+from fclib.stats import response_tables as frt
 
 
 def _layer(x, silent=None):
@@ -115,7 +116,7 @@ def test_relu_fit_summary_by_hand():
     from fclib.stats.response import response_curve
 
     res, table = _two_pairs()
-    out = fc.relu_fit_summary(table, res, min_frames=3, high=0.2)
+    out = frt.relu_fit_summary(table, res, min_frames=3, high=0.2)
     assert list(out.index) == list(res)
     for name, ds in res.items():
         peak = response_curve(ds, 3).max("cofiring").values
@@ -126,13 +127,13 @@ def test_relu_fit_summary_by_hand():
         assert row["peak_p_max"] == pytest.approx(np.nanmax(peak))
         assert row["above 0.2"] == int((peak > 0.2).sum())
     with pytest.raises(ValueError, match="property_table"):
-        fc.relu_fit_summary(table.iloc[1:], res)
+        frt.relu_fit_summary(table.iloc[1:], res)
 
 
 def test_regime_summary_medians():
     _, table = _two_pairs()
     sel = table[table["selected"]]
-    out = fc.regime_summary(sel, band=(0.1, 0.5))
+    out = frt.regime_summary(sel, band=(0.1, 0.5))
     for name, d in sel.groupby("layer pair", observed=True):
         assert out.loc[name, "neurons"] == len(d)
         assert out.loc[name, "rise_quantile"] == pytest.approx(d["rise_quantile"].median(), nan_ok=True)
@@ -146,7 +147,7 @@ def test_power_laws_recover_an_exponent():
     sel = pd.DataFrame({"layer pair": ["a"] * 100 + ["b"] * 100, "degree": n,
                         "relu_slope": np.r_[2 * n[:100] ** -0.5, 0.1 * n[100:] ** 0.3]
                         * np.exp(0.01 * rng.standard_normal(200))})
-    laws = fc.power_laws(sel)
+    laws = frt.power_laws(sel)
     assert laws.loc["a", "beta"] == pytest.approx(0.5, abs=0.01)
     assert laws.loc["b", "beta"] == pytest.approx(-0.3, abs=0.01)
     assert laws["falls"].tolist() == [True, False] and laws["rises"].tolist() == [False, True]
@@ -159,26 +160,26 @@ def test_collapse_scan_and_summary():
 
     res, table = _two_pairs()
     grid = np.linspace(0, 1.5, 4)
-    scan = fc.collapse_scan(res, grid, min_frames=3)
+    scan = frt.collapse_scan(res, grid, min_frames=3)
     assert list(scan.columns) == list(res) and scan.index.tolist() == grid.tolist()
     ds = res["L1→L2"]
     ids = ds["neuron"].values[ds["selected"].values]
     assert scan.loc[1.0, "L1→L2"] == pytest.approx(collapse_r2(ds, 1.0, ids, 3))
-    laws = fc.power_laws(table[table["selected"]], list(res))
-    coll = fc.collapse_summary(res, laws, scan, min_frames=3)
+    laws = frt.power_laws(table[table["selected"]], list(res))
+    coll = frt.collapse_summary(res, laws, scan, min_frames=3)
     row = coll.loc["L1→L2"]
     assert row["raw co-firing"] == pytest.approx(scan.loc[0.0, "L1→L2"])
     assert row["best collapse"] == pytest.approx(scan["L1→L2"].max())
     assert row["best exponent"] == scan["L1→L2"].idxmax()
     assert row["gain"] == pytest.approx(row["k / N^beta"] - row["raw co-firing"], nan_ok=True)
     with pytest.raises(ValueError, match="exponent 0"):
-        fc.collapse_summary(res, laws, scan.iloc[1:], min_frames=3)
+        frt.collapse_summary(res, laws, scan.iloc[1:], min_frames=3)
 
 
 def test_batch_robustness_differences_by_hand():
     res, _ = _two_pairs()
-    rob, diffs = fc.batch_robustness(res, min_frames=3, outlier=0.5, rng=0)
-    again, _ = fc.batch_robustness(res, min_frames=3, outlier=0.5, rng=0)
+    rob, diffs = frt.batch_robustness(res, min_frames=3, outlier=0.5, rng=0)
+    again, _ = frt.batch_robustness(res, min_frames=3, outlier=0.5, rng=0)
     pd.testing.assert_frame_equal(rob, again)
     ds = res["L1→L2"]
     keep = ds["selected"].values

@@ -9,7 +9,7 @@ import pytest  # noqa: E402
 import xarray as xr  # noqa: E402
 
 import fclib.figures as ff  # noqa: E402
-from fclib.stats import connectivity as fc  # noqa: E402
+from fclib.stats import response_tables as frt  # noqa: E402
 from fclib.stats.response import example_neuron, property_table  # noqa: E402
 from test_connectivity import _responses  # noqa: E402
 
@@ -81,12 +81,12 @@ def test_response_figures(res, table):
     sel = table[table["selected"]]
     _n_axes(ff.fig_2q_intersection_fraction(sel), 1)
     _n_axes(ff.fig_2q_rise_quantile(sel), 1)
-    laws = fc.power_laws(sel, list(res))
+    laws = frt.power_laws(sel, list(res))
     _n_axes(ff.fig_a3_slope_scaling(table, laws), 2)
     _n_axes(ff.fig_a3_collapse(res["L1→L2"], {"raw": 0.0, "fraction": 1.0}, min_frames=3, rng=0), 3)
-    _n_axes(ff.collapse_by_exponent(fc.collapse_scan(res, [0.0, 0.5, 1.0], 3)), 1)
+    _n_axes(ff.collapse_by_exponent(frt.collapse_scan(res, [0.0, 0.5, 1.0], 3)), 1)
     _n_axes(ff.fig_a4_batch_responses(examples, min_frames=3), 2)
-    _, diffs = fc.batch_robustness(res, min_frames=3, rng=0)
+    _, diffs = frt.batch_robustness(res, min_frames=3, rng=0)
     _n_axes(ff.fig_a5_slope_differences(diffs), 1)
 
 

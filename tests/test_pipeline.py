@@ -47,11 +47,14 @@ def test_notebooks_execute_and_book_builds(smoke_run, smoke_book):
     for name in pipeline.CHAPTERS:  # what each chapter shows is tested in test_chapters_*.py
         html = (book_root / f"_build/html/book/chapters/{name}.html").read_text()
         assert "<img" in html and "{glue" not in html, name
-    # the layer-pair results, groups and responses are cached next to the recording
-    assert len(list((smoke_run.record_dir / "pairs").glob("original_*.nc"))) == 3
-    assert len(list((smoke_run.record_dir / "groups").glob("L*.nc"))) == 3
-    assert len(list((smoke_run.record_dir / "groups").glob("permuted_L*.nc"))) == 3
-    assert len(list((smoke_run.record_dir / "response").glob("original_*.nc"))) == 3
+    # the layer-pair results, groups and responses are cached next to the recording, under
+    # the keys the run computes for them (the default null, all frames)
+    layers = smoke_run.recording().layers
+    for s, t in zip(layers[:-1], layers[1:]):
+        assert list((smoke_run.record_dir / "pairs").glob(f"original_{s}-{t}-{smoke_run.pairs_key(s, t)[0]}.nc"))
+        assert list((smoke_run.record_dir / "groups").glob(f"{s}-{t}_z4-{smoke_run.groups_key(s, t)[0]}.nc"))
+        assert list((smoke_run.record_dir / "groups").glob(f"permuted_{s}-{t}_z4-*.nc"))
+        assert list((smoke_run.record_dir / "response").glob(f"original_{s}-{t}_z4_*.nc"))
     # unchanged notebooks, parameters and code: nothing is executed again
     again = pipeline.execute_notebooks(book_root, params, progress=False)
     assert all(t == 0.0 for t in again.values())

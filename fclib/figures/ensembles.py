@@ -108,7 +108,7 @@ def fig_2q_rise_quantile(selected: pd.DataFrame, quantile: float = 0.92) -> plt.
 @styled
 def fig_a3_slope_scaling(table: pd.DataFrame, laws: pd.DataFrame) -> plt.Figure:
     """ReLU slope against 1FC group size per layer pair (log-log) with power-law fits, one
-    axis per layer pair of ``laws`` (:func:`fclib.stats.connectivity.power_laws`; paper
+    axis per layer pair of ``laws`` (:func:`fclib.stats.response_tables.power_laws`; paper
     Fig. A3), unused axes switched off."""
     names = list(laws.index)
     ncols = min(4, len(names))
@@ -169,7 +169,7 @@ def fig_a3_collapse(ds, exponents: dict, max_neurons: int = 60, min_frames: int 
 @styled
 def collapse_by_exponent(scan: pd.DataFrame) -> plt.Figure:
     """Collapse R² against the exponent e of the rescaling k / N^e, one line per layer pair
-    (``scan``: :func:`fclib.stats.connectivity.collapse_scan`)."""
+    (``scan``: :func:`fclib.stats.response_tables.collapse_scan`)."""
     fig, ax = plt.subplots(figsize=(6, 3.4))
     colors = plt.get_cmap("viridis")(np.linspace(0, 1, max(scan.shape[1], 1)))
     for c, name in zip(colors, scan.columns):
@@ -207,5 +207,5 @@ def fig_a4_batch_responses(examples: dict, min_frames: int = 10) -> plt.Figure:
 def fig_a5_slope_differences(differences: pd.DataFrame) -> plt.Figure:
     """Relative slope differences between every two batches of images per layer pair (paper
     Fig. A5); ``differences``: the long table of
-    :func:`fclib.stats.connectivity.batch_robustness`."""
+    :func:`fclib.stats.response_tables.batch_robustness`."""
     return by_layer_pair(differences, "relative slope difference", "(s_i − s_j) / s", hline=0.0)
