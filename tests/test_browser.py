@@ -102,10 +102,20 @@ def _render(exe: str, html: Path, profile_dir: Path) -> tuple[str, list[str]]:
     return proc.stdout, console
 
 
+@pytest.fixture(scope="session")
+def book_root(request) -> Path:
+    """The built book under test: the smoke book, or the already built book at
+    ``$FCLIB_BROWSER_BOOK`` (its root, e.g. the default book after ``make book``)."""
+    env = os.environ.get("FCLIB_BROWSER_BOOK")
+    if env:
+        return Path(env)
+    return request.getfixturevalue("smoke_book")[0]
+
+
 @pytest.fixture(scope="module")
-def rendered(chromium, smoke_book, tmp_path_factory) -> dict[str, Rendered]:
-    """Every page of the smoke book rendered once: page -> :class:`Rendered`."""
-    root = smoke_book[0]
+def rendered(chromium, book_root, tmp_path_factory) -> dict[str, Rendered]:
+    """Every page of the book rendered once: page -> :class:`Rendered`."""
+    root = book_root
     html_dir = root / "_build" / "html"
     profiles = tmp_path_factory.mktemp("chromium")
     out = {}
@@ -222,9 +232,9 @@ def test_page_loads_nothing_missing_and_nothing_remote(rendered, page):
 
 
 @pytest.mark.parametrize("page", CHAPTER_PAGES)
-def test_chapter_shows_its_figures(rendered, smoke_book, page):
+def test_chapter_shows_its_figures(rendered, book_root, page):
     r = rendered[page]
-    source = (smoke_book[0] / f"{page}.md").read_text(encoding="utf8")
+    source = (book_root / f"{page}.md").read_text(encoding="utf8")
     n_glued = len(re.findall(r"^\s*(?:`{3,}|:{3,})\{glue:figure\}", source, re.M))
     images = _article(r.dom).find_all("img")
     assert images, f"{page}: no figure on the page"
@@ -259,8 +269,8 @@ def test_outputs_hold_no_traceback_warning_or_machine_path(rendered, page):
 
 
 @pytest.mark.parametrize("page", CHAPTER_PAGES)
-def test_chapter_has_download_and_launch_buttons(smoke_book, page):
-    html_dir = smoke_book[0] / "_build" / "html"
+def test_chapter_has_download_and_launch_buttons(book_root, page):
+    html_dir = book_root / "_build" / "html"
     path = html_dir / f"{page}.html"
     soup = BeautifulSoup(path.read_text(encoding="utf8"), "html.parser")
     links = {a.get("href", "") for a in soup.select(".dropdown-download-buttons a, "
@@ -278,8 +288,8 @@ def test_chapter_has_download_and_launch_buttons(smoke_book, page):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_has_no_stderr_outputs_and_no_global_figure_numbers(smoke_book, page):
-    path = smoke_book[0] / "_build" / "html" / f"{page}.html"
+def test_page_has_no_stderr_outputs_and_no_global_figure_numbers(book_root, page):
+    path = book_root / "_build" / "html" / f"{page}.html"
     soup = BeautifulSoup(path.read_text(encoding="utf8"), "html.parser")
     stderr = soup.select(".cell_output .stderr")
     assert not stderr, f"{page}: stderr shown: {stderr[0].get_text()[:200]!r}"
