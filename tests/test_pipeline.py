@@ -205,3 +205,22 @@ def test_changed_stage_code_recomputes_that_stage_and_dependants_only(smoke_run,
     assert len(new["groups"] - files["groups"]) == 1 and len(new["response"] - files["response"]) == 1
     assert r.model_path.stat().st_mtime_ns == model_mtime
     assert r.recording_path().stat().st_mtime_ns == rec_mtime
+
+
+def test_cross_validated_response_measures_every_frame_once_on_the_other_halfs_groups(smoke_run):
+    r = smoke_run
+    s, t = r.recording().layers[:2]
+    cv = r.response(s, t, cross_validate=True)
+    ins = r.response(s, t)
+    n = r.recording().n_frames
+    assert cv.attrs["cross_validated"] == 1 and ins.attrs["cross_validated"] == 0
+    np.testing.assert_array_equal(cv["n_frames"].sum("cofiring").values, n)  # both folds: all frames
+    np.testing.assert_array_equal(cv["batch_n_frames"].sum(("batch", "cofiring")).values, n)
+    np.testing.assert_array_equal(cv["neuron"].values, ins["neuron"].values)
+    g0, g1 = (r.groups(s, t, half=f) for f in (0, 1))
+    np.testing.assert_array_equal(cv["degree"].values,
+                                  np.rint((g0["degree"].values + g1["degree"].values) / 2))
+    # fold 0's groups are measured only on images of half 1
+    a, b = r.half_frames(0), r.half_frames(1)
+    images = r.recording()[s]["image"].values
+    assert not set(images[a]) & set(images[b]) and a.size + b.size == n

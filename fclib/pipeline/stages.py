@@ -311,8 +311,14 @@ class Run:
 
     def response(self, source: str, target: str, condition: str = "original", *,
                  threshold: float = 4.0, min_frames: int = 10, saturation: float = 0.95,
-                 n_batches: int = 4, r2_min: float = 0.8):
+                 n_batches: int = 4, r2_min: float = 0.8, cross_validate: bool = False):
         """Response functions, fits and the property table of a layer pair, cached on disk.
+
+        ``cross_validate=True``: the groups are found on one seeded half of the images
+        (:meth:`groups` with ``half``) and the response functions counted on the frames of the
+        other half only, then the halves swap and the counts of both folds are summed (each
+        target's ``degree`` is then the mean of its two groups' sizes, rounded): nothing is
+        measured on the frames its group was chosen on.
 
         Groups come from the original condition (:meth:`groups`), except for the permuted
         network, whose analysis is redone from its own pairs; co-firing and target spikes
@@ -330,23 +336,32 @@ class Run:
         from fclib.stats import response as fr
 
         reference = "permuted" if condition == "permuted" else "original"
-        key, inputs = artefact_key(
-            "response", {"recording": self._stem(condition), "min_frames": int(min_frames),
-                         "saturation": float(saturation), "n_batches": int(n_batches),
-                         "batch_seed": int(self.cfg["seed"])},
-            parent=self.groups_key(source, target, threshold, reference)[0])
+        params = {"recording": self._stem(condition), "min_frames": int(min_frames),
+                  "saturation": float(saturation), "n_batches": int(n_batches),
+                  "batch_seed": int(self.cfg["seed"])}
+        if cross_validate:
+            params["cross_validate"] = True
+            parent = "+".join(self.groups_key(source, target, threshold, reference, half=f)[0]
+                              for f in (0, 1))
+        else:
+            parent = self.groups_key(source, target, threshold, reference)[0]
+        key, inputs = artefact_key("response", params, parent=parent)
         name = (f"{self._stem(condition)}_{source}-{target}_z{threshold:g}_m{min_frames}"
-                f"_s{saturation:g}_b{n_batches}-{key}.nc")
+                f"_s{saturation:g}_b{n_batches}{'_cv' if cross_validate else ''}-{key}.nc")
         path = self.record_dir / "response" / name
         if not path.exists():
             t0 = time.perf_counter()
-            g = self.groups(source, target, threshold, reference=reference)
             rec = self.recording(condition)
             src, tgt = self.spikes(source, condition), self.spikes(target, condition)
-            cof = fr.cofiring(src, g)
-            batch = fr.image_batches(cof["image"].values, n_batches, rng=self.cfg["seed"])
-            cb = fr.response_counts(cof, tgt, batch=batch)
-            del cof
+            if cross_validate:
+                cb = self._cross_validated_counts(source, target, src, tgt, threshold,
+                                                  reference, n_batches)
+            else:
+                g = self.groups(source, target, threshold, reference=reference)
+                cof = fr.cofiring(src, g)
+                batch = fr.image_batches(cof["image"].values, n_batches, rng=self.cfg["seed"])
+                cb = fr.response_counts(cof, tgt, batch=batch)
+                del cof
             counts = cb.sum("batch")
             fits = fr.fit_response(counts, min_frames=min_frames, saturation=saturation)
             ds = fr.neuron_properties(counts, fits, tgt, rec.T, r2_min=r2_min)
@@ -358,7 +373,8 @@ class Run:
             ds["batch_relu_r2"] = bf["relu_r2"]
             ds.attrs.update(source_layer=source, target_layer=target, condition=condition,
                             threshold=float(threshold), min_frames=int(min_frames),
-                            n_batches=int(n_batches), batch_seed=int(self.cfg["seed"]))
+                            n_batches=int(n_batches), batch_seed=int(self.cfg["seed"]),
+                            cross_validated=int(bool(cross_validate)))
             save_dataset(_stamped(ds, key, inputs), path)
             self.timings[f"response {condition} {source}-{target}"] = time.perf_counter() - t0
         with xr.open_dataset(path, engine="netcdf4") as ds:
@@ -366,6 +382,30 @@ class Run:
         ds["selected"] = ds["relu_r2"].fillna(-np.inf) > r2_min
         ds.attrs["r2_min"] = float(r2_min)
         return ds
+
+    def _cross_validated_counts(self, source, target, src, tgt, threshold, reference,
+                                n_batches):
+        """Batch response counts of both folds summed: groups of one half of the images,
+        frames of images of the other half (see :meth:`response`)."""
+        import xarray as xr
+
+        from fclib.stats import response as fr
+
+        src, tgt = src.load(), tgt.load()
+        ref = self.recording(reference)[source]
+        parts, degrees = [], []
+        for fold in (0, 1):
+            g = self.groups(source, target, threshold, reference=reference, half=fold)
+            fit_images = np.unique(ref["image"].values[self.half_frames(fold, reference)])
+            ev = np.flatnonzero(~np.isin(src["image"].values, fit_images))
+            cof = fr.cofiring(src.isel(frame=ev), g)
+            batch = fr.image_batches(cof["image"].values, n_batches, rng=self.cfg["seed"])
+            cb = fr.response_counts(cof, tgt.isel(frame=ev), batch=batch)
+            degrees.append(cb["degree"].values)
+            parts.append(cb.drop_vars("degree"))
+        cb = xr.concat(parts, "fold", join="outer", fill_value=0).sum("fold")
+        cb = cb.astype(np.int32)
+        return cb.assign_coords(degree=("neuron", np.rint(np.mean(degrees, 0)).astype(np.int64)))
 
     def _stem(self, condition: str) -> str:
         """Cache-file prefix of a condition: its recording's name, which carries the noise
