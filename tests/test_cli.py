@@ -79,3 +79,18 @@ def test_sttc_command_writes_the_pairs_of_a_layer_pair(smoke_run, tmp_path, caps
     assert "no layer 'L99'" in capsys.readouterr().err and not (tmp_path / "x.nc").exists()
     assert pipeline.main(["sttc", str(tmp_path / "missing.nc"), "--source", s, "--target", t,
                           "-o", str(tmp_path / "y.nc")]) == 2
+
+
+def test_chapter_cell_ids_are_stable_when_a_cell_is_inserted(tmp_path):
+    src = (ROOT / CHAPTER_DIR / "03_response_functions.md").read_text()
+    before = [c["id"] for c in read_chapter(ROOT / CHAPTER_DIR / "03_response_functions.md").cells]
+    marker = "## Example neurons"
+    assert marker in src
+    edited = tmp_path / "ch.md"
+    edited.write_text(src.replace(marker, "```{code-cell}\nx = 1\n```\n\n" + marker, 1))
+    nb = read_chapter(edited)
+    after = [c["id"] for c in nb.cells]
+    assert len(after) == len(before) + 1 and len(set(after)) == len(after)
+    assert [i for i in after if i in before] == before  # every old cell keeps its id
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and "threshold" in chapter_parameters(nb)
