@@ -180,7 +180,8 @@ def test_changed_stage_code_recomputes_that_stage_and_dependants_only(smoke_run,
     r.response(s, t)  # pairs, groups and response exist now
     files = {d: set((r.record_dir / d).glob("original_*.nc" if d != "groups" else "L*.nc"))
              for d in ("pairs", "groups", "response")}
-    g_path = next(p for p in files["groups"] if p.name.startswith(f"{s}-{t}_z4-"))
+    g_path = r.record_dir / "groups" / f"{s}-{t}_z4-{r.groups_key(s, t)[0]}.nc"
+    assert g_path in files["groups"]
     assert open_recording(r.recording_path()).attrs["fclib_inputs"]["stage"] == "record"
     import xarray as xr
 
