@@ -12,11 +12,12 @@ MATHJAX_VERSION := 3.2.2
 MATHJAX := book/_static/mathjax/tex-mml-chtml.js
 NPM_PREFIX := $(VENV)/npm
 
-.PHONY: setup book run test bench clean-book help
+.PHONY: setup book run test bench gpu-check clean-book help
 
 help:
 	@echo "make book     set up, train, record, execute every chapter and build the HTML book (PROFILE=$(PROFILE))"
 	@echo "make test     run the test suite (unit tests, paper dry run, smoke-profile book)"
+	@echo "make gpu-check  the device check on a CUDA machine (gpu tests, then paper-scale timings; < 5 min)"
 	@echo "make bench    STTC benchmarks (sttcpy, 8,192 x 8,192; long) and response fits (after make book)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -52,6 +53,11 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check sttcpy==1.2.0
 	$(PY) benchmarks/bench_sttc.py
 	$(PY) benchmarks/bench_response.py
+
+# On a machine with a CUDA GPU (see book/gpu.md): the gpu-marked tests, then the paper-scale
+# timings beside this machine's CPU figures and the paper's.
+gpu-check: $(STAMP)
+	$(PY) benchmarks/gpu_check.py
 
 clean-book:
 	rm -rf _build book/chapters/*.ipynb

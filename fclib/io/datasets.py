@@ -33,6 +33,7 @@ __all__ = [
     "presentation_params",
     "present",
     "CIFAR_ARCHIVES",
+    "write_cifar_archive",
 ]
 
 DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -260,6 +261,56 @@ def load_cifar(root: str | os.PathLike, name: str = "cifar100", *, download: boo
     xte, yte = stack(test)
     names = tuple(n.decode() for n in meta[spec["names_key"]])
     return Split(xtr, ytr, xte, yte, names)
+
+
+def write_cifar_archive(root: str | os.PathLike, name: str = "cifar100", *, n_train: int = 50_000,
+                        n_test: int = 10_000, seed: int = 0) -> Path:
+    """Write a generated archive in the official CIFAR python format (same file name,
+    members, keys and dtypes; random pixels and labels) to ``root``; returns its path.
+
+    It is for timing and dry runs at the real size (the default is the real 50,000
+    training and 10,000 test images) where the real archive cannot be downloaded: a model
+    trained on it learns nothing. :func:`load_cifar` reads it with ``check_md5=False``
+    (profile parameter ``verify_md5=False``). Written to a temporary name and renamed.
+    """
+    if name not in CIFAR_ARCHIVES:
+        raise ValueError(f"unknown CIFAR dataset {name!r}; choose one of {sorted(CIFAR_ARCHIVES)}")
+    if n_train < 1 or n_test < 1:
+        raise ValueError(f"n_train and n_test must be >= 1, got {n_train}, {n_test}")
+    import io
+
+    spec = CIFAR_ARCHIVES[name]
+    n_classes = 100 if name == "cifar100" else 10
+    rng = np.random.default_rng(seed)
+
+    def batch(n):
+        d = {b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+             spec["label_key"]: rng.integers(0, n_classes, n).tolist(),
+             b"filenames": [f"img{i}.png".encode() for i in range(n)]}
+        if name == "cifar100":
+            d[b"coarse_labels"] = (np.asarray(d[spec["label_key"]]) // 5).tolist()
+        return d
+
+    sizes = np.diff(np.linspace(0, n_train, len(spec["train"]) + 1).astype(int))
+    members = {m: batch(int(k)) for m, k in zip(spec["train"], sizes)}
+    members[spec["test"][0]] = batch(n_test)
+    members[spec["meta"]] = {spec["names_key"]: [f"class{i}".encode() for i in range(n_classes)]}
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    out = root / spec["file"]
+    tmp = out.with_name(out.name + ".part")
+    try:
+        with tarfile.open(tmp, mode="w:gz", compresslevel=1) as tar:
+            for m, obj in members.items():
+                blob = pickle.dumps(obj, protocol=4)
+                info = tarfile.TarInfo(f"{spec['folder']}/{m}")
+                info.size = len(blob)
+                tar.addfile(info, io.BytesIO(blob))
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return out
 
 
 def _download(url: str, path: Path, md5: str) -> None:

@@ -44,14 +44,24 @@ PARAMS: dict[str, tuple[type, str]] = {
     "null": (str, "the test that defines significant pairs and 1FC groups everywhere: 'exact' (all circular shifts, the paper's test without sampling), 'shifts' (the paper's random circular shifts, n_shifts of them) or 'stimulus' (whole presentations permuted among presentations of the same stimulus)"),
     "n_shifts": (int, "random circular shifts of null='shifts' (paper: 150)"),
     "stimulus": (str, "what counts as the same stimulus for null='stimulus': 'image' (repeated presentations of one image) or 'class'"),
+    "device": (str, "where torch runs: 'auto' (CUDA when present, else CPU), 'cpu', 'cuda' or 'cuda:N'; not part of any cache key"),
+    "amp": (bool, "bf16 autocast in training and inference on CUDA (off: fp32)"),
+    "channels_last": (bool, "channels-last memory format for the convolutions"),
+    "backend": (str, "statistics kernels: 'auto' (torch on a CUDA device, else numba), 'numba' or 'torch'"),
+    "snapshot_epochs": (list, "epochs after which the model is kept as a snapshot (0: at initialisation)"),
+    "snapshot_presentations": (int, "presentations recorded for each training snapshot"),
+    "sample": (str, "which neurons are recorded: 'patch' (the paper's sampling rule, neuron_budget per layer) or 'all'"),
     "cifar_root": (str, "folder holding the official CIFAR python archive"),
     "verify_md5": (bool, "check the CIFAR archive against the official MD5 sum"),
 }
 
 TRAIN_PARAMS = ("dataset", "image_size", "test_fraction", "max_train", "max_test",
                 "stem_channels", "widths", "blocks", "T", "epochs", "batch_size", "lr",
-                "momentum", "weight_decay", "augment", "seed")
-RECORD_PARAMS = ("n_presentations", "jitter", "neuron_budget")
+                "momentum", "weight_decay", "augment", "seed", "snapshot_epochs")
+RECORD_PARAMS = ("n_presentations", "jitter", "neuron_budget", "sample")
+# Parameters that say where or how fast something runs, never what it computes: no cache key
+# holds them (a model trained on a GPU is the same artefact for a CPU reader).
+RUNTIME_PARAMS = ("device", "amp", "channels_last", "backend", "record_batch")
 
 _DEFAULT = dict(
     dataset="digits", image_size=16, test_fraction=1 / 3, max_train=0, max_test=0,
@@ -60,19 +70,23 @@ _DEFAULT = dict(
     seed=0, n_presentations=10_000, jitter=True, neuron_budget=8192, record_batch=250,
     cifar_root="data/cifar", verify_md5=True, noise_amplitude=0.5, fgsm_eps=4 / 255,
     fgsm_classes=0, detector_presentations=5000, null="exact", n_shifts=150, stimulus="image",
+    device="auto", amp=False, channels_last=False, backend="auto",
+    snapshot_epochs=[0, 1, 2, 3, 5, 10, 20], snapshot_presentations=2000, sample="patch",
 )
 
 PROFILES: dict[str, dict[str, Any]] = {
     "smoke": {**_DEFAULT, "max_train": 500, "max_test": 50, "stem_channels": 8,
               "widths": [8, 16], "blocks": [1, 1], "epochs": 6, "batch_size": 32,
               "n_presentations": 100,
-              "record_batch": 50, "detector_presentations": 100},
+              "record_batch": 50, "detector_presentations": 100,
+              "snapshot_epochs": [0, 3, 6], "snapshot_presentations": 50},
     "default": dict(_DEFAULT),
     "paper": {**_DEFAULT, "dataset": "cifar100", "image_size": 32, "stem_channels": 64,
               "widths": [64, 128, 256, 512], "blocks": [2, 2, 2, 2], "epochs": 320,
               "batch_size": 256, "lr": 0.1, "weight_decay": 5e-4, "augment": "cifar",
               "n_presentations": 10_000, "jitter": False, "record_batch": 100,
-              "fgsm_classes": 30, "detector_presentations": 10_000, "stimulus": "class"},
+              "fgsm_classes": 30, "detector_presentations": 10_000, "stimulus": "class",
+              "snapshot_epochs": [0, 1, 5, 20, 80, 160, 320], "snapshot_presentations": 2000},
 }
 
 
@@ -120,8 +134,48 @@ def _check_values(cfg: dict) -> None:
         raise ValueError(f"parameter n_shifts must be >= 1, got {cfg['n_shifts']}")
     if cfg["fgsm_classes"] < 0:
         raise ValueError(f"parameter fgsm_classes must be >= 0 (0: all), got {cfg['fgsm_classes']}")
+    if cfg["device"] not in ("auto", "cpu", "cuda") and not (
+            cfg["device"].startswith("cuda:") and cfg["device"][5:].isdigit()):
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {cfg['device']!r}")
+    if cfg["backend"] not in ("auto", "numba", "torch"):
+        raise ValueError(f"backend must be 'auto', 'numba' or 'torch', got {cfg['backend']!r}")
+    if cfg["sample"] not in ("patch", "all"):
+        raise ValueError(f"sample must be 'patch' or 'all', got {cfg['sample']!r}")
+    snaps = cfg["snapshot_epochs"]
+    if not all(isinstance(e, int) and not isinstance(e, bool) and e >= 0 for e in snaps):
+        raise ValueError(f"snapshot_epochs must be a list of epochs >= 0 (0: at initialisation), "
+                         f"got {snaps!r}")
+    # Snapshots after the last epoch cannot exist: a shorter run (--set epochs=5) keeps the
+    # profile's snapshots up to its last epoch.
+    cfg["snapshot_epochs"] = sorted({e for e in snaps if e <= cfg["epochs"]})
+    if cfg["snapshot_presentations"] < 1:
+        raise ValueError(f"parameter snapshot_presentations must be >= 1, "
+                         f"got {cfg['snapshot_presentations']}")
     if len(cfg["widths"]) != len(cfg["blocks"]) or not cfg["widths"]:
         raise ValueError(f"widths {cfg['widths']} and blocks {cfg['blocks']} must be equally long")
+    for k in ("widths", "blocks"):
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in cfg[k]):
+            raise ValueError(f"parameter {k} must list whole numbers >= 1 (one per stage), "
+                             f"got {cfg[k]!r}")
+    if not cfg["lr"] > 0:
+        raise ValueError(f"parameter lr must be > 0, got {cfg['lr']}")
+    if not 0 <= cfg["momentum"] < 1:
+        raise ValueError(f"parameter momentum must lie in [0, 1), got {cfg['momentum']}")
+    if not cfg["weight_decay"] >= 0:
+        raise ValueError(f"parameter weight_decay must be >= 0, got {cfg['weight_decay']}")
+    if not 0 < cfg["test_fraction"] < 1:
+        raise ValueError(f"parameter test_fraction must lie in (0, 1), got {cfg['test_fraction']}")
+    for k in ("max_train", "max_test"):
+        if cfg[k] < 0:
+            raise ValueError(f"parameter {k} must be >= 0 (0: all), got {cfg[k]}")
+    if cfg["image_size"] < 1:
+        raise ValueError(f"parameter image_size must be >= 1, got {cfg['image_size']}")
+    if cfg["augment"] not in ("none", "jitter", "cifar"):
+        raise ValueError(f"parameter augment must be 'none', 'jitter' or 'cifar', "
+                         f"got {cfg['augment']!r}")
+    for k in ("noise_amplitude", "fgsm_eps"):
+        if not cfg[k] >= 0:
+            raise ValueError(f"parameter {k} must be >= 0, got {cfg[k]}")
 
 
 def condition_file(condition: str, cfg: dict) -> str:

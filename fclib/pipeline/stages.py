@@ -59,6 +59,33 @@ def _check_same_layout(rec: Recording, ref: Recording, condition: str,
 TRAIN_KEYS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "augment", "seed")
 
 
+def _runtime(cfg: dict) -> dict:
+    """Where and how torch runs (never part of a key)."""
+    return {k: cfg[k] for k in ("device", "amp", "channels_last")}
+
+
+def _budget(cfg: dict) -> int | None:
+    return None if cfg["sample"] == "all" else cfg["neuron_budget"]
+
+
+def _writable_dir(data_dir: Path) -> Path:
+    """``data_dir`` made if needed and checked writable, or an error that names it and says
+    what to do (before any stage starts, so no run is left half made)."""
+    data_dir = Path(data_dir)
+    hint = "; pass another with --data-dir (or data_dir=...) or set $FCLIB_DATA_DIR"
+    if data_dir.exists() and not data_dir.is_dir():
+        raise NotADirectoryError(f"data directory {data_dir} is a file, not a folder{hint}")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        probe = data_dir / f".fclib-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise PermissionError(f"data directory {data_dir} cannot be written "
+                              f"({e.strerror or e}){hint}") from e
+    return data_dir
+
+
 def _perturb_params(cfg: dict) -> dict:
     return {k: cfg[k] for k in ("noise_amplitude", "fgsm_eps", "fgsm_classes", "seed")}
 
@@ -125,6 +152,60 @@ class Run:
             _check_same_layout(rec, open_recording(self.recording_path("original")), condition,
                                frames=condition != "train")
         return rec
+
+    @property
+    def snapshot_epochs(self) -> list[int]:
+        """Epochs after which the model was kept (``0``: at initialisation)."""
+        return list(self.cfg["snapshot_epochs"])
+
+    def snapshot_model(self, epoch: int, split: fdata.Split | None = None):
+        """The eval-mode model kept after ``epoch`` training epochs (on the CPU)."""
+        from fclib.snn.train import load_snapshot
+
+        return load_snapshot(self.train_dir, epoch, _arch(self.cfg, split or self.split()))[0]
+
+    def snapshot_accuracy(self, epoch: int) -> float:
+        """Held-out accuracy of the model kept after ``epoch`` epochs."""
+        import torch
+
+        from fclib.snn.train import snapshot_path
+
+        ck = torch.load(snapshot_path(self.train_dir, epoch), map_location="cpu",
+                        weights_only=False)
+        return float(ck["test_accuracy"])
+
+    def snapshot_recording_path(self, epoch: int) -> Path:
+        return self.record_dir / (f"snapshot-e{int(epoch):04d}-"
+                                  f"p{self.cfg['snapshot_presentations']}.nc")
+
+    def snapshot_recording(self, epoch: int, progress: bool = False) -> Recording:
+        """The recording of the model kept after ``epoch`` epochs, made on first use: the
+        first ``snapshot_presentations`` presentations of the same schedule for every
+        snapshot (so all snapshots see the same images, transformed alike)."""
+        path = self.snapshot_recording_path(epoch)
+        if not path.exists():
+            from fclib.snn.record import record
+
+            t0 = time.perf_counter()
+            split = self.split()
+            if epoch not in self.snapshot_epochs:
+                raise ValueError(f"no snapshot after epoch {epoch}; this run keeps "
+                                 f"{self.snapshot_epochs} (profile parameter snapshot_epochs)")
+            model = self.snapshot_model(epoch, split)
+            sched = fdata.presentation_params(self.cfg["n_presentations"],
+                                              len(split.test_images), self.cfg["seed"] + 1,
+                                              jitter=self.cfg["jitter"])
+            m = min(self.cfg["snapshot_presentations"], self.cfg["n_presentations"])
+            sched = {k: v[:m] for k, v in sched.items()}
+            self.record_dir.mkdir(parents=True, exist_ok=True)
+            record(model, split.test_images, split.test_labels, sched, path,
+                   condition="original", batch_size=self.cfg["record_batch"],
+                   budget=_budget(self.cfg), progress=progress, **_runtime(self.cfg),
+                   attrs=dict(profile=self.cfg["profile"], snapshot_epoch=int(epoch),
+                              class_names=list(split.class_names),
+                              train_key=self.train_key, fclib_key=self.record_key))
+            self.timings[f"record snapshot {epoch}"] = time.perf_counter() - t0
+        return open_recording(path)
 
     @property
     def summary(self) -> dict:
@@ -499,7 +580,8 @@ class Run:
 
             split = self.split()
             model, perturb = self._model_and_perturb(condition, split)
-            acc[key] = accuracy(model, split.test_images, split.test_labels, perturb)
+            acc[key] = accuracy(model, split.test_images, split.test_labels, perturb,
+                                device=self.cfg["device"])
             self.record_dir.mkdir(parents=True, exist_ok=True)
             _write_json(acc, path)
         return float(acc[key])
@@ -537,7 +619,7 @@ def run(profile: str = "default", data_dir: str | os.PathLike | None = None, *,
         keeps the profile's value.
     """
     cfg = resolve(profile, **overrides)
-    data_dir = default_data_dir() if data_dir is None else Path(data_dir)
+    data_dir = _writable_dir(default_data_dir() if data_dir is None else Path(data_dir))
     (train_key, train_inputs), (record_key, record_inputs) = stage_keys(cfg)
     r = Run(cfg, data_dir, train_key, record_key)
     split = None
@@ -549,6 +631,7 @@ def run(profile: str = "default", data_dir: str | os.PathLike | None = None, *,
         r.train_dir.mkdir(parents=True, exist_ok=True)
         _write_json({k: cfg[k] for k in TRAIN_PARAMS}, r.train_dir / "params.json")
         ckpt = train(_arch(cfg, split), split, r.train_dir, progress=progress,
+                     snapshot_epochs=cfg["snapshot_epochs"], **_runtime(cfg),
                      **{k: cfg[k] for k in TRAIN_KEYS})
         _write_json(dict(history=ckpt["history"], test_accuracy=ckpt["test_accuracy"],
                          arch=ckpt["arch"], n_train=len(split.train_images),
@@ -587,8 +670,8 @@ def run(profile: str = "default", data_dir: str | os.PathLike | None = None, *,
                      "fclib_key": record_key, "fclib_inputs": record_inputs},
                     r.record_dir / "params.json")
         record(model, images, labels, sched, r.recording_path(condition),
-               condition=condition, batch_size=cfg["record_batch"], budget=cfg["neuron_budget"],
-               perturb=perturb,
+               condition=condition, batch_size=cfg["record_batch"], budget=_budget(cfg),
+               perturb=perturb, **_runtime(cfg),
                attrs=dict(profile=profile, checkpoint=file_hash(r.model_path),
                           class_names=list(split.class_names), train_key=train_key,
                           fclib_key=record_key,

@@ -45,7 +45,7 @@ def uniform_noise(amplitude: float, seed: int = 0):
         shape = tuple(x.shape[1:])
         u = np.stack([np.random.default_rng([int(seed), int(i)]).random(shape, dtype=np.float32)
                       for i in index])
-        noise = (torch.from_numpy(u).to(x.dtype) * 2 - 1) * amplitude
+        noise = (torch.from_numpy(u).to(x.device, x.dtype) * 2 - 1) * amplitude
         return (x + noise).clamp(0.0, 1.0)
 
     return perturb
@@ -68,7 +68,8 @@ def fgsm(model: torch.nn.Module, eps: float, classes=None):
             (grad,) = torch.autograd.grad(loss, xa)
         step = eps * grad.sign()
         if keep is not None:
-            step = step * torch.isin(y.long(), keep).to(x.dtype).view(-1, *[1] * (x.dim() - 1))
+            hit = torch.isin(y.long(), keep.to(y.device))
+            step = step * hit.to(x.dtype).view(-1, *[1] * (x.dim() - 1))
         return (x + step).clamp(0.0, 1.0).detach()
 
     return perturb
@@ -95,7 +96,8 @@ def permute_weights(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
         for m in out.modules():
             if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)):
                 w = m.weight.data
-                m.weight.data = w.flatten()[torch.randperm(w.numel(), generator=gen)].view_as(w)
+                perm = torch.randperm(w.numel(), generator=gen).to(w.device)
+                m.weight.data = w.flatten()[perm].view_as(w)
     return out
 
 
@@ -126,13 +128,17 @@ def _n_classes(model: torch.nn.Module) -> int:
 
 
 def accuracy(model: torch.nn.Module, x: np.ndarray, y: np.ndarray, perturb=None,
-             batch_size: int = 256) -> float:
-    """Accuracy of ``model`` on images ``x`` (optionally perturbed) with labels ``y``."""
-    model.eval()
+             batch_size: int = 256, device: str = "auto") -> float:
+    """Accuracy of ``model`` on images ``x`` (optionally perturbed) with labels ``y``, on
+    ``device`` (:func:`fclib.snn.device.resolve_device`; the model is moved there)."""
+    from fclib.snn.device import resolve_device
+
+    dev = resolve_device(device)
+    model.to(dev).eval()
     hits = 0
     for s in range(0, len(x), batch_size):
-        xb = torch.from_numpy(np.asarray(x[s:s + batch_size], dtype=np.float32))
-        yb = torch.from_numpy(np.asarray(y[s:s + batch_size]))
+        xb = torch.from_numpy(np.asarray(x[s:s + batch_size], dtype=np.float32)).to(dev)
+        yb = torch.from_numpy(np.asarray(y[s:s + batch_size])).to(dev)
         if perturb is not None:
             xb = perturb(xb, yb, np.arange(s, s + len(xb)))
         with torch.no_grad():

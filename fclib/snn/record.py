@@ -20,6 +20,7 @@ from fclib._util import progress_bar
 
 from fclib.io import datasets as fdata
 from fclib.io.recordings import SILENT_THRESHOLD, RecordingWriter, sample_neurons
+from fclib.snn.device import autocast, prepare_model, resolve_device, to_input
 from fclib.snn.models import SEWResNet
 
 __all__ = ["record", "layer_shapes", "file_hash"]
@@ -42,7 +43,7 @@ def layer_shapes(model: SEWResNet, image_shape: tuple[int, int, int]) -> dict[st
         name, tuple(out.shape[2:]))) for name, m in model.spiking_layers().items()]
     try:
         model.eval()
-        model(torch.zeros((1, *image_shape)))
+        model(torch.zeros((1, *image_shape), device=next(model.parameters()).device))
     finally:
         for h in hooks:
             h.remove()
@@ -52,9 +53,10 @@ def layer_shapes(model: SEWResNet, image_shape: tuple[int, int, int]) -> dict[st
 @torch.no_grad()
 def record(model: SEWResNet, images: np.ndarray, labels: np.ndarray,
            schedule: dict[str, np.ndarray], path, *, condition: str = "original",
-           attrs: dict | None = None, batch_size: int = 256, budget: int = 8192,
+           attrs: dict | None = None, batch_size: int = 256, budget: int | None = 8192,
            perturb: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
-           silent_threshold: float = SILENT_THRESHOLD, progress: bool = True) -> Path:
+           silent_threshold: float = SILENT_THRESHOLD, device: str = "auto",
+           amp: bool = False, channels_last: bool = False, progress: bool = True) -> Path:
     """Present ``images`` as ``schedule`` says and write the spikes to ``path``.
 
     Parameters
@@ -67,19 +69,24 @@ def record(model: SEWResNet, images: np.ndarray, labels: np.ndarray,
     perturb : optional ``f(x, y, index) -> x`` applied to each batch of presented images
         (noise, adversarial attacks); ``index`` holds the batch's presentation numbers, so
         a seeded perturbation draws the same for a presentation however batches fall.
-    budget : neuron budget of the sampling rule.
+    budget : neuron budget of the sampling rule; ``None``: every neuron of every layer.
+    device, amp, channels_last : where and how inference runs (:mod:`fclib.snn.device`);
+        the model is moved there. Spikes leave the device as uint8, one copy per batch,
+        and are compressed and written on a thread while the next batch runs.
 
     Returns the path of the finished file. If ``path + ".part"`` holds the first frames
     of this same recording (an earlier run stopped), recording resumes after them.
     """
     path = Path(path)
-    model.eval()
+    dev = resolve_device(device)
+    prepare_model(model, dev, channels_last).eval()
     T = model.T
     n_pres = len(schedule["image"])
     shapes = layer_shapes(model, images.shape[1:])
     layers = {}
     for name, shp in shapes.items():
-        layers[name] = dict(sample_neurons(shp, budget), shape=shp)
+        layers[name] = dict(sample_neurons(shp, int(np.prod(shp)) if budget is None else budget),
+                            shape=shp)
     pres = np.arange(n_pres)
     frames = {
         "image": np.repeat(schedule["image"], T).astype(np.int32),
@@ -87,8 +94,10 @@ def record(model: SEWResNet, images: np.ndarray, labels: np.ndarray,
         "step": np.tile(np.arange(T), n_pres).astype(np.int32),
         "label": np.repeat(labels[schedule["image"]], T).astype(np.int32),
     }
-    meta = dict(condition=condition, T=T, budget=budget, silent_threshold=silent_threshold,
-                sampling="central s x s patch per channel, s = round(sqrt(budget / C)); "
+    meta = dict(condition=condition, T=T, budget=-1 if budget is None else budget,
+                silent_threshold=silent_threshold,
+                sampling="all neurons of every layer" if budget is None else
+                         "central s x s patch per channel, s = round(sqrt(budget / C)); "
                          "all neurons where C*H*W <= budget",
                 layers=list(layers), n_presentations=n_pres)
     meta.update(attrs or {})
@@ -100,7 +109,7 @@ def record(model: SEWResNet, images: np.ndarray, labels: np.ndarray,
         flat = (info["channel"].astype(np.int64) * h + info["y"]) * w + info["x"]
         all_of_them = flat.size == int(np.prod(info["shape"])) and np.array_equal(
             flat, np.arange(flat.size))
-        index[name] = None if all_of_them else torch.from_numpy(flat)
+        index[name] = None if all_of_them else torch.from_numpy(flat).to(dev)
 
     def hook(mod, inp, out, name):
         flat = out.flatten(2)  # (T, N, C*H*W), channel-major like the sampling rule
@@ -122,18 +131,20 @@ def record(model: SEWResNet, images: np.ndarray, labels: np.ndarray,
                     bar.write(f"resuming {path.name} at presentation {first} of {n_pres}")
                 for start in range(first, n_pres, batch_size):
                     stop = min(start + batch_size, n_pres)
-                    x = torch.from_numpy(fdata.present(images, schedule, start, stop))
+                    x = to_input(torch.from_numpy(fdata.present(images, schedule, start, stop)),
+                                 dev, channels_last)
                     if perturb is not None:
-                        y = torch.from_numpy(labels[schedule["image"][start:stop]])
+                        y = torch.from_numpy(labels[schedule["image"][start:stop]]).to(dev)
                         x = perturb(x, y, np.arange(start, stop))
-                    model(x)
+                    with autocast(dev, amp):
+                        model(x)
                     batch = {}
                     for name, s in captured.items():
                         b = s.to(torch.uint8)
                         if not torch.equal(b.to(s.dtype), s) or int(b.max()) > 1:
                             raise ValueError(f"layer {name} emitted values other than 0/1")
                         # (T, N, n) -> (n, N*T), frame = presentation * T + step
-                        batch[name] = b.permute(2, 1, 0).reshape(b.shape[2], -1).numpy()
+                        batch[name] = b.permute(2, 1, 0).reshape(b.shape[2], -1).cpu().numpy()
                     captured.clear()
                     if pending is not None:
                         pending.result()  # one batch is compressed and written while the next runs

@@ -8,8 +8,14 @@ family as the test presentations (translation, small rotation, scale).
 
 Checkpoints ``<run_dir>/checkpoints/epoch_NNNN.pt`` hold the model, optimiser,
 scheduler, RNG states and the history; an interrupted run resumes from the newest.
-The finished model is ``<run_dir>/model.pt``; every file is written to a temporary
-name and renamed into place.
+The finished model is ``<run_dir>/model.pt``; with ``snapshot_epochs``, the model after
+each of those epochs is kept as ``<run_dir>/snapshots/epoch_NNNN.pt`` (``0``: at
+initialisation). Every file is written to a temporary name and renamed into place.
+
+Training runs on ``device`` (:mod:`fclib.snn.device`): the training images move to the
+device once, batches are gathered there, and augmentation draws its random numbers on the
+CPU generator (so a run is the same draw on any device). Checkpoints hold CPU tensors: a
+model trained on a GPU loads on a CPU and the other way round.
 """
 from __future__ import annotations
 
@@ -23,9 +29,10 @@ import torch
 import torch.nn.functional as F
 from fclib._util import progress_bar
 
+from fclib.snn.device import autocast, prepare_model, resolve_device, to_input
 from fclib.snn.models import SEWResNet, arch_summary, build_model
 
-__all__ = ["train", "load_model", "evaluate", "TRAIN_KEYS"]
+__all__ = ["train", "load_model", "load_snapshot", "snapshot_path", "evaluate", "TRAIN_KEYS"]
 
 TRAIN_KEYS = {"epochs": int, "batch_size": int, "lr": float, "momentum": float,
               "weight_decay": float, "augment": str, "seed": int}
@@ -63,8 +70,36 @@ def _check_arch(found: dict, wanted: dict, path: Path) -> None:
             f"the parameters that made it")
 
 
+def _cpu_state(model: torch.nn.Module) -> dict:
+    return {k: v.detach().cpu() for k, v in model.state_dict().items()}
+
+
+def _optimizer_state_cpu(opt: torch.optim.Optimizer) -> dict:
+    state = opt.state_dict()
+    state["state"] = {k: {n: (v.cpu() if torch.is_tensor(v) else v) for n, v in st.items()}
+                      for k, st in state["state"].items()}
+    return state
+
+
+def snapshot_path(run_dir: str | os.PathLike, epoch: int) -> Path:
+    """Where the model after ``epoch`` training epochs is kept (``0``: at initialisation)."""
+    return Path(run_dir) / "snapshots" / f"epoch_{int(epoch):04d}.pt"
+
+
+def load_snapshot(run_dir: str | os.PathLike, epoch: int,
+                  arch: dict | None = None) -> tuple[SEWResNet, dict]:
+    """The model kept after ``epoch`` epochs (see ``snapshot_epochs`` of :func:`train`)."""
+    path = snapshot_path(run_dir, epoch)
+    if not path.exists():
+        kept = sorted(int(p.stem[6:]) for p in path.parent.glob("epoch_*.pt"))
+        raise FileNotFoundError(f"no snapshot after epoch {epoch} in {path.parent}; "
+                                f"the run kept {kept or 'none'} (profile parameter snapshot_epochs)")
+    return load_model(path, arch)
+
+
 def load_model(path: str | os.PathLike, arch: dict | None = None) -> tuple[SEWResNet, dict]:
-    """Load a finished model file; returns ``(model in eval mode, checkpoint dict)``.
+    """Load a finished model file (on the CPU, wherever it was trained); returns
+    ``(model in eval mode, checkpoint dict)``.
 
     With ``arch`` given, a checkpoint of another architecture is refused.
     """
@@ -89,14 +124,14 @@ def load_model(path: str | os.PathLike, arch: dict | None = None) -> tuple[SEWRe
 def _augment(x: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:
     if kind == "none":
         return x
-    n = x.shape[0]
+    n, dev = x.shape[0], x.device
     if kind == "jitter":
-        u = lambda lo, hi: lo + (hi - lo) * torch.rand(n, generator=gen)  # noqa: E731
+        u = lambda lo, hi: (lo + (hi - lo) * torch.rand(n, generator=gen)).to(dev)  # noqa: E731
         th = torch.deg2rad(u(-10.0, 10.0))
         s = u(0.9, 1.1)
         h, w = x.shape[-2:]
         ty, tx = u(-1.5, 1.5) * 2 / h, u(-1.5, 1.5) * 2 / w
-        theta = torch.zeros(n, 2, 3)
+        theta = torch.zeros(n, 2, 3, device=dev)
         theta[:, 0, 0] = torch.cos(th) / s
         theta[:, 0, 1] = -torch.sin(th) / s
         theta[:, 1, 0] = torch.sin(th) / s
@@ -108,15 +143,19 @@ def _augment(x: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:
     # cifar: crop with padding 4, horizontal flip, Gaussian blur (k=3) with p=0.5
     h, w = x.shape[-2:]
     xp = F.pad(x, (4, 4, 4, 4))
-    oy = torch.randint(0, 9, (n,), generator=gen)
-    ox = torch.randint(0, 9, (n,), generator=gen)
-    out = torch.stack([xp[i, :, oy[i]:oy[i] + h, ox[i]:ox[i] + w] for i in range(n)])
-    flip = torch.rand(n, generator=gen) < 0.5
+    oy = torch.randint(0, 9, (n,), generator=gen).to(dev)
+    ox = torch.randint(0, 9, (n,), generator=gen).to(dev)
+    # one gather for the whole batch (no Python loop per image)
+    rows = (oy[:, None] + torch.arange(h, device=dev))[:, None, :, None]
+    cols = (ox[:, None] + torch.arange(w, device=dev))[:, None, None, :]
+    out = xp[torch.arange(n, device=dev)[:, None, None, None],
+             torch.arange(x.shape[1], device=dev)[None, :, None, None], rows, cols]
+    flip = (torch.rand(n, generator=gen) < 0.5).to(dev)
     out[flip] = out[flip].flip(-1)
-    blur = torch.rand(n, generator=gen) < 0.5
+    blur = (torch.rand(n, generator=gen) < 0.5).to(dev)
     if blur.any():
-        sig = 0.1 + 1.9 * torch.rand(int(blur.sum()), generator=gen)
-        k1 = torch.exp(-(torch.arange(3.0) - 1)[None] ** 2 / (2 * sig[:, None] ** 2))
+        sig = (0.1 + 1.9 * torch.rand(int(blur.sum()), generator=gen)).to(dev)
+        k1 = torch.exp(-(torch.arange(3.0, device=dev) - 1)[None] ** 2 / (2 * sig[:, None] ** 2))
         k1 = k1 / k1.sum(1, keepdim=True)
         k2 = k1[:, :, None] * k1[:, None, :]
         xb = out[blur]
@@ -131,15 +170,19 @@ def _augment(x: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:
 # --------------------------------------------------------------------------- loops
 @torch.no_grad()
 def evaluate(model: SEWResNet, images: np.ndarray, labels: np.ndarray,
-             batch_size: int = 256) -> tuple[float, float]:
-    """Held-out ``(accuracy, mean cross-entropy)`` of ``model`` on the given images."""
+             batch_size: int = 256, *, amp: bool = False,
+             channels_last: bool = False) -> tuple[float, float]:
+    """Held-out ``(accuracy, mean cross-entropy)`` of ``model`` on the given images, on the
+    device the model is on."""
     model.eval()
+    dev = next(model.parameters()).device
     correct, loss = 0, 0.0
     for i in range(0, len(images), batch_size):
-        x = torch.from_numpy(images[i:i + batch_size])
-        y = torch.from_numpy(labels[i:i + batch_size])
-        out = model(x)
-        loss += F.cross_entropy(out, y, reduction="sum").item()
+        x = to_input(torch.from_numpy(images[i:i + batch_size]), dev, channels_last)
+        y = torch.from_numpy(labels[i:i + batch_size]).to(dev)
+        with autocast(dev, amp):
+            out = model(x)
+        loss += F.cross_entropy(out.float(), y, reduction="sum").item()
         correct += (out.argmax(1) == y).sum().item()
     return correct / len(images), loss / len(images)
 
@@ -151,7 +194,8 @@ def _latest_checkpoint(ckdir: Path) -> Path | None:
 
 def train(arch: dict, split, run_dir: str | os.PathLike, *, epochs: int, batch_size: int,
           lr: float, momentum: float = 0.9, weight_decay: float = 5e-4, augment: str = "none",
-          seed: int = 0, progress: bool = True) -> dict:
+          seed: int = 0, snapshot_epochs=(), device: str = "auto", amp: bool = False,
+          channels_last: bool = False, progress: bool = True) -> dict:
     """Train (or resume training) a SEW-ResNet; returns the final checkpoint dict.
 
     Parameters
@@ -162,12 +206,20 @@ def train(arch: dict, split, run_dir: str | os.PathLike, *, epochs: int, batch_s
     epochs, batch_size, lr, momentum, weight_decay : SGD with a cosine learning-rate schedule.
     augment : ``"none"``, ``"jitter"`` (digits) or ``"cifar"`` (crop, flip, blur).
     seed : seeds every random draw of training.
+    snapshot_epochs : keep the model after each of these epochs (``0``: at initialisation)
+        as ``snapshots/epoch_NNNN.pt`` (:func:`load_snapshot`), with its held-out accuracy.
+    device, amp, channels_last : where and how training runs (:mod:`fclib.snn.device`);
+        not part of the result's identity.
 
     The returned dict has ``history`` (per epoch: loss, train accuracy, held-out
     accuracy and loss, seconds), ``test_accuracy`` and ``arch``.
     """
     config = _training_config(epochs=epochs, batch_size=batch_size, lr=lr, momentum=momentum,
                               weight_decay=weight_decay, augment=augment, seed=seed)
+    snaps = sorted({int(e) for e in snapshot_epochs})
+    if any(e < 0 or e > config["epochs"] for e in snaps):
+        raise ValueError(f"snapshot_epochs must lie in [0, epochs={config['epochs']}], got {snaps}")
+    dev = resolve_device(device)
     run_dir = Path(run_dir)
     ckdir = run_dir / "checkpoints"
     ckdir.mkdir(parents=True, exist_ok=True)
@@ -179,7 +231,7 @@ def train(arch: dict, split, run_dir: str | os.PathLike, *, epochs: int, batch_s
     torch.manual_seed(config["seed"])
     gen = torch.Generator().manual_seed(config["seed"])
     rng = np.random.default_rng(config["seed"])
-    model = build_model(arch)
+    model = prepare_model(build_model(arch), dev, channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=config["lr"], momentum=config["momentum"],
                           weight_decay=config["weight_decay"])
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config["epochs"])
@@ -193,7 +245,7 @@ def train(arch: dict, split, run_dir: str | os.PathLike, *, epochs: int, batch_s
             raise ValueError(f"checkpoint {last} was made with training config {ck['config']}, "
                              f"not {config}; delete {ckdir} to start afresh")
         model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["optimizer"])
+        opt.load_state_dict(ck["optimizer"])  # moves the optimiser state to the model's device
         sched.load_state_dict(ck["scheduler"])
         torch.set_rng_state(ck["torch_rng"])
         gen.set_state(ck["gen_rng"])
@@ -201,36 +253,59 @@ def train(arch: dict, split, run_dir: str | os.PathLike, *, epochs: int, batch_s
         history = ck["history"]
         start = ck["epoch"] + 1
 
-    xtr = torch.from_numpy(split.train_images)
-    ytr = torch.from_numpy(split.train_labels)
+    xtr = torch.from_numpy(split.train_images).to(dev)
+    ytr = torch.from_numpy(split.train_labels).to(dev)
     n = len(xtr)
+
+    def keep_snapshot(trained: int, acc=None, test_loss=None) -> None:
+        path = snapshot_path(run_dir, trained)
+        if trained not in snaps or path.exists():
+            return
+        if acc is None:
+            acc, test_loss = evaluate(model, split.test_images, split.test_labels, amp=amp,
+                                      channels_last=channels_last)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_save(dict(arch=arch, config=config, epoch=trained, model=_cpu_state(model),
+                          test_accuracy=acc, test_loss=test_loss,
+                          history=[dict(h) for h in history]), path)
+
+    if start == 0:
+        keep_snapshot(0)
     steps = math.ceil(n / config["batch_size"])
     bar = progress_bar(range(start, config["epochs"]), desc="training", progress=progress,
                initial=start, total=config["epochs"], unit="epoch")
     for epoch in bar:
         t0 = time.perf_counter()
         model.train()
-        order = torch.from_numpy(rng.permutation(n))
-        tot_loss, tot_correct = 0.0, 0
+        order = torch.from_numpy(rng.permutation(n)).to(dev)
+        tot_loss = torch.zeros((), device=dev)
+        tot_correct = torch.zeros((), dtype=torch.long, device=dev)
         for b in range(steps):
             idx = order[b * config["batch_size"]:(b + 1) * config["batch_size"]]
             x = _augment(xtr[idx], config["augment"], gen)
+            if channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
             y = ytr[idx]
-            out = model(x)
-            loss = F.cross_entropy(out, y)
+            with autocast(dev, amp):
+                out = model(x)
+                loss = F.cross_entropy(out.float(), y)
             opt.zero_grad()
             loss.backward()
             opt.step()
-            tot_loss += loss.item() * len(idx)
-            tot_correct += (out.argmax(1) == y).sum().item()
+            # accumulated on the device: no host synchronisation per step
+            tot_loss += loss.detach() * len(idx)
+            tot_correct += (out.argmax(1) == y).sum()
         sched.step()
-        acc, test_loss = evaluate(model, split.test_images, split.test_labels)
+        tot_loss, tot_correct = float(tot_loss), int(tot_correct)
+        acc, test_loss = evaluate(model, split.test_images, split.test_labels, amp=amp,
+                                  channels_last=channels_last)
         history.append(dict(epoch=epoch, loss=tot_loss / n, train_accuracy=tot_correct / n,
                             test_accuracy=acc, test_loss=test_loss,
                             seconds=time.perf_counter() - t0))
         bar.set_postfix(loss=f"{tot_loss / n:.3f}", acc=f"{acc:.3f}")
-        _atomic_save(dict(arch=arch, config=config, epoch=epoch, model=model.state_dict(),
-                          optimizer=opt.state_dict(), scheduler=sched.state_dict(),
+        keep_snapshot(epoch + 1, acc, test_loss)
+        _atomic_save(dict(arch=arch, config=config, epoch=epoch, model=_cpu_state(model),
+                          optimizer=_optimizer_state_cpu(opt), scheduler=sched.state_dict(),
                           torch_rng=torch.get_rng_state(), gen_rng=gen.get_state(),
                           numpy_rng=rng.bit_generator.state, history=history),
                      ckdir / f"epoch_{epoch:04d}.pt")
@@ -238,7 +313,7 @@ def train(arch: dict, split, run_dir: str | os.PathLike, *, epochs: int, batch_s
             old.unlink()
     bar.close()
     model.eval()
-    ckpt = dict(arch=arch, config=config, model=model.state_dict(), history=history,
+    ckpt = dict(arch=arch, config=config, model=_cpu_state(model), history=history,
                 test_accuracy=history[-1]["test_accuracy"] if history else float("nan"))
     _atomic_save(ckpt, final)
     return ckpt
