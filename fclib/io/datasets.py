@@ -153,13 +153,15 @@ def present(images: np.ndarray, params: dict[str, np.ndarray], start: int = 0,
     _, c, h, w = images.shape
     out = np.empty((stop - start, c, h, w), dtype=np.float32)
     centre = np.array([(h - 1) / 2.0, (w - 1) / 2.0])
-    for k, p in enumerate(range(start, stop)):
+    sel = slice(start, stop)
+    plain = ((params["rotation"][sel] == 0) & (params["scale"][sel] == 1)
+             & (params["dy"][sel] == 0) & (params["dx"][sel] == 0))
+    out[plain] = images[params["image"][sel][plain]]  # untransformed: one gather, no loop
+    for k in np.flatnonzero(~plain):
+        p = start + int(k)
         img = images[params["image"][p]]
         th = np.deg2rad(params["rotation"][p])
         s = params["scale"][p]
-        if th == 0 and s == 1 and params["dy"][p] == 0 and params["dx"][p] == 0:
-            out[k] = img
-            continue
         # output coordinate o maps to input coordinate  A @ (o - centre - shift) + centre
         rot = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]]) / s
         shift = np.array([params["dy"][p], params["dx"][p]])
