@@ -245,8 +245,12 @@ class Run:
             if half is not None:  # load first: netCDF's fancy indexing on disk is slow
                 frames = self.half_frames(half, condition)
                 src, tgt = src.load().isel(frame=frames), tgt.load().isel(frame=frames)
-            if method == "exact":  # the target's spectra are reused by the next layer pair
+            backend, device = self._backend()
+            if method == "exact" and backend == "numba":
+                # the target's spectra are reused by the next layer pair
                 kw = {"autocorr": self._autocorr}
+            elif method == "exact":
+                kw = {}
             elif method == "shifts":
                 kw = {"n_shifts": self.cfg["n_shifts"], "rng": self.cfg["seed"]}
             else:
@@ -257,6 +261,8 @@ class Run:
                 if by == "image" and np.unique(stim, return_counts=True)[1].max() < 2:
                     by, stim = "class", presentation_stimuli(src, rec.T, "class")  # no repeats
                 kw = {"stimulus": stim, "T": rec.T}
+            if backend == "torch":
+                kw.update(backend="torch", device=device)
             ds = pair_significance(src, tgt, method=method, **kw)
             if method == "stimulus":
                 ds.attrs["stimulus"] = by
@@ -509,6 +515,14 @@ class Run:
         frames = self.analysed_frames(condition)
         return da if frames is None else da.isel(frame=frames)
 
+    def _backend(self) -> tuple[str, object]:
+        """The statistics backend of this run's ``backend``/``device`` parameters (the device
+        only matters to torch: ``auto`` takes torch on a CUDA device, numba otherwise)."""
+        from fclib.stats.sttc import resolve_backend
+
+        return resolve_backend(self.cfg["backend"], None if self.cfg["device"] == "auto"
+                               else self.cfg["device"])
+
     def information(self, layer: str, condition: str = "original", n_shuffles: int = 20):
         """:func:`fclib.information.information` of every neuron of ``layer`` (silent ones
         included) under ``condition``, shuffles seeded by the run's seed, cached on disk as
@@ -527,8 +541,10 @@ class Run:
         if not path.exists():
             rec = self.recording(condition)
             n_classes = len(rec.attrs.get("class_names") or []) or None
+            backend, device = self._backend()
             ds = information(self.spikes(layer, condition), rec.T, n_shuffles=n_shuffles,
-                             rng=self.cfg["seed"], n_classes=n_classes)
+                             rng=self.cfg["seed"], n_classes=n_classes, backend=backend,
+                             device=device)
             save_dataset(_stamped(ds, key, inputs), path)
         with xr.open_dataset(path, engine="netcdf4") as ds:
             return ds.load()

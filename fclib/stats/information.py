@@ -10,6 +10,10 @@ biased upward (by about ``(|X| - 1)(|Y| - 1) / (2 n ln 2)`` bits for n presentat
 :func:`information` also reports the mean MI of label-shuffled data and the difference,
 ``mi_corrected``. The class-wise profile is the MI between X and each one-hot indicator
 ``[Y == c]``; the preferred class is the class with the highest mean count.
+
+The joint histograms and MI have a torch twin (``backend="torch"``: one ``bincount`` per
+block of neurons on a torch device, MI in float64 there); ``"auto"`` takes it where a CUDA
+device exists. Both give the same histograms exactly and the same MI within rounding.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ import numba as nb
 import numpy as np
 import xarray as xr
 
-from fclib.stats.sttc import as_trains
+from fclib.stats.sttc import as_trains, check_int, resolve_backend
 
 __all__ = ["presentation_counts", "presentation_labels", "joint_histogram", "mutual_information",
            "class_profile", "information", "hubs"]
@@ -31,7 +35,8 @@ def presentation_counts(spikes: xr.DataArray, T: int) -> np.ndarray:
     """
     x = as_trains(spikes.load() if isinstance(spikes, xr.DataArray) else spikes)
     n, L = x.shape
-    if T < 1 or L % T:
+    T = check_int(T, "T", 1, " (frames per presentation)")
+    if L % T:
         raise ValueError(f"{L} frames is not a whole number of presentations of T={T} steps")
     counts = x.reshape(n, L // T, T).sum(2, dtype=np.int64)
     return counts.astype(np.min_scalar_type(int(T)), copy=False)
@@ -41,6 +46,7 @@ def presentation_labels(spikes: xr.DataArray, T: int) -> np.ndarray:
     """The class label of every presentation, from the ``label`` frame coordinate."""
     if "label" not in spikes.coords:
         raise ValueError("spikes need a 'label' coordinate on 'frame' (as recordings have)")
+    T = check_int(T, "T", 1, " (frames per presentation)")
     lab = np.asarray(spikes["label"].values)
     if lab.size % T:
         raise ValueError(f"{lab.size} frames is not a whole number of presentations of T={T} steps")
@@ -65,13 +71,17 @@ def _class_indices(labels, what: str = "labels") -> np.ndarray:
     return lab.astype(np.int64)
 
 
-def joint_histogram(counts, labels, n_classes: int) -> np.ndarray:
+def joint_histogram(counts, labels, n_classes: int, *, backend: str = "auto",
+                    device=None) -> np.ndarray:
     """Joint histogram of every neuron's count and the label, ``(neuron, count, class)`` int64
     with ``count = 0..max(counts)`` and ``class = 0..n_classes-1``.
 
     Checks what the kernel would index with: every label must lie in ``[0, n_classes)`` and
-    every count be non-negative.
+    every count be non-negative. ``backend``/``device``: ``"numba"``, ``"torch"`` (on
+    ``device``) or ``"auto"`` (torch where a CUDA device exists); the same histogram.
     """
+    backend, dev = resolve_backend(backend, device)
+    n_classes = check_int(n_classes, "n_classes", 1)
     counts = np.asarray(counts)
     labels = np.asarray(labels, dtype=np.int64)
     C = int(n_classes)
@@ -85,8 +95,28 @@ def joint_histogram(counts, labels, n_classes: int) -> np.ndarray:
                          "every label")
     if counts.size and counts.min() < 0:
         raise ValueError(f"counts must be non-negative; found {counts.min()}")
+    if np.issubdtype(counts.dtype, np.floating) and (np.isnan(counts).any()
+                                                    or (counts != np.round(counts)).any()):
+        raise ValueError("counts must be whole spike counts; found NaN or fractions")
     K = int(counts.max(initial=0)) + 1
-    return _joint(counts.astype(np.int64), labels, K, C)
+    return _joint_on(counts.astype(np.int64), labels, K, C, backend, dev)
+
+
+def _joint_on(counts, labels, K, C, backend, dev):
+    """:func:`_joint` on the resolved backend."""
+    if backend == "torch":
+        from fclib.stats import _torch
+
+        return _torch.joint_histogram(counts, labels, K, C, dev)
+    return _joint(counts, labels, K, C)
+
+
+def _mi_on(joint, backend, dev):
+    if backend == "torch":
+        from fclib.stats import _torch
+
+        return _torch.mi_from_joint(joint, dev)
+    return _mi_from_joint(joint)
 
 
 @nb.njit(parallel=True, cache=True)
@@ -115,10 +145,19 @@ def _n_classes(labels: np.ndarray, n_classes: int | None) -> int:
     return int(n_classes if n_classes is not None else labels.max(initial=-1) + 1)
 
 
-def mutual_information(counts, labels, n_classes: int | None = None) -> np.ndarray:
-    """Plug-in MI (bits) between each neuron's count and the label; ``(neuron,)``."""
+def mutual_information(counts, labels, n_classes: int | None = None, *, backend: str = "auto",
+                       device=None) -> np.ndarray:
+    """Plug-in MI (bits) between each neuron's count and the label; ``(neuron,)``.
+
+    ``counts``: ``(neuron, presentation)`` non-negative whole counts; ``labels``: one class
+    index per presentation, each ``< n_classes``. ``backend``/``device``: as
+    :func:`joint_histogram`.
+    """
+    backend, dev = resolve_backend(backend, device)
     labels = _class_indices(labels)
-    return _mi_from_joint(joint_histogram(counts, labels, _n_classes(labels, n_classes)))
+    joint = joint_histogram(counts, labels, _n_classes(labels, n_classes), backend=backend,
+                            device=dev)
+    return _mi_on(joint, backend, dev)
 
 
 def class_profile(counts, labels, n_classes: int | None = None) -> np.ndarray:
@@ -131,27 +170,34 @@ def class_profile(counts, labels, n_classes: int | None = None) -> np.ndarray:
 
 
 def information(spikes: xr.DataArray, T: int, n_shuffles: int = 20, rng=None,
-                n_classes: int | None = None) -> xr.Dataset:
+                n_classes: int | None = None, *, backend: str = "auto",
+                device=None) -> xr.Dataset:
     """Informativeness of every neuron of a layer about the presented class.
 
     Returns a Dataset over ``neuron`` (the ``neuron`` coordinate of ``spikes`` or positions):
     ``mi`` (plug-in, bits), ``mi_shuffled`` (mean over ``n_shuffles`` label permutations),
     ``mi_corrected`` (the difference), ``preferred`` (class with the highest mean count),
     ``rate`` (spikes per presentation); and over ``(neuron, class)``: ``class_mi`` (the
-    one-hot profile) and ``mean_count``.
+    one-hot profile) and ``mean_count``. ``backend``/``device``: where the histograms and MI
+    are computed (:func:`joint_histogram`).
     """
     from fclib._util import as_generator as _rng
 
+    backend, dev = resolve_backend(backend, device)
+    gen = _rng(rng)
+    n_shuffles = check_int(n_shuffles, "n_shuffles", 0)
+    if isinstance(spikes, xr.DataArray) and spikes.sizes.get("neuron", 1) == 0:
+        raise ValueError(f"spikes has no neurons (shape {tuple(spikes.shape)}): an empty layer "
+                         "has no information to measure; leave it out")
     counts = presentation_counts(spikes, T).astype(np.int64)
     labels = presentation_labels(spikes, T)
     C = _n_classes(labels, n_classes)
-    joint = joint_histogram(counts, labels, C)  # checks the labels against C once
+    joint = joint_histogram(counts, labels, C, backend=backend, device=dev)  # checks the labels once
     K = joint.shape[1]
-    mi = _mi_from_joint(joint)
-    gen = _rng(rng)
+    mi = _mi_on(joint, backend, dev)
     sh = np.zeros_like(mi)
     for _ in range(n_shuffles):  # a permutation of checked labels needs no new check
-        sh += _mi_from_joint(_joint(counts, gen.permutation(labels), K, C))
+        sh += _mi_on(_joint_on(counts, gen.permutation(labels), K, C, backend, dev), backend, dev)
     sh /= max(n_shuffles, 1)
     per_class = np.bincount(labels, minlength=C).astype(float)
     mean_count = (joint * np.arange(K)[None, :, None]).sum(1) / np.maximum(per_class, 1)

@@ -20,7 +20,13 @@ Two tests of whether a pair's STTC exceeds what the trains' own firing statistic
     shift), so by the delta method ``z = (f(c_0) - f(mu)) / (f'(mu) sigma)``.
 
 Both are seeded (``rng``) and return z as ``DataArray(("target", "source"))``; pairs with
-a silent train, or whose null has no spread, get ``NaN``.
+a silent train, or whose null has no spread, get ``NaN``. The exact tests draw nothing, so
+an ``rng`` given to them is an error rather than silently ignored.
+
+``backend="torch"`` (:mod:`fclib.stats._torch`) runs both on a torch device: the exact
+null's co-firing counts and spectral products are two matrix products per block (the FFTs
+by ``torch.fft``), the shift null's counts one product of the targets with each rolled
+source; the formulas are the same in float64. ``"auto"``: torch where a CUDA device exists.
 """
 from __future__ import annotations
 
@@ -34,8 +40,9 @@ from numba import njit, prange
 
 from fclib._util import as_generator
 from fclib.stats.sttc import (_and_popcount, _counts_packed, _labelled, _n_neurons, _rotated_bits,
-                   _sttc_accumulate, _sttc_pair, _train_parts, as_trains, doubled_bits,
-                   sttc_from_counts, target_blocks, transpose_bits)
+                   _sttc_accumulate, _sttc_pair, _train_parts, as_trains, check_dt, check_int,
+                   check_population, doubled_bits, resolve_backend, sttc_from_counts,
+                   target_blocks, transpose_bits)
 
 __all__ = ["sttc_zscore", "exact_null", "shift_null", "surrogate_uncoupled",
            "false_positive_rate", "calibrated_threshold", "call_agreement", "uncoupled_null_z",
@@ -44,6 +51,11 @@ __all__ = ["sttc_zscore", "exact_null", "shift_null", "surrogate_uncoupled",
 
 def _rng(rng) -> np.random.Generator:
     return as_generator(rng)
+
+
+def _layer(trains: np.ndarray) -> xr.DataArray:
+    """Trains fclib made itself, labelled (so the orientation warning is not repeated)."""
+    return xr.DataArray(trains, dims=("neuron", "frame"))
 
 
 def _spectra(trains: np.ndarray, block: int = 512) -> np.ndarray:
@@ -113,7 +125,8 @@ def _trains_key(bits: np.ndarray, L: int) -> str:
 
 
 def exact_null(source, target, *, moments: bool = False, block: int = 1024,
-               autocorr: dict | None = None) -> xr.Dataset:
+               autocorr: dict | None = None, backend: str = "auto",
+               device=None) -> xr.Dataset:
     """STTC (dt = 0) with its exact all-shift null for every (target, source) pair.
 
     Returns a Dataset over ``(target, source)`` with ``sttc`` and ``z`` (float32); with
@@ -125,13 +138,25 @@ def exact_null(source, target, *, moments: bool = False, block: int = 1024,
     ``autocorr``: an optional dict the caller keeps between calls. The folded spectra (the
     autocorrelations' Fourier transforms) of the target layer are left in it, and a later
     call whose source is that layer (the next layer pair) reuses them instead of computing
-    them again; it holds one layer at a time (``2 L`` bytes per neuron).
+    them again; it holds one layer at a time (``2 L`` bytes per neuron). Numba backend only.
+
+    ``backend``/``device``: as :func:`fclib.stats.sttc.sttc`; on the torch backend ``block``
+    is the target rows read from the recording at a time, and the device blocks are sized
+    from free memory. An empty layer gives an empty result.
     """
+    backend, dev = resolve_backend(backend, device)
     src = as_trains(source, "source")
     n_s, L = src.shape
     if L < 2:
         raise ValueError(f"the exact null needs at least 2 frames, got {L}")
     n_t = _n_neurons(target)
+    if backend == "torch":
+        from fclib.stats import _torch
+
+        res = _torch.exact_null(src, target_blocks(target, block, L), n_t, dev, moments)
+        coords = _labelled(res["sttc"], source, target).coords
+        return xr.Dataset({k: (("target", "source"), v) for k, v in res.items()}, coords=coords,
+                          attrs={"method": "exact", "n_frames": L, "dt": 0})
     src_bits, _, n_b, _ = _train_parts(src, 0)
     src_key = _trains_key(src_bits, L) if autocorr is not None else None
     src_bits = transpose_bits(src_bits)
@@ -171,25 +196,38 @@ def exact_null(source, target, *, moments: bool = False, block: int = 1024,
 
 
 def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: int = 0,
-               rng=None, block: int = 2048, progress: bool = False) -> xr.Dataset:
+               rng=None, block: int = 2048, progress: bool = False, backend: str = "auto",
+               device=None) -> xr.Dataset:
     """STTC with the paper's random circular-shift null (any ``dt``).
 
     The same ``n_shifts`` offsets, drawn from ``[min_shift, L - min_shift]``, shift every
     source train. Returns a Dataset over ``(target, source)`` with ``sttc``, ``z``,
     ``null_mean`` and ``null_sd`` (sample sd, ``ddof=1``), and the offsets as an attribute.
+
+    ``backend``/``device``: as :func:`fclib.stats.sttc.sttc` (the torch backend draws the
+    same offsets from ``rng`` and gives the same values within float rounding; its blocks
+    are sized from the device's free memory and ``progress`` is not shown).
     """
     from fclib._util import progress_bar
 
+    backend, dev = resolve_backend(backend, device)
+    n_shifts = check_int(n_shifts, "n_shifts", 2, " (the number of random shifts)")
+    min_shift = check_int(min_shift, "min_shift", 1)
     src = as_trains(source, "source")
     tgt = as_trains(target, "target")
     L = src.shape[1]
     if tgt.shape[1] != L:
-        raise ValueError(f"source has {L} frames but target has {tgt.shape[1]}")
+        raise ValueError(f"source has {L} frames but target has {tgt.shape[1]}; they must be "
+                         "the same frames")
+    dt = check_dt(dt, L)
     if not 1 <= min_shift <= L // 2:
         raise ValueError(f"min_shift must be in [1, L/2 = {L // 2}], got {min_shift}")
-    if n_shifts < 2:
-        raise ValueError(f"n_shifts must be >= 2, got {n_shifts}")
     shifts = _rng(rng).integers(min_shift, L - min_shift + 1, size=n_shifts)
+    if backend == "torch":
+        from fclib.stats import _torch
+
+        obs, mean, sd = _torch.shift_null(src, tgt, shifts, dt, dev)
+        return _shift_dataset(obs, mean, sd, source, target, n_shifts, min_shift, dt, shifts)
 
     bits, dil_bits, n_b, t_b = _train_parts(src, dt, source=True)
     blocks = []  # (rows, target parts, count buffers reused by every shift)
@@ -219,7 +257,11 @@ def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: 
             _sttc_accumulate(c_ab, c_ba, tp[2], n_b, tp[3], t_b, s1[sl], s2[sl])
     mean = s1 / n_shifts
     var = np.maximum((s2 - n_shifts * mean ** 2) / (n_shifts - 1), 0.0)
-    sd = np.sqrt(var)
+    return _shift_dataset(obs, mean, np.sqrt(var), source, target, n_shifts, min_shift, dt,
+                          shifts)
+
+
+def _shift_dataset(obs, mean, sd, source, target, n_shifts, min_shift, dt, shifts):
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (obs - mean) / sd
     z[~(sd > 0)] = np.nan
@@ -233,7 +275,8 @@ def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: 
 
 def sttc_zscore(source, target, method: str = "exact", n_shifts: int = 150, rng=None, *,
                 min_shift: int = 20, dt: int = 0, stimulus=None, T: int | None = None,
-                n_perm: int | None = None) -> xr.DataArray:
+                n_perm: int | None = None, backend: str = "auto",
+                device=None) -> xr.DataArray:
     """z-score of every pair's STTC against a null.
 
     Parameters
@@ -249,11 +292,25 @@ def sttc_zscore(source, target, method: str = "exact", n_shifts: int = 150, rng=
     stimulus : one stimulus label per presentation (length ``n_frames // T``), for
         ``method="stimulus"``.
     T : frames per presentation, for ``method="stimulus"``.
+    backend, device : ``"numba"`` (CPU), ``"torch"`` (matrix products on ``device``: ``None``,
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"``) or ``"auto"`` (torch where a CUDA device exists);
+        see :func:`fclib.stats.sttc.sttc`.
 
     Returns
     -------
     DataArray ``(target, source)`` of z (``NaN`` where undefined).
+
+    Raises
+    ------
+    ValueError : as :func:`fclib.stats.sttc.sttc` (an empty layer included), ``n_shifts``
+        not an int ``>= 2``, an ``rng`` given to an exact test (which draws nothing).
+    TypeError : ``rng`` neither a Generator, an int seed, a SeedSequence nor None.
     """
+    resolved = resolve_backend(backend, device)
+    n_frames = check_population(source, "source")[1]
+    check_population(target, "target", n_frames=n_frames)
+    dt = check_dt(dt, n_frames)
+    kw = dict(backend=resolved[0], device=resolved[1])
     if method != "stimulus" and (stimulus is not None or T is not None or n_perm is not None):
         raise ValueError(f"stimulus=, T= and n_perm= belong to method='stimulus', not {method!r}")
     if method == "exact":
@@ -261,9 +318,10 @@ def sttc_zscore(source, target, method: str = "exact", n_shifts: int = 150, rng=
             raise ValueError("the exact null is derived for dt = 0; use method='shifts' for dt >= 1")
         if rng is not None:
             raise ValueError("the exact null draws no random numbers; rng is for method='shifts'")
-        return exact_null(source, target)["z"]
+        return exact_null(source, target, **kw)["z"]
     if method == "shifts":
-        return shift_null(source, target, n_shifts=n_shifts, min_shift=min_shift, dt=dt, rng=rng)["z"]
+        return shift_null(source, target, n_shifts=n_shifts, min_shift=min_shift, dt=dt, rng=rng,
+                          **kw)["z"]
     if method == "stimulus":
         from fclib.stats.stimulus import stimulus_null, stimulus_permutation_null
 
@@ -276,8 +334,9 @@ def sttc_zscore(source, target, method: str = "exact", n_shifts: int = 150, rng=
             if rng is not None:
                 raise ValueError("the exact stimulus null draws no random numbers; pass n_perm= "
                                  "for the random-permutation version")
-            return stimulus_null(source, target, stimulus, T)["z"]
-        return stimulus_permutation_null(source, target, stimulus, T, n_perm=n_perm, rng=rng)["z"]
+            return stimulus_null(source, target, stimulus, T, **kw)["z"]
+        return stimulus_permutation_null(source, target, stimulus, T, n_perm=n_perm, rng=rng,
+                                         **kw)["z"]
     raise ValueError(f"method must be 'exact', 'shifts' or 'stimulus', got {method!r}")
 
 
@@ -304,7 +363,7 @@ def false_positive_rate(source, target, method: str = "exact", thresholds=(3.0, 
     """
     rng = _rng(rng)
     random_null = method == "shifts" or (method == "stimulus" and kw.get("n_perm") is not None)
-    z = sttc_zscore(surrogate_uncoupled(source, rng=rng), target, method=method,
+    z = sttc_zscore(_layer(surrogate_uncoupled(source, rng=rng)), target, method=method,
                     rng=rng if random_null else None, **kw)
     z = z.values[np.isfinite(z.values)]
     return {float(t): float((z > t).mean()) if z.size else float("nan") for t in thresholds}
@@ -343,7 +402,8 @@ def call_agreement(z_a, z_b, threshold: float) -> dict:
 
 
 def uncoupled_null_z(source, target, *, n_targets: int | None = None, n_shifts: int = 150,
-                     min_shift: int = 20, rng=None) -> dict[str, np.ndarray]:
+                     min_shift: int = 20, rng=None, backend: str = "auto",
+                     device=None) -> dict[str, np.ndarray]:
     """z of uncoupled pairs under both tests: the null distribution each test really has.
 
     The source trains are replaced by :func:`surrogate_uncoupled` copies (one random shift
@@ -352,20 +412,23 @@ def uncoupled_null_z(source, target, *, n_targets: int | None = None, n_shifts: 
     ``n_shifts``-shift test (``n_shifts`` STTC evaluations per pair) to the pairs of
     ``n_targets`` targets drawn at random (all targets when ``None`` or more than there are).
 
+    ``backend``/``device``: where both tests run (:func:`fclib.stats.sttc.sttc`).
+
     Returns
     -------
     ``{"exact": z, "<n_shifts> shifts": z}``, 1-D float arrays of the finite z values.
     """
     rng = _rng(rng)
-    src = as_trains(source, "source")
+    src = _layer(as_trains(source, "source"))
     tgt = as_trains(target, "target")
-    surr = surrogate_uncoupled(src, min_shift=min_shift, rng=rng)
+    surr = _layer(surrogate_uncoupled(src, min_shift=min_shift, rng=rng))
     n_t = tgt.shape[0]
     k = n_t if n_targets is None else min(int(n_targets), n_t)
     pick = np.sort(rng.choice(n_t, k, replace=False))
-    out = {"exact": exact_null(surr, tgt)["z"].values,
-           f"{n_shifts} shifts": shift_null(surr, tgt[pick], n_shifts=n_shifts,
-                                            min_shift=min_shift, rng=rng)["z"].values}
+    out = {"exact": exact_null(surr, _layer(tgt), backend=backend, device=device)["z"].values,
+           f"{n_shifts} shifts": shift_null(surr, _layer(tgt[pick]), n_shifts=n_shifts,
+                                            min_shift=min_shift, rng=rng, backend=backend,
+                                            device=device)["z"].values}
     return {name: z[np.isfinite(z)].astype(float) for name, z in out.items()}
 
 

@@ -54,6 +54,11 @@ at firing probability 0.3, float64 products cost twice the time. A variance belo
 ``1e-4`` of its Cauchy-Schwarz bound ``|Sx-row| |Sy-row|`` (float32 noise of a null
 without spread, e.g. targets firing once per presentation at varying steps) is taken as
 0. ``z`` is ``NaN`` where a train is silent on the kept frames or the null has no spread.
+
+**Torch backend** (``backend="torch"``, :mod:`fclib.stats._torch`): the same feature rows
+(per-group sums and scatter entries by two einsums of the 0/1 trains with the one-hot
+stimulus matrix, exact in float32, centred in float64), the same float32 products and the
+same z in float64, on any torch device; co-firing counts by a matrix product.
 """
 from __future__ import annotations
 
@@ -64,8 +69,8 @@ import numpy as np
 import xarray as xr
 from numba import njit, prange
 
-from fclib.stats.sttc import (as_trains, cofiring_counts, pair_coords, sttc_from_counts,
-                              target_blocks)
+from fclib.stats.sttc import (as_trains, cofiring_counts, pair_coords, resolve_backend,
+                              sttc_from_counts, target_blocks)
 
 __all__ = ["stimulus_null", "stimulus_permutation_null", "surrogate_within_stimulus"]
 
@@ -293,7 +298,7 @@ def _prepare(source, target, stimulus, T, block):
 
 # ----------------------------------------------------------------------------- public
 def stimulus_null(source, target, stimulus, T: int, *, moments: bool = False,
-                  block: int = 1024) -> xr.Dataset:
+                  block: int = 1024, backend: str = "auto", device=None) -> xr.Dataset:
     """STTC (dt = 0) and its exact stimulus-preserving null for every (target, source) pair.
 
     The null permutes the source's presentations (``T`` consecutive frames each, kept in
@@ -319,6 +324,8 @@ def stimulus_null(source, target, stimulus, T: int, *, moments: bool = False,
     T : frames per presentation; frame ``f`` belongs to presentation ``f // T``.
     moments : also return the null moments (below).
     block : target neurons per block (bounds the memory).
+    backend, device : ``"numba"``, ``"torch"`` (on ``device``) or ``"auto"`` (torch where a
+        CUDA device exists); see :func:`fclib.stats.sttc.sttc`.
 
     Returns
     -------
@@ -332,11 +339,14 @@ def stimulus_null(source, target, stimulus, T: int, *, moments: bool = False,
     Memory: feature rows of ``G T (T + 3) / 2`` float32 per neuron (``G`` stimuli), per-block
     arrays of ``block x n_source`` and the outputs.
     """
+    backend, dev = resolve_backend(backend, device)
     d, src = _prepare(source, target, stimulus, T, block)
     n_s, L, M = src.shape[0], d.n_frames, d.n_presentations
+    n_t = target.sizes["neuron"] if isinstance(target, xr.DataArray) else np.shape(target)[0]
+    if backend == "torch":
+        return _stimulus_null_torch(source, target, d, src, n_t, block, moments, dev)
     tot_s, fe_s, fv_s, vn_s = _features(src, d, "source")
     n_b = tot_s.sum(axis=1)
-    n_t = target.sizes["neuron"] if isinstance(target, xr.DataArray) else np.shape(target)[0]
     sttc_all = np.empty((n_t, n_s), dtype=np.float32)
     z_all = np.empty((n_t, n_s), dtype=np.float32)
     mom = np.empty((2, n_t if moments else 0, n_s if moments else 0), dtype=np.float64)
@@ -348,7 +358,7 @@ def stimulus_null(source, target, stimulus, T: int, *, moments: bool = False,
         tgt = d.kept(tgt)
         tot_t, fe_t, fv_t, vn_t = _features(tgt, d, "target")
         n_a = tot_t.sum(axis=1)
-        c0 = cofiring_counts(tgt, src)
+        c0 = cofiring_counts(tgt, src, backend="numba")
         _z_block(c0, fe_t @ fe_s.T, fv_t @ fv_s.T, tot_t, tot_s, float(M), vn_t, vn_s,
                  z_all[sl], mom[:, sl])
         sttc_all[sl] = sttc_from_counts(c0, c0, n_a, n_b, n_a / L, n_b / L)
@@ -361,6 +371,43 @@ def stimulus_null(source, target, stimulus, T: int, *, moments: bool = False,
         res.update(extra, cofiring=cof, cofiring_mean=mom[0].astype(np.float32),
                    cofiring_sd=mom[1].astype(np.float32))
     return _dataset(res, source, target, d.attrs())
+
+
+def _weights(d: _Design):
+    """``side -> (we, wv, off)``: the feature weights of :func:`_features`."""
+    m = d.m.astype(np.float64)
+
+    def weights(side):
+        if side == "source":
+            return np.ones(m.size), np.ones(m.size), 2.0
+        return 1.0 / m, 1.0 / (m - 1.0), 1.0
+    return weights
+
+
+def _stimulus_null_torch(source, target, d: _Design, src, n_t, block, moments, dev):
+    """:func:`stimulus_null` on the torch backend (same outputs)."""
+    from fclib.stats import _torch
+
+    L = d.n_frames
+    c0, z, mom = _torch.stimulus_null(src, target_blocks(target, block, L + d.dropped_frames),
+                                      n_t, d, d.kept, _weights(d), dev, _VAR_RTOL, moments)
+    n_a = _spike_counts(target, block, d)
+    n_b = src.sum(axis=1, dtype=np.int64).astype(np.float64)
+    res = {"sttc": sttc_from_counts(c0, c0, n_a, n_b, n_a / L, n_b / L).astype(np.float32),
+           "z": z}
+    if moments:
+        null_mean, null_sd = _sttc_moments(mom[0], mom[1], n_a, n_b, L)
+        res.update(null_mean=null_mean.astype(np.float32), null_sd=null_sd.astype(np.float32),
+                   cofiring=c0.astype(np.int32), cofiring_mean=mom[0].astype(np.float32),
+                   cofiring_sd=mom[1].astype(np.float32))
+    return _dataset(res, source, target, d.attrs())
+
+
+def _spike_counts(target, block, d: _Design) -> np.ndarray:
+    """Spike counts of the target neurons on the kept frames (float64)."""
+    parts = [d.kept(t).sum(axis=1, dtype=np.int64)
+             for _, t in target_blocks(target, block, d.n_frames + d.dropped_frames)]
+    return np.concatenate(parts).astype(np.float64) if parts else np.zeros(0)
 
 
 def _generator(rng) -> np.random.Generator:
@@ -384,7 +431,8 @@ def _draw_permutation(rng: np.random.Generator, d: _Design) -> np.ndarray:
 
 def stimulus_permutation_null(source, target, stimulus, T: int, *, n_perm: int = 1000,
                               rng=None, moments: bool = False, block: int = 1024,
-                              progress: bool = False) -> xr.Dataset:
+                              progress: bool = False, backend: str = "auto",
+                              device=None) -> xr.Dataset:
     """The sampled twin of :func:`stimulus_null`: ``n_perm`` random within-stimulus
     permutations of the source's presentations.
 
@@ -403,6 +451,7 @@ def stimulus_permutation_null(source, target, stimulus, T: int, *, n_perm: int =
     rng : ``numpy.random.Generator``, int seed or ``None``.
     moments : also return the null moments.
     progress : show a progress bar over the permutations.
+    backend, device : where the co-firing counts are computed (:func:`stimulus_null`).
 
     Returns
     -------
@@ -413,6 +462,8 @@ def stimulus_permutation_null(source, target, stimulus, T: int, *, n_perm: int =
     """
     from fclib._util import progress_bar
 
+    backend, dev = resolve_backend(backend, device)
+    kw = dict(backend=backend, device=dev)
     rng = _generator(rng)
     if isinstance(n_perm, bool) or not isinstance(n_perm, numbers.Integral) or n_perm < 2:
         raise ValueError(f"n_perm must be an int >= 2, got {n_perm!r}")
@@ -427,14 +478,14 @@ def stimulus_permutation_null(source, target, stimulus, T: int, *, n_perm: int =
     c0 = np.empty((n_t, n_s), dtype=np.int64)
     obs = np.empty((n_t, n_s))
     for sl, tgt, n_a in blocks:
-        c0[sl] = cofiring_counts(tgt, src)
+        c0[sl] = cofiring_counts(tgt, src, **kw)
         obs[sl] = sttc_from_counts(c0[sl], c0[sl], n_a, n_b, n_a / L, n_b / L)
     sums = {k: np.zeros((n_t, n_s)) for k in ("c1", "c2", "s1", "s2")}
     src3 = src.reshape(n_s, M, d.T)
     for _ in progress_bar(range(n_perm), desc="stimulus null", progress=progress):
         perm_src = src3[:, _draw_permutation(rng, d), :].reshape(n_s, L)
         for sl, tgt, n_a in blocks:
-            c = cofiring_counts(tgt, perm_src)
+            c = cofiring_counts(tgt, perm_src, **kw)
             dc = (c - c0[sl]).astype(np.float64)
             sums["c1"][sl] += dc
             sums["c2"][sl] += dc * dc

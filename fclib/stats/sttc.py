@@ -24,15 +24,27 @@ popcount, a register block of target rows against a contiguous run of source wor
 sources are stored transposed, word-major, so the popcounts vectorise across sources);
 the formula is fused in a second pass, and blocks of target neurons keep the memory
 bounded.
+
+``backend="torch"`` (:mod:`fclib.stats._torch`, imported only then) counts the same
+coincidences by matrix products of the 0/1 trains accumulated in float32, exact below
+``2**24`` frames, on any torch device; ``"auto"`` takes it only where a CUDA device exists.
 """
 from __future__ import annotations
+
+import functools
+import numbers
+import os
+import sys
+import warnings
 
 import numpy as np
 import xarray as xr
 from numba import njit, prange
 
 __all__ = ["sttc", "pair_coords", "sttc_from_counts", "pack_trains", "transpose_bits", "cofiring_counts",
-           "as_trains"]
+           "as_trains", "resolve_backend", "check_dt", "check_int"]
+
+BACKENDS = ("auto", "numba", "torch")
 
 _M1 = np.uint64(0x5555555555555555)
 _M2 = np.uint64(0x3333333333333333)
@@ -184,8 +196,27 @@ def _dilate(trains: np.ndarray, dt: int) -> np.ndarray:
     return out
 
 
-def cofiring_counts(target: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """Frames where target ``i`` and source ``j`` both fire: ``int64 (n_target, n_source)``."""
+def cofiring_counts(target: np.ndarray, source: np.ndarray, *, backend: str = "auto",
+                    device=None) -> np.ndarray:
+    """Frames where target ``i`` and source ``j`` both fire: ``int64 (n_target, n_source)``.
+
+    ``target``, ``source``: 0/1 arrays ``(neurons, frames)`` of the same frames (not checked
+    for 0/1 on the default numba path: this is the kernel other functions call).
+    ``backend``/``device``: as :func:`sttc` (``"torch"``: one matrix product per block).
+    """
+    if backend != "numba" or device is not None:
+        backend, dev = resolve_backend(backend, device)
+    if np.ndim(target) != 2 or np.ndim(source) != 2:
+        raise ValueError(f"target and source must be 2-D (neurons x frames), got shapes "
+                         f"{np.shape(target)} and {np.shape(source)}")
+    if np.shape(target)[1] != np.shape(source)[1]:
+        raise ValueError(f"source has {np.shape(source)[1]} frames but target has "
+                         f"{np.shape(target)[1]}; they must be the same frames")
+    if backend == "torch":
+        from fclib.stats import _torch
+
+        return _torch.cofiring_counts(as_trains(target, "target", warn_orientation=False),
+                                      as_trains(source, "source", warn_orientation=False), dev)
     a, bt = pack_trains(target), transpose_bits(pack_trains(source))
     out = np.empty((a.shape[0], bt.shape[1]), dtype=np.int64)
     _and_popcount(a, bt, out)
@@ -268,12 +299,105 @@ def _sttc_packed(tparts, source_bits, source_dil_bits, n_b, t_b, dt: int) -> np.
     return sttc_from_counts(c_ab, c_ba, tparts[2], n_b, tparts[3], t_b)
 
 
-def as_trains(x, name: str = "spikes") -> np.ndarray:
-    """A 2-D 0/1 array ``(neuron, frame)`` from a DataArray or array; checks values."""
+@functools.lru_cache(maxsize=1)
+def _cuda_present() -> bool:
+    """Whether torch can see a CUDA device, without importing torch where none can exist:
+    torch is imported only when it is already loaded or an NVIDIA driver is present."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is None:
+            return False
+        if sys.platform.startswith("linux") and not os.path.exists("/dev/nvidiactl"):
+            return False
+        import torch
+    return bool(torch.cuda.is_available())
+
+
+def resolve_backend(backend: str = "auto", device=None):
+    """``(backend, device)`` to compute with: ``("numba", None)`` or ``("torch", torch.device)``.
+
+    ``backend="auto"`` is numba unless a CUDA device is present (or ``device`` names one),
+    then torch; ``"torch"`` runs on ``device`` (``None``/``"auto"``: the first CUDA device,
+    else the CPU; ``"cpu"``, ``"cuda"``, ``"cuda:N"``); ``"numba"`` runs on the CPU only. A
+    device that does not exist is an error naming the devices that do.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be 'auto', 'numba' or 'torch', got {backend!r}")
+    dev = None if device is None else str(device)
+    if backend == "auto":
+        if dev in (None, "auto"):
+            backend = "torch" if _cuda_present() else "numba"
+        else:
+            backend = "numba" if dev == "cpu" else "torch"
+    if backend == "numba":
+        if dev not in (None, "auto", "cpu"):
+            raise ValueError(f"backend='numba' runs on the CPU; for device={dev!r} pass "
+                             "backend='torch' (or 'auto')")
+        return "numba", None
+    from fclib.stats import _torch
+
+    return "torch", _torch.device(device)
+
+
+def check_int(value, name: str, minimum: int | None = None, what: str = "") -> int:
+    """``value`` as an int, refusing bools, floats and anything below ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an int{what}, got {value!r} ({type(value).__name__})")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}{what}, got {value!r}")
+    return int(value)
+
+
+def check_dt(dt, n_frames: int) -> int:
+    """The synchronisation window ``dt`` (frames) checked against the recording's length."""
+    dt = check_int(dt, "dt", 0, " (the synchronisation window in frames)")
+    if n_frames and dt >= n_frames:
+        raise ValueError(f"dt = {dt} frames must be smaller than n_frames = {n_frames}: a window "
+                         "as long as the recording tiles every frame (every STTC would be 1)")
+    return dt
+
+
+def _check_orientation(shape, name: str) -> None:
+    if len(shape) == 2 and shape[0] > shape[1]:
+        warnings.warn(f"{name} is a plain array of shape {shape}: fclib expects (neurons, frames), "
+                      f"so this is {shape[0]} neurons of {shape[1]} frames; if it is frames x "
+                      "neurons pass its transpose (a DataArray with dims ('neuron', 'frame') "
+                      "silences this warning)", UserWarning, stacklevel=4)
+
+
+def check_population(x, name: str, *, n_frames: int | None = None) -> tuple[int, int]:
+    """``(neurons, frames)`` of a layer, refusing an empty one (and other frames than
+    ``n_frames``)."""
+    if isinstance(x, xr.DataArray):
+        if x.ndim != 2 or set(x.dims) != {"neuron", "frame"}:
+            raise ValueError(f"{name} must have dims ('neuron', 'frame'), got {x.dims}")
+        shape = (x.sizes["neuron"], x.sizes["frame"])
+    else:
+        shape = np.shape(x)
+    if len(shape) == 2 and shape[0] == 0:
+        raise ValueError(f"{name} has no neurons (shape {tuple(shape)}): an empty layer has no "
+                         "pairs; leave it out")
+    if len(shape) == 2 and n_frames is not None and shape[1] != n_frames:
+        raise ValueError(f"source has {n_frames} frames but {name} has {shape[1]}; they must "
+                         "be the same frames")
+    return tuple(shape) if len(shape) == 2 else (0, 0)
+
+
+def as_trains(x, name: str = "spikes", *, warn_orientation: bool = True) -> np.ndarray:
+    """A 2-D 0/1 array ``(neuron, frame)`` from a DataArray or array; checks values.
+
+    A plain array with more rows than columns gets a ``UserWarning`` naming its shape (fclib
+    reads rows as neurons; a frames x neurons array would silently give the wrong pairs),
+    unless ``warn_orientation=False`` (arrays fclib made itself).
+    """
     if isinstance(x, xr.DataArray):
         if x.ndim != 2 or set(x.dims) != {"neuron", "frame"}:
             raise ValueError(f"{name} must have dims ('neuron', 'frame'), got {x.dims}")
         x = x.transpose("neuron", "frame").values
+    elif warn_orientation:
+        _check_orientation(np.shape(x), name)
     x = np.asarray(x)
     if x.ndim != 2:
         raise ValueError(f"{name} must be 2-D (neurons x frames), got shape {x.shape}")
@@ -284,7 +408,9 @@ def as_trains(x, name: str = "spikes") -> np.ndarray:
             ok = bool(np.all((x == 0) | (x == 1)))
         if not ok:
             bad = np.setdiff1d(np.unique(x), [0, 1])
-            raise ValueError(f"{name} must be 0/1 spike trains; found values {bad[:5].tolist()}")
+            nan = " (NaN: a missing value is not a spike train)" if np.isnan(bad).any() else ""
+            raise ValueError(f"{name} must be 0/1 spike trains; found values {bad[:5].tolist()}"
+                             f"{nan}")
     return x.astype(np.uint8, copy=False)
 
 
@@ -304,7 +430,8 @@ def _labelled(values: np.ndarray, source, target) -> xr.DataArray:
     return xr.DataArray(values, dims=("target", "source"), coords=pair_coords(source, target))
 
 
-def sttc(source, target, dt: int = 0, *, block: int = 2048) -> xr.DataArray:
+def sttc(source, target, dt: int = 0, *, block: int = 2048, backend: str = "auto",
+         device=None) -> xr.DataArray:
     """STTC of every (target, source) pair.
 
     Parameters
@@ -313,17 +440,36 @@ def sttc(source, target, dt: int = 0, *, block: int = 2048) -> xr.DataArray:
         a 0/1 array ``(n_source, L)``.
     target : spikes of the target layer, same frames as ``source``. Pass the same
         population twice for within-population STTC.
-    dt : synchronisation window in frames (``0``: same frame only, the paper's case).
+    dt : synchronisation window in frames, ``0 <= dt < L`` (``0``: same frame only, the
+        paper's case).
     block : target neurons per block (bounds memory on dask-backed recordings).
+    backend : ``"numba"`` (bit-packed popcounts on the CPU), ``"torch"`` (matrix products
+        on ``device``; float32 counts, exact below ``2**24`` frames; blocks sized from the
+        device's free memory and halved when it runs out) or ``"auto"`` (torch where a CUDA
+        device exists, else numba). The backends agree within float rounding.
+    device : for the torch backend: ``None``/``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
 
     Returns
     -------
     DataArray ``(target, source)`` of float64 in ``[-1, 1]``, ``NaN`` where a train is
     silent; neuron coordinates are carried over as ``target_*`` / ``source_*``.
+
+    Raises
+    ------
+    ValueError : values other than 0/1 (NaN included), other dims, an empty layer, other
+        frames in ``source`` and ``target``, ``dt`` negative, not an int or ``>= L``.
     """
-    if not isinstance(dt, (int, np.integer)) or dt < 0:
-        raise ValueError(f"dt must be a non-negative int number of frames, got {dt!r}")
+    backend, dev = resolve_backend(backend, device)
     src = as_trains(source, "source")
+    check_population(src, "source")
+    check_population(target, "target")
+    dt = check_dt(dt, src.shape[1])
+    if backend == "torch":
+        from fclib.stats import _torch
+
+        blocks = target_blocks(target, block, src.shape[1])
+        out = _torch.sttc(src, blocks, _n_neurons(target), dt, dev)
+        return _labelled(out, source, target)
     src_bits, src_dil_bits, n_b, t_b = _train_parts(src, dt, source=True)
     out = np.empty((_n_neurons(target), src.shape[0]), dtype=np.float64)
     for i0, tgt in target_blocks(target, block, src.shape[1]):
@@ -340,12 +486,15 @@ def target_blocks(target, block: int, n_frames: int):
     """Yield ``(first index, 0/1 array)`` of successive blocks of target neurons.
 
     A dask- or file-backed DataArray is read one block at a time; every block is checked
-    to have ``n_frames`` frames.
+    to have ``n_frames`` frames. A plain array with more rows than columns is warned about
+    once (see :func:`as_trains`).
     """
+    if not isinstance(target, xr.DataArray):
+        _check_orientation(np.shape(target), "target")
     for i0 in range(0, _n_neurons(target), block):
         tgt = target.isel(neuron=slice(i0, i0 + block)) if isinstance(target, xr.DataArray) \
             else np.asarray(target)[i0:i0 + block]
-        tgt = as_trains(tgt, "target")
+        tgt = as_trains(tgt, "target", warn_orientation=False)
         if tgt.shape[1] != n_frames:
             raise ValueError(f"source has {n_frames} frames but target has {tgt.shape[1]}; "
                              f"they must be the same frames")
