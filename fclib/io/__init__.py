@@ -1,2 +1,7 @@
-"""Data in and out: image datasets (:mod:`fclib.io.datasets`) and spike recordings on disk
-(:mod:`fclib.io.recordings`). Torch-free."""
+"""Data in and out: image datasets (:mod:`fclib.io.datasets`), spike recordings on disk
+(:mod:`fclib.io.recordings`) and your own spike times binned into trains
+(:mod:`fclib.io.spikes`: :func:`bin_spikes`, and :func:`from_neo`, :func:`from_pynapple`,
+:func:`from_nwb`, which import their package only when called). Torch-free."""
+from fclib.io.spikes import bin_spikes, from_neo, from_nwb, from_pynapple
+
+__all__ = ["bin_spikes", "from_neo", "from_pynapple", "from_nwb"]

@@ -10,5 +10,7 @@ and response functions), ``fits`` (ReLU, two lines, power law), ``ensembles`` (t
 results for any groups on any frames), ``information`` (mutual information), ``semantic``
 (class semantics), ``predict`` (target-spike prediction), ``detect`` (adversarial-input
 detector), ``structure`` (structural vs non-structural edges), ``compare`` (comparisons
-across conditions and networks), ``activity`` (rates and silent neurons).
+across conditions and networks), ``activity`` (rates and silent neurons), ``simulate`` (a
+simulated recording with planted couplings and shared tuning, and how many of each a null
+calls significant).
 """

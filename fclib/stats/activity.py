@@ -20,9 +20,11 @@ def firing_rates(spikes: xr.DataArray, T: int) -> xr.DataArray:
     Returns a DataArray with dim ``neuron``. Raises if the frame count is not a multiple
     of ``T``.
     """
+    from fclib.stats.response import as_layer, check_presentations
+
+    spikes = as_layer(spikes)
+    T = check_presentations(spikes, T)
     n = spikes.sizes["frame"]
-    if n % T:
-        raise ValueError(f"{n} frames is not a whole number of images of T={T} steps")
     return spikes.sum("frame", dtype=np.int64) / (n // T)
 
 
@@ -51,7 +53,9 @@ def raster_sample(recording, layers, n_neurons: int, presentations, rng=None) ->
     Returns ``{layer: DataArray(neuron, frame)}`` holding only the requested frames
     (presentations in the order given), read lazily from disk.
     """
-    rng = np.random.default_rng(rng)
+    from fclib._util import as_generator
+
+    rng = as_generator(rng)
     T = recording.T
     frames = np.concatenate([np.arange(p * T, (p + 1) * T) for p in presentations])
     out = {}

@@ -32,7 +32,9 @@ __all__ = ["trend", "spearman_by", "first_to_last", "information_by_layer", "inf
 
 
 def _rng(rng):
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    from fclib._util import as_generator
+
+    return as_generator(rng)
 
 
 # --------------------------------------------------------------------------- correlations

@@ -29,6 +29,9 @@ def active(spikes: xr.DataArray) -> xr.DataArray:
     layer, so results over active neurons (``target_neuron``/``source_neuron`` in pairwise
     results) can be joined back to the recording.
     """
+    from fclib.stats.response import as_layer
+
+    spikes = as_layer(spikes, allow_empty=True)
     if "neuron" not in spikes.coords:
         spikes = spikes.assign_coords(neuron=np.arange(spikes.sizes["neuron"]))
     if "silent" not in spikes.coords:
@@ -50,8 +53,16 @@ def pair_significance(source: xr.DataArray, target: xr.DataArray, method: str = 
     random-shift test (:func:`fclib.stats.nulls.shift_null`), ``"stimulus"`` the
     stimulus-preserving null (:func:`fclib.stats.stimulus.stimulus_null`, which needs
     ``stimulus=`` and ``T=``); keyword arguments are passed on. Silent neurons are dropped
-    first. Returns a Dataset over ``(target, source)``.
+    first. Returns a Dataset over ``(target, source)``; where ``source`` and ``target`` are
+    the same object (one population against itself) its attrs gain ``same_population=1``.
     """
+    from fclib.stats.response import as_layer, check_same_frames
+
+    if method not in ("exact", "shifts", "stimulus"):
+        raise ValueError(f"method must be 'exact', 'shifts' or 'stimulus', got {method!r}")
+    same = source is target
+    source, target = as_layer(source, "source"), as_layer(target, "target")
+    check_same_frames(source, target, "pair_significance")
     src, tgt = active(source).load(), active(target).load()
     if method == "exact":
         ds = exact_null(src, tgt, **kw)
@@ -64,6 +75,8 @@ def pair_significance(source: xr.DataArray, target: xr.DataArray, method: str = 
     else:
         raise ValueError(f"method must be 'exact', 'shifts' or 'stimulus', got {method!r}")
     ds.attrs.update(source_layer=str(source.name), target_layer=str(target.name))
+    if same:  # one population against itself: one_fc_groups keeps neurons out of their own group
+        ds.attrs["same_population"] = 1
     return ds
 
 
@@ -105,10 +118,21 @@ def null_sample(source: xr.DataArray, target: xr.DataArray, min_shift: int = 20,
     One draw from each pair's shift null: its histogram is the null distribution the
     observed STTC distribution is compared with (Fig. 1 A-C).
     """
+    from fclib.stats.response import as_layer, check_same_frames
+
+    source, target = as_layer(source, "source"), as_layer(target, "target")
+    check_same_frames(source, target, "null_sample")
+    gen = _rng(rng)
     src = as_trains(active(source).load())
     L = src.shape[1]
-    s = int(_rng(rng).integers(min_shift, L - min_shift + 1))
-    v = sttc(np.roll(src, s, axis=1), active(target).load()).values
+    if not isinstance(min_shift, (int, np.integer)) or min_shift < 0 or L - min_shift < min_shift:
+        raise ValueError(f"min_shift must be an int in [0, n_frames / 2] = [0, {L // 2}], "
+                         f"got {min_shift!r}")
+    s = int(gen.integers(min_shift, L - min_shift + 1))
+    tgt = active(target).load()
+    if src.shape[0] == 0 or tgt.sizes["neuron"] == 0:  # a silent layer: no pair to draw
+        return np.empty(0)
+    v = sttc(xr.DataArray(np.roll(src, s, axis=1), dims=("neuron", "frame")), tgt).values
     return v[np.isfinite(v)]
 
 

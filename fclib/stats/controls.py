@@ -37,8 +37,8 @@ import xarray as xr
 
 from fclib.io.recordings import SILENT_THRESHOLD
 from fclib.stats.information import presentation_counts, presentation_labels
-from fclib.stats.response import (as_layer, check_layer, check_same_frames, image_batches,
-                                  layer_name, neuron_rows)
+from fclib.stats.response import (as_layer, check_groups, check_layer, check_presentations,
+                                  check_same_frames, image_batches, layer_name, neuron_rows)
 
 __all__ = ["random_matched_groups", "tuning_curves", "tuning_similarity",
            "tuning_matched_groups", "image_halves"]
@@ -61,6 +61,8 @@ def _generator(rng) -> np.random.Generator:
 def _real_groups(groups: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(target ids, indptr, source ids) of an edge table, sources of target i in
     ``src[indptr[i]:indptr[i + 1]]``; checks the edge table against its degree table."""
+    if not isinstance(groups, xr.Dataset):
+        check_groups(groups)
     for v in ("target", "source", "degree"):
         if v not in groups:
             raise ValueError(f"groups must be an edge table of fclib.stats.groups.one_fc_groups "
@@ -293,22 +295,6 @@ def random_matched_groups(groups: xr.Dataset, source_rates, rng=None, n_bins: in
                        attrs={"n_bins": int(n_bins)})
 
 
-def _check_T(spikes: xr.DataArray, T, what: str) -> int:
-    if not isinstance(T, (int, np.integer)) or T < 1:
-        raise ValueError(f"T must be a positive integer (time steps per presentation), got {T!r}")
-    L = spikes.sizes["frame"]
-    if L % T:
-        raise ValueError(f"{what} spikes have {L} frames, not a whole number of presentations "
-                         f"of T={T} steps; pass whole presentations (and the recording's T)")
-    if "step" in spikes.coords and L:
-        step = np.asarray(spikes["step"].values)
-        if not np.array_equal(step, np.tile(np.arange(T), L // T)):
-            raise ValueError(f"{what} spikes' step coordinate runs 0..{int(step.max())} but T={T}, "
-                             f"or frames are not whole presentations in order; pass the "
-                             f"recording's T and select whole presentations")
-    return int(T)
-
-
 def _class_means(spikes: xr.DataArray, T: int) -> tuple[np.ndarray, np.ndarray]:
     """(mean count per presentation in each class present (neuron, class) float64, classes)."""
     counts = presentation_counts(spikes, T)
@@ -349,7 +335,7 @@ def tuning_curves(spikes, T: int) -> xr.DataArray:
     coordinate of ``spikes``, else positions) and ``class`` (the labels present).
     """
     spikes = as_layer(spikes)
-    T = _check_T(spikes, T, "the")
+    T = check_presentations(spikes, T, "the")
     means, classes = _class_means(spikes, T)
     return xr.DataArray(means, dims=("neuron", "class"),
                         coords={"neuron": _ids(spikes), "class": classes}, name="tuning")
@@ -406,7 +392,7 @@ def tuning_similarity(source, target, T: int, similarity: str = "correlation") -
     _check_similarity(similarity)
     source, target = as_layer(source, "source"), as_layer(target, "target")
     check_same_frames(source, target, "tuning_similarity")
-    T = _check_T(source, T, "source")
+    T = check_presentations(source, T, "source")
     rs, rt = _analysed(source), _analysed(target)
     ts, _ = _class_means(source.isel(neuron=rs), T)
     tt, _ = _class_means(target.isel(neuron=rt), T)
@@ -461,10 +447,10 @@ def tuning_matched_groups(groups: xr.Dataset, source, target, T: int,
     """
     _check_similarity(similarity)
     source, target = as_layer(source, "source"), as_layer(target, "target")
-    check_layer(source, groups.attrs, "source")
+    check_layer(source, check_groups(groups).attrs, "source")
     check_layer(target, groups.attrs, "target")
     check_same_frames(source, target, "tuning_matched_groups")
-    T = _check_T(source, T, "source")
+    T = check_presentations(source, T, "source")
     tid, indptr, src = _real_groups(groups)
     deg = np.diff(indptr)
     rs = _analysed(source)

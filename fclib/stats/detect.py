@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from fclib.stats.response import cofiring
+from fclib.stats.response import as_layer, check_presentations, cofiring
 
 __all__ = ["cofiring_features", "rate_features", "feature_sets", "group_overlap", "image_split",
            "detect", "compare", "auc_table"]
@@ -47,6 +47,8 @@ def cofiring_features(source: xr.DataArray, groups: xr.Dataset, T: int,
     step-averaged ``f`` (``q50``, ``q90``), and the share of (target, step) with
     ``f >= 0.25`` and ``f >= 0.5`` (``ge0.25``, ``ge0.5``). Column names get ``prefix``.
     """
+    source = as_layer(source, "source")
+    T = check_presentations(source, T, "source")
     cof = cofiring(source, groups)
     deg = cof["degree"].values
     keep = deg > 0
@@ -73,6 +75,8 @@ def rate_features(spikes: xr.DataArray, T: int, prefix: str = "") -> pd.DataFram
     """
     from fclib.stats.information import presentation_counts
 
+    spikes = as_layer(spikes)
+    T = check_presentations(spikes, T)
     c = presentation_counts(spikes, T).astype(np.float32)
     out = {"rate": c.mean(0) / T}
     for m in range(1, min(T, 4) + 1):

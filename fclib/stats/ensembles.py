@@ -21,9 +21,10 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from fclib._util import as_generator as _rng
 from fclib.stats.information import mutual_information, presentation_labels
-from fclib.stats.response import (cofiring, fit_response, neuron_properties,
-                                  response_counts)
+from fclib.stats.response import (as_layer, check_groups, check_presentations, check_same_frames,
+                                  cofiring, fit_response, neuron_properties, response_counts)
 from fclib.stats.semantic import strong_regime_match
 
 __all__ = ["evaluate_groups", "summarise_groups", "presentation_frames", "edge_survival",
@@ -32,16 +33,15 @@ __all__ = ["evaluate_groups", "summarise_groups", "presentation_frames", "edge_s
 
 def presentation_frames(presentations, T: int) -> np.ndarray:
     """Frame indices of whole presentations (``presentation * T + step``), sorted."""
-    p = np.unique(np.asarray(presentations, dtype=np.int64))
+    if isinstance(T, (bool, np.bool_)) or not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"T must be a positive integer (time steps per presentation), got {T!r}")
+    p = np.asarray(presentations)
+    if p.size and (p.dtype.kind not in "iu" or p.min() < 0):
+        raise ValueError("presentations must be non-negative integer presentation indices, got "
+                         f"{np.unique(p)[:5].tolist()}")
+    p = np.unique(p.astype(np.int64))
     return (p[:, None] * int(T) + np.arange(int(T))[None, :]).ravel()
 
-
-def _rng(rng) -> np.random.Generator:
-    if rng is None or isinstance(rng, (int, np.integer)):
-        return np.random.default_rng(rng)
-    if isinstance(rng, np.random.Generator):
-        return rng
-    raise TypeError(f"rng must be None, an int seed or a numpy Generator, got {type(rng).__name__}")
 
 
 def evaluate_groups(source: xr.DataArray, target: xr.DataArray, groups: xr.Dataset, T: int, *,
@@ -72,6 +72,10 @@ def evaluate_groups(source: xr.DataArray, target: xr.DataArray, groups: xr.Datas
     ``selected``, ``intersection``, ``intersection_fraction``, ``strong_fraction``,
     ``preferred_when_strong`` and ``strong_mi``.
     """
+    source, target = as_layer(source, "source"), as_layer(target, "target")
+    check_same_frames(source, target, "evaluate_groups")
+    check_groups(groups)
+    T = check_presentations(source, T, "source")
     if frames is not None:
         frames = np.asarray(frames, dtype=np.int64)
         if frames.size % T:
@@ -197,7 +201,9 @@ def repeat_subsample(stimulus, repeats: int, n_presentations: int, rng=None) -> 
     than ``repeats`` are not chosen. Returns sorted presentation indices.
     """
     stim = np.asarray(stimulus)
-    if repeats < 2:
+    if stim.ndim != 1:
+        raise ValueError(f"stimulus must be 1-D (one label per presentation), got shape {stim.shape}")
+    if not isinstance(repeats, (int, np.integer)) or repeats < 2:
         raise ValueError(f"repeats must be >= 2 (a stimulus shown once cannot repeat), got {repeats}")
     if n_presentations % repeats:
         raise ValueError(f"n_presentations ({n_presentations}) must be a multiple of repeats "

@@ -28,20 +28,40 @@ from fclib.io.recordings import save_dataset
 __all__ = ["one_fc_groups", "members", "group_csr", "save_groups", "load_groups"]
 
 
-def one_fc_groups(pairs: xr.Dataset, threshold: float = 4.0) -> xr.Dataset:
+def one_fc_groups(pairs: xr.Dataset, threshold: float = 4.0, *,
+                  exclude_self: bool | None = None) -> xr.Dataset:
     """1FC groups of every target of a layer pair from its pairwise results.
 
     Parameters
     ----------
     pairs : Dataset over ``(target, source)`` with ``sttc``, ``z`` and the coordinates
         ``target_neuron``/``source_neuron`` (as made by
-        :func:`fclib.connectivity.pair_significance`; without them, positions are used).
+        :func:`fclib.connectivity.pair_significance` or the nulls; without them, positions
+        are used); or a mapping ``{"sttc": ..., "z": ...}`` of two (target, source) arrays
+        of one shape (plain arrays or DataArrays).
     threshold : z above which a positive pair is an edge.
+    exclude_self : leave a neuron out of its own group (target id == source id). Needed when
+        the pairs are one population against itself (a train's STTC with itself is 1, and
+        it would otherwise join every group); wrong for two layers, whose ids are positions
+        in different layers. ``None``: exclude where the pairs' attrs say so:
+        ``same_population`` (set by :func:`fclib.stats.connectivity.pair_significance` given
+        one population twice), or ``source_layer`` and ``target_layer`` naming the same layer.
 
     Returns
     -------
     The edge table described in the module docstring.
     """
+    if not isinstance(pairs, xr.Dataset):
+        from collections.abc import Mapping
+
+        if not isinstance(pairs, Mapping):
+            raise TypeError("pairs must be a Dataset with 'sttc' and 'z' over (target, source) "
+                            "(from fclib.stats.connectivity.pair_significance or a null), or a "
+                            f"dict of those two arrays; got {type(pairs).__name__}")
+        pairs = _pairs_dataset(pairs)
+    if isinstance(threshold, (bool, np.bool_)) or not np.isscalar(threshold) \
+            or not np.isfinite(threshold):
+        raise ValueError(f"threshold must be a finite number (a z value), got {threshold!r}")
     for v in ("sttc", "z"):
         if v not in pairs:
             raise ValueError(f"pairs must hold {v!r} over ('target', 'source'); got {list(pairs.data_vars)}")
@@ -52,6 +72,12 @@ def one_fc_groups(pairs: xr.Dataset, threshold: float = 4.0) -> xr.Dataset:
     sid = (pairs["source_neuron"].values if "source_neuron" in pairs.coords
            else np.arange(z.shape[1]))
     sig = (z > threshold) & (s > 0)
+    if exclude_self is None:
+        a, b = (str(pairs.attrs.get(k, "")) for k in ("source_layer", "target_layer"))
+        exclude_self = bool(pairs.attrs.get("same_population", 0)) or (
+            a == b and a not in ("", "None"))
+    if exclude_self:
+        sig &= tid[:, None] != sid[None, :]
     ti, si = np.nonzero(sig)  # row-major: sorted by target, then source
     ds = xr.Dataset(
         {"target": ("edge", tid[ti].astype(np.int64)),
@@ -65,6 +91,29 @@ def one_fc_groups(pairs: xr.Dataset, threshold: float = 4.0) -> xr.Dataset:
                    threshold=float(threshold), method=str(pairs.attrs.get("method", "")),
                    n_source=int(z.shape[1])))
     return ds
+
+
+def _pairs_dataset(pairs) -> xr.Dataset:
+    """A ``{"sttc": ..., "z": ...}`` mapping of (target, source) arrays as a pairs Dataset."""
+    missing = [v for v in ("sttc", "z") if v not in pairs]
+    if missing:
+        raise ValueError(f"pairs must hold 'sttc' and 'z'; missing {missing}")
+    out = {}
+    for v in ("sttc", "z"):
+        x = pairs[v]
+        if isinstance(x, xr.DataArray):
+            if set(x.dims) != {"target", "source"}:
+                raise ValueError(f"pairs[{v!r}] must have dims ('target', 'source'), got {x.dims}")
+            out[v] = x.transpose("target", "source")
+        else:
+            a = np.asarray(x, dtype=np.float64)
+            if a.ndim != 2:
+                raise ValueError(f"pairs[{v!r}] must be 2-D (targets x sources), got shape {a.shape}")
+            out[v] = xr.DataArray(a, dims=("target", "source"))
+    if out["sttc"].shape != out["z"].shape:
+        raise ValueError(f"pairs['sttc'] has shape {out['sttc'].shape} but pairs['z'] "
+                         f"{out['z'].shape}; they must describe the same pairs")
+    return xr.Dataset(out)
 
 
 def members(groups: xr.Dataset, target: int) -> np.ndarray:

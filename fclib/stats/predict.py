@@ -74,7 +74,13 @@ def identity_vs_aggregate(members, target, classifiers=CLASSIFIERS, n_splits: in
     from sklearn.metrics import balanced_accuracy_score
     from sklearn.model_selection import StratifiedKFold
 
-    X = np.asarray(members, dtype=np.float32)
+    from fclib.stats.response import check_spike_values
+
+    X = np.asarray(members)
+    if X.dtype == object:
+        raise TypeError("members must be a (frames, members) 0/1 array, got a ragged/object array")
+    check_spike_values(X, "members")
+    X = X.astype(np.float32)
     y = _binary(target)
     if X.ndim != 2 or y.shape != (X.shape[0],):
         raise ValueError(f"members must be (frames, members) and target (frames,); got "
@@ -114,11 +120,12 @@ def compare_neurons(source: xr.DataArray, target: xr.DataArray, groups: xr.Datas
 
     from fclib.stats.groups import members
     from fclib._util import as_generator as _rng
-    from fclib.stats.response import as_layer, check_layer, check_same_frames, neuron_rows
+    from fclib.stats.response import (as_layer, check_groups, check_layer, check_same_frames,
+                                      neuron_rows)
 
     source, target = as_layer(source, "source"), as_layer(target, "target")
     check_same_frames(source, target, "compare_neurons")
-    check_layer(source, groups.attrs, "source")
+    check_layer(source, check_groups(groups).attrs, "source")
     check_layer(target, groups.attrs, "target")
     gen = _rng(rng)
     L = source.sizes["frame"]

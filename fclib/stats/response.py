@@ -25,7 +25,7 @@ from fclib.stats.fits import fit_relu, fit_two_lines
 from fclib.stats.groups import group_csr
 from fclib.stats.sttc import as_trains
 
-__all__ = ["as_layer", "layer_name", "check_layer", "neuron_rows", "check_same_frames",
+__all__ = ["as_layer", "check_spike_values", "check_presentations", "check_groups", "layer_name", "check_layer", "neuron_rows", "check_same_frames",
            "cofiring", "response_counts", "fit_response", "neuron_properties",
            "image_batches", "batch_slopes", "collapse_r2", "response_curve", "property_table",
            "example_neuron", "resample_batches", "batch_counts", "fraction_above"]
@@ -33,16 +33,122 @@ __all__ = ["as_layer", "layer_name", "check_layer", "neuron_rows", "check_same_f
 _FRAME_COORDS = ("image", "presentation", "step", "label")
 
 
-def as_layer(spikes, what: str = "spikes") -> xr.DataArray:
-    """``spikes`` as a ``DataArray(("neuron", "frame"))``: a plain 2-D array is taken as
-    (neuron, frame) with neuron ids its row positions."""
+def _in_memory(da: xr.DataArray) -> bool:
+    """Whether ``da``'s values are already loaded (checking a lazy, file- or dask-backed
+    layer's values would read it all; those are checked block by block where they are read,
+    by :func:`fclib.stats.sttc.as_trains`)."""
+    return isinstance(da.variable._data, np.ndarray)  # xarray keeps loaded data as ndarray
+
+
+def _noun(what: str) -> str:
+    """``"source"`` -> ``"source spikes"``; ``"spikes"``/``"members"`` stay as they are."""
+    return what if what.endswith(("spikes", "members", "trains")) else f"{what} spikes"
+
+
+def check_spike_values(x: np.ndarray, what: str = "spikes") -> None:
+    """Raise ``ValueError`` unless ``x`` holds only 0/1 (or bools): NaN and other values are
+    named."""
+    if x.dtype == bool or x.size == 0:
+        return
+    if np.issubdtype(x.dtype, np.integer):
+        if x.min() >= 0 and x.max() <= 1:
+            return
+    elif np.issubdtype(x.dtype, np.floating):
+        nan = np.isnan(x)
+        if nan.any():
+            raise ValueError(f"{_noun(what)} hold NaN ({int(nan.sum())} values); spike trains must be "
+                             "0/1: fill or drop the missing frames first")
+        if np.all((x == 0) | (x == 1)):
+            return
+    else:
+        raise ValueError(f"{what} must be 0/1 spike trains (bool or numbers), got dtype {x.dtype}")
+    bad = np.setdiff1d(np.unique(x), [0, 1])
+    raise ValueError(f"{what} must be 0/1 spike trains; found values {bad[:5].tolist()} "
+                     "(spike counts? binarise with counts > 0, or bin spike times with "
+                     "fclib.io.bin_spikes)")
+
+
+def as_layer(spikes, what: str = "spikes", *, allow_empty: bool = False) -> xr.DataArray:
+    """``spikes`` as a ``DataArray(("neuron", "frame"))``, checked: the one coercion every
+    public function of :mod:`fclib.stats` that takes spikes goes through.
+
+    A plain 2-D array is taken as (neuron, frame) with neuron ids its row positions; one with
+    more rows than columns gets a ``UserWarning`` naming its shape (frames x neurons given
+    by mistake?). A DataArray must have exactly the dims ``neuron`` and ``frame`` (in any
+    order; it is returned as (neuron, frame)). Loaded values must be 0/1 (no NaN); a
+    file- or dask-backed layer is checked where its blocks are read. Raises ``ValueError``
+    naming what is wrong (``what`` names the argument), also for a layer without neurons or
+    frames unless ``allow_empty``; ``TypeError`` for ragged input (spike times: bin them with
+    :func:`fclib.io.bin_spikes`).
+    """
+    if isinstance(spikes, xr.Dataset):
+        raise TypeError(f"{what} must be a DataArray ('neuron', 'frame') or a 2-D array, got a "
+                        "Dataset; pick one layer (e.g. recording['L1'])")
     if isinstance(spikes, xr.DataArray):
-        return spikes
-    x = np.asarray(spikes)
-    if x.ndim != 2:
-        raise ValueError(f"{what} must be a DataArray ('neuron', 'frame') or a 2-D array "
-                         f"(neurons x frames), got shape {x.shape}")
-    return xr.DataArray(x, dims=("neuron", "frame"))
+        if spikes.ndim != 2 or set(spikes.dims) != {"neuron", "frame"}:
+            raise ValueError(f"{what} must have dims ('neuron', 'frame'), got {spikes.dims}; "
+                             "rename them (e.g. .rename(unit='neuron', time='frame'))")
+        da = spikes.transpose("neuron", "frame")
+    else:
+        try:
+            x = np.asarray(spikes)
+        except ValueError:
+            x = np.asarray(spikes, dtype=object)
+        if x.dtype == object:
+            raise TypeError(f"{what} must be binned 0/1 trains (neurons x frames); got a ragged "
+                            "or object array, like spike times: bin them first with "
+                            "fclib.io.bin_spikes(spike_times, bin_size)")
+        if x.ndim != 2:
+            raise ValueError(f"{what} must be a DataArray ('neuron', 'frame') or a 2-D array "
+                             f"(neurons x frames), got shape {x.shape}")
+        if x.shape[0] > x.shape[1]:
+            import warnings
+
+            warnings.warn(f"{what} is a plain array of shape {x.shape} with more rows than "
+                          "columns; fclib reads rows as neurons and columns as frames: pass "
+                          "the transpose if rows are frames, or a DataArray with named dims",
+                          UserWarning, stacklevel=3)
+        da = xr.DataArray(x, dims=("neuron", "frame"))
+    if not allow_empty and (da.sizes["neuron"] == 0 or da.sizes["frame"] == 0):
+        raise ValueError(f"{_noun(what)} are empty ({da.sizes['neuron']} neurons x "
+                         f"{da.sizes['frame']} frames); pass a layer with neurons and frames")
+    if _in_memory(da):
+        check_spike_values(da.values, what)
+    return da
+
+
+def check_presentations(spikes: xr.DataArray, T, what: str = "the") -> int:
+    """``T`` as an int after checking it: a positive integer (time steps per presentation)
+    that divides the frames of ``spikes``, and matches its ``step`` coordinate if it has one.
+    Raises ``ValueError`` saying which."""
+    if isinstance(T, (bool, np.bool_)) or not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"T must be a positive integer (time steps per presentation), got {T!r}")
+    L = spikes.sizes["frame"]
+    if L % T:
+        raise ValueError(f"{what} spikes have {L} frames, not a whole number of presentations "
+                         f"of T={T} steps; pass whole presentations (and the recording's T)")
+    if "step" in spikes.coords and L:
+        step = np.asarray(spikes["step"].values)
+        if not np.array_equal(step, np.tile(np.arange(T), L // T)):
+            raise ValueError(f"{what} spikes' step coordinate runs 0..{int(step.max())} but T={T}, "
+                             f"or frames are not whole presentations in order; pass the "
+                             f"recording's T and select whole presentations")
+    return int(T)
+
+
+def check_groups(groups, what: str = "groups") -> xr.Dataset:
+    """``groups`` after checking it is an edge table of :func:`fclib.stats.groups.one_fc_groups`
+    (or a control group table): ``TypeError`` for anything but a Dataset, ``ValueError`` for a
+    Dataset without its variables."""
+    if not isinstance(groups, xr.Dataset):
+        raise TypeError(f"{what} must be the edge table of fclib.stats.groups.one_fc_groups "
+                        f"(a Dataset with target, source, degree); got {type(groups).__name__}")
+    missing = [v for v in ("target", "source", "degree") if v not in groups]
+    if missing:
+        raise ValueError(f"{what} must be the edge table of fclib.stats.groups.one_fc_groups "
+                         f"(with 'target', 'source', 'degree'); it lacks {missing} (pairwise "
+                         "results? make groups with one_fc_groups(pairs))")
+    return groups
 
 
 def layer_name(spikes) -> str | None:
@@ -169,7 +275,7 @@ def cofiring(source: xr.DataArray, groups: xr.Dataset, *, method: str = "auto",
     if method not in ("auto", "events", "dense"):
         raise ValueError(f"method must be 'auto', 'events' or 'dense', got {method!r}")
     source = as_layer(source, "source")
-    check_layer(source, groups.attrs, "source")
+    check_layer(source, check_groups(groups).attrs, "source")
     tid, indptr, src_ids = group_csr(groups)
     uniq, inv = np.unique(src_ids, return_inverse=True)
     rows = neuron_rows(source, uniq, "source")
@@ -240,6 +346,9 @@ def response_counts(cofiring: xr.DataArray, target: xr.DataArray, batch=None) ->
     Dataset with ``n_frames`` and ``n_fire`` over ``([batch,] neuron, cofiring)``, int32,
     ``cofiring = 0..max observed``; ``p = n_fire / n_frames`` is the response function.
     """
+    if not isinstance(cofiring, xr.DataArray) or "degree" not in cofiring.coords:
+        raise TypeError("cofiring must be the DataArray returned by fclib.stats.response.cofiring "
+                        f"(with a degree coordinate); got {type(cofiring).__name__}")
     target = as_layer(target, "target")
     check_same_frames(cofiring, target, "response_counts")
     check_layer(target, cofiring.attrs, "target")
@@ -326,10 +435,16 @@ def neuron_properties(counts: xr.Dataset, fits: xr.Dataset, target: xr.DataArray
     ``P(k <= intersection)``); ``strong_fraction`` (frames beyond it, ``1 - rise_quantile``);
     ``selected`` (``relu_r2 > r2_min``).
     """
+    if isinstance(T, (bool, np.bool_)) or not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"T must be a positive integer (time steps per presentation), got {T!r}")
+    target = as_layer(target, "target")
     nf = counts["n_frames"].transpose("neuron", "cofiring").values.astype(np.float64)
     fire = counts["n_fire"].transpose("neuron", "cofiring").values
     k = counts["cofiring"].values
     tot = nf.sum(1)
+    if tot.size and np.any(tot % T):
+        raise ValueError(f"T={T} does not divide the {int(tot.max())} frames counted; the counts "
+                         "must cover whole presentations: pass the recording's T")
     cdf = np.cumsum(nf, 1) / np.maximum(tot, 1)[:, None]
     inter = fits["intersection"].values
     ok = np.isfinite(inter)
@@ -361,8 +476,10 @@ def image_batches(images, n_batches: int = 4, rng=None) -> np.ndarray:
     from fclib._util import as_generator as _rng
 
     images = np.asarray(images)
+    if images.ndim != 1:
+        raise ValueError(f"images must be 1-D (one image index per frame), got shape {images.shape}")
     uniq = np.unique(images)
-    if n_batches < 1 or n_batches > uniq.size:
+    if not isinstance(n_batches, (int, np.integer)) or n_batches < 1 or n_batches > uniq.size or n_batches > uniq.size:
         raise ValueError(f"n_batches must be between 1 and the {uniq.size} distinct images")
     perm = _rng(rng).permutation(uniq.size)
     which = np.empty(uniq.size, dtype=np.int64)

@@ -153,6 +153,14 @@ def _check_classes(values: np.ndarray, n_classes: int, what: str) -> None:
                          f"{int(bad.sum())} position(s)")
 
 
+def _cofiring_values(cofiring) -> np.ndarray:
+    """The co-firing counts of :func:`fclib.stats.response.cofiring`, checked to be that."""
+    if not isinstance(cofiring, xr.DataArray) or "degree" not in cofiring.coords:
+        raise TypeError("cofiring must be the DataArray returned by fclib.stats.response.cofiring "
+                        f"(with a degree coordinate); got {type(cofiring).__name__}")
+    return np.asarray(cofiring.transpose("neuron", "frame").values)
+
+
 def _stats(bins, labels, preferred, sim, n_bins, dim, coord):
     labels = np.asarray(labels)
     preferred = np.asarray(preferred)
@@ -191,7 +199,7 @@ def similarity_by_cofiring(cofiring: xr.DataArray, labels, preferred, similarity
     """
     if not 1 <= n_bins <= 127:
         raise ValueError(f"n_bins must be between 1 and 127, got {n_bins}")
-    cof = np.asarray(cofiring.values)
+    cof = _cofiring_values(cofiring)
     deg = np.asarray(cofiring["degree"].values, dtype=np.int32)
     b = (cof.astype(np.int32) * n_bins) // np.maximum(deg, 1)[:, None]
     np.minimum(b, n_bins - 1, out=b)
@@ -206,8 +214,11 @@ def similarity_by_regime(cofiring: xr.DataArray, labels, preferred, similarity,
                          intersection) -> xr.Dataset:
     """The same statistics in each neuron's weak (co-firing <= its two-line intersection)
     and strong regime; dims ``(neuron, regime)``. Neurons with a NaN intersection get NaN."""
-    cof = np.asarray(cofiring.values)
+    cof = _cofiring_values(cofiring)
     inter = np.asarray(intersection, dtype=float)
+    if inter.shape != (cof.shape[0],):
+        raise ValueError(f"intersection must hold one value per neuron ({cof.shape[0]}), got "
+                         f"shape {inter.shape}")
     b = (cof > inter[:, None]).astype(np.int8)
     b[~np.isfinite(inter)] = -1
     ds = _stats(b, labels, preferred, similarity, 2, "regime", ["weak", "strong"])
@@ -262,6 +273,9 @@ def strong_regime_match(cofiring: xr.DataArray, labels, preferred, intersection,
     ``preferred_when_strong`` (share of the strong frames whose class is the neuron's
     ``preferred`` class; NaN without strong frames, or with a NaN intersection).
     """
+    if isinstance(n_classes, (bool, np.bool_)) or not isinstance(n_classes, (int, np.integer)) \
+            or n_classes < 1:
+        raise ValueError(f"n_classes must be a positive integer, got {n_classes!r}")
     reg = similarity_by_regime(cofiring, labels, preferred, np.eye(int(n_classes)), intersection)
     nf = reg["n_frames"].sum("regime")
     strong = reg.sel(regime="strong")

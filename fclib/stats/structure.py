@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from fclib.stats.response import check_layer
+from fclib.stats.response import as_layer, check_groups, check_layer
 
 __all__ = ["conv_geometry", "structural_mask", "label_edges", "structural_summary",
            "structural_edge_table"]
@@ -67,7 +67,8 @@ def label_edges(groups: xr.Dataset, source: xr.DataArray, target: xr.DataArray,
     layer would otherwise run silently). The attrs gain ``kernel``, ``stride``, ``padding``
     and ``n_active_source`` (active neurons of the source layer).
     """
-    check_layer(source, groups.attrs, "source")
+    source, target = as_layer(source, "source"), as_layer(target, "target")
+    check_layer(source, check_groups(groups).attrs, "source")
     check_layer(target, groups.attrs, "target")
     k, s, p = geometry
     sy, sx = source["y"].values, source["x"].values

@@ -1,10 +1,8 @@
-"""Bad input to the STTC, null, stimulus-null and MI functions: one table of inputs and the
-error each must raise (pynapple's style). ``CASES`` is a module-level list of
-``(id, call, exception, message regex)`` so other tables can be merged with it."""
-import warnings
+"""Bad input to the STTC, null, stimulus-null and MI functions: the rows of the bad-input
+table (``tests/test_bad_input.py`` runs them with the other modules' rows). ``CASES`` is a
+module-level list of ``(id, call, exception, message regex)``."""
 
 import numpy as np
-import pytest
 import xarray as xr
 
 import fclib
@@ -136,28 +134,3 @@ CASES = [
      r"spikes has no neurons"),
     ("information-nan", lambda: fi.information(_spikes(NAN), T), ValueError, NEED_01),
 ]
-
-
-@pytest.mark.parametrize("call, exc, match", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_input_raises(call, exc, match):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # the error itself, not a warning on the way
-        with pytest.raises(exc, match=match):
-            call()
-
-
-@pytest.mark.parametrize("call", [lambda x: fclib.sttc(x, x), lambda x: fclib.sttc_zscore(x, x),
-                                  lambda x: nulls.exact_null(x, x)])
-def test_frames_by_neurons_array_is_warned_about(call):
-    x = (np.random.default_rng(1).random((50, 4)) < 0.5).astype(np.uint8)
-    with pytest.warns(UserWarning, match=r"plain array of shape \(50, 4\): fclib expects "
-                                         r"\(neurons, frames\)"):
-        call(x)
-
-
-def test_labelled_or_wide_arrays_are_not_warned_about():
-    x = (np.random.default_rng(1).random((50, 4)) < 0.5).astype(np.uint8)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        fclib.sttc(xr.DataArray(x, dims=("neuron", "frame")), xr.DataArray(x, dims=("neuron", "frame")))
-        fclib.sttc(x.T, x.T)
