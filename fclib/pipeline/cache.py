@@ -90,6 +90,14 @@ def module_fingerprint(name: str) -> str:
     path = _source_path(name)
     if path is None:
         raise ValueError(f"no Python source for module {name!r}")
+    st = os.stat(path)
+    return _fingerprint_cached(path, st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=512)
+def _fingerprint_cached(path: str, mtime_ns: int, size: int) -> str:
+    # keyed by the file's modification time and size, like _parse_cached: an edited module
+    # is hashed again, an unchanged one once per process
     tree = _strip_docstrings(ast.parse(ast.unparse(_parse(path))))  # a copy, stripped
     return hashlib.sha256(ast.dump(tree, annotate_fields=False).encode()).hexdigest()
 

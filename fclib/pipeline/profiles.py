@@ -71,7 +71,7 @@ _DEFAULT = dict(
     cifar_root="data/cifar", verify_md5=True, noise_amplitude=0.5, fgsm_eps=4 / 255,
     fgsm_classes=0, detector_presentations=5000, null="exact", n_shifts=150, stimulus="image",
     device="auto", amp=False, channels_last=False, backend="auto",
-    snapshot_epochs=[0, 1, 2, 3, 5, 10, 20], snapshot_presentations=2000, sample="patch",
+    snapshot_epochs=[0, 1, 2, 3, 5, 10, 20], snapshot_presentations=1000, sample="patch",
 )
 
 PROFILES: dict[str, dict[str, Any]] = {
