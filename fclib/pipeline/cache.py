@@ -90,15 +90,17 @@ def module_fingerprint(name: str) -> str:
     path = _source_path(name)
     if path is None:
         raise ValueError(f"no Python source for module {name!r}")
-    st = os.stat(path)
-    return _fingerprint_cached(path, st.st_mtime_ns, st.st_size)
+    with open(path, "rb") as f:
+        source = f.read()
+    return _fingerprint_cached(hashlib.sha256(source).hexdigest(), source)
 
 
 @lru_cache(maxsize=512)
-def _fingerprint_cached(path: str, mtime_ns: int, size: int) -> str:
-    # keyed by the file's modification time and size, like _parse_cached: an edited module
-    # is hashed again, an unchanged one once per process
-    tree = _strip_docstrings(ast.parse(ast.unparse(_parse(path))))  # a copy, stripped
+def _fingerprint_cached(digest: str, source: bytes) -> str:
+    # keyed by the source's hash (``source`` rides along for the miss): an edited module is
+    # hashed again, an unchanged one is parsed once per process
+    del digest
+    tree = _strip_docstrings(ast.parse(source))
     return hashlib.sha256(ast.dump(tree, annotate_fields=False).encode()).hexdigest()
 
 

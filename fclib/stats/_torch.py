@@ -46,9 +46,20 @@ _FAST_MM: dict[str, bool] = {}
 def device(device=None) -> torch.device:
     """The torch device for ``device`` (``None``/``"auto"``: CUDA when present); a device
     that does not exist is an error naming those that do."""
-    from fclib.snn.device import resolve_device
-
-    return resolve_device("auto" if device is None else device)
+    name = "auto" if device is None else str(device)
+    if name == "auto":
+        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name == "cuda" or (name.startswith("cuda:") and name[5:].isdigit()):
+        n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        have = ["cpu", *[f"cuda:{i}" for i in range(n)]]
+        index = 0 if name == "cuda" else int(name[5:])
+        if index >= n:
+            raise RuntimeError(f"device {name!r} does not exist here; the devices that exist "
+                               f"are {have} (use device='auto' or 'cpu')")
+        return torch.device(f"cuda:{index}")
+    raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
 
 
 def check_frames(n_frames: int) -> None:

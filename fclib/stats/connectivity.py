@@ -29,7 +29,7 @@ def active(spikes: xr.DataArray) -> xr.DataArray:
     layer, so results over active neurons (``target_neuron``/``source_neuron`` in pairwise
     results) can be joined back to the recording.
     """
-    from fclib.stats.response import as_layer
+    from fclib.stats._checks import as_layer
 
     spikes = as_layer(spikes, allow_empty=True)
     if "neuron" not in spikes.coords:
@@ -56,7 +56,7 @@ def pair_significance(source: xr.DataArray, target: xr.DataArray, method: str = 
     first. Returns a Dataset over ``(target, source)``; where ``source`` and ``target`` are
     the same object (one population against itself) its attrs gain ``same_population=1``.
     """
-    from fclib.stats.response import as_layer, check_same_frames
+    from fclib.stats._checks import as_layer, check_same_frames
 
     if method not in ("exact", "shifts", "stimulus"):
         raise ValueError(f"method must be 'exact', 'shifts' or 'stimulus', got {method!r}")
@@ -118,7 +118,7 @@ def null_sample(source: xr.DataArray, target: xr.DataArray, min_shift: int = 20,
     One draw from each pair's shift null: its histogram is the null distribution the
     observed STTC distribution is compared with (Fig. 1 A-C).
     """
-    from fclib.stats.response import as_layer, check_same_frames
+    from fclib.stats._checks import as_layer, check_same_frames
 
     source, target = as_layer(source, "source"), as_layer(target, "target")
     check_same_frames(source, target, "null_sample")

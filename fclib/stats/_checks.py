@@ -1,0 +1,211 @@
+"""Input checks shared by the statistics: spikes as labelled layers, their values, frames,
+presentations and 1FC groups, with fclib's own messages (re-exported by
+:mod:`fclib.stats.response`)."""
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+
+__all__ = ["as_layer", "check_spike_values", "check_presentations", "check_groups", "layer_name",
+           "check_layer", "neuron_rows", "check_same_frames"]
+
+_FRAME_COORDS = ("image", "presentation", "step", "label")
+
+
+def _in_memory(da: xr.DataArray) -> bool:
+    """Whether ``da``'s values are already loaded (checking a lazy, file- or dask-backed
+    layer's values would read it all; those are checked block by block where they are read,
+    by :func:`fclib.stats.sttc.as_trains`)."""
+    return isinstance(da.variable._data, np.ndarray)  # xarray keeps loaded data as ndarray
+
+
+def _noun(what: str) -> str:
+    """``"source"`` -> ``"source spikes"``; ``"spikes"``/``"members"`` stay as they are."""
+    return what if what.endswith(("spikes", "members", "trains")) else f"{what} spikes"
+
+
+def check_spike_values(x: np.ndarray, what: str = "spikes") -> None:
+    """Raise ``ValueError`` unless ``x`` holds only 0/1 (or bools): NaN and other values are
+    named."""
+    if x.dtype == bool or x.size == 0:
+        return
+    if np.issubdtype(x.dtype, np.integer):
+        if x.min() >= 0 and x.max() <= 1:
+            return
+    elif np.issubdtype(x.dtype, np.floating):
+        nan = np.isnan(x)
+        if nan.any():
+            raise ValueError(f"{_noun(what)} hold NaN ({int(nan.sum())} values); spike trains must be "
+                             "0/1: fill or drop the missing frames first")
+        if np.all((x == 0) | (x == 1)):
+            return
+    else:
+        raise ValueError(f"{what} must be 0/1 spike trains (bool or numbers), got dtype {x.dtype}")
+    bad = np.setdiff1d(np.unique(x), [0, 1])
+    raise ValueError(f"{what} must be 0/1 spike trains; found values {bad[:5].tolist()} "
+                     "(spike counts? binarise with counts > 0, or bin spike times with "
+                     "fclib.io.bin_spikes)")
+
+
+def as_layer(spikes, what: str = "spikes", *, allow_empty: bool = False) -> xr.DataArray:
+    """``spikes`` as a ``DataArray(("neuron", "frame"))``, checked: the one coercion every
+    public function of :mod:`fclib.stats` that takes spikes goes through.
+
+    A plain 2-D array is taken as (neuron, frame) with neuron ids its row positions; one with
+    more rows than columns gets a ``UserWarning`` naming its shape (frames x neurons given
+    by mistake?). A DataArray must have exactly the dims ``neuron`` and ``frame`` (in any
+    order; it is returned as (neuron, frame)). Loaded values must be 0/1 (no NaN); a
+    file- or dask-backed layer is checked where its blocks are read. Raises ``ValueError``
+    naming what is wrong (``what`` names the argument), also for a layer without neurons or
+    frames unless ``allow_empty``; ``TypeError`` for ragged input (spike times: bin them with
+    :func:`fclib.io.bin_spikes`).
+    """
+    if isinstance(spikes, xr.Dataset):
+        raise TypeError(f"{what} must be a DataArray ('neuron', 'frame') or a 2-D array, got a "
+                        "Dataset; pick one layer (e.g. recording['L1'])")
+    if isinstance(spikes, xr.DataArray):
+        if spikes.ndim != 2 or set(spikes.dims) != {"neuron", "frame"}:
+            raise ValueError(f"{what} must have dims ('neuron', 'frame'), got {spikes.dims}; "
+                             "rename them (e.g. .rename(unit='neuron', time='frame'))")
+        da = spikes.transpose("neuron", "frame")
+    else:
+        try:
+            x = np.asarray(spikes)
+        except ValueError:
+            x = np.asarray(spikes, dtype=object)
+        if x.dtype == object:
+            raise TypeError(f"{what} must be binned 0/1 trains (neurons x frames); got a ragged "
+                            "or object array, like spike times: bin them first with "
+                            "fclib.io.bin_spikes(spike_times, bin_size)")
+        if x.ndim != 2:
+            raise ValueError(f"{what} must be a DataArray ('neuron', 'frame') or a 2-D array "
+                             f"(neurons x frames), got shape {x.shape}")
+        if x.shape[0] > x.shape[1]:
+            import warnings
+
+            warnings.warn(f"{what} is a plain array of shape {x.shape} with more rows than "
+                          "columns; fclib reads rows as neurons and columns as frames: pass "
+                          "the transpose if rows are frames, or a DataArray with named dims",
+                          UserWarning, stacklevel=3)
+        da = xr.DataArray(x, dims=("neuron", "frame"))
+    if not allow_empty and (da.sizes["neuron"] == 0 or da.sizes["frame"] == 0):
+        raise ValueError(f"{_noun(what)} are empty ({da.sizes['neuron']} neurons x "
+                         f"{da.sizes['frame']} frames); pass a layer with neurons and frames")
+    if _in_memory(da):
+        check_spike_values(da.values, what)
+    return da
+
+
+def check_presentations(spikes: xr.DataArray, T, what: str = "the") -> int:
+    """``T`` as an int after checking it: a positive integer (time steps per presentation)
+    that divides the frames of ``spikes``, and matches its ``step`` coordinate if it has one.
+    Raises ``ValueError`` saying which."""
+    if isinstance(T, (bool, np.bool_)) or not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"T must be a positive integer (time steps per presentation), got {T!r}")
+    L = spikes.sizes["frame"]
+    if L % T:
+        raise ValueError(f"{what} spikes have {L} frames, not a whole number of presentations "
+                         f"of T={T} steps; pass whole presentations (and the recording's T)")
+    if "step" in spikes.coords and L:
+        step = np.asarray(spikes["step"].values)
+        if not np.array_equal(step, np.tile(np.arange(T), L // T)):
+            raise ValueError(f"{what} spikes' step coordinate runs 0..{int(step.max())} but T={T}, "
+                             f"or frames are not whole presentations in order; pass the "
+                             f"recording's T and select whole presentations")
+    return int(T)
+
+
+def check_groups(groups, what: str = "groups") -> xr.Dataset:
+    """``groups`` after checking it is an edge table of :func:`fclib.stats.groups.one_fc_groups`
+    (or a control group table): ``TypeError`` for anything but a Dataset, ``ValueError`` for a
+    Dataset without its variables."""
+    if not isinstance(groups, xr.Dataset):
+        raise TypeError(f"{what} must be the edge table of fclib.stats.groups.one_fc_groups "
+                        f"(a Dataset with target, source, degree); got {type(groups).__name__}")
+    missing = [v for v in ("target", "source", "degree") if v not in groups]
+    if missing:
+        raise ValueError(f"{what} must be the edge table of fclib.stats.groups.one_fc_groups "
+                         f"(with 'target', 'source', 'degree'); it lacks {missing} (pairwise "
+                         "results? make groups with one_fc_groups(pairs))")
+    return groups
+
+
+def layer_name(spikes) -> str | None:
+    """The recorded layer ``spikes`` come from, or ``None`` where nothing says.
+
+    A layer read with :func:`fclib.io.recordings.open_recording` says it three ways, read in
+    this order: the ``layer`` attribute, the ``layer`` coordinate on ``neuron`` (kept through
+    selections and arithmetic that drop attributes), and the DataArray's name (what
+    :func:`fclib.stats.connectivity.pair_significance` records as ``source_layer`` and
+    ``target_layer``). Plain arrays and unnamed, unlabelled DataArrays give ``None``.
+    """
+    if not isinstance(spikes, xr.DataArray):
+        return None
+    if spikes.attrs.get("layer"):
+        return str(spikes.attrs["layer"])
+    if "layer" in spikes.coords:
+        names = np.unique(np.asarray(spikes["layer"].values).astype(str))
+        if names.size > 1:
+            raise ValueError(f"spikes mix neurons of layers {names.tolist()}; pass one layer")
+        if names.size == 1:
+            return str(names[0])
+    return None if spikes.name is None else str(spikes.name)
+
+
+def check_layer(spikes, attrs: dict, role: str) -> None:
+    """Raise ``ValueError`` unless ``spikes`` are the ``role`` (``"source"``/``"target"``)
+    layer named in ``attrs`` (the attrs of a groups Dataset or of a co-firing array).
+
+    Layers of one network often have the same size (L1-L4 of the default profile all have
+    4,096 neurons), so a wrong layer would otherwise run silently. Where either side names no
+    layer (plain arrays, unnamed DataArrays; groups built from unlabelled pairs) nothing can
+    be compared; then a source given by position (no ``neuron`` coordinate) must at least
+    hold as many neurons as the groups' pairs had sources (``n_source``).
+    """
+    want = str(attrs.get(f"{role}_layer", "") or "")
+    want = None if want in ("", "None") else want
+    have = layer_name(spikes)
+    if want is not None and have is not None and have != want:
+        pair = f"{attrs.get('source_layer', '?')}→{attrs.get('target_layer', '?')}"
+        raise ValueError(f"{role} spikes are layer {have} but the groups ({pair}) were computed "
+                         f"with {role} layer {want}; pass the {want} spikes")
+    if (role == "source" and "n_source" in attrs and isinstance(spikes, xr.DataArray)
+            and "neuron" not in spikes.coords and spikes.sizes["neuron"] < int(attrs["n_source"])):
+        layer = f"layer {want}" if want else "layer"
+        raise ValueError(f"source spikes have {spikes.sizes['neuron']} neurons but the groups "
+                         f"were computed on a source layer with {int(attrs['n_source'])} active "
+                         f"neurons; pass the whole {layer} the groups come from")
+
+
+def neuron_rows(spikes: xr.DataArray, ids: np.ndarray, what: str) -> np.ndarray:
+    """Row positions in ``spikes`` of neuron ids (its ``neuron`` coordinate, else positions)."""
+    have = (spikes["neuron"].values if "neuron" in spikes.coords
+            else np.arange(spikes.sizes["neuron"]))
+    ids = np.asarray(ids)
+    if have.size == 0:
+        if ids.size:
+            raise ValueError(f"{what} spikes hold no neurons; the groups refer to "
+                             f"{ids[:5].tolist()}")
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(have, kind="stable")
+    pos = np.searchsorted(have, ids, sorter=order)
+    pos = np.minimum(pos, have.size - 1)
+    rows = order[pos]
+    bad = have[rows] != ids
+    if bad.any():
+        raise ValueError(f"{what} spikes lack neurons {ids[bad][:5].tolist()} that the groups "
+                         "refer to; pass the layer the groups were computed on")
+    return rows
+
+
+def check_same_frames(a: xr.DataArray, b: xr.DataArray, what: str) -> None:
+    """Raise ``ValueError`` unless ``a`` and ``b`` hold the same frames: equal ``frame``
+    sizes and equal frame coordinates (image, presentation, step, label) where both have them."""
+    if a.sizes["frame"] != b.sizes["frame"]:
+        raise ValueError(f"{what}: {a.sizes['frame']} frames against {b.sizes['frame']}; both "
+                         "layers must come from the same recording")
+    for c in _FRAME_COORDS:
+        if c in a.coords and c in b.coords and not np.array_equal(a[c].values, b[c].values):
+            raise ValueError(f"{what}: frame coordinate {c!r} differs between the layers; both "
+                             "must come from the same recording, frames in the same order")
