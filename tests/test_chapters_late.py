@@ -19,12 +19,16 @@ CHAPTERS = {
     "13_when_ensembles_form": (3, "rate-matched", {"fig_matched_rates", "fig_emergence_curves",
                                                    "fig_emergence_accuracy", "sig_last",
                                                    "sig_matched", "acc_rm", "n_matched"}),
+    "15_synchrony_semantization": (5, "Dale", {"fig_ttfs_training", "fig_ttfs_raster",
+                                                "fig_ttfs_spread", "fig_ttfs_ig",
+                                                "fig_ttfs_pathways", "ig_e_last", "ig_i_last",
+                                                "spread_last", "concept_last"}),
     "17_own_recording": (3, "planted", {"fig_own_raster", "fig_planted_recovery",
                                         "fig_own_response_functions", "n_planted",
                                         "drivers_found", "stimulus_tuned", "relu_r2_median"}),
 }
 # chapters whose figures reproduce none of the paper's (no "Paper Fig." caption)
-NO_PAPER_FIGURE = {"12_detection", "17_own_recording"}
+NO_PAPER_FIGURE = {"12_detection", "15_synchrony_semantization", "17_own_recording"}
 
 
 def _outputs(nb):
