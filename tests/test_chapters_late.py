@@ -28,7 +28,8 @@ CHAPTERS = {
                                         "drivers_found", "stimulus_tuned", "relu_r2_median"}),
 }
 # chapters whose figures reproduce none of the paper's (no "Paper Fig." caption)
-NO_PAPER_FIGURE = {"12_detection", "15_synchrony_semantization", "17_own_recording"}
+NO_PAPER_FIGURE = {"12_detection", "13_when_ensembles_form", "15_synchrony_semantization",
+                   "17_own_recording"}
 
 
 def _outputs(nb):

@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_smoke_run_makes_model_and_recording(smoke_run):
     r = smoke_run
     assert r.model_path.exists() and r.recording_path().exists()
-    assert set(r.timings) == {"train", "record original"}
+    # run() trained and recorded (other tests of the session may add later stages' timings)
+    assert {"train", "record original"} <= set(r.timings)
     rec = open_recording(r.recording_path())
     assert rec.n_frames == r.cfg["n_presentations"] * r.cfg["T"]
     assert rec.attrs["profile"] == "smoke" and rec.attrs["train_key"] == r.train_key
