@@ -1,0 +1,228 @@
+"""Figures of the MANGO chapter (003: gradient-free most exciting inputs across training)."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from fclib.figures._common import styled
+from fclib.stats.mei import PAPER_TABLE1
+
+__all__ = ["mango_convergence", "mango_table1", "mango_entropy", "mango_selective",
+           "mango_emergence", "mango_specialisation", "mango_diversity", "mango_complexity",
+           "mei_gallery", "generator_comparison"]
+
+
+@styled
+def mango_convergence(table: pd.DataFrame, trace: np.ndarray, formation: dict | None = None
+                      ) -> plt.Figure:
+    """003's Fig. 4: best activation against evaluations per method (mean ± s.e. over
+    units and layers), and one MEI forming (``formation`` from
+    :func:`fclib.snn.mei.mei_formation`)."""
+    n_img = 0 if formation is None else len(formation["evaluations"])
+    fig = plt.figure(figsize=(10, 3.4))
+    gs = fig.add_gridspec(2, 2 + max(n_img, 1) // 2 + 1, width_ratios=[2.5, 0.2] + [1] * (
+        max(n_img, 1) // 2 + 1))
+    ax = fig.add_subplot(gs[:, 0])
+    t = table.reset_index(drop=True)
+    ev = np.arange(1, trace.shape[1] + 1)
+    for m, g in t.groupby("method", sort=False):
+        tr = trace[g.index.to_numpy()]
+        mu = tr.mean(0)
+        se = tr.std(0, ddof=1) / np.sqrt(len(tr)) if len(tr) > 1 else 0 * mu
+        ax.plot(ev, mu, label=m, lw=1.3)
+        ax.fill_between(ev, mu - se, mu + se, alpha=0.2, lw=0)
+    ax.set(xscale="log", xlabel="evaluations", ylabel="best activation A so far")
+    ax.legend(frameon=False, fontsize=8)
+    if formation is not None:
+        for k in range(n_img):
+            a = fig.add_subplot(gs[k % 2, 2 + k // 2])
+            a.imshow(formation["image"][k], cmap="gray", vmin=0, vmax=1)
+            a.set_title(f"{formation['evaluations'][k]}: {formation['activation'][k]:.2f}",
+                        fontsize=7)
+            a.axis("off")
+    sns.despine(ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def mango_table1(ours: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 replica: our mean activation (and wall seconds) at each budget beside 003's,
+    one row per method (``ours`` from :func:`fclib.stats.mei.method_table`)."""
+    cols = [c for c in ours.columns if c.startswith(("act", "time")) and not c.endswith("se")]
+    paper = PAPER_TABLE1  # every budget of 003, also those beyond this run's
+    out = pd.concat({"this run": ours[cols + ["calls"]].astype(float),
+                     "003": paper}, axis=1)
+    return out.reindex(list(dict.fromkeys(list(ours.index) + list(PAPER_TABLE1.index))))
+
+
+@styled
+def mango_entropy(sel: pd.DataFrame, early: int, late: int) -> plt.Figure:
+    """003's Fig. 6: class entropy of MEIs at an early and a late epoch, per layer depth."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3), sharey=True)
+    layers = list(dict.fromkeys(sel["layer"]))
+    for ax, e in zip(axes, (early, late)):
+        s = sel[sel["epoch"] == e]
+        data = [s.loc[s["layer"] == l, "entropy"].to_numpy() for l in layers]
+        ax.boxplot([d if d.size else [np.nan] for d in data], positions=range(len(layers)),
+                   showfliers=False, medianprops=dict(color="k"))
+        ax.set_xticks(range(len(layers)), layers, rotation=90)
+        ax.set(title=f"epoch {e}", xlabel="layer", ylim=(0, 1.02))
+    axes[0].set_ylabel("class entropy / ln C")
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+def _heat(ax, piv, title):
+    im = ax.imshow(piv.to_numpy(dtype=float), aspect="auto", vmin=0, vmax=1, cmap="viridis")
+    ax.set_xticks(range(piv.shape[1]), piv.columns)
+    ax.set_yticks(range(piv.shape[0]), piv.index)
+    ax.set(xlabel="epoch", ylabel="layer (lower = deeper)", title=title)
+    return im
+
+
+@styled
+def mango_selective(sel: pd.DataFrame) -> plt.Figure:
+    """003's Fig. 7: share of units with a strong MEI (left) and of selective units (right),
+    epoch × layer."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    order = list(dict.fromkeys(sel["layer"]))
+    for ax, col, title in zip(axes, ("strong", "selective"), ("A ≥ 0.75", "selective")):
+        piv = sel.pivot_table(index="layer", columns="epoch", values=col, aggfunc="mean"
+                              ).reindex(order)
+        im = _heat(ax, piv, title)
+    fig.colorbar(im, ax=axes, shrink=0.8, label="share of units")
+    return fig
+
+
+@styled
+def mango_emergence(sel: pd.DataFrame, first: pd.DataFrame, accuracy: dict) -> plt.Figure:
+    """003's Figs. 8–9: first epoch with a strong MEI per layer; MEI activation against epoch
+    per layer beside the held-out accuracy (``accuracy``: epoch → accuracy)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    order = list(dict.fromkeys(sel["layer"]))
+    f = first.dropna()
+    x = [order.index(l) for l in f["layer"]]
+    axes[0].scatter(np.asarray(x) + np.random.default_rng(0).uniform(-0.15, 0.15, len(x)),
+                    f["first_strong_epoch"], s=14, alpha=0.7)
+    axes[0].set_xticks(range(len(order)), order, rotation=90)
+    axes[0].set(xlabel="layer", ylabel="first epoch with A ≥ 0.75")
+    cmap = plt.get_cmap("viridis", len(order))
+    mean = sel.groupby(["layer", "epoch"])["activation"].mean()
+    for i, l in enumerate(order):
+        s = mean.loc[l]
+        axes[1].plot(s.index, s.to_numpy(), color=cmap(i), lw=1, label=l if i in (0, len(order) - 1) else None)
+    axes[1].set(xlabel="epoch", ylabel="MEI activation (mean over units)")
+    ax2 = axes[1].twinx()
+    ep = sorted(accuracy)
+    ax2.plot(ep, [accuracy[e] for e in ep], "k--", lw=1.2, label="accuracy")
+    ax2.set_ylabel("held-out accuracy")
+    axes[1].legend(frameon=False, fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def mango_specialisation(spec: pd.DataFrame) -> plt.Figure:
+    """003's Fig. 10 (left): labile, stable and non-specialised shares per layer."""
+    fig, ax = plt.subplots(figsize=(8, 3))
+    bottom = np.zeros(len(spec))
+    for col, c in zip(spec.columns, ("tab:red", "tab:blue", "0.7")):
+        ax.bar(range(len(spec)), spec[col], bottom=bottom, color=c, label=col)
+        bottom += spec[col].to_numpy()
+    ax.set_xticks(range(len(spec)), spec.index, rotation=90)
+    ax.set(ylabel="share of units", xlabel="layer", ylim=(0, 1))
+    ax.legend(frameon=False, fontsize=8, bbox_to_anchor=(1, 1))
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def mango_diversity(dist: pd.DataFrame) -> plt.Figure:
+    """003's Fig. 11: mean Euclidean and cosine distance between a unit's MEI latents, per
+    layer, one line per epoch."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    order = list(dict.fromkeys(dist["layer"]))
+    epochs = sorted(dist["epoch"].unique())
+    cmap = plt.get_cmap("viridis", len(epochs))
+    for ax, col in zip(axes, ("euclidean", "cosine")):
+        for i, e in enumerate(epochs):
+            s = dist[dist["epoch"] == e].groupby("layer")[col].mean().reindex(order)
+            ax.plot(range(len(order)), s.to_numpy(), "o-", ms=3, color=cmap(i), label=f"epoch {e}")
+        ax.set_xticks(range(len(order)), order, rotation=90)
+        ax.set(ylabel=f"{col} distance", xlabel="layer")
+    axes[1].legend(frameon=False, fontsize=7, bbox_to_anchor=(1, 1))
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def mango_complexity(comp: pd.DataFrame) -> plt.Figure:
+    """003's Fig. 12: JPEG and ZIP size over raw size of MEIs against epoch, per layer
+    (``comp``: columns epoch, layer, jpeg, zip)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), sharex=True)
+    order = list(dict.fromkeys(comp["layer"]))
+    cmap = plt.get_cmap("viridis", len(order))
+    for ax, col in zip(axes, ("jpeg", "zip")):
+        m = comp.groupby(["layer", "epoch"])[col].mean()
+        for i, l in enumerate(order):
+            ax.plot(m.loc[l].index, m.loc[l].to_numpy(), color=cmap(i), lw=1,
+                    label=l if i in (0, len(order) - 1) else None)
+        ax.set(xlabel="epoch", ylabel=f"{col.upper()} size / raw size")
+    axes[0].legend(frameon=False, fontsize=7)
+    sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def mei_gallery(table: pd.DataFrame, images: np.ndarray, n_per_layer: int = 3,
+                class_names=None) -> plt.Figure:
+    """MEIs per layer (rows), the best of each unit's methods, titled with activation and
+    the network's class (probability)."""
+    t = table.reset_index(drop=True)
+    best = t.loc[t.groupby(["layer", "channel"], sort=False)["activation"].idxmax()]
+    order = list(dict.fromkeys(best["layer"]))
+    fig, axes = plt.subplots(len(order), n_per_layer, figsize=(1.4 * n_per_layer, 1.5 * len(order)),
+                             squeeze=False)
+    for r, l in enumerate(order):
+        rows = best[best["layer"] == l].head(n_per_layer)
+        for c in range(n_per_layer):
+            ax = axes[r, c]
+            ax.axis("off")
+            if c < len(rows):
+                row = rows.iloc[c]
+                ax.imshow(images[row.name], cmap="gray", vmin=0, vmax=1)
+                name = class_names[int(row["class"])] if class_names else int(row["class"])
+                ax.set_title(f"{l}/{int(row['channel'])} A={row['activation']:.2f}\n"
+                             f"{name} ({row['probability']:.2f})", fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def generator_comparison(results: dict) -> plt.Figure:
+    """MEIs of the same units through each generator (``results``: name → search result),
+    with each generator's mean MEI activation per layer."""
+    names = list(results)
+    fig, axes = plt.subplots(1, 1 + len(names), figsize=(4 + 2.6 * len(names), 3))
+    order = None
+    for k, n in enumerate(names):
+        t = results[n]["table"].reset_index(drop=True)
+        m = t.groupby("layer", sort=False)["activation"].mean()
+        order = order or list(m.index)
+        axes[0].plot(range(len(order)), m.reindex(order).to_numpy(), "o-", label=n)
+        best = t.loc[t["activation"].idxmax()]
+        axes[1 + k].imshow(results[n]["image"][best.name], cmap="gray", vmin=0, vmax=1)
+        axes[1 + k].set_title(f"{n}: {best['layer']}/{int(best['channel'])} "
+                              f"A={best['activation']:.2f}", fontsize=8)
+        axes[1 + k].axis("off")
+    axes[0].set_xticks(range(len(order)), order, rotation=90)
+    axes[0].set(ylabel="MEI activation", xlabel="layer")
+    axes[0].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,11 @@
+"""Gradient-free optimisers over index grids for activation maximisation (MANGO, 003):
+our own PROTES (tensor-train sampling) and Nevergrad baselines.
+
+Torch and Nevergrad are imported inside the functions; ``fclib`` itself never imports this
+package.
+"""
+from fclib.optim.baselines import METHODS, maximise, nevergrad_search  # noqa: F401
+from fclib.optim.protes import PRESETS, protes, qtt_decode, qtt_encode, run_preset  # noqa: F401
+
+__all__ = ["protes", "PRESETS", "run_preset", "qtt_encode", "qtt_decode", "nevergrad_search",
+           "maximise", "METHODS"]

@@ -1,0 +1,225 @@
+"""Small image generators whose latent grids MANGO searches (003, §3.2 and Appendix B).
+
+No pretrained weights can be downloaded, so both are trained here on the training digits:
+
+* :func:`train_gan` — an SN-GAN (Miyato et al. 2018): hinge loss, every discriminator layer
+  spectrally normalised; latent ``d`` coordinates (default 16) searched on a grid of ``n``
+  points (default 64) on [-4, 4] (003's code uses d = 128 on CIFAR).
+* :func:`train_vqvae` — a VQ-VAE (van den Oord et al. 2017): 4 × 4 code positions, 32
+  codewords, straight-through gradients, commitment 0.25; its latent is the code index grid
+  (d = 16 positions, n = 32 codewords).
+
+Both generate the dataset's native 8 × 8 digits in [0, 1] and upsample them exactly as
+:func:`fclib.io.datasets.load_digits` does (``ndimage.zoom(order=1)`` is linear, so it is
+applied as a fixed matrix, then clipped to [0, 1]). Trained generators are saved under a
+key of their parameters and code (written to a temporary name and renamed).
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from fclib.io import datasets as fdata
+from fclib.optim.protes import one_thread
+
+__all__ = ["LatentGenerator", "digits_native", "upsample_matrix", "train_gan", "train_vqvae",
+           "load_or_train", "class_coverage", "digit_generator"]
+
+
+def upsample_matrix(native: int, size: int) -> np.ndarray:
+    """The ``(native², size²)`` matrix of ``ndimage.zoom(img, size / native, order=1)``
+    (bilinear zoom is linear in the image: the matrix is the zoom of each unit image)."""
+    from scipy import ndimage
+
+    eye = np.eye(native * native, dtype=np.float64).reshape(-1, native, native)
+    return np.stack([ndimage.zoom(e, size / native, order=1).ravel() for e in eye])
+
+
+def digits_native(test_fraction: float, seed: int, max_train: int | None = None) -> np.ndarray:
+    """The training digits of the split that :func:`fclib.pipeline.inputs.load_split` makes
+    (same fraction and seed), at their native 8 × 8: ``(n, 1, 8, 8)`` float32 in [0, 1]."""
+    imgs, labels, names = fdata.load_digits(8)
+    return fdata.split_dataset(imgs, labels, names, test_fraction, seed, max_train or None
+                               ).train_images
+
+
+class LatentGenerator(nn.Module):
+    """``x = g(index)``: a grid index ``(K, d)`` → images ``(K, 1, size, size)``.
+
+    ``kind`` is ``"gan"`` (index → latent ``linspace(-4, 4, n)[index]`` → MLP) or
+    ``"vqvae"`` (index → codewords on the 4 × 4 grid → decoder)."""
+
+    def __init__(self, kind: str, d: int, n: int, size: int, native: int = 8,
+                 code_dim: int = 8, hidden: int = 256):
+        super().__init__()
+        if kind not in ("gan", "vqvae"):
+            raise ValueError(f"kind must be 'gan' or 'vqvae', got {kind!r}")
+        self.kind, self.d, self.n, self.size, self.native = kind, d, n, size, native
+        self.config = dict(kind=kind, d=d, n=n, size=size, native=native, code_dim=code_dim,
+                           hidden=hidden)
+        if kind == "gan":
+            self.net = nn.Sequential(nn.Linear(d, hidden // 2), nn.ReLU(),
+                                     nn.Linear(hidden // 2, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, native * native))
+            self.register_buffer("grid", torch.linspace(-4.0, 4.0, n))
+        else:
+            side = int(round(np.sqrt(d)))
+            if side * side != d or native != 2 * side:
+                raise ValueError(f"the VQ-VAE needs d = (native/2)^2 code positions, got d={d}")
+            self.codebook = nn.Parameter(torch.randn(n, code_dim) * 0.5)
+            self.net = nn.Sequential(nn.Conv2d(code_dim, 32, 3, padding=1), nn.ReLU(),
+                                     nn.ConvTranspose2d(32, 1, 4, stride=2, padding=1))
+            self.encoder = nn.Sequential(nn.Conv2d(1, 32, 4, stride=2, padding=1), nn.ReLU(),
+                                         nn.Conv2d(32, code_dim, 3, padding=1))
+        self.register_buffer("up", torch.from_numpy(upsample_matrix(native, size)).float())
+
+    def native_images(self, latent: torch.Tensor) -> torch.Tensor:
+        """Native ``(K, 1, 8, 8)`` images in [0, 1] from latents (GAN: ``(K, d)`` vectors;
+        VQ-VAE: ``(K, code_dim, 4, 4)`` quantised codes)."""
+        h = self.net(latent)
+        return torch.sigmoid(h).reshape(-1, 1, self.native, self.native)
+
+    def upsample(self, native: torch.Tensor) -> torch.Tensor:
+        """Native images → dataset-sized images, as :func:`fclib.io.datasets.load_digits`."""
+        flat = native.reshape(native.shape[0], -1) @ self.up
+        return flat.clamp(0.0, 1.0).reshape(-1, 1, self.size, self.size)
+
+    def latent(self, index) -> torch.Tensor:
+        idx = torch.as_tensor(np.asarray(index), dtype=torch.int64, device=self.up.device)
+        if self.kind == "gan":
+            return self.grid[idx]
+        side = int(round(np.sqrt(self.d)))
+        return self.codebook[idx].reshape(-1, side, side, self.codebook.shape[1]
+                                          ).permute(0, 3, 1, 2)
+
+    @torch.no_grad()
+    def forward(self, index) -> torch.Tensor:
+        """Images ``(K, 1, size, size)`` of the grid indices ``(K, d)``."""
+        return self.upsample(self.native_images(self.latent(index)))
+
+
+def _sn_discriminator(n_in: int, hidden: int) -> nn.Module:
+    sn = nn.utils.parametrizations.spectral_norm
+    return nn.Sequential(sn(nn.Linear(n_in, hidden)), nn.LeakyReLU(0.2),
+                         sn(nn.Linear(hidden, hidden // 2)), nn.LeakyReLU(0.2),
+                         sn(nn.Linear(hidden // 2, 1)))
+
+
+def train_gan(images: np.ndarray, size: int, *, d: int = 16, n: int = 64, steps: int = 3000,
+              batch_size: int = 64, lr: float = 2e-4, seed: int = 0) -> LatentGenerator:
+    """Train an SN-GAN on native images ``(N, 1, 8, 8)`` (hinge loss; z ~ N(0, I) while
+    training; the search grid covers [-4, 4]). ``generator.train_seconds`` holds the time."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    native = images.shape[-1]
+    gen = LatentGenerator("gan", d, n, size, native)
+    disc = _sn_discriminator(native * native, 256)
+    og = torch.optim.Adam(gen.net.parameters(), lr=lr, betas=(0.5, 0.999))
+    od = torch.optim.Adam(disc.parameters(), lr=lr, betas=(0.5, 0.999))
+    data = torch.from_numpy(images.reshape(len(images), -1).astype(np.float32))
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        real = data[torch.from_numpy(rng.integers(0, len(data), batch_size))]
+        fake = gen.native_images(torch.randn(batch_size, d)).reshape(batch_size, -1)
+        loss_d = F.relu(1 - disc(real)).mean() + F.relu(1 + disc(fake.detach())).mean()
+        od.zero_grad()
+        loss_d.backward()
+        od.step()
+        loss_g = -disc(fake).mean()
+        og.zero_grad()
+        loss_g.backward()
+        og.step()
+    gen.train_seconds = time.perf_counter() - t0
+    return gen.eval()
+
+
+def train_vqvae(images: np.ndarray, size: int, *, n: int = 32, code_dim: int = 8,
+                steps: int = 2000, batch_size: int = 64, lr: float = 2e-3,
+                beta: float = 0.25, seed: int = 0) -> LatentGenerator:
+    """Train a VQ-VAE (4 × 4 codes, ``n`` codewords) on native images ``(N, 1, 8, 8)``:
+    loss ``‖x − x̂‖² + ‖sg[z_e] − e‖² + β ‖z_e − sg[e]‖²``, straight-through gradients."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    native = images.shape[-1]
+    gen = LatentGenerator("vqvae", (native // 2) ** 2, n, size, native, code_dim=code_dim)
+    opt = torch.optim.Adam(gen.parameters(), lr=lr)
+    data = torch.from_numpy(images.astype(np.float32))
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        x = data[torch.from_numpy(rng.integers(0, len(data), batch_size))]
+        ze = gen.encoder(x)                                          # (B, e, 4, 4)
+        flat = ze.permute(0, 2, 3, 1).reshape(-1, code_dim)
+        code = torch.cdist(flat, gen.codebook).argmin(1)
+        e = gen.codebook[code].reshape(ze.shape[0], 4, 4, code_dim).permute(0, 3, 1, 2)
+        zq = ze + (e - ze).detach()
+        loss = (F.mse_loss(gen.native_images(zq), x) + F.mse_loss(e, ze.detach())
+                + beta * F.mse_loss(ze, e.detach()))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    gen.train_seconds = time.perf_counter() - t0
+    return gen.eval()
+
+
+def load_or_train(kind: str, directory, key: str, images: np.ndarray, size: int,
+                  **params) -> LatentGenerator:
+    """The generator saved as ``<directory>/<kind>-<key>.pt``, or a new one trained with
+    :func:`train_gan` / :func:`train_vqvae` and saved there (temporary name, then renamed).
+    ``key`` must identify the images and ``params`` (e.g. :func:`fclib.pipeline.cache.artefact_key`)."""
+    path = Path(directory) / f"{kind}-{key}.pt"
+    if path.exists():
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+        gen = LatentGenerator(**ck["config"])
+        gen.load_state_dict(ck["state"])
+        gen.train_seconds = ck["train_seconds"]
+        return gen.eval()
+    train = {"gan": train_gan, "vqvae": train_vqvae}.get(kind)
+    if train is None:
+        raise ValueError(f"kind must be 'gan' or 'vqvae', got {kind!r}")
+    with one_thread():  # small layers: threads cost more than they give on a busy machine
+        gen = train(images, size, **params)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    torch.save(dict(config=gen.config, state=gen.state_dict(),
+                    train_seconds=gen.train_seconds, params=params), tmp)
+    os.replace(tmp, path)
+    return gen
+
+
+@torch.no_grad()
+def class_coverage(gen: LatentGenerator, model, n_samples: int = 1000, seed: int = 0,
+                   n_classes: int | None = None) -> np.ndarray:
+    """Share of ``n_samples`` generated images that the classifier ``model`` assigns to each
+    class (the mode-collapse check: every class should get >= 3 %). GAN latents are drawn
+    from N(0, I) as in training; VQ-VAE indices uniformly."""
+    g = torch.Generator().manual_seed(seed)
+    if gen.kind == "gan":
+        x = gen.upsample(gen.native_images(torch.randn(n_samples, gen.d, generator=g)))
+    else:
+        x = gen(torch.randint(0, gen.n, (n_samples, gen.d), generator=g).numpy())
+    model.eval()
+    pred = torch.cat([model(x[i:i + 250]).argmax(1) for i in range(0, n_samples, 250)])
+    n_classes = n_classes or int(model.arch["n_classes"])
+    return np.bincount(pred.numpy(), minlength=n_classes) / n_samples
+
+
+def digit_generator(kind: str, directory, *, size: int, test_fraction: float, seed: int,
+                    max_train: int | None = None, steps: int = 2000) -> LatentGenerator:
+    """A generator of the training digits of a split (``kind`` ``"gan"`` or ``"vqvae"``,
+    default sizes), cached in ``directory`` under a key of its parameters and this code.
+    ``generator.key`` holds the key."""
+    from fclib.pipeline.cache import artefact_key
+
+    params = dict(kind=kind, size=size, test_fraction=test_fraction, seed=seed,
+                  max_train=max_train or 0, steps=steps)
+    key = artefact_key("fclib.snn.generators", params)[0]
+    images = digits_native(test_fraction, seed, max_train)
+    gen = load_or_train(kind, directory, key, images, size, steps=steps, seed=seed)
+    gen.key = key
+    return gen

@@ -1,0 +1,210 @@
+"""Most exciting inputs (MEIs) of spiking units without gradients (MANGO, ``papers/003_…``).
+
+A unit is one channel ``c`` of a spiking layer. Its activation
+
+    A_c(x) = (1 / (T·H·W)) Σ_t Σ_{y,x} s_{t,c,y,x}(x)  ∈ [0, 1]
+
+is its spikes averaged over the ``T`` steps and all positions, the network in eval mode,
+its state reset and the image repeated ``T`` times (what :class:`fclib.snn.models.SEWResNet`
+does), so ``A`` is deterministic. The forward pass stops right after the unit's layer (a
+hook raises), which changes nothing upstream. The MEI is ``argmax_{index} A(g(index))``
+over a generator's latent grid (:mod:`fclib.snn.generators`), found by one of the methods of
+:data:`fclib.optim.METHODS`. The table logic (entropy, selectivity, lability, distances,
+complexity, Table 1) is torch-free in :mod:`fclib.stats.mei`.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from fclib._util import progress_bar
+from fclib.optim import maximise
+from fclib.optim.protes import one_thread
+from fclib.stats.mei import class_entropy
+
+__all__ = ["layer_activation", "unit_objective", "class_probabilities", "pick_units",
+           "search_meis", "mei_formation", "save_search", "load_search", "cached_search"]
+
+
+class _Stop(Exception):
+    pass
+
+
+def _layer_module(model, layer: str):
+    layers = model.spiking_layers(include_stem=True)
+    if layer not in layers:
+        raise ValueError(f"no spiking layer {layer!r}; the model has {list(layers)}")
+    return layers[layer]
+
+
+@torch.no_grad()
+def layer_activation(model, layer: str, images, batch_size: int = 256) -> np.ndarray:
+    """``A`` of every channel of ``layer`` for each image: float ``(n_images, C)``.
+
+    ``images`` ``(N, C_in, H, W)`` (array or tensor). The model runs in eval mode and its
+    forward stops after ``layer``."""
+    mod = _layer_module(model, layer)
+    out = []
+    store = {}
+
+    def hook(m, inp, o):
+        store["a"] = o.float().mean(dim=(0, 3, 4))  # (T, N, C, H, W) -> (N, C)
+        raise _Stop
+
+    model.eval()
+    dev = next(model.parameters()).device
+    x = torch.as_tensor(np.asarray(images) if not torch.is_tensor(images) else images,
+                        dtype=torch.float32)
+    h = mod.register_forward_hook(hook)
+    try:
+        for i in range(0, len(x), batch_size):
+            try:
+                model(x[i:i + batch_size].to(dev))
+            except _Stop:
+                pass
+            out.append(store.pop("a").cpu())
+    finally:
+        h.remove()
+    return torch.cat(out).numpy().astype(np.float64)
+
+
+def unit_objective(model, layer: str, channel: int, generator):
+    """``f(index (K, d)) -> A`` of one unit on the generated images (one network call)."""
+    def f(index):
+        return layer_activation(model, layer, generator(index))[:, channel]
+    return f
+
+
+@torch.no_grad()
+def class_probabilities(model, images) -> np.ndarray:
+    """Softmax of the network's T-averaged logits, ``(n_images, n_classes)``."""
+    model.eval()
+    x = torch.as_tensor(np.asarray(images), dtype=torch.float32)
+    return torch.softmax(model(x), dim=1).numpy().astype(np.float64)
+
+
+def pick_units(channels: dict[str, int], n_units: int | None, seed: int = 0) -> list:
+    """``n_units`` channels per layer drawn without replacement (seeded; ``None``: all),
+    as ``[(layer, channel), ...]`` in layer order."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for layer, c in channels.items():
+        ch = np.arange(c) if n_units is None or n_units >= c else np.sort(
+            rng.choice(c, n_units, replace=False))
+        out += [(layer, int(k)) for k in ch]
+    return out
+
+
+def search_meis(models, generator, units, methods, budget: int, *, seed: int = 0,
+                workers: int = 10, progress: bool = True) -> dict:
+    """MEIs of ``units`` under each of ``models`` with each of ``methods``.
+
+    Parameters
+    ----------
+    models : ``[(epoch, model), ...]`` (e.g. the training snapshots; epoch 0: initialisation).
+    generator : :class:`fclib.snn.generators.LatentGenerator`.
+    units : ``[(layer, channel), ...]`` (see :func:`pick_units`).
+    methods : names of :data:`fclib.optim.METHODS`.
+    budget : evaluations per search; seed : the same for every search (seed-deterministic).
+
+    Returns a dict: ``table`` (one row per epoch, unit and method: ``activation``, the MEI's
+    ``class``, ``probability`` and normalised class ``entropy``, ``n_calls``, ``seconds``),
+    and arrays aligned with its rows: ``index`` (latent grid index ``(rows, d)``), ``image``
+    (``(rows, H, W)``), ``trace`` and ``elapsed`` (``(rows, budget)``: best activation so far
+    and wall seconds after each evaluation).
+    """
+    rows, index, image, trace, elapsed = [], [], [], [], []
+    jobs = [(e, m, u, meth) for e, m in models for u in units for meth in methods]
+    with one_thread():
+        for epoch, model, (layer, ch), meth in progress_bar(jobs, desc="MEIs",
+                                                            progress=progress):
+            model.eval()
+            f = unit_objective(model, layer, ch, generator)
+            t0 = time.perf_counter()
+            res = maximise(meth, f, generator.d, generator.n, budget, seed=seed,
+                           workers=workers)
+            secs = time.perf_counter() - t0
+            x = generator(res["index"][None])
+            p = class_probabilities(model, x)[0]
+            rows.append(dict(epoch=int(epoch), layer=layer, channel=ch, method=meth,
+                             activation=res["value"], **{"class": int(p.argmax())},
+                             probability=float(p.max()), entropy=float(class_entropy(p)),
+                             n_calls=res["n_calls"], seconds=secs))
+            index.append(res["index"])
+            image.append(x[0, 0].numpy())
+            trace.append(res["trace"])
+            elapsed.append(res["seconds"])
+    table = pd.DataFrame(rows)
+    return dict(table=table, index=np.array(index).reshape(len(rows), generator.d),
+                image=np.array(image), trace=np.array(trace), elapsed=np.array(elapsed))
+
+
+def mei_formation(model, generator, layer: str, channel: int, method: str, budget: int,
+                  checkpoints, seed: int = 0) -> dict:
+    """One MEI forming: the best image so far and its activation after each number of
+    evaluations in ``checkpoints`` (003's Fig. 4, right). Returns ``evaluations``,
+    ``activation`` and ``image`` ``(len(checkpoints), H, W)``."""
+    f0 = unit_objective(model, layer, channel, generator)
+    seen = []
+
+    def f(index):
+        y = f0(index)
+        seen.extend(zip(y, map(tuple, index)))
+        return y
+
+    with one_thread():
+        maximise(method, f, generator.d, generator.n, budget, seed=seed)
+    vals = np.array([v for v, _ in seen])
+    best = np.maximum.accumulate(vals)
+    arg = np.array([int(np.flatnonzero(vals[:i + 1] == best[i])[0]) for i in range(len(vals))])
+    ev = [int(min(c, len(vals))) for c in checkpoints]
+    idx = np.array([seen[arg[c - 1]][1] for c in ev])
+    return dict(evaluations=np.array(ev), activation=best[np.array(ev) - 1],
+                image=generator(idx)[:, 0].numpy())
+
+
+def save_search(result: dict, path) -> Path:
+    """Write a :func:`search_meis` result to ``path`` (.npz; temporary name, then renamed)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t = result["table"]
+    cols = {f"col_{c}": (t[c].to_numpy() if pd.api.types.is_numeric_dtype(t[c])
+                         else t[c].astype(str).to_numpy(dtype=str)) for c in t.columns}
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}.npz")
+    np.savez(tmp, **cols, **{k: v for k, v in result.items() if k != "table"})
+    os.replace(tmp, path)
+    return path
+
+
+def load_search(path) -> dict:
+    """Read what :func:`save_search` wrote."""
+    with np.load(path) as z:
+        table = pd.DataFrame({k[4:]: z[k] for k in z.files if k.startswith("col_")})
+        out = {k: z[k] for k in z.files if not k.startswith("col_")}
+    return dict(table=table, **out)
+
+
+def cached_search(directory, parent_key: str, models, generator, units, methods,
+                  budget: int, *, seed: int = 0, workers: int = 10, progress: bool = True,
+                  name: str = "meis") -> dict:
+    """:func:`search_meis`, cached as ``<directory>/<name>-<key>.npz``; the key hashes the
+    epochs, units, methods, budget, seed, the generator's key, ``parent_key`` (the trained
+    model's) and this code. ``result["path"]`` names the file."""
+    from fclib.pipeline.cache import artefact_key
+
+    params = dict(epochs=[int(e) for e, _ in models], units=[list(u) for u in units],
+                  methods=list(methods), budget=int(budget), seed=int(seed),
+                  workers=int(workers), generator=getattr(generator, "key", generator.config))
+    key = artefact_key("fclib.snn.mei", params, parent=parent_key)[0]
+    path = Path(directory) / f"{name}-{key}.npz"
+    if not path.exists():
+        save_search(search_meis(models, generator, units, methods, budget, seed=seed,
+                                workers=workers, progress=progress), path)
+    out = load_search(path)
+    out["path"] = path
+    return out

@@ -1,0 +1,173 @@
+"""Tables of most exciting inputs (MEIs) across training, following 003 (MANGO, §4).
+
+Torch-free: these functions take the table of :func:`fclib.snn.mei.search_meis` (one row per
+epoch, unit — ``layer``, ``channel`` — and method, with ``activation``, ``class``,
+``probability``, ``entropy``) and its aligned arrays.
+
+* class entropy of an MEI: ``H(p) / ln C`` of the softmax ``p`` of the T-averaged logits;
+* strong MEI: ``A >= 0.75``; selective unit (at an epoch): the three TT variants' MEIs share
+  the arg-max class, that class's probability is ``>= 0.75`` and ``A >= 0.75`` (003 says
+  "all three maximization techniques"; we require all three probabilities and activations);
+* labile unit: selective for >= 2 classes across epochs; stable: exactly one; non-specialised:
+  never selective;
+* diversity: mean pairwise Euclidean and cosine distance between a unit's MEI latents;
+* complexity: JPEG and ZIP (deflate) size over raw 8-bit size.
+"""
+from __future__ import annotations
+
+import io
+import itertools
+import zlib
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["class_entropy", "selectivity", "specialisation", "first_strong_epoch",
+           "latent_distances", "complexity", "method_table", "PAPER_TABLE1", "TT_METHODS",
+           "MANGO_SETTINGS", "mango_settings"]
+
+TT_METHODS = ("TT", "TT-s", "TT-b")
+
+#: 003's Table 1 (mean activation over all units and layers, ±0.001; time in 003's unit).
+PAPER_TABLE1 = pd.DataFrame(
+    {"act 1e2": [0.384, 0.393, 0.411, 0.418, 0.392],
+     "act 1e3": [0.468, 0.574, 0.581, 0.579, 0.564],
+     "act 1e4": [0.537, 0.755, 0.675, 0.662, 0.679],
+     "time 1e2": [10.202, 12.947, 3.267, 3.321, 3.724],
+     "time 1e3": [91.123, 163.45, 14.456, 14.283, 15.236],
+     "time 1e4": [861.266, 1685.464, 219.277, 383.852, 127.406]},
+    index=pd.Index(["RS", "NG", "TT", "TT-b", "TT-s"], name="method"))
+
+#: Sizes of the MANGO chapter per profile: generator training steps, units per layer and
+#: evaluation budgets of the snapshot search and of the Table 1 comparison. ``None`` units:
+#: every channel. The full Table 1 is ``table_budget=10_000, table_units=None``.
+MANGO_SETTINGS = {
+    "smoke": dict(gan_steps=60, vqvae_steps=60, units=1, budget=30, table_units=1,
+                  table_layers=1, table_budget=100, table_methods=["RS", "NG", "TT", "TT-b",
+                                                                 "TT-s"], coverage_samples=200),
+    "default": dict(gan_steps=3000, vqvae_steps=800, units=1, budget=100, table_units=1,
+                    table_layers=2, table_budget=1000,
+                    table_methods=["RS", "NG", "NG-K", "TT", "TT-b", "TT-s"],
+                    coverage_samples=1000),
+    "paper": dict(gan_steps=20000, vqvae_steps=10000, units=8, budget=1000, table_units=None,
+                  table_layers=None, table_budget=10_000,
+                  table_methods=["RS", "NG", "NG-K", "TT", "TT-b", "TT-s"],
+                  coverage_samples=1000),
+}
+
+
+def mango_settings(profile: str, **overrides) -> dict:
+    """:data:`MANGO_SETTINGS` of a profile with ``overrides`` (``None`` keeps a value)."""
+    if profile not in MANGO_SETTINGS:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {list(MANGO_SETTINGS)}")
+    out = dict(MANGO_SETTINGS[profile])
+    for k, v in overrides.items():
+        if k not in out:
+            raise ValueError(f"unknown MANGO setting {k!r}; known: {sorted(out)}")
+        if v is not None:
+            out[k] = v
+    return out
+
+
+def class_entropy(p) -> np.ndarray:
+    """``-Σ p ln p / ln C`` over the last axis (0: one class certain, 1: uniform)."""
+    p = np.asarray(p, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = -np.where(p > 0, p * np.log(p), 0.0).sum(-1)
+    return h / np.log(p.shape[-1])
+
+
+def selectivity(table: pd.DataFrame, act_min: float = 0.75, prob_min: float = 0.75,
+                methods=TT_METHODS) -> pd.DataFrame:
+    """Per epoch and unit: ``activation`` (max over methods), ``strong`` (any MEI with
+    A >= act_min), ``selective`` (the criterion above) and ``selective_class`` (-1 if not)."""
+    t = table[table["method"].isin(methods)]
+    rows = []
+    for (e, layer, ch), g in t.groupby(["epoch", "layer", "channel"], sort=False):
+        classes = g["class"].to_numpy()
+        sel = (len(g) == len(methods) and len(set(classes)) == 1
+               and bool((g["probability"] >= prob_min).all())
+               and bool((g["activation"] >= act_min).all()))
+        rows.append(dict(epoch=e, layer=layer, channel=ch, activation=g["activation"].max(),
+                         strong=bool((g["activation"] >= act_min).any()), selective=sel,
+                         selective_class=int(classes[0]) if sel else -1,
+                         entropy=g["entropy"].mean()))
+    return pd.DataFrame(rows)
+
+
+def specialisation(sel: pd.DataFrame) -> pd.DataFrame:
+    """Fractions of labile, stable and non-specialised units per layer (from
+    :func:`selectivity` across epochs); columns ``labile``, ``stable``, ``non-specialised``."""
+    n = (sel[sel["selective"]].groupby(["layer", "channel"], sort=False)["selective_class"]
+         .nunique())
+    units = sel[["layer", "channel"]].drop_duplicates()
+    k = units.set_index(["layer", "channel"]).index.map(lambda u: int(n.get(u, 0)))
+    kind = np.where(k >= 2, "labile", np.where(k == 1, "stable", "non-specialised"))
+    out = pd.crosstab(units["layer"].to_numpy(), kind, normalize="index")
+    out = out.reindex(columns=["labile", "stable", "non-specialised"], fill_value=0.0)
+    out.index.name = "layer"
+    return out.reindex(list(dict.fromkeys(units["layer"])))
+
+
+def first_strong_epoch(sel: pd.DataFrame) -> pd.DataFrame:
+    """Per unit, the first epoch with a strong MEI (NaN if none)."""
+    s = sel[sel["strong"]].groupby(["layer", "channel"], sort=False)["epoch"].min()
+    units = sel[["layer", "channel"]].drop_duplicates()
+    units["first_strong_epoch"] = [s.get((l, c), np.nan) for l, c in units.itertuples(False)]
+    return units.reset_index(drop=True)
+
+
+def latent_distances(table: pd.DataFrame, latents: np.ndarray, methods=TT_METHODS
+                     ) -> pd.DataFrame:
+    """Mean pairwise Euclidean and cosine distance between a unit's MEI latents (one per
+    method) per epoch and unit; ``latents`` ``(rows, d)`` aligned with ``table``."""
+    t = table.reset_index(drop=True)
+    t = t[t["method"].isin(methods)]
+    rows = []
+    for (e, layer, ch), g in t.groupby(["epoch", "layer", "channel"], sort=False):
+        z = np.asarray(latents, dtype=float)[g.index.to_numpy()]
+        eu, co = [], []
+        for a, b in itertools.combinations(range(len(z)), 2):
+            eu.append(np.linalg.norm(z[a] - z[b]))
+            nrm = np.linalg.norm(z[a]) * np.linalg.norm(z[b])
+            co.append(1.0 - z[a] @ z[b] / nrm if nrm > 0 else np.nan)
+        rows.append(dict(epoch=e, layer=layer, channel=ch, euclidean=np.mean(eu) if eu else np.nan,
+                         cosine=np.nanmean(co) if co else np.nan))
+    return pd.DataFrame(rows)
+
+
+def complexity(images: np.ndarray, quality: int = 75) -> pd.DataFrame:
+    """JPEG (Pillow, ``quality``) and ZIP (deflate, level 9) size over raw size of images
+    ``(n, H, W)`` in [0, 1], converted to 8-bit grey."""
+    from PIL import Image
+
+    out = []
+    for im in np.asarray(images):
+        u8 = np.clip(np.round(im * 255), 0, 255).astype(np.uint8)
+        buf = io.BytesIO()
+        Image.fromarray(u8, mode="L").save(buf, format="JPEG", quality=quality)
+        out.append((buf.tell() / u8.size, len(zlib.compress(u8.tobytes(), 9)) / u8.size))
+    return pd.DataFrame(out, columns=["jpeg", "zip"])
+
+
+def method_table(table: pd.DataFrame, trace: np.ndarray, elapsed: np.ndarray,
+                 budgets=(100, 1000, 10_000)) -> pd.DataFrame:
+    """003's Table 1 from a search: per method, mean (± s.e.) best activation and wall seconds
+    after each budget (budgets above the search's are left out), and network calls."""
+    t = table.reset_index(drop=True)
+    budgets = [b for b in budgets if b <= trace.shape[1]]
+    rows = {}
+    for m, g in t.groupby("method", sort=False):
+        i = g.index.to_numpy()
+        r = {}
+        for b in budgets:
+            a = trace[i, b - 1]
+            r[f"act {b:.0e}".replace("e+0", "e")] = a.mean()
+            r[f"act {b:.0e} se".replace("e+0", "e")] = a.std(ddof=1) / np.sqrt(len(a)) if len(a) > 1 else np.nan
+            r[f"time {b:.0e}".replace("e+0", "e")] = elapsed[i, b - 1].mean()
+        r["calls"] = g["n_calls"].mean()
+        r["units"] = len(g)
+        rows[m] = r
+    out = pd.DataFrame(rows).T
+    out.index.name = "method"
+    return out
