@@ -94,3 +94,31 @@ def test_chapter_cell_ids_are_stable_when_a_cell_is_inserted(tmp_path):
     assert [i for i in after if i in before] == before  # every old cell keeps its id
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1 and "threshold" in chapter_parameters(nb)
+
+
+def test_a_scheduler_that_does_not_answer_is_named_within_30_s(tmp_path, capsys):
+    import time
+
+    from fclib.pipeline.cli import main
+
+    t0 = time.perf_counter()
+    rc = main(["run", "--profile", "smoke", "--data-dir", str(tmp_path),
+               "--scheduler", "tcp://127.0.0.1:9"])
+    assert rc == 2 and time.perf_counter() - t0 < 30
+    assert "tcp://127.0.0.1:9" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()  # refused before anything ran
+
+
+def test_every_neuron_groups_come_from_the_edge_list_and_equal_the_dense_path(smoke_run):
+    from fclib.pipeline import run
+
+    r = run("smoke", smoke_run.data_dir, sample="all", progress=False)
+    assert r.train_key == smoke_run.train_key and r.record_key != smoke_run.record_key
+    s, t = r.recording().layers[:2]
+    g_all, g_dense = r.groups(s, t), smoke_run.groups(s, t)
+    assert list((r.record_dir / "edges").glob(f"original_{s}-{t}_z4-*.nc"))
+    assert not (r.record_dir / "pairs").exists()  # no dense matrix was made
+    for v in ("target", "source"):
+        np.testing.assert_array_equal(g_all[v].values, g_dense[v].values)
+    np.testing.assert_allclose(g_all["z"].values, g_dense["z"].values, rtol=1e-5)  # float32
+    np.testing.assert_array_equal(g_all["degree"].values, g_dense["degree"].values)

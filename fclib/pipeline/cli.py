@@ -94,6 +94,20 @@ def _sttc(args) -> int:
     return 0
 
 
+def _cluster(args, overrides: dict):
+    """The dask client of ``--scheduler``/``--workers`` (``None`` without either); its address
+    becomes the run's ``scheduler`` parameter, so every chapter's kernel uses it too."""
+    if args.scheduler is None and args.workers is None:
+        return None
+    from fclib.stats.distributed import connect
+
+    client = connect(args.scheduler, args.workers)
+    overrides["scheduler"] = client.scheduler.address
+    print(f"[fclib] dask scheduler {client.scheduler.address} "
+          f"({len(client.scheduler_info()['workers'])} workers)")
+    return client
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="fclib", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -108,6 +122,11 @@ def main(argv=None) -> int:
                        help="a profile or chapter parameter (Python literal values)")
         if name == "book":
             p.add_argument("--root", default=str(ROOT), help="the book's folder (holds _config.yml)")
+        p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="an existing dask scheduler (tcp://host:8786) for the edge lists "
+                            "of sample=all")
+        p.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="start a local dask cluster of N worker processes for them")
     p = sub.add_parser("sttc", help="STTC and significance of one layer pair of a recording")
     p.add_argument("recording", help="a recording (.nc) written by fclib")
     p.add_argument("--source", required=True, help="source layer, e.g. L1")
@@ -118,10 +137,12 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0, help="seed of --method shifts")
     p.add_argument("--threshold", type=float, default=4.0, help="z threshold in the summary")
     args = ap.parse_args(argv)
+    client = None
     try:
         if args.command == "sttc":
             return _sttc(args)
         overrides = _parse_set(args.set)
+        client = _cluster(args, overrides)  # kept open while the command runs
         if args.command == "book":
             return _book(args, overrides)
         unknown = sorted(set(overrides) - set(PARAMS))
@@ -130,9 +151,13 @@ def main(argv=None) -> int:
                              f"parameters: {', '.join(sorted(PARAMS))}")
         _report_run(run(args.profile, args.data_dir, **overrides))
         return 0
-    except (ValueError, TypeError, FileNotFoundError, NotADirectoryError, PermissionError) as e:
+    except (ValueError, TypeError, FileNotFoundError, NotADirectoryError, PermissionError,
+            ConnectionError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    finally:
+        if client is not None:
+            client.close()
 
 
 if __name__ == "__main__":

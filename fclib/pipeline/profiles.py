@@ -51,6 +51,7 @@ PARAMS: dict[str, tuple[type, str]] = {
     "snapshot_epochs": (list, "epochs after which the model is kept as a snapshot (0: at initialisation)"),
     "snapshot_presentations": (int, "presentations recorded for each training snapshot"),
     "sample": (str, "which neurons are recorded: 'patch' (the paper's sampling rule, neuron_budget per layer) or 'all'"),
+    "scheduler": (str, "address of a dask scheduler that runs the edge-list tiles of sample='all' ('': this process; `fclib run --workers N` starts a local one); not part of any key"),
     "cifar_root": (str, "folder holding the official CIFAR python archive"),
     "verify_md5": (bool, "check the CIFAR archive against the official MD5 sum"),
 }
@@ -61,7 +62,7 @@ TRAIN_PARAMS = ("dataset", "image_size", "test_fraction", "max_train", "max_test
 RECORD_PARAMS = ("n_presentations", "jitter", "neuron_budget", "sample")
 # Parameters that say where or how fast something runs, never what it computes: no cache key
 # holds them (a model trained on a GPU is the same artefact for a CPU reader).
-RUNTIME_PARAMS = ("device", "amp", "channels_last", "backend", "record_batch")
+RUNTIME_PARAMS = ("device", "amp", "channels_last", "backend", "record_batch", "scheduler")
 
 _DEFAULT = dict(
     dataset="digits", image_size=16, test_fraction=1 / 3, max_train=0, max_test=0,
@@ -72,6 +73,7 @@ _DEFAULT = dict(
     fgsm_classes=0, detector_presentations=5000, null="exact", n_shifts=150, stimulus="image",
     device="auto", amp=False, channels_last=False, backend="auto",
     snapshot_epochs=[0, 1, 2, 3, 5, 10, 20], snapshot_presentations=1000, sample="patch",
+    scheduler="",
 )
 
 PROFILES: dict[str, dict[str, Any]] = {

@@ -127,6 +127,17 @@ class Run:
     record_key: str
     timings: dict = field(default_factory=dict)
     _autocorr: dict = field(default_factory=dict, repr=False)
+    _client: object = field(default=None, repr=False)
+
+    @property
+    def client(self):
+        """The ``distributed.Client`` of the run's ``scheduler`` (connected on first use), or
+        ``None``: the edge-list tiles then run in this process."""
+        if self._client is None and self.cfg.get("scheduler"):
+            from fclib.stats.distributed import connect
+
+            self._client = connect(self.cfg["scheduler"])
+        return self._client
 
     @property
     def train_dir(self) -> Path:
@@ -313,10 +324,50 @@ class Run:
         key, inputs = self.groups_key(source, target, threshold, reference, null=null, half=half)
         path = self.record_dir / "groups" / f"{prefix}{source}-{target}_z{threshold:g}-{key}.nc"
         if not path.exists():
-            g = one_fc_groups(self.pairs(source, target, reference, null=null, half=half),
-                              threshold)
+            method = null or self.cfg["null"]
+            if self.cfg["sample"] == "all" and half is None and method in ("exact", "shifts"):
+                # every neuron: the streamed edge list, never a dense N x N matrix
+                from fclib.stats.edges import groups_from_edges
+
+                g = groups_from_edges(self.edges(source, target, threshold, reference,
+                                                 null=method), threshold)
+            else:
+                g = one_fc_groups(self.pairs(source, target, reference, null=null, half=half),
+                                  threshold)
             save_groups(_stamped(g, key, inputs), path)
         return load_groups(path)
+
+    def edges(self, source: str, target: str, threshold: float = 4.0,
+              condition: str = "original", *, null: str | None = None,
+              progress: bool = False):
+        """The significant edges (|z| > ``threshold``) of a layer pair with their per-target
+        summaries and histograms (:func:`fclib.stats.edges.significant_edges`), streamed in
+        tiles (on the run's dask ``scheduler`` when it has one) and cached as
+        ``<record_dir>/edges/<condition>_<source>-<target>_z<threshold>-<key>.nc``; an
+        interrupted computation resumes from the tiles on disk. ``null``: ``"exact"`` or
+        ``"shifts"`` (default: the run's)."""
+        from fclib.stats.connectivity import active
+        from fclib.stats.edges import significant_edges
+
+        method = null or self.cfg["null"]
+        if method not in ("exact", "shifts"):
+            raise ValueError(f"edge lists are made with null 'exact' or 'shifts', not {method!r}")
+        key, _ = self.edges_key(source, target, threshold, condition, null=method)
+        path = (self.record_dir / "edges"
+                / f"{self._stem(condition)}_{source}-{target}_z{threshold:g}-{key}.nc")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rec = self.recording(condition, chunks={})  # lazy: a layer is never loaded whole
+        kw = {"n_shifts": self.cfg["n_shifts"], "rng": self.cfg["seed"]} if method == "shifts" else {}
+        backend, _ = self._backend()
+        return significant_edges(active(rec[source]), active(rec[target]), threshold, method,
+                                 client=self.client, path=path, backend=backend,
+                                 progress=progress, **kw)
+
+    def edges_key(self, source: str, target: str, threshold: float = 4.0,
+                  condition: str = "original", *, null: str | None = None):
+        """Key and key inputs of :meth:`edges` (parent: the pairs' key)."""
+        return artefact_key("edges", {"threshold": float(threshold)},
+                            parent=self.pairs_key(source, target, condition, null=null)[0])
 
     def groups_key(self, source: str, target: str, threshold: float = 4.0,
                    reference: str = "original", *, null: str | None = None,

@@ -10,7 +10,9 @@ and response functions), ``fits`` (ReLU, two lines, power law), ``ensembles`` (t
 results for any groups on any frames), ``information`` (mutual information), ``semantic``
 (class semantics), ``predict`` (target-spike prediction), ``detect`` (adversarial-input
 detector), ``structure`` (structural vs non-structural edges), ``compare`` (comparisons
-across conditions and networks), ``activity`` (rates and silent neurons), ``simulate`` (a
+across conditions and networks), ``activity`` (rates and silent neurons), ``edges``
+(streamed significant-edge lists of whole layers), ``distributed`` (their tiles on a dask
+cluster), ``sampling`` (what a sample of a layer misses), ``simulate`` (a
 simulated recording with planted couplings and shared tuning, and how many of each a null
 calls significant).
 """
