@@ -1,7 +1,7 @@
 """Small helpers several fclib modules share."""
 from __future__ import annotations
 
-__all__ = ["progress_bar", "as_generator"]
+__all__ = ["progress_bar", "as_generator", "profile_settings"]
 
 
 def progress_bar(iterable=None, *, progress: bool = True, **kw):
@@ -29,3 +29,17 @@ def as_generator(rng=None):
         return np.random.default_rng(rng)
     raise TypeError(f"rng must be a numpy Generator, an int seed, a SeedSequence or None; got "
                     f"{type(rng).__name__} {rng!r}")
+
+
+def profile_settings(table: dict, profile: str, overrides: dict, what: str = "parameter") -> dict:
+    """A copy of ``table[profile]`` with ``overrides`` applied (``None`` keeps a value); an
+    unknown profile or name is an error naming the known ones."""
+    if profile not in table:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {sorted(table)}")
+    out = dict(table[profile])
+    for k, v in overrides.items():
+        if k not in out:
+            raise ValueError(f"unknown {what} {k!r}; known: {sorted(out)}")
+        if v is not None:
+            out[k] = v
+    return out

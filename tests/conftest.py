@@ -15,6 +15,17 @@ def make_cifar_archive(path, name="cifar100", n_train=20, n_test=10, seed=0, tru
     return out
 
 
+@pytest.fixture
+def one_numba_thread():
+    """numba on one thread for the test (the setting is per thread and restored)."""
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory):
     """The smoke profile trained and recorded once for the whole session."""

@@ -14,16 +14,8 @@ from fclib.stats.edges import significant_edges
 
 
 
-@pytest.fixture(autouse=True)
-def one_numba_thread():
-    """Tiny tiles on a shared machine: numba's parallel launches cost more than the work
-    (the setting is per thread and restored)."""
-    import numba
-
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    yield
-    numba.set_num_threads(before)
+# tiny tiles on a shared machine: numba's parallel launches cost more than the work
+pytestmark = pytest.mark.usefixtures("one_numba_thread")
 def _layers(seed=0, n=48, L=3000):
     rng = np.random.default_rng(seed)
     src = (rng.random((n, L)) < 0.05).astype(np.uint8)

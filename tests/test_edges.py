@@ -12,16 +12,8 @@ from fclib.stats.sttc import sttc
 
 
 
-@pytest.fixture(autouse=True)
-def one_numba_thread():
-    """Tiny tiles on a shared machine: numba's parallel launches cost more than the work
-    (the setting is per thread and restored)."""
-    import numba
-
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    yield
-    numba.set_num_threads(before)
+# tiny tiles on a shared machine: numba's parallel launches cost more than the work
+pytestmark = pytest.mark.usefixtures("one_numba_thread")
 def _layers(seed=0, n_s=60, n_t=45, L=2400):
     """Two layers with positive and negative coupling and silent neurons, as recordings
     name them (``neuron`` ids that are not positions, a ``silent`` coordinate)."""

@@ -316,14 +316,10 @@ TTFS_PROFILES = {
 
 def ttfs_config(profile: str = "default", **overrides) -> dict:
     """Training parameters of ``profile`` with ``overrides`` (``None`` keeps the profile's)."""
-    if profile not in TTFS_PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; choose one of {sorted(TTFS_PROFILES)}")
-    cfg = dict(TTFS_PROFILES[profile])
-    for k, v in overrides.items():
-        if k not in cfg:
-            raise ValueError(f"unknown parameter {k!r}; known: {sorted(cfg)}")
-        if v is not None:
-            cfg[k] = list(v) if k == "hidden" else v
+    from fclib._util import profile_settings
+
+    cfg = profile_settings(TTFS_PROFILES, profile, overrides)
+    cfg["hidden"] = list(cfg["hidden"])
     for i, h in enumerate(cfg["hidden"]):
         ei_split(h, (3, 1), f"hidden layer {i + 1}")
     return cfg
