@@ -8,3 +8,8 @@ from fclib.figures.information import *  # noqa: F401,F403
 from fclib.figures.network import *  # noqa: F401,F403
 from fclib.figures.perturbations import *  # noqa: F401,F403
 from fclib.figures.stimulus import *  # noqa: F401,F403
+from fclib.figures.emergence import *  # noqa: F401,F403
+from fclib.figures.mango import *  # noqa: F401,F403
+from fclib.figures.own_data import *  # noqa: F401,F403
+from fclib.figures.sampling import *  # noqa: F401,F403
+from fclib.figures.ttfs import *  # noqa: F401,F403
