@@ -19,6 +19,9 @@ CHAPTERS = {
     "13_when_ensembles_form": (3, "rate-matched", {"fig_matched_rates", "fig_emergence_curves",
                                                    "fig_emergence_accuracy", "sig_last",
                                                    "sig_matched", "acc_rm", "n_matched"}),
+    "14_mango": (10, "PROTES", {"fig_mango_convergence", "fig_mango_entropy", "fig_mango_selective",
+                                "fig_mango_labelled", "fig_generators", "sec_per_eval",
+                                "calls_tt", "calls_ng", "coverage_min", "labile_last"}),
     "15_synchrony_semantization": (5, "Dale", {"fig_ttfs_training", "fig_ttfs_raster",
                                                 "fig_ttfs_spread", "fig_ttfs_ig",
                                                 "fig_ttfs_pathways", "ig_e_last", "ig_i_last",
@@ -28,7 +31,7 @@ CHAPTERS = {
                                         "drivers_found", "stimulus_tuned", "relu_r2_median"}),
 }
 # chapters whose figures reproduce none of the paper's (no "Paper Fig." caption)
-NO_PAPER_FIGURE = {"12_detection", "13_when_ensembles_form", "15_synchrony_semantization",
+NO_PAPER_FIGURE = {"12_detection", "13_when_ensembles_form", "14_mango", "15_synchrony_semantization",
                    "17_own_recording"}
 
 

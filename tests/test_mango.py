@@ -138,3 +138,70 @@ def test_complexity_orders_flat_below_noise():
     noise = np.random.default_rng(0).uniform(0, 1, (1, 16, 16))
     c = smei.complexity(np.concatenate([flat, noise]))
     assert (c.loc[0] < c.loc[1]).all()
+
+
+def test_neuron_activation_averages_to_the_channel_and_searches(tiny):
+    x = np.random.default_rng(1).uniform(0, 1, (5, 1, 16, 16)).astype(np.float32)
+    a = mei.layer_activation(tiny, "L2", x)
+    from fclib.snn.record import layer_shapes
+
+    C, H, W = layer_shapes(tiny, (1, 16, 16))["L2"]
+    ch, yy, xx = (v.ravel() for v in np.meshgrid(np.arange(C), np.arange(H), np.arange(W),
+                                                  indexing="ij"))
+    n = mei.layer_activation(tiny, "L2", x, neurons=(ch, yy, xx))
+    assert n.shape == (5, C * H * W)
+    assert set(np.unique(n * tiny.T).round(6)) <= set(range(tiny.T + 1))  # k/T values
+    np.testing.assert_allclose(n.reshape(5, C, H * W).mean(2), a, atol=1e-6)
+    gen = G.LatentGenerator("gan", 4, 8, 16)
+    res = mei.search_meis([(0, tiny)], gen, [("L2", 1, 2, 3), ("L1", 0)], ["TT"], 20,
+                          progress=False)
+    t = res["table"]
+    assert list(t[["y", "x"]].itertuples(False, None)) == [(2, 3), (-1, -1)]
+    f = mei.unit_objective(tiny, "L2", 1, gen, position=(2, 3))
+    assert f(res["index"][:1])[0] == pytest.approx(t.loc[0, "activation"])
+
+
+def test_hub_and_member_labels_matching_and_comparison():
+    coords = pd.DataFrame({"channel": [0, 0, 1, 1, 2, 2], "y": [0, 1, 0, 1, 0, 1],
+                           "x": 0, "rate": [0.1, 0.5, 1.0, 2.0, 2.1, 0.2]},
+                          index=pd.Index(np.arange(6) + 10))
+    mi = pd.Series(np.arange(6, dtype=float), index=coords.index)
+    deg = pd.Series([1, 2, 3, 4, 5, 6], index=coords.index)
+    h = smei.hub_table("L3", coords, deg, mi, quantile=0.9)
+    assert h.loc[h["label"], "neuron"].tolist() == [15]  # top 20 % of both
+    m = smei.member_table("L2", coords, [10, 11, 12, 13], edge_sources=[11, 11, 13])
+    assert m["n_targets"].tolist() == [0, 2, 0, 1]
+    assert m["label"].tolist() == [False, True, False, True]
+    q = smei.member_table("L2", coords, [10, 11, 12, 13, 14], [11, 11, 11, 13, 13, 12, 14, 14],
+                          quantile=0.9)  # out-degrees 0, 3, 1, 2, 2: top and bottom 10 %
+    assert q["neuron"].tolist() == [10, 11] and q["label"].tolist() == [False, True]
+    h.loc[h["neuron"] == 13, "label"] = True  # hubs 13 (rate 2.0) and 15 (0.2)
+    p = smei.pick_labelled(h, 5, seed=0)
+    pairs = {tuple(sorted(g["neuron"])) for _, g in p.groupby("pair")}
+    assert pairs == {(13, 14), (10, 15)}  # nearest rates: 2.0 ~ 2.1, 0.2 ~ 0.1
+    table = pd.DataFrame({"layer": "L3", "channel": p["channel"], "y": p["y"], "x": p["x"],
+                          "activation": [1.0, 0.5, 0.75, 0.25],
+                          "class": p["neuron"].map({13: 3, 15: 3, 14: 1, 10: 2}),
+                          "probability": 0.9})
+    trace = np.array([[0.2, 1.0, 1.0], [0.5, 0.5, 0.5], [0.0, 0.25, 0.75], [0.25, 0.25, 0.25]])
+    per, summ = smei.compare_labelled(p, table, trace, preferred={13: 3, 15: 0, 14: 1, 10: 2})
+    assert per["evaluations"].tolist() == [2, 1, 3, 1]
+    assert summ.loc[True, "activation"] == 0.75 and summ.loc[False, "activation"] == 0.5
+    assert summ.loc[True, "% match"] == 50 and summ.loc[False, "% match"] == 100
+    assert summ.loc[True, "% full"] == 50 and summ.loc[False, "% full"] == 0
+
+
+def test_labelled_meis_searches_each_neuron_once(tiny, tmp_path):
+    gen = G.LatentGenerator("gan", 4, 8, 16)
+    picked = pd.DataFrame({"neuron": [0, 1], "layer": "L2", "channel": [1, 2], "y": [0, 3],
+                           "x": [2, 1], "rate": [1.0, 1.0], "label": [True, False],
+                           "pair": [0, 0]})
+    empty = picked.iloc[:0]
+    out = mei.labelled_meis(tmp_path, "k", tiny, gen, {"a": picked, "b": empty}, 10,
+                            preferred={"a": {0: 1, 1: 2}}, progress=False)
+    per, summ = out["a"]
+    assert len(out["search"]["table"]) == 2 and summ["n"].tolist() == [1, 1]
+    f = mei.unit_objective(tiny, "L2", 2, gen, position=(3, 1))
+    row = out["search"]["table"].query("channel == 2").index[0]
+    assert f(out["search"]["index"][row:row + 1])[0] == pytest.approx(per.loc[1, "activation"])
+    assert len(out["b"][0]) == 0 and len(out["b"][1]) == 0

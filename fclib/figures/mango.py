@@ -11,7 +11,7 @@ from fclib.stats.mei import PAPER_TABLE1
 
 __all__ = ["mango_convergence", "mango_table1", "mango_entropy", "mango_selective",
            "mango_emergence", "mango_specialisation", "mango_diversity", "mango_complexity",
-           "mei_gallery", "generator_comparison"]
+           "mei_gallery", "generator_comparison", "mango_labelled"]
 
 
 @styled
@@ -224,5 +224,39 @@ def generator_comparison(results: dict) -> plt.Figure:
     axes[0].set_xticks(range(len(order)), order, rotation=90)
     axes[0].set(ylabel="MEI activation", xlabel="layer")
     axes[0].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def mango_labelled(comparisons: dict) -> plt.Figure:
+    """Neuron-level MEIs of labelled neurons, one column per comparison (``comparisons``:
+    title → ``(per_neuron, names)`` with ``per_neuron`` from
+    :func:`fclib.stats.mei.compare_labelled` and ``names`` the (True, False) label names).
+    Top: MEI activation; bottom: evaluations to first reach it. Rate-matched pairs are joined
+    by grey lines; black bars: means."""
+    metrics = [("activation", "MEI activation A (neuron)"),
+               ("evaluations", "evaluations to reach it")]
+    fig, axes = plt.subplots(2, len(comparisons), figsize=(3.2 * len(comparisons), 5),
+                             squeeze=False, sharey="row", sharex="col")
+    for c, (title, (per, names)) in enumerate(comparisons.items()):
+        jit = np.random.default_rng(0).uniform(-0.08, 0.08, len(per))
+        xpos = np.where(per["label"].to_numpy(dtype=bool), 0.0, 1.0) + jit
+        for r, (col, ylabel) in enumerate(metrics):
+            ax = axes[r, c]
+            for _, g in per.assign(xp=xpos).groupby("pair"):
+                if len(g) == 2:
+                    ax.plot(g["xp"], g[col], color="0.75", lw=0.8, zorder=1)
+            ax.scatter(xpos, per[col], c=np.where(per["label"], "C3", "C0"), s=18, zorder=2)
+            for k, lab in enumerate((True, False)):
+                a = per.loc[per["label"] == lab, col]
+                if len(a):
+                    ax.hlines(a.mean(), k - 0.25, k + 0.25, color="k", lw=2, zorder=3)
+            if c == 0:
+                ax.set_ylabel(ylabel)
+        axes[0, c].set_title(title)
+        axes[1, c].set_xticks([0, 1], [f"{names[0]}\n(n={int(per['label'].sum())})",
+                                       f"{names[1]}\n(n={int((~per['label'].astype(bool)).sum())})"])
+        axes[1, c].set_xlim(-0.5, 1.5)
     fig.tight_layout()
     return fig

@@ -27,13 +27,15 @@ METHODS: dict[str, dict] = {
 
 
 def nevergrad_search(f, d: int, n: int, budget: int, optimizer: str = "Portfolio",
-                     workers: int = 1, seed: int = 0, info: dict | None = None):
+                     workers: int = 1, seed: int = 0, info: dict | None = None,
+                     target: float | None = None):
     """Maximise ``f`` (int array ``(K, d)`` → ``K`` values) with a Nevergrad optimiser over
     ``TransitionChoice(range(n), repetitions=d)``.
 
     ``workers`` candidates are asked, evaluated in one call of ``f`` and told. Returns
     ``(best_index (d,), best_value, trace (budget,))`` like :func:`fclib.optim.protes`;
-    ``info`` receives ``n_calls`` and ``seconds`` (wall time after each evaluation).
+    ``info`` receives ``n_calls`` and ``seconds`` (wall time after each evaluation);
+    ``target`` stops the search after the first batch that meets a value ``>= target``.
     """
     import nevergrad as ng
 
@@ -60,23 +62,28 @@ def nevergrad_search(f, d: int, n: int, budget: int, optimizer: str = "Portfolio
                 best_y, best_i = float(y[j]), idx[j].copy()
             trace[done + j] = best_y
         done += m
+        if target is not None and best_y >= target:
+            break
     if info is not None:
-        info.update(n_calls=calls, seconds=seconds)
-    return best_i, best_y, trace
+        info.update(n_calls=calls, seconds=seconds[:done])
+    return best_i, best_y, trace[:done]
 
 
-def maximise(method: str, f, d: int, n: int, budget: int, seed: int = 0, workers: int = 10):
+def maximise(method: str, f, d: int, n: int, budget: int, seed: int = 0, workers: int = 10,
+             target: float | None = None):
     """Run one method of :data:`METHODS` (``"RS"``, ``"NG"``, ``"NG-K"`` with ``workers``
     per call, ``"TT"``, ``"TT-s"``, ``"TT-b"``) and return a dict: ``index``, ``value``,
-    ``trace`` and ``seconds`` (arrays of length ``budget``) and ``n_calls``."""
+    ``trace`` and ``seconds`` (arrays of length ``budget``, shorter when ``target``, a known
+    optimum, stopped the search) and ``n_calls``."""
     info: dict = {}
     if method in PRESETS:
-        i, y, tr = run_preset(method, f, d, n, budget, seed=seed, info=info)
+        i, y, tr = run_preset(method, f, d, n, budget, seed=seed, info=info, target=target)
     elif method in METHODS:
         opts = dict(METHODS[method])
         if method == "NG-K":
             opts["workers"] = workers
-        i, y, tr = nevergrad_search(f, d, n, budget, seed=seed, info=info, **opts)
+        i, y, tr = nevergrad_search(f, d, n, budget, seed=seed, info=info, target=target,
+                                    **opts)
     else:
         raise ValueError(f"unknown method {method!r}; choose one of {list(METHODS)}")
     return dict(index=i, value=y, trace=tr, seconds=info["seconds"], n_calls=info["n_calls"])

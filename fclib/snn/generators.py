@@ -26,7 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from fclib.io import datasets as fdata
-from fclib.optim.protes import one_thread
+from fclib.snn.mei import one_thread
 
 __all__ = ["LatentGenerator", "digits_native", "upsample_matrix", "train_gan", "train_vqvae",
            "load_or_train", "class_coverage", "digit_generator"]

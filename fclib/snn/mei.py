@@ -11,11 +11,17 @@ hook raises), which changes nothing upstream. The MEI is ``argmax_{index} A(g(in
 over a generator's latent grid (:mod:`fclib.snn.generators`), found by one of the methods of
 :data:`fclib.optim.METHODS`. The table logic (entropy, selectivity, lability, distances,
 complexity, Table 1) is torch-free in :mod:`fclib.stats.mei`.
+
+A unit may also be one *neuron* ``(channel, y, x)`` of a layer, as the recordings, the 1FC
+groups and the hubs of :mod:`fclib.stats.information` count them: its activation is its own
+spikes averaged over the ``T`` steps only, so ``A ∈ {0, 1/T, ..., 1}`` (units
+``(layer, channel, y, x)`` in :func:`search_meis`).
 """
 from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -24,15 +30,27 @@ import torch
 
 from fclib._util import progress_bar
 from fclib.optim import maximise
-from fclib.optim.protes import one_thread
 from fclib.stats.mei import class_entropy
 
 __all__ = ["layer_activation", "unit_objective", "class_probabilities", "pick_units",
-           "search_meis", "mei_formation", "save_search", "load_search", "cached_search"]
+           "search_meis", "mei_formation", "save_search", "load_search", "cached_search",
+           "labelled_meis"]
 
 
 class _Stop(Exception):
     pass
+
+
+@contextmanager
+def one_thread():
+    """Torch on one thread for the duration (small batches: threads cost more than they
+    gain, and the book runs beside other work)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
 
 
 def _layer_module(model, layer: str):
@@ -43,17 +61,26 @@ def _layer_module(model, layer: str):
 
 
 @torch.no_grad()
-def layer_activation(model, layer: str, images, batch_size: int = 256) -> np.ndarray:
+def layer_activation(model, layer: str, images, batch_size: int = 256,
+                     neurons=None) -> np.ndarray:
     """``A`` of every channel of ``layer`` for each image: float ``(n_images, C)``.
 
     ``images`` ``(N, C_in, H, W)`` (array or tensor). The model runs in eval mode and its
-    forward stops after ``layer``."""
+    forward stops after ``layer``. ``neurons``: three index arrays ``(channel, y, x)`` of
+    ``k`` neurons; then the result is ``(n_images, k)``, each neuron's spikes averaged
+    over the ``T`` steps only."""
     mod = _layer_module(model, layer)
     out = []
     store = {}
+    if neurons is not None:
+        idx = [torch.as_tensor(np.asarray(v, dtype=np.int64).reshape(-1)) for v in neurons]
 
     def hook(m, inp, o):
-        store["a"] = o.float().mean(dim=(0, 3, 4))  # (T, N, C, H, W) -> (N, C)
+        if neurons is None:
+            store["a"] = o.float().mean(dim=(0, 3, 4))  # (T, N, C, H, W) -> (N, C)
+        else:
+            ch, yy, xx = (i.to(o.device) for i in idx)
+            store["a"] = o[:, :, ch, yy, xx].float().mean(dim=0)  # (T, N, k) -> (N, k)
         raise _Stop
 
     model.eval()
@@ -73,8 +100,16 @@ def layer_activation(model, layer: str, images, batch_size: int = 256) -> np.nda
     return torch.cat(out).numpy().astype(np.float64)
 
 
-def unit_objective(model, layer: str, channel: int, generator):
-    """``f(index (K, d)) -> A`` of one unit on the generated images (one network call)."""
+def unit_objective(model, layer: str, channel: int, generator, position=None):
+    """``f(index (K, d)) -> A`` of one unit on the generated images (one network call);
+    ``position=(y, x)``: of the neuron ``(channel, y, x)`` instead of the whole channel."""
+    if position is not None:
+        nrn = ([channel], [position[0]], [position[1]])
+
+        def f(index):
+            return layer_activation(model, layer, generator(index), neurons=nrn)[:, 0]
+        return f
+
     def f(index):
         return layer_activation(model, layer, generator(index))[:, channel]
     return f
@@ -108,11 +143,13 @@ def search_meis(models, generator, units, methods, budget: int, *, seed: int = 0
     ----------
     models : ``[(epoch, model), ...]`` (e.g. the training snapshots; epoch 0: initialisation).
     generator : :class:`fclib.snn.generators.LatentGenerator`.
-    units : ``[(layer, channel), ...]`` (see :func:`pick_units`).
+    units : ``[(layer, channel), ...]`` (see :func:`pick_units`) or neurons
+        ``[(layer, channel, y, x), ...]`` (see :func:`fclib.stats.mei.pick_labelled`).
     methods : names of :data:`fclib.optim.METHODS`.
     budget : evaluations per search; seed : the same for every search (seed-deterministic).
 
-    Returns a dict: ``table`` (one row per epoch, unit and method: ``activation``, the MEI's
+    Returns a dict: ``table`` (one row per epoch, unit and method: ``layer``, ``channel``,
+    ``y`` and ``x`` (-1 for a whole channel), ``activation``, the MEI's
     ``class``, ``probability`` and normalised class ``entropy``, ``n_calls``, ``seconds``),
     and arrays aligned with its rows: ``index`` (latent grid index ``(rows, d)``), ``image``
     (``(rows, H, W)``), ``trace`` and ``elapsed`` (``(rows, budget)``: best activation so far
@@ -121,17 +158,20 @@ def search_meis(models, generator, units, methods, budget: int, *, seed: int = 0
     rows, index, image, trace, elapsed = [], [], [], [], []
     jobs = [(e, m, u, meth) for e, m in models for u in units for meth in methods]
     with one_thread():
-        for epoch, model, (layer, ch), meth in progress_bar(jobs, desc="MEIs",
-                                                            progress=progress):
+        for epoch, model, unit, meth in progress_bar(jobs, desc="MEIs", progress=progress):
+            layer, ch = unit[0], int(unit[1])
+            pos = (int(unit[2]), int(unit[3])) if len(unit) == 4 else None
             model.eval()
-            f = unit_objective(model, layer, ch, generator)
+            f = unit_objective(model, layer, ch, generator, pos)
             t0 = time.perf_counter()
             res = maximise(meth, f, generator.d, generator.n, budget, seed=seed,
                            workers=workers)
             secs = time.perf_counter() - t0
             x = generator(res["index"][None])
             p = class_probabilities(model, x)[0]
-            rows.append(dict(epoch=int(epoch), layer=layer, channel=ch, method=meth,
+            rows.append(dict(epoch=int(epoch), layer=layer, channel=ch,
+                             y=-1 if pos is None else pos[0], x=-1 if pos is None else pos[1],
+                             method=meth,
                              activation=res["value"], **{"class": int(p.argmax())},
                              probability=float(p.max()), entropy=float(class_entropy(p)),
                              n_calls=res["n_calls"], seconds=secs))
@@ -145,11 +185,11 @@ def search_meis(models, generator, units, methods, budget: int, *, seed: int = 0
 
 
 def mei_formation(model, generator, layer: str, channel: int, method: str, budget: int,
-                  checkpoints, seed: int = 0) -> dict:
+                  checkpoints, seed: int = 0, position=None) -> dict:
     """One MEI forming: the best image so far and its activation after each number of
     evaluations in ``checkpoints`` (003's Fig. 4, right). Returns ``evaluations``,
     ``activation`` and ``image`` ``(len(checkpoints), H, W)``."""
-    f0 = unit_objective(model, layer, channel, generator)
+    f0 = unit_objective(model, layer, channel, generator, position)
     seen = []
 
     def f(index):
@@ -197,7 +237,8 @@ def cached_search(directory, parent_key: str, models, generator, units, methods,
     model's) and this code. ``result["path"]`` names the file."""
     from fclib.pipeline.cache import artefact_key
 
-    params = dict(epochs=[int(e) for e, _ in models], units=[list(u) for u in units],
+    params = dict(epochs=[int(e) for e, _ in models],
+                  units=[[u[0], *map(int, u[1:])] for u in units],
                   methods=list(methods), budget=int(budget), seed=int(seed),
                   workers=int(workers), generator=getattr(generator, "key", generator.config))
     key = artefact_key("fclib.snn.mei", params, parent=parent_key)[0]
@@ -207,4 +248,32 @@ def cached_search(directory, parent_key: str, models, generator, units, methods,
                                 workers=workers, progress=progress), path)
     out = load_search(path)
     out["path"] = path
+    return out
+
+
+def labelled_meis(directory, parent_key: str, model, generator, picked: dict, budget: int, *,
+                  epoch: int = 0, preferred: dict | None = None, method: str = "TT",
+                  seed: int = 0, progress: bool = True) -> dict:
+    """Neuron-level MEIs of labelled neurons, compared per label (hubs against other
+    targets, 1FC-group members against non-members; beyond 003).
+
+    ``picked``: comparison name → :func:`fclib.stats.mei.pick_labelled` rows (``layer``,
+    ``channel``, ``y``, ``x``, ``label``, ``rate``, ``pair``, ``neuron``); ``preferred``:
+    comparison name → preferred class per neuron id. One :func:`cached_search` over all
+    neurons (``method``, ``budget``). Returns name → ``(per_neuron, summary)`` of
+    :func:`fclib.stats.mei.compare_labelled`, and ``"search"`` → the search result
+    (``None`` when no neuron was picked)."""
+    from fclib.stats.mei import compare_labelled
+
+    units = [(str(l), int(c), int(y), int(x)) for p in picked.values()
+             for l, c, y, x in p[["layer", "channel", "y", "x"]].itertuples(False, None)]
+    res = None
+    if units:
+        res = cached_search(directory, parent_key, [(epoch, model)], generator, units, [method],
+                            budget, seed=seed, progress=progress, name="labelled")
+    table = res["table"] if res else pd.DataFrame()
+    trace = res["trace"] if res else np.zeros((0, budget))
+    out = {k: compare_labelled(p, table, trace, (preferred or {}).get(k))
+           for k, p in picked.items()}
+    out["search"] = res
     return out

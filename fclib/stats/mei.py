@@ -11,7 +11,13 @@ epoch, unit — ``layer``, ``channel`` — and method, with ``activation``, ``cl
 * labile unit: selective for >= 2 classes across epochs; stable: exactly one; non-specialised:
   never selective;
 * diversity: mean pairwise Euclidean and cosine distance between a unit's MEI latents;
-* complexity: JPEG and ZIP (deflate) size over raw 8-bit size.
+* complexity: JPEG and ZIP (deflate) size over raw 8-bit size;
+* beyond 003, neuron-level MEIs of labelled neurons: the hubs of the last layer pair (top
+  ``1 - quantile`` of both 1FC degree and MI, :func:`fclib.stats.information.hubs`, as in
+  the information chapter) against the other analysed targets (:func:`hub_table`), and 1FC
+  group members (source neurons in the group of at least one target) against active
+  sources in no group (:func:`member_table`); :func:`pick_labelled` draws a few of each,
+  rate-matched, and :func:`compare_labelled` summarises their MEIs.
 """
 from __future__ import annotations
 
@@ -24,7 +30,8 @@ import pandas as pd
 
 __all__ = ["class_entropy", "selectivity", "specialisation", "first_strong_epoch",
            "latent_distances", "complexity", "method_table", "PAPER_TABLE1", "TT_METHODS",
-           "MANGO_SETTINGS", "mango_settings"]
+           "MANGO_SETTINGS", "mango_settings", "neuron_coords", "hub_table", "member_table", "pick_labelled",
+           "compare_labelled"]
 
 TT_METHODS = ("TT", "TT-s", "TT-b")
 
@@ -38,35 +45,34 @@ PAPER_TABLE1 = pd.DataFrame(
      "time 1e4": [861.266, 1685.464, 219.277, 383.852, 127.406]},
     index=pd.Index(["RS", "NG", "TT", "TT-b", "TT-s"], name="method"))
 
-#: Sizes of the MANGO chapter per profile: generator training steps, units per layer and
-#: evaluation budgets of the snapshot search and of the Table 1 comparison. ``None`` units:
-#: every channel. The full Table 1 is ``table_budget=10_000, table_units=None``.
+#: Sizes of the MANGO chapter per profile: generator training steps, units per layer,
+#: layers (evenly spaced; ``None``: all) and evaluation budget of the snapshot search, units,
+#: layers and budget of the Table 1 comparison, and neurons per label of the hub and
+#: membership comparison (``labelled_units``, searched with ``budget``). ``None`` units:
+#: every channel. The default keeps the chapter near 3 minutes on two cores (Nevergrad's
+#: ask/tell costs tens of ms per evaluation); the full Table 1 is
+#: ``table_budget=10_000, table_units=None, table_layers=None``.
 MANGO_SETTINGS = {
-    "smoke": dict(gan_steps=60, vqvae_steps=60, units=1, budget=30, table_units=1,
-                  table_layers=1, table_budget=100, table_methods=["RS", "NG", "TT", "TT-b",
-                                                                 "TT-s"], coverage_samples=200),
+    "smoke": dict(gan_steps=40, vqvae_steps=40, units=1, budget=30, table_units=1,
+                  table_layers=1, table_budget=100, table_methods=["NG", "TT", "TT-b", "TT-s"],
+                  coverage_samples=100,
+                  layers=None, labelled_units=2),
     "default": dict(gan_steps=3000, vqvae_steps=800, units=1, budget=100, table_units=1,
-                    table_layers=2, table_budget=1000,
+                    table_layers=2, table_budget=200,
                     table_methods=["RS", "NG", "NG-K", "TT", "TT-b", "TT-s"],
-                    coverage_samples=1000),
+                    coverage_samples=1000, layers=4, labelled_units=5),
     "paper": dict(gan_steps=20000, vqvae_steps=10000, units=8, budget=1000, table_units=None,
                   table_layers=None, table_budget=10_000,
                   table_methods=["RS", "NG", "NG-K", "TT", "TT-b", "TT-s"],
-                  coverage_samples=1000),
+                  coverage_samples=1000, layers=None, labelled_units=20),
 }
 
 
 def mango_settings(profile: str, **overrides) -> dict:
     """:data:`MANGO_SETTINGS` of a profile with ``overrides`` (``None`` keeps a value)."""
-    if profile not in MANGO_SETTINGS:
-        raise ValueError(f"unknown profile {profile!r}; choose one of {list(MANGO_SETTINGS)}")
-    out = dict(MANGO_SETTINGS[profile])
-    for k, v in overrides.items():
-        if k not in out:
-            raise ValueError(f"unknown MANGO setting {k!r}; known: {sorted(out)}")
-        if v is not None:
-            out[k] = v
-    return out
+    from fclib._util import profile_settings
+
+    return profile_settings(MANGO_SETTINGS, profile, overrides, "MANGO setting")
 
 
 def class_entropy(p) -> np.ndarray:
@@ -171,3 +177,116 @@ def method_table(table: pd.DataFrame, trace: np.ndarray, elapsed: np.ndarray,
     out = pd.DataFrame(rows).T
     out.index.name = "method"
     return out
+
+
+def neuron_coords(spikes) -> pd.DataFrame:
+    """``channel``, ``y``, ``x`` and ``rate`` of every recorded neuron of one layer (a
+    recording's ``DataArray(neuron, frame)``), indexed by neuron id."""
+    ids = spikes["neuron"].values if "neuron" in spikes.coords else np.arange(spikes.sizes["neuron"])
+    return pd.DataFrame({c: spikes[c].values for c in ("channel", "y", "x", "rate")},
+                        index=pd.Index(ids, name="neuron"))
+
+
+def hub_table(layer: str, coords: pd.DataFrame, degree: pd.Series, mi: pd.Series,
+              quantile: float = 0.9) -> pd.DataFrame:
+    """Hub labels of the analysed target neurons of a layer pair.
+
+    ``coords``: one row per recorded neuron of the target layer, indexed by neuron id, with
+    ``channel``, ``y``, ``x`` and ``rate``; ``degree``: 1FC group size of every analysed
+    target (indexed by neuron id, as ``Run.groups(...)["degree"]``); ``mi``: shuffle-corrected
+    MI indexed by neuron id. Returns one row per analysed target: ``neuron``, ``layer``,
+    ``channel``, ``y``, ``x``, ``rate``, ``degree``, ``mi`` and ``label`` (True: hub)."""
+    from fclib.stats.information import hubs
+
+    ids = np.asarray(degree.index)
+    out = coords.loc[ids, ["channel", "y", "x", "rate"]].copy()
+    out["degree"] = np.asarray(degree, dtype=float)
+    out["mi"] = mi.reindex(ids).to_numpy(dtype=float)
+    out["label"] = np.asarray(hubs(out["mi"].to_numpy(), out["degree"].to_numpy(), quantile),
+                              dtype=bool)
+    out.index.name = "neuron"
+    out.insert(0, "layer", layer)
+    return out.reset_index()
+
+
+def member_table(layer: str, coords: pd.DataFrame, sources, edge_sources,
+                 quantile: float | None = None) -> pd.DataFrame:
+    """1FC membership of the active source neurons of a layer pair.
+
+    ``coords`` as in :func:`hub_table` (source layer); ``sources``: ids of the active source
+    neurons; ``edge_sources``: the ``source`` of every edge of the groups. Returns
+    ``neuron``, ``layer``, ``channel``, ``y``, ``x``, ``rate``, ``n_targets`` (out-degree:
+    the number of groups it is in) and ``label``: True for a member of at least one group,
+    False for a neuron in none; or, given ``quantile`` (for when every source is a member),
+    True at or above the ``quantile`` of ``n_targets`` and False at or below the
+    ``1 - quantile`` one (the neurons between are left out)."""
+    ids = np.asarray(sources)
+    out = coords.loc[ids, ["channel", "y", "x", "rate"]].copy()
+    counts = pd.Series(np.asarray(edge_sources)).value_counts()
+    out["n_targets"] = counts.reindex(ids).fillna(0).to_numpy(dtype=int)
+    n = out["n_targets"].to_numpy()
+    if quantile is None:
+        out["label"] = n > 0
+    else:
+        hi, lo = np.quantile(n, quantile), np.quantile(n, 1 - quantile)
+        out = out[(n >= hi) | (n <= lo)].copy()
+        out["label"] = out["n_targets"].to_numpy() >= hi
+    out.index.name = "neuron"
+    out.insert(0, "layer", layer)
+    return out.reset_index()
+
+
+def pick_labelled(table: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
+    """Up to ``n`` neurons of each label, rate-matched: ``n`` of the rarer label drawn at
+    random (seeded), then for each (in random order) the neuron of the other label with the
+    nearest ``rate`` not taken yet. Returns those rows with ``pair`` (the matched pair)."""
+    rng = np.random.default_rng(seed)
+    t = table.reset_index(drop=True)
+    pos, neg = t.index[t["label"]].to_numpy(), t.index[~t["label"]].to_numpy()
+    rare, other = (pos, neg) if len(pos) <= len(neg) else (neg, pos)
+    pick = rng.choice(rare, min(n, len(rare), len(other)), replace=False)
+    left = list(other)
+    rows, pair = [], []
+    for k, i in enumerate(pick):
+        d = np.abs(t.loc[left, "rate"].to_numpy() - t.loc[i, "rate"])
+        j = left.pop(int(np.argmin(d)))
+        rows += [i, j]
+        pair += [k, k]
+    out = t.loc[rows].copy()
+    out["pair"] = pair
+    return out.sort_values(["label", "pair"], ascending=[False, True]).reset_index(drop=True)
+
+
+def compare_labelled(picked: pd.DataFrame, table: pd.DataFrame, trace: np.ndarray,
+                     preferred=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Neuron-level MEIs of labelled neurons (:func:`pick_labelled`) side by side.
+
+    ``table``/``trace``: a :func:`fclib.snn.mei.search_meis` result over the neurons of
+    ``picked`` (one method); ``preferred``: optional preferred class per neuron id (from
+    the recorded responses). Returns ``(per_neuron, summary)``: per neuron its ``label``,
+    ``rate``, MEI ``activation``, ``evaluations`` (to first reach it) and MEI ``class``
+    (``match``: equal to the preferred class); the summary per label: ``n``, mean
+    ``activation`` and its s.e., ``% full`` (MEIs with ``A = 1``: a spike at every step),
+    mean ``evaluations``, mean recorded ``rate``, ``% match``.
+    """
+    t = table.reset_index(drop=True)
+    trace = np.asarray(trace, dtype=float).reshape(len(t), -1)
+    ev = np.argmax(trace >= trace[:, -1:], axis=1) + 1 if len(t) else np.zeros(0, int)
+    key = ["layer", "channel", "y", "x"]
+    if not len(t):
+        t = pd.DataFrame({c: pd.Series(dtype=float) for c in key + ["activation", "class",
+                                                                    "probability"]})
+    per = picked.merge(t.assign(evaluations=ev)[key + ["activation", "evaluations", "class",
+                                                       "probability"]], on=key, how="left")
+    if preferred is not None:
+        pref = pd.Series(preferred)
+        per["preferred"] = pref.reindex(per["neuron"]).to_numpy()
+        per["match"] = per["class"] == per["preferred"]
+    g = per.groupby("label", sort=False)
+    summ = pd.DataFrame({"n": g.size(), "activation": g["activation"].mean(),
+                         "activation se": g["activation"].std(ddof=1) / np.sqrt(g.size()),
+                         "% full": 100 * g["activation"].apply(lambda a: (a >= 1).mean()),
+                         "evaluations": g["evaluations"].mean(), "rate": g["rate"].mean()})
+    if preferred is not None:
+        summ["% match"] = 100 * g["match"].mean()
+    return per, summ.sort_index(ascending=False)
