@@ -87,7 +87,11 @@ def test_a_run_killed_at_every_stage_finishes_with_identical_results(tmp_path):
     _killed("os:replace", 1, "before", "r.pairs('L1', 'L2')", pre=run_body)
     assert rec_path.exists()
     assert len(list((data / "runs").rglob("*.nc.part"))) == 1  # the pairs, never renamed
-    # 4. the rest, uninterrupted: every artefact equals the uninterrupted run's
+    # 4. the rest, uninterrupted (in a subprocess, as the reference): every artefact equals
+    # the uninterrupted run's
+    proc = subprocess.run([sys.executable, "-c", run_body + "; r.pairs('L1', 'L2')"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
     r, r_ref = pipeline.run("smoke", data, progress=False), pipeline.run("smoke", ref,
                                                                          progress=False)
     for k, v in torch.load(r_ref.model_path, weights_only=False)["model"].items():
