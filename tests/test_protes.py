@@ -1,10 +1,12 @@
 """PROTES (fclib.optim.protes): the TT distribution, the update, QTT indices, known optima."""
 import itertools
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from fclib.optim import maximise, protes, qtt_decode, qtt_encode
+from fclib.optim import GRAY_PRESETS, PRESETS, maximise, protes, qtt_decode, qtt_encode
 from fclib.optim.protes import Adam, dense_probability, init_cores, log_prob, sample
 
 
@@ -68,6 +70,16 @@ def test_qtt_round_trip_is_little_endian():
         qtt_encode(idx, 48)
 
 
+def test_gray_quantisation_puts_neighbours_one_bit_apart():
+    idx = np.arange(64)[:, None]
+    bits = qtt_encode(idx, 64, "gray")
+    assert np.all(np.abs(np.diff(bits, axis=0)).sum(1) == 1)
+    np.testing.assert_array_equal(qtt_decode(bits, 64, "gray"), idx)
+    np.testing.assert_array_equal(qtt_encode(np.array([[2]]), 4, "gray"), [[1, 1]])  # 2 -> 11
+    with pytest.raises(ValueError, match="qtt must be"):
+        protes(lambda i: np.zeros(len(i)), 2, 4, 10, qtt="grey")
+
+
 # The separable known optimum of the issue: -Σ(i_k - t_k)², d = 8, n = 16, optimum 0 at t.
 _T = (np.arange(8) * 5 + 3) % 16
 
@@ -92,7 +104,9 @@ def test_tt_b_finds_the_separable_optimum_and_beats_random_search():
     """TT-b meets the issue's criterion on seeds 0–4: the optimum within 1e4 evaluations
     for 4 of 5 (seeds 0, 1, 2, 4 at 2000–3250 evaluations; seed 3 ends at -2) and better
     than random search on every seed. Not robustly: on seeds 5–14 it reached the optimum
-    for 3 of 10 (the others end at -1 to -3 across Hamming cliffs, as TT-s below)."""
+    for 3 of 10 (the others end at -1 to -3 across Hamming cliffs, as TT-s below): 7 of 15
+    in all, as for the ``protes`` package itself on the same objective and coding (7 of 15,
+    ``benchmarks/protes_reference.py``)."""
     assert _hits_and_beats_random_search("TT-b", range(5), 10_000) >= 4
 
 
@@ -100,24 +114,60 @@ def test_tt_finds_the_separable_optimum_and_beats_random_search():
     """TT (K = 10, k_top = 1, no quantisation) beats random search on every seed but
     reaches the exact optimum within 1e4 evaluations for 3 of seeds 0–4 only (seeds 2 and 3
     end at -1, one coordinate one grid step off), 8 of seeds 5–14: about 3 runs in 4, so
-    the issue's ">= 4 of 5" holds for some seed sets and not others. We assert what it
-    achieves on seeds 0–4."""
+    the issue's ">= 4 of 5" holds for some seed sets and not others (the ``protes`` package:
+    12 of 15, not significantly different; ``benchmarks/protes_reference.py``). We assert
+    what it achieves on seeds 0–4."""
     assert _hits_and_beats_random_search("TT", range(5), 10_000) >= 3
 
 
 def test_tt_s_beats_random_search_but_misses_the_exact_optimum():
     """TT-s (K = 5, k_top = 1, QTT) does NOT meet the issue's criterion: measured over 1e4
-    evaluations it reached the exact optimum on 0 of seeds 0–4, every run ending at -1 or -2
+    evaluations it reached the exact optimum on 0 of seeds 0–4 (2 of 15), every run ending at -1 or -2
     with coordinates at a neighbour of t_k whose binary code differs in 3–4 bits (7 vs 8,
     11 vs 12, 4 vs 3: a Hamming cliff that the greedy K = 5, k_top = 1 update cannot cross once the
     bits have collapsed). A 1e4 run costs ~20 s here, so the test runs 2,000 evaluations on
     two seeds and asserts what those achieve: better than random search, and within 6 of the
-    optimum (measured -5 and -1; random search with as many evaluations: -38 and -45)."""
+    optimum (measured -5 and -1; random search with as many evaluations: -38 and -45).
+    The authors' ``protes`` package fails the same way on this coding (3 of 15 seeds at the
+    optimum, ours 2 of 15; ``benchmarks/protes_reference.py``); quantising the Gray code
+    instead removes the cliffs (``test_gray_quantised_variants_find_the_separable_optimum``)."""
     for seed in range(2):
         res = maximise("TT-s", _separable, 8, 16, 2000, seed=seed)
         rs = np.random.default_rng(seed).integers(0, 16, (2000, 8))
         assert res["value"] > _separable(rs).max()
         assert res["value"] >= -6
+
+
+@pytest.mark.parametrize("variant", list(GRAY_PRESETS))
+def test_gray_quantised_variants_find_the_separable_optimum(variant):
+    """The issue's criterion (the optimum within 1e4 evaluations for >= 4 of 5 seeds, better
+    than random search on each) is met by every variant once the quantisation is Gray-coded
+    (measured: 5 of 5 for each, 15 of 15 on seeds 0-14, in 500-7,100 evaluations), which
+    removes the Hamming cliffs that stop TT-s and TT-b above."""
+    assert _hits_and_beats_random_search(variant, range(5), 10_000) >= 4
+
+
+def test_reference_comparison_is_reproduced_and_agrees():
+    """``benchmarks/protes_reference.py`` ran every variant on 15 seeds, ours and the
+    ``protes`` package's (jax, in a separate environment). Re-running ours on the cheap rows
+    (those that stop at the optimum early) gives the recorded results, so the record describes
+    this code; and per variant our hit count does not differ from the reference's (two-sided
+    Fisher exact test, p > 0.05): ours misses the optimum on 003's binary coding as often as
+    the authors' package does."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "protes_reference.json"
+    rec = json.loads(path.read_text())
+    assert rec["objective"]["target"] == _T.tolist()
+    budget = rec["objective"]["budget"]
+    for name in ("TT-s-gray", "TT-b-gray"):
+        for row in rec["ours"]["runs"][name][:3]:
+            res = maximise(name, _separable, 8, 16, budget, seed=row["seed"], target=0.0)
+            assert (res["value"], len(res["trace"])) == (row["value"], row["evaluations"])
+    assert set(rec["comparison"]) == set(PRESETS) | set(GRAY_PRESETS)
+    for name, c in rec["comparison"].items():
+        assert c["fisher_p"] > 0.05, (name, rec["ours"]["summary"][name],
+                                      rec["reference"]["summary"][name])
+    for name in GRAY_PRESETS:
+        assert rec["ours"]["summary"][name]["hits"] >= 0.8 * rec["ours"]["summary"][name]["seeds"]
 
 
 def test_exact_budget_monotone_and_seed_deterministic_traces():
@@ -129,7 +179,8 @@ def test_exact_budget_monotone_and_seed_deterministic_traces():
         values.extend(v)
         return v
 
-    for kw in (dict(k=10, k_top=1), dict(k=5, k_top=1, qtt=True), dict(k=25, k_top=5, qtt=True)):
+    for kw in (dict(k=10, k_top=1), dict(k=5, k_top=1, qtt=True), dict(k=25, k_top=5, qtt=True),
+               dict(k=5, k_top=1, qtt="gray")):
         calls.clear()
         values.clear()
         info = {}

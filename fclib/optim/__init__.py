@@ -5,7 +5,7 @@ Torch and Nevergrad are imported inside the functions; ``fclib`` itself never im
 package.
 """
 from fclib.optim.baselines import METHODS, maximise, nevergrad_search  # noqa: F401
-from fclib.optim.protes import PRESETS, protes, qtt_decode, qtt_encode, run_preset  # noqa: F401
+from fclib.optim.protes import GRAY_PRESETS, PRESETS, protes, qtt_decode, qtt_encode, run_preset  # noqa: F401
 
-__all__ = ["protes", "PRESETS", "run_preset", "qtt_encode", "qtt_decode", "nevergrad_search",
+__all__ = ["protes", "PRESETS", "GRAY_PRESETS", "run_preset", "qtt_encode", "qtt_decode", "nevergrad_search",
            "maximise", "METHODS"]

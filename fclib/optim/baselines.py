@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from fclib.optim.protes import PRESETS, run_preset
+from fclib.optim.protes import GRAY_PRESETS, PRESETS, run_preset
 
 __all__ = ["nevergrad_search", "maximise", "METHODS"]
 
@@ -22,7 +22,7 @@ METHODS: dict[str, dict] = {
     "RS": dict(optimizer="RandomSearch", workers=1),
     "NG": dict(optimizer="Portfolio", workers=1),
     "NG-K": dict(optimizer="Portfolio", workers=10),
-    **{name: {} for name in PRESETS},
+    **{name: {} for name in (*PRESETS, *GRAY_PRESETS)},
 }
 
 
@@ -72,11 +72,11 @@ def nevergrad_search(f, d: int, n: int, budget: int, optimizer: str = "Portfolio
 def maximise(method: str, f, d: int, n: int, budget: int, seed: int = 0, workers: int = 10,
              target: float | None = None):
     """Run one method of :data:`METHODS` (``"RS"``, ``"NG"``, ``"NG-K"`` with ``workers``
-    per call, ``"TT"``, ``"TT-s"``, ``"TT-b"``) and return a dict: ``index``, ``value``,
+    per call, ``"TT"``, ``"TT-s"``, ``"TT-b"`` and their ``-gray`` twins) and return a dict: ``index``, ``value``,
     ``trace`` and ``seconds`` (arrays of length ``budget``, shorter when ``target``, a known
     optimum, stopped the search) and ``n_calls``."""
     info: dict = {}
-    if method in PRESETS:
+    if method in PRESETS or method in GRAY_PRESETS:
         i, y, tr = run_preset(method, f, d, n, budget, seed=seed, info=info, target=target)
     elif method in METHODS:
         opts = dict(METHODS[method])

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,7 +33,8 @@ import pandas as pd
 __all__ = ["class_entropy", "selectivity", "specialisation", "first_strong_epoch",
            "latent_distances", "complexity", "method_table", "PAPER_TABLE1", "TT_METHODS",
            "MANGO_SETTINGS", "mango_settings", "neuron_coords", "hub_table", "member_table", "pick_labelled",
-           "compare_labelled"]
+           "compare_labelled", "PROTES_REFERENCE", "load_protes_reference",
+           "protes_reference_table"]
 
 TT_METHODS = ("TT", "TT-s", "TT-b")
 
@@ -290,3 +293,41 @@ def compare_labelled(picked: pd.DataFrame, table: pd.DataFrame, trace: np.ndarra
     if preferred is not None:
         summ["% match"] = 100 * g["match"].mean()
     return per, summ.sort_index(ascending=False)
+
+
+#: Where ``benchmarks/protes_reference.py`` writes our PROTES against the ``protes`` package.
+PROTES_REFERENCE = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / \
+    "protes_reference.json"
+
+
+def load_protes_reference(path=None) -> dict | None:
+    """The record of ``benchmarks/protes_reference.py`` (default :data:`PROTES_REFERENCE`),
+    or ``None`` where it is absent (an installed package without the repository)."""
+    path = Path(path) if path is not None else PROTES_REFERENCE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def protes_reference_table(record: dict) -> pd.DataFrame:
+    """That record as a table, one row per variant: ``K``, ``k_top``, quantisation, seeds at
+    the known optimum for ours and for the ``protes`` package (``"hits/seeds"``), the two-sided
+    Fisher p of the difference, and the mean evaluations used (stopped at the optimum)."""
+    from fclib.optim.protes import GRAY_PRESETS, PRESETS
+
+    rows = []
+    ref = record.get("reference", {}).get("summary", {})
+    for name, opts in {**PRESETS, **GRAY_PRESETS}.items():
+        ours = record["ours"]["summary"].get(name)
+        if ours is None:
+            continue
+        theirs = ref.get(name)
+        code = {False: "none", True: "binary (003)", "gray": "Gray"}[opts["qtt"]]
+        rows.append({"variant": name, "K": opts["k"], "k_top": opts["k_top"],
+                     "quantisation": code,
+                     "ours": f"{ours['hits']}/{ours['seeds']}",
+                     "protes package": f"{theirs['hits']}/{theirs['seeds']}" if theirs else "-",
+                     "Fisher p": record.get("comparison", {}).get(name, {}).get("fisher_p",
+                                                                                 np.nan),
+                     "mean evaluations (ours)": ours["mean_evaluations"],
+                     "mean evaluations (package)": theirs["mean_evaluations"] if theirs
+                     else np.nan})
+    return pd.DataFrame(rows).set_index("variant")
