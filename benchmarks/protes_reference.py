@@ -20,7 +20,7 @@ package allows. Its random numbers are jax's, so single seeds differ from ours: 
 compared is the number of seeds that reach the optimum (two-sided Fisher exact test per
 variant) and the mean best value.
 
-Results go to ``benchmarks/results/protes_reference.json`` (with the package versions); the
+Results go to ``benchmarks/reference/protes_reference.json`` (with the package versions); the
 MANGO chapter and ``tests/test_protes.py`` read it.
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-OUT = HERE / "results" / "protes_reference.json"
+OUT = HERE / "reference" / "protes_reference.json"   # tracked (results/ is not)
 D, N = 8, 16
 TARGET = (np.arange(D) * 5 + 3) % N          # the optimum, as in tests/test_protes.py
 

@@ -1,7 +1,6 @@
 """PROTES (fclib.optim.protes): the TT distribution, the update, QTT indices, known optima."""
 import itertools
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -154,8 +153,9 @@ def test_reference_comparison_is_reproduced_and_agrees():
     this code; and per variant our hit count does not differ from the reference's (two-sided
     Fisher exact test, p > 0.05): ours misses the optimum on 003's binary coding as often as
     the authors' package does."""
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "protes_reference.json"
-    rec = json.loads(path.read_text())
+    from fclib.stats.mei import PROTES_REFERENCE
+
+    rec = json.loads(PROTES_REFERENCE.read_text())
     assert rec["objective"]["target"] == _T.tolist()
     budget = rec["objective"]["budget"]
     for name in ("TT-s-gray", "TT-b-gray"):

@@ -296,7 +296,7 @@ def compare_labelled(picked: pd.DataFrame, table: pd.DataFrame, trace: np.ndarra
 
 
 #: Where ``benchmarks/protes_reference.py`` writes our PROTES against the ``protes`` package.
-PROTES_REFERENCE = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / \
+PROTES_REFERENCE = Path(__file__).resolve().parents[2] / "benchmarks" / "reference" / \
     "protes_reference.json"
 
 
