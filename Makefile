@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= default
+JOBS ?= 2
 STAMP := $(VENV)/.fclib-installed
 # MathJax 3 is served from the book's own static files (offline pages show typeset math):
 # npm fetches it into the venv, the es5 bundle is copied to book/_static/mathjax (gitignored),
@@ -38,7 +39,7 @@ $(MATHJAX):
 setup: $(STAMP) $(MATHJAX)
 
 book: setup
-	$(PY) -m fclib.pipeline book --profile $(PROFILE)
+	$(PY) -m fclib.pipeline book --profile $(PROFILE) --jobs $(JOBS)
 
 run: $(STAMP)
 	$(PY) -m fclib.pipeline run --profile $(PROFILE)

@@ -119,20 +119,63 @@ def route_parameters(params: dict, declared: dict[str, set[str]], root: Path) ->
     return out
 
 
+def _execute_chapter(name: str, src: Path, out: Path, params: dict, stamp: str, root: Path,
+                     progress: bool) -> float:
+    """Execute one chapter into ``out`` (via ``.part`` files, so a failure leaves none);
+    return its seconds. Module-level so that a process pool can run it."""
+    import nbformat
+    import papermill as pm
+
+    nb = read_chapter(src)
+    t0 = time.perf_counter()
+    tmp = out.with_name(out.stem + ".part.ipynb")
+    src_nb = out.with_name(out.stem + ".src.part.ipynb")
+    try:
+        nbformat.write(nb, src_nb)
+        pm.execute_notebook(str(src_nb), str(tmp), parameters=params, cwd=str(root),
+                            progress_bar=progress, kernel_name="python3")
+        nb_out = nbformat.read(tmp, as_version=4)
+        nb_out.metadata["fclib_stamp"] = stamp
+        nb_out.metadata.pop("jupytext", None)
+        nbformat.write(nb_out, tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        src_nb.unlink(missing_ok=True)
+    os.replace(tmp, out)
+    return time.perf_counter() - t0
+
+
 def execute_notebooks(root: str | os.PathLike, params: dict, notebooks=None,
-                      progress: bool = True) -> dict[str, float]:
+                      progress: bool = True, jobs: int = 1,
+                      on_done=None) -> dict[str, float]:
     """Execute the chapters ``<root>/book/chapters/NAME.md`` with papermill into
     ``<root>/book/chapters/NAME.ipynb`` (what the book renders).
 
     A chapter whose source, parameters and the code of the fclib modules it imports
     (:func:`chapter_fingerprint`) are unchanged since its last execution (a stamp in its
     metadata) is not executed again. A failed execution leaves no chapter behind. Returns
-    seconds per chapter (0 for a reused one). ``params`` are routed to each chapter by
-    :func:`route_parameters`; an unknown name stops everything before any execution.
+    seconds per chapter (0 for a reused one), in book order. ``params`` are routed to each
+    chapter by :func:`route_parameters`; an unknown name stops everything before any
+    execution.
+
+    ``jobs > 1`` executes that many chapters side by side (separate processes and kernels,
+    taken in book order; no progress bars). Chapters share the run's cached artefacts; each
+    stage computes under an inter-process lock (:mod:`fclib.pipeline.locks`), so an artefact
+    two chapters need is computed once. After a failure no new chapter starts; the first
+    error is raised once the running ones end. ``on_done(name, seconds)`` is called as each
+    chapter finishes.
     """
     import nbformat
-    import papermill as pm
 
+    from fclib.pipeline.locks import HAVE_LOCKS
+
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    if jobs > 1 and not HAVE_LOCKS:
+        raise RuntimeError("jobs > 1 needs inter-process file locks (fcntl), which this system "
+                           "lacks; execute the chapters one at a time (jobs=1)")
     root = Path(root).resolve()
     chapter_dir = root / CHAPTER_DIR
     names = [n.removesuffix(".md").removesuffix(".ipynb") for n in notebooks or CHAPTERS]
@@ -143,38 +186,68 @@ def execute_notebooks(root: str | os.PathLike, params: dict, notebooks=None,
             raise FileNotFoundError(f"chapter {name!r}: {sources[name]} does not exist")
         nbs[name] = read_chapter(sources[name])
     routed = route_parameters(params, {n: chapter_parameters(nb) for n, nb in nbs.items()}, root)
-    times = {}
+    times, todo = {}, []
     for name in names:
-        src, nb, params = sources[name], nbs[name], routed[name]
+        src, nb = sources[name], nbs[name]
         out = chapter_dir / f"{name}.ipynb"
-        stamp = hashlib.sha256(src.read_bytes() + json.dumps(params, sort_keys=True).encode()
+        stamp = hashlib.sha256(src.read_bytes() + json.dumps(routed[name], sort_keys=True).encode()
                                + chapter_fingerprint(nb).encode()).hexdigest()
         if out.exists():
             try:
                 if nbformat.read(out, as_version=4).metadata.get("fclib_stamp") == stamp:
                     times[name] = 0.0
+                    if on_done is not None:
+                        on_done(name, 0.0)
                     continue
             except Exception:
                 pass
-        t0 = time.perf_counter()
-        tmp = out.with_name(out.stem + ".part.ipynb")
-        src_nb = out.with_name(out.stem + ".src.part.ipynb")
-        try:
-            nbformat.write(nb, src_nb)
-            pm.execute_notebook(str(src_nb), str(tmp), parameters=params, cwd=str(root),
-                                progress_bar=progress, kernel_name="python3")
-            nb_out = nbformat.read(tmp, as_version=4)
-            nb_out.metadata["fclib_stamp"] = stamp
-            nb_out.metadata.pop("jupytext", None)
-            nbformat.write(nb_out, tmp)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        finally:
-            src_nb.unlink(missing_ok=True)
-        os.replace(tmp, out)
-        times[name] = time.perf_counter() - t0
-    return times
+        todo.append((name, src, out, routed[name], stamp))
+    if jobs == 1 or len(todo) < 2:
+        for name, src, out, p, stamp in todo:
+            times[name] = _execute_chapter(name, src, out, p, stamp, root, progress)
+            if on_done is not None:
+                on_done(name, times[name])
+    else:
+        _execute_parallel(todo, root, jobs, times, on_done)
+    return {name: times[name] for name in names}
+
+
+def _execute_chapter_in_pool(name, *args) -> float:
+    """:func:`_execute_chapter` with any failure turned into a plain ``RuntimeError`` that
+    names the chapter (papermill's errors do not survive the trip between processes)."""
+    try:
+        return _execute_chapter(name, *args)
+    except Exception as exc:
+        raise RuntimeError(f"chapter {name} failed: {type(exc).__name__}: {exc}") from None
+
+
+def _execute_parallel(todo, root: Path, jobs: int, times: dict, on_done) -> None:
+    """Run :func:`_execute_chapter` for ``todo`` on ``jobs`` worker processes, in order."""
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    pending = list(todo)
+    running, error = {}, None
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+        while pending or running:
+            while pending and len(running) < jobs and error is None:
+                name, src, out, p, stamp = pending.pop(0)
+                running[pool.submit(_execute_chapter_in_pool, name, src, out, p, stamp, root,
+                                    False)] = name
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                name = running.pop(fut)
+                try:
+                    times[name] = fut.result()
+                except BaseException as exc:  # keep the first; let the others finish
+                    error = error or exc
+                    continue
+                if on_done is not None:
+                    on_done(name, times[name])
+    if error is not None:
+        raise error
 
 
 def build_book(root: str | os.PathLike) -> Path:

@@ -1,6 +1,6 @@
 """The ``fclib`` command line.
 
-    fclib book [--profile default] [--set NAME=VALUE ...]   # train, record, chapters, HTML
+    fclib book [--profile default] [--set NAME=VALUE ...] [--jobs 2]   # train, record, chapters, HTML
     fclib run  [--profile default] [--set NAME=VALUE ...]   # train and record only
     fclib sttc IN.nc --source L1 --target L2 -o pairs.nc    # STTC + z of one layer pair
 
@@ -53,9 +53,13 @@ def _book(args, overrides: dict) -> int:
     t_all = time.perf_counter()
     r = run(args.profile, args.data_dir, **{k: v for k, v in overrides.items() if k in PARAMS})
     _report_run(r)
-    times = execute_notebooks(root, params)
-    for name, sec in times.items():
-        print(f"[fclib] chapter {name}: " + (f"{sec:.1f} s" if sec else "unchanged, reused"))
+    def done(name, sec):
+        print(f"[fclib] chapter {name}: " + (f"{sec:.1f} s" if sec else "unchanged, reused"),
+              flush=True)
+
+    if args.jobs > 1:
+        print(f"[fclib] executing the chapters {args.jobs} at a time", flush=True)
+    execute_notebooks(root, params, jobs=args.jobs, on_done=done)
     t0 = time.perf_counter()
     index = build_book(root)
     print(f"[fclib] book build: {time.perf_counter() - t0:.1f} s")
@@ -122,6 +126,9 @@ def main(argv=None) -> int:
                        help="a profile or chapter parameter (Python literal values)")
         if name == "book":
             p.add_argument("--root", default=str(ROOT), help="the book's folder (holds _config.yml)")
+            p.add_argument("--jobs", type=int, default=2, metavar="N",
+                           help="chapters executed side by side (default 2; 1: one at a time, "
+                                "with progress bars)")
         p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="an existing dask scheduler (tcp://host:8786) for the edge lists "
                             "of sample=all")

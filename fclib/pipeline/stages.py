@@ -23,6 +23,7 @@ from fclib.io import datasets as fdata
 from fclib.pipeline.inputs import arch as _arch
 from fclib.pipeline.inputs import load_split
 from fclib.pipeline.cache import artefact_key
+from fclib.pipeline.locks import artefact_lock, locked_stage
 from fclib.pipeline.profiles import RECORD_PARAMS, TRAIN_PARAMS, condition_file, resolve
 from fclib.io.recordings import Recording, open_recording, save_dataset
 
@@ -91,7 +92,7 @@ def _perturb_params(cfg: dict) -> dict:
 
 
 def _write_json(obj, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(obj, indent=1, default=str))
     os.replace(tmp, path)
 
@@ -189,6 +190,7 @@ class Run:
         return self.record_dir / (f"snapshot-e{int(epoch):04d}-"
                                   f"p{self.cfg['snapshot_presentations']}.nc")
 
+    @locked_stage()
     def snapshot_recording(self, epoch: int, progress: bool = False) -> Recording:
         """The recording of the model kept after ``epoch`` epochs, made on first use: the
         first ``snapshot_presentations`` presentations of the same schedule for every
@@ -229,6 +231,7 @@ class Run:
     def split(self) -> fdata.Split:
         return load_split(self.cfg)
 
+    @locked_stage()
     def pairs(self, source: str, target: str, condition: str = "original", *,
               null: str | None = None, half: int | None = None):
         """STTC and z of the active pairs of a layer pair, cached on disk.
@@ -309,6 +312,7 @@ class Run:
         frames = np.asarray(frames)
         return np.flatnonzero(frames) if frames.dtype == bool else np.sort(frames)
 
+    @locked_stage()
     def groups(self, source: str, target: str, threshold: float = 4.0,
                reference: str = "original", *, null: str | None = None,
                half: int | None = None):
@@ -337,6 +341,7 @@ class Run:
             save_groups(_stamped(g, key, inputs), path)
         return load_groups(path)
 
+    @locked_stage()
     def edges(self, source: str, target: str, threshold: float = 4.0,
               condition: str = "original", *, null: str | None = None,
               progress: bool = False):
@@ -377,6 +382,7 @@ class Run:
                             parent=self.pairs_key(source, target, reference, null=null,
                                                   half=half)[0])
 
+    @locked_stage()
     def ensembles(self, source: str, target: str, variant: str, *, threshold: float = 4.0,
                   min_frames: int = 10, saturation: float = 0.95, r2_min: float = 0.8):
         """:func:`fclib.stats.ensembles.evaluate_groups` of a layer pair for one way of
@@ -447,6 +453,7 @@ class Run:
                 out.append(ds.load())
         return out
 
+    @locked_stage()
     def response(self, source: str, target: str, condition: str = "original", *,
                  threshold: float = 4.0, min_frames: int = 10, saturation: float = 0.95,
                  n_batches: int = 4, r2_min: float = 0.8, cross_validate: bool = False):
@@ -574,6 +581,7 @@ class Run:
         return resolve_backend(self.cfg["backend"], None if self.cfg["device"] == "auto"
                                else self.cfg["device"])
 
+    @locked_stage()
     def information(self, layer: str, condition: str = "original", n_shuffles: int = 20):
         """:func:`fclib.information.information` of every neuron of ``layer`` (silent ones
         included) under ``condition``, shuffles seeded by the run's seed, cached on disk as
@@ -600,6 +608,7 @@ class Run:
         with xr.open_dataset(path, engine="netcdf4") as ds:
             return ds.load()
 
+    @locked_stage()
     def embeddings(self, backend: str = "minilm"):
         """Text embeddings of the run's class names (:func:`fclib.stats.semantic.embed_class_names`,
         computed with the installed model, offline), cached on disk as
@@ -635,6 +644,7 @@ class Run:
         model, perturb = make_perturb(condition, model, **_perturb_params(self.cfg))
         return model.eval(), perturb
 
+    @locked_stage("accuracy", ignore=None)  # one file for every condition
     def accuracy(self, condition: str = "original") -> float:
         """Held-out accuracy (each test image once, untransformed) under ``condition``,
         cached in ``<record_dir>/accuracy.json``."""
@@ -689,7 +699,20 @@ def run(profile: str = "default", data_dir: str | os.PathLike | None = None, *,
     data_dir = _writable_dir(default_data_dir() if data_dir is None else Path(data_dir))
     (train_key, train_inputs), (record_key, record_inputs) = stage_keys(cfg)
     r = Run(cfg, data_dir, train_key, record_key)
+    locks = data_dir / "runs"
+    with artefact_lock(f"train|{train_key}", locks):
+        split = _train_stage(r, cfg, train_inputs, progress)
+    conditions = ("original", *[c for c in conditions if c != "original"])
+    for condition in conditions:
+        with artefact_lock(f"record|{record_key}|{condition}", locks):
+            split = _record_stage(r, cfg, condition, record_inputs, split, profile, progress)
+    return r
+
+
+def _train_stage(r: Run, cfg: dict, train_inputs: dict, progress: bool):
+    """Train the run's model unless its summary exists; the split if it was loaded."""
     split = None
+    train_key = r.train_key
     if not (r.train_dir / "summary.json").exists():
         from fclib.snn.train import train
 
@@ -706,10 +729,14 @@ def run(profile: str = "default", data_dir: str | os.PathLike | None = None, *,
                          fclib_key=train_key, fclib_inputs=train_inputs),
                     r.train_dir / "summary.json")
         r.timings["train"] = time.perf_counter() - t0
-    conditions = ("original", *[c for c in conditions if c != "original"])
-    for condition in conditions:
-        if r.recording_path(condition).exists():
-            continue
+    return split
+
+
+def _record_stage(r: Run, cfg: dict, condition: str, record_inputs: dict, split, profile: str,
+                  progress: bool):
+    """Record ``condition`` unless its recording exists; the split (loaded if needed)."""
+    train_key, record_key = r.train_key, r.record_key
+    if not r.recording_path(condition).exists():
         from fclib.snn.perturb import make_perturb
         from fclib.snn.record import file_hash, record
         from fclib.snn.train import load_model
@@ -747,4 +774,4 @@ def run(profile: str = "default", data_dir: str | os.PathLike | None = None, *,
                           **extra),
                progress=progress)
         r.timings[f"record {condition}"] = time.perf_counter() - t0
-    return r
+    return split

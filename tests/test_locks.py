@@ -1,0 +1,118 @@
+"""Inter-process artefact locks (fclib.pipeline.locks) and chapters executed side by side."""
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from fclib.pipeline import locks
+from fclib.pipeline.book import execute_notebooks
+
+pytestmark = pytest.mark.skipif(not locks.HAVE_LOCKS, reason="no fcntl on this system")
+
+_HOLDER = textwrap.dedent("""
+    import sys, time
+    from fclib.pipeline.locks import artefact_lock
+    folder, log, tag = sys.argv[1:4]
+    with artefact_lock("pairs|L1-L2", folder):
+        with open(log, "a") as f:
+            f.write(f"{tag} start {time.time()}\\n")
+        with artefact_lock("pairs|L1-L2", folder):    # re-entrant: no deadlock
+            time.sleep(0.6)
+        with open(log, "a") as f:
+            f.write(f"{tag} end {time.time()}\\n")
+""")
+
+
+def test_two_processes_holding_one_lock_take_turns(tmp_path):
+    log = tmp_path / "log.txt"
+    procs = [subprocess.Popen([sys.executable, "-c", _HOLDER, str(tmp_path), str(log), tag])
+             for tag in "ab"]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0]
+    events = sorted((float(t), tag, what) for tag, what, t in
+                    (line.split() for line in log.read_text().splitlines()))
+    assert [what for _, _, what in events] == ["start", "end", "start", "end"]
+    assert events[0][1] == events[1][1] != events[2][1] == events[3][1]   # no interleaving
+    assert len(list((tmp_path / ".locks").glob("*.lock"))) == 1
+
+
+class _Stage:
+    """A stand-in for Run: what :func:`locked_stage` reads, and a method that reports the
+    lock it runs under."""
+
+    def __init__(self, root):
+        self.data_dir, self.train_key, self.record_key = Path(root), "t", "r"
+
+    @locks.locked_stage()
+    def pairs(self, source, target, condition="original", *, null=None, progress=True):
+        return sorted(path for _, path in locks._held)
+
+    @locks.locked_stage("accuracy", ignore=None)
+    def accuracy(self, condition="original"):
+        return sorted(path for _, path in locks._held)
+
+
+def test_lock_names_follow_the_artefact_not_the_call(tmp_path):
+    s = _Stage(tmp_path)
+    a = s.pairs("L1", "L2")
+    assert a == s.pairs("L1", "L2", "original", progress=False) == s.pairs("L1", "L2", null=None)
+    assert a != s.pairs("L1", "L2", "noise") and a != s.pairs("L2", "L3")
+    assert s.accuracy("noise") == s.accuracy("fgsm")       # one shared file, one lock
+    assert not locks._held                                  # all released
+
+
+def _chapter(root: Path, name: str, body: str) -> None:
+    (root / "book" / "chapters").mkdir(parents=True, exist_ok=True)
+    (root / "book" / "chapters" / f"{name}.md").write_text(textwrap.dedent(f"""\
+        ---
+        jupytext:
+          text_representation:
+            format_name: myst
+        kernelspec:
+          display_name: Python 3
+          language: python
+          name: python3
+        ---
+
+        # {name}
+
+        ```{{code-cell}}
+        :tags: [parameters]
+
+        profile = "smoke"
+        data_dir = None
+        ```
+
+        ```{{code-cell}}
+        {body}
+        ```
+        """))
+
+
+def test_chapters_side_by_side_give_what_one_at_a_time_gives(tmp_path):
+    for name, value in (("a", 1), ("b", 2), ("c", 3)):
+        _chapter(tmp_path, name, f"print({value} * 7)")
+    seen = []
+    times = execute_notebooks(tmp_path, {"profile": "smoke"}, notebooks=["a", "b", "c"],
+                              progress=False, jobs=2, on_done=lambda n, s: seen.append(n))
+    assert list(times) == ["a", "b", "c"] and sorted(seen) == ["a", "b", "c"]
+    for name, value in (("a", 1), ("b", 2), ("c", 3)):
+        text = (tmp_path / "book" / "chapters" / f"{name}.ipynb").read_text()
+        assert f'"{value * 7}\\n"' in text
+    again = execute_notebooks(tmp_path, {"profile": "smoke"}, notebooks=["a", "b", "c"],
+                              progress=False, jobs=2)
+    assert again == {"a": 0.0, "b": 0.0, "c": 0.0}          # stamps hold: nothing re-run
+
+
+def test_a_failing_chapter_side_by_side_is_named_and_leaves_nothing(tmp_path):
+    _chapter(tmp_path, "ok", "x = 1")
+    _chapter(tmp_path, "bad", "raise ValueError('broken on purpose')")
+    with pytest.raises(RuntimeError, match="(?s)chapter bad failed.*broken on purpose"):
+        execute_notebooks(tmp_path, {"profile": "smoke"}, notebooks=["bad", "ok"],
+                          progress=False, jobs=2)
+    chapters = tmp_path / "book" / "chapters"
+    assert not (chapters / "bad.ipynb").exists()
+    assert not list(chapters.glob("*.part.ipynb"))
+    with pytest.raises(ValueError, match="jobs must be >= 1"):
+        execute_notebooks(tmp_path, {"profile": "smoke"}, notebooks=["ok"], jobs=0)
