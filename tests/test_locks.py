@@ -1,4 +1,5 @@
 """Inter-process artefact locks (fclib.pipeline.locks) and chapters executed side by side."""
+import json
 import subprocess
 import sys
 import textwrap
@@ -39,13 +40,13 @@ def test_two_processes_holding_one_lock_take_turns(tmp_path):
 
 class _Stage:
     """A stand-in for Run: what :func:`locked_stage` reads, and a method that reports the
-    lock it runs under."""
+    locks it runs under."""
 
     def __init__(self, root):
         self.data_dir, self.train_key, self.record_key = Path(root), "t", "r"
 
     @locks.locked_stage()
-    def pairs(self, source, target, condition="original", *, null=None, progress=True):
+    def noted(self, source, target, condition="original", *, progress=True):
         return sorted(path for _, path in locks._held)
 
     @locks.locked_stage("accuracy", ignore=None)
@@ -53,11 +54,11 @@ class _Stage:
         return sorted(path for _, path in locks._held)
 
 
-def test_lock_names_follow_the_artefact_not_the_call(tmp_path):
+def test_locked_stage_binds_defaults_and_shared_files_share_a_lock(tmp_path):
     s = _Stage(tmp_path)
-    a = s.pairs("L1", "L2")
-    assert a == s.pairs("L1", "L2", "original", progress=False) == s.pairs("L1", "L2", null=None)
-    assert a != s.pairs("L1", "L2", "noise") and a != s.pairs("L2", "L3")
+    a = s.noted("L1", "L2")
+    assert a == s.noted("L1", "L2", "original", progress=False)
+    assert a != s.noted("L1", "L2", "noise") and a != s.noted("L2", "L3")
     assert s.accuracy("noise") == s.accuracy("fgsm")       # one shared file, one lock
     assert not locks._held                                  # all released
 
@@ -116,3 +117,40 @@ def test_a_failing_chapter_side_by_side_is_named_and_leaves_nothing(tmp_path):
     assert not list(chapters.glob("*.part.ipynb"))
     with pytest.raises(ValueError, match="jobs must be >= 1"):
         execute_notebooks(tmp_path, {"profile": "smoke"}, notebooks=["ok"], jobs=0)
+
+
+_ASK_PAIRS = textwrap.dedent("""
+    import json, sys, time
+    import fclib.stats.connectivity as conn
+    from fclib.pipeline import run
+    data, null = sys.argv[1], (None if sys.argv[2] == "none" else sys.argv[2])
+    slow = conn.pair_significance
+    def pair_significance(*a, **k):  # widen the window in which both could compute
+        time.sleep(3)
+        return slow(*a, **k)
+    conn.pair_significance = pair_significance
+    r = run("smoke", data, progress=False)
+    ds = r.pairs("L1", "L2", null=null)
+    print(json.dumps({"computed": "pairs L1-L2" in r.timings, "n": int(ds.sizes["target"])}))
+""")
+
+
+def test_one_artefact_asked_for_two_ways_at_once_is_computed_once(smoke_run, tmp_path):
+    """``pairs("L1", "L2")`` and ``pairs("L1", "L2", null="exact")`` name the same file: two
+    processes asking at the same moment get it computed once (the lock follows the path,
+    not the call), and neither sees a half-written file."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(smoke_run.data_dir, data, ignore=shutil.ignore_patterns("pairs", "groups",
+                                                                           ".locks"))
+    assert smoke_run.cfg["null"] == "exact"
+    procs = [subprocess.Popen([sys.executable, "-c", _ASK_PAIRS, str(data), null],
+                              stdout=subprocess.PIPE, text=True) for null in ("none", "exact")]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    res = [json.loads(o.strip().splitlines()[-1]) for o in outs]
+    assert sorted(r["computed"] for r in res) == [False, True]
+    assert res[0]["n"] == res[1]["n"]
+    files = list((data / "runs").glob("*/pairs/original_L1-L2-*"))
+    assert len(files) == 1 and files[0].suffix == ".nc"

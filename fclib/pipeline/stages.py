@@ -152,6 +152,12 @@ class Run:
     def model_path(self) -> Path:
         return self.train_dir / "model.pt"
 
+    def _lock(self, path: Path):
+        """The inter-process lock of the artefact at ``path`` (see :mod:`fclib.pipeline.locks`):
+        a stage checks for and computes its file under it, so chapters executed side by side
+        compute each artefact once."""
+        return artefact_lock(str(Path(path).resolve()), self.data_dir / "runs")
+
     def recording_path(self, condition: str = "original") -> Path:
         return self.record_dir / condition_file(condition, self.cfg)
 
@@ -190,34 +196,34 @@ class Run:
         return self.record_dir / (f"snapshot-e{int(epoch):04d}-"
                                   f"p{self.cfg['snapshot_presentations']}.nc")
 
-    @locked_stage()
     def snapshot_recording(self, epoch: int, progress: bool = False) -> Recording:
         """The recording of the model kept after ``epoch`` epochs, made on first use: the
         first ``snapshot_presentations`` presentations of the same schedule for every
         snapshot (so all snapshots see the same images, transformed alike)."""
         path = self.snapshot_recording_path(epoch)
-        if not path.exists():
-            from fclib.snn.record import record
+        with self._lock(path):  # another process may be computing it
+            if not path.exists():
+                from fclib.snn.record import record
 
-            t0 = time.perf_counter()
-            split = self.split()
-            if epoch not in self.snapshot_epochs:
-                raise ValueError(f"no snapshot after epoch {epoch}; this run keeps "
-                                 f"{self.snapshot_epochs} (profile parameter snapshot_epochs)")
-            model = self.snapshot_model(epoch, split)
-            sched = fdata.presentation_params(self.cfg["n_presentations"],
-                                              len(split.test_images), self.cfg["seed"] + 1,
-                                              jitter=self.cfg["jitter"])
-            m = min(self.cfg["snapshot_presentations"], self.cfg["n_presentations"])
-            sched = {k: v[:m] for k, v in sched.items()}
-            self.record_dir.mkdir(parents=True, exist_ok=True)
-            record(model, split.test_images, split.test_labels, sched, path,
-                   condition="original", batch_size=self.cfg["record_batch"],
-                   budget=_budget(self.cfg), progress=progress, **_runtime(self.cfg),
-                   attrs=dict(profile=self.cfg["profile"], snapshot_epoch=int(epoch),
-                              class_names=list(split.class_names),
-                              train_key=self.train_key, fclib_key=self.record_key))
-            self.timings[f"record snapshot {epoch}"] = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                split = self.split()
+                if epoch not in self.snapshot_epochs:
+                    raise ValueError(f"no snapshot after epoch {epoch}; this run keeps "
+                                     f"{self.snapshot_epochs} (profile parameter snapshot_epochs)")
+                model = self.snapshot_model(epoch, split)
+                sched = fdata.presentation_params(self.cfg["n_presentations"],
+                                                  len(split.test_images), self.cfg["seed"] + 1,
+                                                  jitter=self.cfg["jitter"])
+                m = min(self.cfg["snapshot_presentations"], self.cfg["n_presentations"])
+                sched = {k: v[:m] for k, v in sched.items()}
+                self.record_dir.mkdir(parents=True, exist_ok=True)
+                record(model, split.test_images, split.test_labels, sched, path,
+                       condition="original", batch_size=self.cfg["record_batch"],
+                       budget=_budget(self.cfg), progress=progress, **_runtime(self.cfg),
+                       attrs=dict(profile=self.cfg["profile"], snapshot_epoch=int(epoch),
+                                  class_names=list(split.class_names),
+                                  train_key=self.train_key, fclib_key=self.record_key))
+                self.timings[f"record snapshot {epoch}"] = time.perf_counter() - t0
         return open_recording(path)
 
     @property
@@ -231,7 +237,6 @@ class Run:
     def split(self) -> fdata.Split:
         return load_split(self.cfg)
 
-    @locked_stage()
     def pairs(self, source: str, target: str, condition: str = "original", *,
               null: str | None = None, half: int | None = None):
         """STTC and z of the active pairs of a layer pair, cached on disk.
@@ -252,36 +257,37 @@ class Run:
         method = null or self.cfg["null"]
         key, inputs = self.pairs_key(source, target, condition, null=method, half=half)
         path = self.record_dir / "pairs" / f"{self._stem(condition)}_{source}-{target}-{key}.nc"
-        if not path.exists():
-            t0 = time.perf_counter()
-            rec = self.recording(condition)
-            src, tgt = rec[source], rec[target]
-            if half is not None:  # load first: netCDF's fancy indexing on disk is slow
-                frames = self.half_frames(half, condition)
-                src, tgt = src.load().isel(frame=frames), tgt.load().isel(frame=frames)
-            backend, device = self._backend()
-            if method == "exact" and backend == "numba":
-                # the target's spectra are reused by the next layer pair
-                kw = {"autocorr": self._autocorr}
-            elif method == "exact":
-                kw = {}
-            elif method == "shifts":
-                kw = {"n_shifts": self.cfg["n_shifts"], "rng": self.cfg["seed"]}
-            else:
-                from fclib.io.recordings import presentation_stimuli
+        with self._lock(path):  # another process may be computing it
+            if not path.exists():
+                t0 = time.perf_counter()
+                rec = self.recording(condition)
+                src, tgt = rec[source], rec[target]
+                if half is not None:  # load first: netCDF's fancy indexing on disk is slow
+                    frames = self.half_frames(half, condition)
+                    src, tgt = src.load().isel(frame=frames), tgt.load().isel(frame=frames)
+                backend, device = self._backend()
+                if method == "exact" and backend == "numba":
+                    # the target's spectra are reused by the next layer pair
+                    kw = {"autocorr": self._autocorr}
+                elif method == "exact":
+                    kw = {}
+                elif method == "shifts":
+                    kw = {"n_shifts": self.cfg["n_shifts"], "rng": self.cfg["seed"]}
+                else:
+                    from fclib.io.recordings import presentation_stimuli
 
-                by = self.cfg["stimulus"]
-                stim = presentation_stimuli(src, rec.T, by)
-                if by == "image" and np.unique(stim, return_counts=True)[1].max() < 2:
-                    by, stim = "class", presentation_stimuli(src, rec.T, "class")  # no repeats
-                kw = {"stimulus": stim, "T": rec.T}
-            if backend == "torch":
-                kw.update(backend="torch", device=device)
-            ds = pair_significance(src, tgt, method=method, **kw)
-            if method == "stimulus":
-                ds.attrs["stimulus"] = by
-            save_dataset(_stamped(ds[["sttc", "z"]], key, inputs), path)
-            self.timings[f"pairs {source}-{target}"] = time.perf_counter() - t0
+                    by = self.cfg["stimulus"]
+                    stim = presentation_stimuli(src, rec.T, by)
+                    if by == "image" and np.unique(stim, return_counts=True)[1].max() < 2:
+                        by, stim = "class", presentation_stimuli(src, rec.T, "class")  # no repeats
+                    kw = {"stimulus": stim, "T": rec.T}
+                if backend == "torch":
+                    kw.update(backend="torch", device=device)
+                ds = pair_significance(src, tgt, method=method, **kw)
+                if method == "stimulus":
+                    ds.attrs["stimulus"] = by
+                save_dataset(_stamped(ds[["sttc", "z"]], key, inputs), path)
+                self.timings[f"pairs {source}-{target}"] = time.perf_counter() - t0
         with xr.open_dataset(path, engine="netcdf4") as ds:
             return ds.load()
 
@@ -312,7 +318,6 @@ class Run:
         frames = np.asarray(frames)
         return np.flatnonzero(frames) if frames.dtype == bool else np.sort(frames)
 
-    @locked_stage()
     def groups(self, source: str, target: str, threshold: float = 4.0,
                reference: str = "original", *, null: str | None = None,
                half: int | None = None):
@@ -327,21 +332,21 @@ class Run:
         prefix = "" if reference == "original" else f"{self._stem(reference)}_"
         key, inputs = self.groups_key(source, target, threshold, reference, null=null, half=half)
         path = self.record_dir / "groups" / f"{prefix}{source}-{target}_z{threshold:g}-{key}.nc"
-        if not path.exists():
-            method = null or self.cfg["null"]
-            if self.cfg["sample"] == "all" and half is None and method in ("exact", "shifts"):
-                # every neuron: the streamed edge list, never a dense N x N matrix
-                from fclib.stats.edges import groups_from_edges
+        with self._lock(path):  # another process may be computing it
+            if not path.exists():
+                method = null or self.cfg["null"]
+                if self.cfg["sample"] == "all" and half is None and method in ("exact", "shifts"):
+                    # every neuron: the streamed edge list, never a dense N x N matrix
+                    from fclib.stats.edges import groups_from_edges
 
-                g = groups_from_edges(self.edges(source, target, threshold, reference,
-                                                 null=method), threshold)
-            else:
-                g = one_fc_groups(self.pairs(source, target, reference, null=null, half=half),
-                                  threshold)
-            save_groups(_stamped(g, key, inputs), path)
+                    g = groups_from_edges(self.edges(source, target, threshold, reference,
+                                                     null=method), threshold)
+                else:
+                    g = one_fc_groups(self.pairs(source, target, reference, null=null, half=half),
+                                      threshold)
+                save_groups(_stamped(g, key, inputs), path)
         return load_groups(path)
 
-    @locked_stage()
     def edges(self, source: str, target: str, threshold: float = 4.0,
               condition: str = "original", *, null: str | None = None,
               progress: bool = False):
@@ -364,9 +369,10 @@ class Run:
         rec = self.recording(condition, chunks={})  # lazy: a layer is never loaded whole
         kw = {"n_shifts": self.cfg["n_shifts"], "rng": self.cfg["seed"]} if method == "shifts" else {}
         backend, _ = self._backend()
-        return significant_edges(active(rec[source]), active(rec[target]), threshold, method,
-                                 client=self.client, path=path, backend=backend,
-                                 progress=progress, **kw)
+        with self._lock(path):  # the tiles and the table are written under path
+            return significant_edges(active(rec[source]), active(rec[target]), threshold,
+                                     method, client=self.client, path=path, backend=backend,
+                                     progress=progress, **kw)
 
     def edges_key(self, source: str, target: str, threshold: float = 4.0,
                   condition: str = "original", *, null: str | None = None):
@@ -382,7 +388,6 @@ class Run:
                             parent=self.pairs_key(source, target, reference, null=null,
                                                   half=half)[0])
 
-    @locked_stage()
     def ensembles(self, source: str, target: str, variant: str, *, threshold: float = 4.0,
                   min_frames: int = 10, saturation: float = 0.95, r2_min: float = 0.8):
         """:func:`fclib.stats.ensembles.evaluate_groups` of a layer pair for one way of
@@ -422,38 +427,38 @@ class Run:
                               "seed": int(self.cfg["seed"])}, parent=parent)
             path = (self.record_dir / "ensembles"
                     / f"{variant}_{source}-{target}_z{threshold:g}_f{fold}-{key}.nc")
-            if not path.exists():
-                t0 = time.perf_counter()
-                rec = self.recording()
-                src, tgt = rec[source].load(), rec[target].load()
-                n_classes = len(rec.attrs.get("class_names") or []) or None
-                g = self.groups(source, target, threshold, null=null, half=fold)
-                if fold is None:
-                    fit = evaluate = None
-                else:
-                    fit, evaluate = self.half_frames(fold), self.half_frames(1 - fold)
-                tgt_fit = tgt if fit is None else tgt.isel(frame=fit)
-                info = information(tgt_fit, rec.T, n_shuffles=0, n_classes=n_classes)
-                if variant == "tuning":
-                    from fclib.stats.controls import tuning_matched_groups
+            with self._lock(path):  # another process may be computing it
+                if not path.exists():
+                    t0 = time.perf_counter()
+                    rec = self.recording()
+                    src, tgt = rec[source].load(), rec[target].load()
+                    n_classes = len(rec.attrs.get("class_names") or []) or None
+                    g = self.groups(source, target, threshold, null=null, half=fold)
+                    if fold is None:
+                        fit = evaluate = None
+                    else:
+                        fit, evaluate = self.half_frames(fold), self.half_frames(1 - fold)
+                    tgt_fit = tgt if fit is None else tgt.isel(frame=fit)
+                    info = information(tgt_fit, rec.T, n_shuffles=0, n_classes=n_classes)
+                    if variant == "tuning":
+                        from fclib.stats.controls import tuning_matched_groups
 
-                    g = tuning_matched_groups(g, src, tgt, rec.T)
-                elif variant == "random":
-                    from fclib.stats.controls import random_matched_groups
+                        g = tuning_matched_groups(g, src, tgt, rec.T)
+                    elif variant == "random":
+                        from fclib.stats.controls import random_matched_groups
 
-                    g = random_matched_groups(g, src["rate"], rng=self.cfg["seed"])
-                ds = evaluate_groups(src, tgt, g, rec.T, preferred=info["preferred"],
-                                     n_classes=int(info.sizes["class"]), frames=evaluate,
-                                     min_frames=min_frames, saturation=saturation,
-                                     r2_min=r2_min, rng=self.cfg["seed"])
-                ds.attrs.update(variant=variant, fold=-1 if fold is None else int(fold))
-                save_dataset(_stamped(ds, key, inputs), path)
-                self.timings[f"ensembles {variant} {source}-{target}"] = time.perf_counter() - t0
+                        g = random_matched_groups(g, src["rate"], rng=self.cfg["seed"])
+                    ds = evaluate_groups(src, tgt, g, rec.T, preferred=info["preferred"],
+                                         n_classes=int(info.sizes["class"]), frames=evaluate,
+                                         min_frames=min_frames, saturation=saturation,
+                                         r2_min=r2_min, rng=self.cfg["seed"])
+                    ds.attrs.update(variant=variant, fold=-1 if fold is None else int(fold))
+                    save_dataset(_stamped(ds, key, inputs), path)
+                    self.timings[f"ensembles {variant} {source}-{target}"] = time.perf_counter() - t0
             with xr.open_dataset(path, engine="netcdf4") as ds:
                 out.append(ds.load())
         return out
 
-    @locked_stage()
     def response(self, source: str, target: str, condition: str = "original", *,
                  threshold: float = 4.0, min_frames: int = 10, saturation: float = 0.95,
                  n_batches: int = 4, r2_min: float = 0.8, cross_validate: bool = False):
@@ -494,34 +499,35 @@ class Run:
         name = (f"{self._stem(condition)}_{source}-{target}_z{threshold:g}_m{min_frames}"
                 f"_s{saturation:g}_b{n_batches}{'_cv' if cross_validate else ''}-{key}.nc")
         path = self.record_dir / "response" / name
-        if not path.exists():
-            t0 = time.perf_counter()
-            rec = self.recording(condition)
-            src, tgt = self.spikes(source, condition), self.spikes(target, condition)
-            if cross_validate:
-                cb = self._cross_validated_counts(source, target, src, tgt, threshold,
-                                                  reference, n_batches)
-            else:
-                g = self.groups(source, target, threshold, reference=reference)
-                cof = fr.cofiring(src, g)
-                batch = fr.image_batches(cof["image"].values, n_batches, rng=self.cfg["seed"])
-                cb = fr.response_counts(cof, tgt, batch=batch)
-                del cof
-            counts = cb.sum("batch")
-            fits = fr.fit_response(counts, min_frames=min_frames, saturation=saturation)
-            ds = fr.neuron_properties(counts, fits, tgt, rec.T, r2_min=r2_min)
-            ds = ds.merge(counts.drop_vars("degree"))
-            bf = fr.fit_response(cb, min_frames=min_frames, saturation=saturation)
-            ds["batch_n_frames"] = cb["n_frames"]
-            ds["batch_n_fire"] = cb["n_fire"]
-            ds["batch_relu_slope"] = bf["relu_slope"]
-            ds["batch_relu_r2"] = bf["relu_r2"]
-            ds.attrs.update(source_layer=source, target_layer=target, condition=condition,
-                            threshold=float(threshold), min_frames=int(min_frames),
-                            n_batches=int(n_batches), batch_seed=int(self.cfg["seed"]),
-                            cross_validated=int(bool(cross_validate)))
-            save_dataset(_stamped(ds, key, inputs), path)
-            self.timings[f"response {condition} {source}-{target}"] = time.perf_counter() - t0
+        with self._lock(path):  # another process may be computing it
+            if not path.exists():
+                t0 = time.perf_counter()
+                rec = self.recording(condition)
+                src, tgt = self.spikes(source, condition), self.spikes(target, condition)
+                if cross_validate:
+                    cb = self._cross_validated_counts(source, target, src, tgt, threshold,
+                                                      reference, n_batches)
+                else:
+                    g = self.groups(source, target, threshold, reference=reference)
+                    cof = fr.cofiring(src, g)
+                    batch = fr.image_batches(cof["image"].values, n_batches, rng=self.cfg["seed"])
+                    cb = fr.response_counts(cof, tgt, batch=batch)
+                    del cof
+                counts = cb.sum("batch")
+                fits = fr.fit_response(counts, min_frames=min_frames, saturation=saturation)
+                ds = fr.neuron_properties(counts, fits, tgt, rec.T, r2_min=r2_min)
+                ds = ds.merge(counts.drop_vars("degree"))
+                bf = fr.fit_response(cb, min_frames=min_frames, saturation=saturation)
+                ds["batch_n_frames"] = cb["n_frames"]
+                ds["batch_n_fire"] = cb["n_fire"]
+                ds["batch_relu_slope"] = bf["relu_slope"]
+                ds["batch_relu_r2"] = bf["relu_r2"]
+                ds.attrs.update(source_layer=source, target_layer=target, condition=condition,
+                                threshold=float(threshold), min_frames=int(min_frames),
+                                n_batches=int(n_batches), batch_seed=int(self.cfg["seed"]),
+                                cross_validated=int(bool(cross_validate)))
+                save_dataset(_stamped(ds, key, inputs), path)
+                self.timings[f"response {condition} {source}-{target}"] = time.perf_counter() - t0
         with xr.open_dataset(path, engine="netcdf4") as ds:
             ds = ds.load()
         ds["selected"] = ds["relu_r2"].fillna(-np.inf) > r2_min
@@ -581,7 +587,6 @@ class Run:
         return resolve_backend(self.cfg["backend"], None if self.cfg["device"] == "auto"
                                else self.cfg["device"])
 
-    @locked_stage()
     def information(self, layer: str, condition: str = "original", n_shuffles: int = 20):
         """:func:`fclib.information.information` of every neuron of ``layer`` (silent ones
         included) under ``condition``, shuffles seeded by the run's seed, cached on disk as
@@ -597,18 +602,18 @@ class Run:
             parent=self.record_key)
         path = (self.record_dir / "information"
                 / f"{self._stem(condition)}_{layer}_s{n_shuffles}-{key}.nc")
-        if not path.exists():
-            rec = self.recording(condition)
-            n_classes = len(rec.attrs.get("class_names") or []) or None
-            backend, device = self._backend()
-            ds = information(self.spikes(layer, condition), rec.T, n_shuffles=n_shuffles,
-                             rng=self.cfg["seed"], n_classes=n_classes, backend=backend,
-                             device=device)
-            save_dataset(_stamped(ds, key, inputs), path)
+        with self._lock(path):  # another process may be computing it
+            if not path.exists():
+                rec = self.recording(condition)
+                n_classes = len(rec.attrs.get("class_names") or []) or None
+                backend, device = self._backend()
+                ds = information(self.spikes(layer, condition), rec.T, n_shuffles=n_shuffles,
+                                 rng=self.cfg["seed"], n_classes=n_classes, backend=backend,
+                                 device=device)
+                save_dataset(_stamped(ds, key, inputs), path)
         with xr.open_dataset(path, engine="netcdf4") as ds:
             return ds.load()
 
-    @locked_stage()
     def embeddings(self, backend: str = "minilm"):
         """Text embeddings of the run's class names (:func:`fclib.stats.semantic.embed_class_names`,
         computed with the installed model, offline), cached on disk as
@@ -621,11 +626,12 @@ class Run:
         key, inputs = artefact_key("embeddings", {"backend": backend, "class_names": names},
                                    parent=self.train_key)
         path = self.train_dir / "embeddings" / f"{backend}-{key}.nc"
-        if not path.exists():
-            t0 = time.perf_counter()
-            emb = embed_class_names(names, backend=backend)
-            save_dataset(_stamped(emb.to_dataset(name="embedding"), key, inputs), path)
-            self.timings[f"embeddings {backend}"] = time.perf_counter() - t0
+        with self._lock(path):  # another process may be computing it
+            if not path.exists():
+                t0 = time.perf_counter()
+                emb = embed_class_names(names, backend=backend)
+                save_dataset(_stamped(emb.to_dataset(name="embedding"), key, inputs), path)
+                self.timings[f"embeddings {backend}"] = time.perf_counter() - t0
         with xr.open_dataset(path, engine="netcdf4") as ds:
             ds = ds.load()
         emb = ds["embedding"]
