@@ -1,5 +1,6 @@
 """Inter-process artefact locks (fclib.pipeline.locks) and chapters executed side by side."""
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -91,16 +92,18 @@ def _chapter(root: Path, name: str, body: str) -> None:
         """))
 
 
-def test_chapters_side_by_side_give_what_one_at_a_time_gives(tmp_path):
+def test_chapters_side_by_side_give_what_one_at_a_time_gives(tmp_path, monkeypatch):
     for name, value in (("a", 1), ("b", 2), ("c", 3)):
-        _chapter(tmp_path, name, f"print({value} * 7)")
+        _chapter(tmp_path, name, f"import os; print({value} * 7, os.environ['OMP_NUM_THREADS'])")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    threads = max(1, (os.cpu_count() or 1) // 2)   # each of the 2 kernels gets its share
     seen = []
     times = execute_notebooks(tmp_path, {"profile": "smoke"}, notebooks=["a", "b", "c"],
                               progress=False, jobs=2, on_done=lambda n, s: seen.append(n))
     assert list(times) == ["a", "b", "c"] and sorted(seen) == ["a", "b", "c"]
     for name, value in (("a", 1), ("b", 2), ("c", 3)):
         text = (tmp_path / "book" / "chapters" / f"{name}.ipynb").read_text()
-        assert f'"{value * 7}\\n"' in text
+        assert f'"{value * 7} {threads}\\n"' in text
     again = execute_notebooks(tmp_path, {"profile": "smoke"}, notebooks=["a", "b", "c"],
                               progress=False, jobs=2)
     assert again == {"a": 0.0, "b": 0.0, "c": 0.0}          # stamps hold: nothing re-run
