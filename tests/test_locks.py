@@ -39,28 +39,31 @@ def test_two_processes_holding_one_lock_take_turns(tmp_path):
     assert len(list((tmp_path / ".locks").glob("*.lock"))) == 1
 
 
-class _Stage:
-    """A stand-in for Run: what :func:`locked_stage` reads, and a method that reports the
-    locks it runs under."""
+def test_accuracy_of_every_condition_runs_under_the_lock_of_its_one_file(smoke_run, tmp_path,
+                                                                        monkeypatch):
+    """``accuracy.json`` holds every condition's accuracy, so each call reads, adds and writes
+    it under the lock of that file, whatever the condition (two chapters adding different
+    conditions at once must not lose one)."""
+    import shutil
 
-    def __init__(self, root):
-        self.data_dir, self.train_key, self.record_key = Path(root), "t", "r"
+    import fclib.snn.perturb as perturb
+    from fclib.pipeline import run
 
-    @locks.locked_stage()
-    def noted(self, source, target, condition="original", *, progress=True):
-        return sorted(path for _, path in locks._held)
+    data = tmp_path / "data"
+    shutil.copytree(smoke_run.data_dir, data, ignore=shutil.ignore_patterns("accuracy.json",
+                                                                           ".locks"))
+    r = run("smoke", data, progress=False)
+    expected = locks._lock_file(str((r.record_dir / "accuracy.json").resolve()), data / "runs")
+    held = []
+    real = perturb.accuracy
 
-    @locks.locked_stage("accuracy", ignore=None)
-    def accuracy(self, condition="original"):
-        return sorted(path for _, path in locks._held)
+    def accuracy(*a, **k):
+        held.append(sorted(path for _, path in locks._held))
+        return real(*a, **k)
 
-
-def test_locked_stage_binds_defaults_and_shared_files_share_a_lock(tmp_path):
-    s = _Stage(tmp_path)
-    a = s.noted("L1", "L2")
-    assert a == s.noted("L1", "L2", "original", progress=False)
-    assert a != s.noted("L1", "L2", "noise") and a != s.noted("L2", "L3")
-    assert s.accuracy("noise") == s.accuracy("fgsm")       # one shared file, one lock
+    monkeypatch.setattr(perturb, "accuracy", accuracy)
+    r.accuracy("original"), r.accuracy("noise")
+    assert held == [[str(expected)], [str(expected)]]
     assert not locks._held                                  # all released
 
 

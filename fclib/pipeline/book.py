@@ -119,7 +119,7 @@ def route_parameters(params: dict, declared: dict[str, set[str]], root: Path) ->
     return out
 
 
-def _execute_chapter(name: str, src: Path, out: Path, params: dict, stamp: str, root: Path,
+def _execute_chapter(src: Path, out: Path, params: dict, stamp: str, root: Path,
                      progress: bool) -> float:
     """Execute one chapter into ``out`` (via ``.part`` files, so a failure leaves none);
     return its seconds. Module-level so that a process pool can run it."""
@@ -204,7 +204,7 @@ def execute_notebooks(root: str | os.PathLike, params: dict, notebooks=None,
         todo.append((name, src, out, routed[name], stamp))
     if jobs == 1 or len(todo) < 2:
         for name, src, out, p, stamp in todo:
-            times[name] = _execute_chapter(name, src, out, p, stamp, root, progress)
+            times[name] = _execute_chapter(src, out, p, stamp, root, progress)
             if on_done is not None:
                 on_done(name, times[name])
     else:
@@ -216,7 +216,7 @@ def _execute_chapter_in_pool(name, *args) -> float:
     """:func:`_execute_chapter` with any failure turned into a plain ``RuntimeError`` that
     names the chapter (papermill's errors do not survive the trip between processes)."""
     try:
-        return _execute_chapter(name, *args)
+        return _execute_chapter(*args)
     except Exception as exc:
         raise RuntimeError(f"chapter {name} failed: {type(exc).__name__}: {exc}") from None
 

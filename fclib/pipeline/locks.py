@@ -3,8 +3,9 @@
 ``fclib book --jobs 2`` executes chapters side by side, in separate kernels that share one
 ``data/`` folder. Two chapters may then ask for the same artefact (the pairs of a layer pair,
 a perturbed recording) at the same time. Every stage that computes an artefact holds an
-exclusive lock named after it while it checks for the file, computes and writes it, so the
-second asker waits and then reads what the first wrote: each artefact is computed once and
+exclusive lock named after the artefact's path (``Run._lock``; the lock follows the file, not
+the call, so two calls that name one file share it) while it checks for the file, computes
+and writes it, so the second asker waits and then reads what the first wrote: each artefact is computed once and
 no two writers share a temporary file.
 
 The locks are ``flock`` locks on small files under ``<data_dir>/runs/.locks/`` (released by
@@ -16,9 +17,7 @@ must run one at a time (``--jobs 1``).
 """
 from __future__ import annotations
 
-import functools
 import hashlib
-import inspect
 import os
 import threading
 from contextlib import contextmanager
@@ -29,7 +28,7 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
-__all__ = ["artefact_lock", "locked_stage", "HAVE_LOCKS"]
+__all__ = ["artefact_lock", "HAVE_LOCKS"]
 
 #: Whether inter-process locks exist on this system (chapters may run side by side).
 HAVE_LOCKS = fcntl is not None
@@ -68,33 +67,3 @@ def artefact_lock(name: str, folder: str | os.PathLike):
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
-
-
-def locked_stage(name: str | None = None, ignore=("progress",)):
-    """Decorate a :class:`~fclib.pipeline.stages.Run` method that computes and caches an
-    artefact: it runs under the lock named after the method (or ``name``), the run's keys
-    and its arguments bound to the signature with defaults applied (so ``pairs("L1", "L2")``
-    and ``pairs("L1", "L2", "original")`` take the same lock), leaving out the arguments in
-    ``ignore``, which do not change the artefact. With ``name`` given and no arguments
-    wanted in it, pass ``ignore=None``: every call then shares one lock (a file written by
-    several calls, such as ``accuracy.json``)."""
-
-    def wrap(method):
-        sig = inspect.signature(method)
-
-        @functools.wraps(method)
-        def wrapper(self, *args, **kwargs):
-            if ignore is None:
-                what = ""
-            else:
-                bound = sig.bind(self, *args, **kwargs)
-                bound.apply_defaults()
-                what = repr(sorted((k, repr(v)) for k, v in bound.arguments.items()
-                                   if k != "self" and k not in ignore))
-            lock = f"{name or method.__name__}|{self.train_key}|{self.record_key}|{what}"
-            with artefact_lock(lock, self.data_dir / "runs"):
-                return method(self, *args, **kwargs)
-
-        return wrapper
-
-    return wrap

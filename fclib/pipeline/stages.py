@@ -23,7 +23,7 @@ from fclib.io import datasets as fdata
 from fclib.pipeline.inputs import arch as _arch
 from fclib.pipeline.inputs import load_split
 from fclib.pipeline.cache import artefact_key
-from fclib.pipeline.locks import artefact_lock, locked_stage
+from fclib.pipeline.locks import artefact_lock
 from fclib.pipeline.profiles import RECORD_PARAMS, TRAIN_PARAMS, condition_file, resolve
 from fclib.io.recordings import Recording, open_recording, save_dataset
 
@@ -650,23 +650,23 @@ class Run:
         model, perturb = make_perturb(condition, model, **_perturb_params(self.cfg))
         return model.eval(), perturb
 
-    @locked_stage("accuracy", ignore=None)  # one file for every condition
     def accuracy(self, condition: str = "original") -> float:
         """Held-out accuracy (each test image once, untransformed) under ``condition``,
         cached in ``<record_dir>/accuracy.json``."""
         path = self.record_dir / "accuracy.json"
         key = f"{self._stem(condition)}-" + artefact_key("accuracy", {"condition": condition},
                                                          parent=self.record_key)[0]
-        acc = json.loads(path.read_text()) if path.exists() else {}
-        if key not in acc:
-            from fclib.snn.perturb import accuracy
+        with self._lock(path):  # one file for every condition: read, add, write under it
+            acc = json.loads(path.read_text()) if path.exists() else {}
+            if key not in acc:
+                from fclib.snn.perturb import accuracy
 
-            split = self.split()
-            model, perturb = self._model_and_perturb(condition, split)
-            acc[key] = accuracy(model, split.test_images, split.test_labels, perturb,
-                                device=self.cfg["device"])
-            self.record_dir.mkdir(parents=True, exist_ok=True)
-            _write_json(acc, path)
+                split = self.split()
+                model, perturb = self._model_and_perturb(condition, split)
+                acc[key] = accuracy(model, split.test_images, split.test_labels, perturb,
+                                    device=self.cfg["device"])
+                self.record_dir.mkdir(parents=True, exist_ok=True)
+                _write_json(acc, path)
         return float(acc[key])
 
     def responses(self, condition: str = "original", progress: bool = True, **kw) -> dict:
