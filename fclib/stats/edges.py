@@ -211,10 +211,7 @@ def _check_args(method, threshold, dt, rng, n_shifts, path, block, backend):
     if not isinstance(dt, (int, np.integer)) or dt < 0:
         raise ValueError(f"dt must be a non-negative int number of frames, got {dt!r}")
     if method == "exact":
-        if dt != 0:
-            raise ValueError("the exact null is derived for dt = 0; use method='shifts' for dt >= 1")
-        if rng is not None:
-            raise ValueError("the exact null draws no random numbers; rng is for method='shifts'")
+        nulls._check_exact_args(dt, rng)
     elif n_shifts < 2:
         raise ValueError(f"n_shifts must be >= 2, got {n_shifts}")
     if method == "shifts" and rng is None and path is not None:

@@ -53,6 +53,14 @@ def _rng(rng) -> np.random.Generator:
     return as_generator(rng)
 
 
+def _check_exact_args(dt: int, rng) -> None:
+    """The exact null's own limits: ``dt = 0`` and no random numbers."""
+    if dt != 0:
+        raise ValueError("the exact null is derived for dt = 0; use method='shifts' for dt >= 1")
+    if rng is not None:
+        raise ValueError("the exact null draws no random numbers; rng is for method='shifts'")
+
+
 def _layer(trains: np.ndarray) -> xr.DataArray:
     """Trains fclib made itself, labelled (so the orientation warning is not repeated)."""
     return xr.DataArray(trains, dims=("neuron", "frame"))
@@ -314,10 +322,7 @@ def sttc_zscore(source, target, method: str = "exact", n_shifts: int = 150, rng=
     if method != "stimulus" and (stimulus is not None or T is not None or n_perm is not None):
         raise ValueError(f"stimulus=, T= and n_perm= belong to method='stimulus', not {method!r}")
     if method == "exact":
-        if dt != 0:
-            raise ValueError("the exact null is derived for dt = 0; use method='shifts' for dt >= 1")
-        if rng is not None:
-            raise ValueError("the exact null draws no random numbers; rng is for method='shifts'")
+        _check_exact_args(dt, rng)
         return exact_null(source, target, **kw)["z"]
     if method == "shifts":
         return shift_null(source, target, n_shifts=n_shifts, min_shift=min_shift, dt=dt, rng=rng,
