@@ -170,7 +170,8 @@ def test_reference_comparison_is_reproduced_and_agrees():
         assert rec["ours"]["summary"][name]["hits"] >= 0.8 * rec["ours"]["summary"][name]["seeds"]
 
 
-def test_exact_budget_monotone_and_seed_deterministic_traces():
+def _recorded_objective():
+    """``-Σ|i_k - 3|`` that records the batch sizes it is called with and every value."""
     calls, values = [], []
 
     def f(i):
@@ -178,6 +179,12 @@ def test_exact_budget_monotone_and_seed_deterministic_traces():
         v = -np.abs(i - 3).sum(1).astype(float)
         values.extend(v)
         return v
+
+    return f, calls, values
+
+
+def test_exact_budget_monotone_and_seed_deterministic_traces():
+    f, calls, values = _recorded_objective()
 
     for kw in (dict(k=10, k_top=1), dict(k=5, k_top=1, qtt=True), dict(k=25, k_top=5, qtt=True),
                dict(k=5, k_top=1, qtt="gray")):
@@ -195,13 +202,7 @@ def test_exact_budget_monotone_and_seed_deterministic_traces():
 
 
 def test_target_stops_at_the_first_batch_that_meets_it():
-    calls, values = [], []
-
-    def f(i):
-        calls.append(len(i))
-        v = -np.abs(i - 3).sum(1).astype(float)
-        values.extend(v)
-        return v
+    f, calls, values = _recorded_objective()
 
     i, y, tr = protes(f, 3, 8, 5000, k=10, seed=0, target=-1.0)
     assert y >= -1.0 and len(tr) == sum(calls) < 5000 and len(tr) % 10 == 0
