@@ -2,6 +2,6 @@
 (:mod:`fclib.io.recordings`) and your own spike times binned into trains
 (:mod:`fclib.io.spikes`: :func:`bin_spikes`, and :func:`from_neo`, :func:`from_pynapple`,
 :func:`from_nwb`, which import their package only when called). Torch-free."""
-from fclib.io.spikes import bin_spikes, from_neo, from_nwb, from_pynapple
+from fclib.io.spikes import SpikeBinningWarning, bin_spikes, from_neo, from_nwb, from_pynapple
 
-__all__ = ["bin_spikes", "from_neo", "from_pynapple", "from_nwb"]
+__all__ = ["bin_spikes", "from_neo", "from_pynapple", "from_nwb", "SpikeBinningWarning"]
