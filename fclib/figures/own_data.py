@@ -74,8 +74,17 @@ def fig_own_response_functions(counts: xr.Dataset, neurons, min_frames: int = 10
     """Response functions ``p(k) = n_fire / n_frames`` of the given target neurons against
     the co-firing ``k`` of their 1FC groups (:func:`fclib.stats.response.response_counts`);
     points seen in fewer than ``min_frames`` frames are left out, marker area grows with the
-    frames."""
-    neurons = list(neurons)
+    frames. ``neurons``: one target neuron id or a list of them (ids of ``counts``'s
+    ``neuron`` coordinate)."""
+    if not isinstance(counts, xr.Dataset) or not {"n_frames", "n_fire"} <= set(counts.data_vars):
+        raise TypeError("counts must be the Dataset of fclib.stats.response.response_counts "
+                        f"(n_frames, n_fire over neuron x cofiring); got {type(counts).__name__}")
+    neurons = [neurons] if np.ndim(neurons) == 0 else list(np.asarray(neurons).ravel())
+    have = counts["neuron"].values
+    missing = [n for n in neurons if n not in have]
+    if missing:
+        raise ValueError(f"neurons {missing[:5]} are not target neurons of counts; it has "
+                         f"{have.size} (e.g. {have[:5].tolist()})")
     fig, ax = plt.subplots(figsize=(5, 3.4))
     k = counts["cofiring"].values
     for n in neurons:

@@ -8,7 +8,8 @@ import xarray as xr
 
 
 __all__ = ["as_layer", "check_spike_values", "check_presentations", "check_groups", "layer_name",
-           "check_layer", "neuron_rows", "check_same_frames"]
+           "check_layer", "neuron_rows", "check_same_frames", "attached_T", "resolve_T",
+           "attached_stimulus"]
 
 _FRAME_COORDS = ("image", "presentation", "step", "label")
 
@@ -97,12 +98,77 @@ def as_layer(spikes, what: str = "spikes", *, allow_empty: bool = False) -> xr.D
     return da
 
 
-def check_presentations(spikes: xr.DataArray, T, what: str = "the") -> int:
-    """``T`` as an int after checking it: a positive integer (time steps per presentation)
-    that divides the frames of ``spikes``, and matches its ``step`` coordinate if it has one.
-    Raises ``ValueError`` saying which."""
+def _check_T_value(T) -> None:
     if isinstance(T, (bool, np.bool_)) or not isinstance(T, (int, np.integer)) or T < 1:
         raise ValueError(f"T must be a positive integer (time steps per presentation), got {T!r}")
+
+
+def attached_T(spikes) -> int | None:
+    """The frames per presentation that ``spikes`` carry, or ``None``: the ``T`` attribute
+    (:func:`fclib.io.bin_spikes` with trials, :func:`fclib.io.save_recording`), else the
+    period of a ``step`` coordinate that runs ``0..T-1`` presentation after presentation
+    (fclib's recordings)."""
+    if not isinstance(spikes, xr.DataArray):
+        return None
+    if spikes.attrs.get("T") is not None:
+        return int(spikes.attrs["T"])
+    if "step" in spikes.coords and spikes["step"].dims == ("frame",) and spikes["step"].size:
+        step = np.asarray(spikes["step"].values)
+        T = int(step.max()) + 1
+        if T >= 1 and step.size % T == 0 and np.array_equal(step, np.tile(np.arange(T),
+                                                                          step.size // T)):
+            return T
+    return None
+
+
+def resolve_T(spikes, T=None, what: str = "the") -> int:
+    """``T`` (frames per presentation) given or, where it is ``None``, the one ``spikes``
+    carry (:func:`attached_T`). A ``T`` that contradicts the ``T`` attribute is refused:
+    ``T=4`` on trials binned with ``T = 10`` would make every rate 2.5x too small."""
+    have = attached_T(spikes)
+    if T is None:
+        if have is None:
+            raise ValueError(f"T (frames per presentation) was not given and {what} spikes carry "
+                             "none (no 'T' attribute or 'step' coordinate; fclib.io.bin_spikes "
+                             "attaches both when given trial_onsets): pass T=")
+        return have
+    _check_T_value(T)
+    attr = spikes.attrs.get("T") if isinstance(spikes, xr.DataArray) else None
+    if attr is not None and int(attr) != int(T):
+        raise ValueError(f"T={T} contradicts {what} spikes, which have T={int(attr)} frames per "
+                         "presentation (their 'T' attribute, set when they were binned or "
+                         f"recorded); pass T={int(attr)} or leave T out")
+    return int(T)
+
+
+def attached_stimulus(spikes, T: int) -> np.ndarray | None:
+    """The stimulus of every presentation (length ``n_frames // T``) that ``spikes`` carry:
+    the ``stimulus`` frame coordinate (:func:`fclib.io.bin_spikes` with ``trial_stimulus``),
+    else ``image`` (fclib's recordings); ``None`` where neither is there. A label that
+    changes inside a presentation is an error."""
+    if not isinstance(spikes, xr.DataArray):
+        return None
+    for name in ("stimulus", "image"):
+        if name in spikes.coords and spikes[name].dims == ("frame",):
+            v = np.asarray(spikes[name].values)
+            if v.size % T:
+                raise ValueError(f"{v.size} frames is not a whole number of presentations of "
+                                 f"T={T} steps; pass whole presentations")
+            v = v.reshape(-1, T)
+            if np.any(v != v[:, :1]):
+                raise ValueError(f"the {name!r} coordinate changes inside a presentation of "
+                                 f"T={T} frames: frames are not whole presentations in order "
+                                 "(or T is not the recording's)")
+            return v[:, 0]
+    return None
+
+
+def check_presentations(spikes: xr.DataArray, T=None, what: str = "the") -> int:
+    """``T`` as an int after checking it: a positive integer (time steps per presentation)
+    that divides the frames of ``spikes``, and matches its ``step`` coordinate and ``T``
+    attribute if it has them; ``None`` takes the ``T`` the spikes carry
+    (:func:`resolve_T`). Raises ``ValueError`` saying which."""
+    T = resolve_T(spikes, T, what)
     L = spikes.sizes["frame"]
     if L % T:
         raise ValueError(f"{what} spikes have {L} frames, not a whole number of presentations "

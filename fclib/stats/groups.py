@@ -59,8 +59,13 @@ def one_fc_groups(pairs: xr.Dataset, threshold: float = 4.0, *,
                             "(from fclib.stats.connectivity.pair_significance or a null), or a "
                             f"dict of those two arrays; got {type(pairs).__name__}")
         pairs = _pairs_dataset(pairs)
-    if isinstance(threshold, (bool, np.bool_)) or not np.isscalar(threshold) \
-            or not np.isfinite(threshold):
+    import numbers
+
+    if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, numbers.Real):
+        raise TypeError(f"threshold must be a number (a z value, e.g. 4.0), got {threshold!r} "
+                        f"({type(threshold).__name__})"
+                        + ("; convert it with float(...)" if isinstance(threshold, str) else ""))
+    if not np.isfinite(threshold):
         raise ValueError(f"threshold must be a finite number (a z value), got {threshold!r}")
     for v in ("sttc", "z"):
         if v not in pairs:

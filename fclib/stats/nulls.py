@@ -298,8 +298,11 @@ def sttc_zscore(source, target, method: str = "exact", n_shifts: int = 150, rng=
     rng : seed or ``numpy.random.Generator`` for the random shifts or permutations; refused
         by the exact tests, which draw nothing.
     stimulus : one stimulus label per presentation (length ``n_frames // T``), for
-        ``method="stimulus"``.
-    T : frames per presentation, for ``method="stimulus"``.
+        ``method="stimulus"``; ``None``: the source's ``stimulus`` (else ``image``) frame
+        coordinate, which :func:`fclib.io.bin_spikes` attaches.
+    T : frames per presentation, for ``method="stimulus"``; ``None``: the source's ``T``
+        attribute (else its ``step`` coordinate's period). A ``T`` contradicting the
+        attribute is an error.
     backend, device : ``"numba"`` (CPU), ``"torch"`` (matrix products on ``device``: ``None``,
         ``"cpu"``, ``"cuda"``, ``"cuda:N"``) or ``"auto"`` (torch where a CUDA device exists);
         see :func:`fclib.stats.sttc.sttc`.
@@ -330,9 +333,6 @@ def sttc_zscore(source, target, method: str = "exact", n_shifts: int = 150, rng=
     if method == "stimulus":
         from fclib.stats.stimulus import stimulus_null, stimulus_permutation_null
 
-        if stimulus is None or T is None:
-            raise ValueError("method='stimulus' needs stimulus= (one label per presentation) "
-                             "and T= (frames per presentation)")
         if dt != 0:
             raise ValueError("the stimulus-preserving null is derived for dt = 0")
         if n_perm is None:

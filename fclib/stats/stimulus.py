@@ -69,6 +69,7 @@ import numpy as np
 import xarray as xr
 from numba import njit, prange
 
+from fclib.stats._checks import attached_stimulus, attached_T, resolve_T
 from fclib.stats.sttc import (as_trains, cofiring_counts, pair_coords, resolve_backend,
                               sttc_from_counts, target_blocks)
 
@@ -287,7 +288,32 @@ def _dataset(res: dict, source, target, attrs: dict) -> xr.Dataset:
                       coords=pair_coords(source, target), attrs=attrs)
 
 
+def _presentations(source, stimulus, T):
+    """``(stimulus, T)`` given, or where ``None`` what ``source`` carries: its ``T``
+    attribute (or ``step`` coordinate) and its ``stimulus`` (or ``image``) frame coordinate,
+    as :func:`fclib.io.bin_spikes` attaches them; a ``T`` that contradicts them is refused."""
+    if T is None or stimulus is None:
+        if not isinstance(source, xr.DataArray) or attached_T(source) is None:
+            missing = " and ".join(n for n, v in (("stimulus=", stimulus), ("T=", T)) if v is None)
+            raise ValueError("the stimulus-preserving null needs stimulus= (one label per "
+                             "presentation) and T= (frames per presentation); the source spikes "
+                             "carry no T attribute or step coordinate to take them from "
+                             "(fclib.io.bin_spikes attaches both given trial_onsets and "
+                             f"trial_stimulus): pass {missing}")
+    if isinstance(source, xr.DataArray):
+        T = resolve_T(source, T, "source")
+        if stimulus is None:
+            stimulus = attached_stimulus(source, T)
+            if stimulus is None:
+                raise ValueError("the stimulus-preserving null needs stimulus= (one label per "
+                                 "presentation); the source spikes carry no 'stimulus' or "
+                                 "'image' coordinate (fclib.io.bin_spikes attaches it given "
+                                 "trial_stimulus): pass stimulus=")
+    return stimulus, T
+
+
 def _prepare(source, target, stimulus, T, block):
+    stimulus, T = _presentations(source, stimulus, T)
     T = _check_T(T)
     if isinstance(block, bool) or not isinstance(block, numbers.Integral) or block < 1:
         raise ValueError(f"block must be an int >= 1 (target neurons per block), got {block!r}")
@@ -297,7 +323,7 @@ def _prepare(source, target, stimulus, T, block):
 
 
 # ----------------------------------------------------------------------------- public
-def stimulus_null(source, target, stimulus, T: int, *, moments: bool = False,
+def stimulus_null(source, target, stimulus=None, T: int | None = None, *, moments: bool = False,
                   block: int = 1024, backend: str = "auto", device=None) -> xr.Dataset:
     """STTC (dt = 0) and its exact stimulus-preserving null for every (target, source) pair.
 
@@ -320,8 +346,12 @@ def stimulus_null(source, target, stimulus, T: int, *, moments: bool = False,
     source, target : ``DataArray(("neuron", "frame"))`` (dask-backed targets are read
         ``block`` neurons at a time) or 0/1 arrays (neurons x frames), the same frames.
     stimulus : one label per presentation (length ``n_frames // T``; any sortable values),
-        e.g. :func:`fclib.io.recordings.presentation_stimuli`.
-    T : frames per presentation; frame ``f`` belongs to presentation ``f // T``.
+        e.g. :func:`fclib.io.recordings.presentation_stimuli`. ``None``: the source's
+        ``stimulus`` frame coordinate (as :func:`fclib.io.bin_spikes` attaches it), else its
+        ``image`` coordinate.
+    T : frames per presentation; frame ``f`` belongs to presentation ``f // T``. ``None``:
+        the source's ``T`` attribute (or the period of its ``step`` coordinate); a ``T``
+        that contradicts the attribute is an error.
     moments : also return the null moments (below).
     block : target neurons per block (bounds the memory).
     backend, device : ``"numba"``, ``"torch"`` (on ``device``) or ``"auto"`` (torch where a
@@ -429,7 +459,7 @@ def _draw_permutation(rng: np.random.Generator, d: _Design) -> np.ndarray:
     return perm
 
 
-def stimulus_permutation_null(source, target, stimulus, T: int, *, n_perm: int = 1000,
+def stimulus_permutation_null(source, target, stimulus=None, T: int | None = None, *, n_perm: int = 1000,
                               rng=None, moments: bool = False, block: int = 1024,
                               progress: bool = False, backend: str = "auto",
                               device=None) -> xr.Dataset:
@@ -514,7 +544,8 @@ def stimulus_permutation_null(source, target, stimulus, T: int, *, n_perm: int =
     return _dataset(res, source, target, attrs)
 
 
-def surrogate_within_stimulus(trains, stimulus, T: int, rng=None) -> np.ndarray:
+def surrogate_within_stimulus(trains, stimulus=None, T: int | None = None,
+                              rng=None) -> np.ndarray:
     """Each train's presentations permuted at random among presentations of the same
     stimulus, independently for every train (neurons x frames, uint8).
 
@@ -523,6 +554,7 @@ def surrogate_within_stimulus(trains, stimulus, T: int, rng=None) -> np.ndarray:
     should call edges only at its false-positive rate. Presentations of stimuli shown once
     stay in place.
     """
+    stimulus, T = _presentations(trains, stimulus, T)
     x = as_trains(trains)
     T = _check_T(T)
     d = _design(stimulus, T, x.shape[1], x.shape[1])

@@ -367,6 +367,20 @@ def _check_orientation(shape, name: str) -> None:
                       "silences this warning)", UserWarning, stacklevel=4)
 
 
+def _as_array(x, name: str) -> np.ndarray:
+    """``x`` as an ndarray, refusing a ragged sequence (spike times, not trains) with fclib's
+    own message instead of numpy's "inhomogeneous shape"."""
+    try:
+        a = np.asarray(x)
+    except ValueError:
+        a = None
+    if a is None or a.dtype == object:
+        raise TypeError(f"{name} must be binned 0/1 trains (neurons x frames); got a ragged "
+                        "sequence, like one array of spike times per unit: bin them first with "
+                        "fclib.io.bin_spikes(spike_times, bin_size)")
+    return a
+
+
 def check_population(x, name: str, *, n_frames: int | None = None) -> tuple[int, int]:
     """``(neurons, frames)`` of a layer, refusing an empty one (and other frames than
     ``n_frames``)."""
@@ -375,7 +389,7 @@ def check_population(x, name: str, *, n_frames: int | None = None) -> tuple[int,
             raise ValueError(f"{name} must have dims ('neuron', 'frame'), got {x.dims}")
         shape = (x.sizes["neuron"], x.sizes["frame"])
     else:
-        shape = np.shape(x)
+        shape = _as_array(x, name).shape
     if len(shape) == 2 and shape[0] == 0:
         raise ValueError(f"{name} has no neurons (shape {tuple(shape)}): an empty layer has no "
                          "pairs; leave it out")
@@ -395,10 +409,10 @@ def as_trains(x, name: str = "spikes", *, warn_orientation: bool = True) -> np.n
     if isinstance(x, xr.DataArray):
         if x.ndim != 2 or set(x.dims) != {"neuron", "frame"}:
             raise ValueError(f"{name} must have dims ('neuron', 'frame'), got {x.dims}")
-        x = x.transpose("neuron", "frame").values
-    elif warn_orientation:
-        _check_orientation(np.shape(x), name)
-    x = np.asarray(x)
+        x, warn_orientation = x.transpose("neuron", "frame").values, False
+    x = _as_array(x, name)
+    if warn_orientation:
+        _check_orientation(x.shape, name)
     if x.ndim != 2:
         raise ValueError(f"{name} must be 2-D (neurons x frames), got shape {x.shape}")
     if x.dtype != bool and x.size:
@@ -408,7 +422,9 @@ def as_trains(x, name: str = "spikes", *, warn_orientation: bool = True) -> np.n
             ok = bool(np.all((x == 0) | (x == 1)))
         if not ok:
             bad = np.setdiff1d(np.unique(x), [0, 1])
-            nan = " (NaN: a missing value is not a spike train)" if np.isnan(bad).any() else ""
+            nan = " (NaN: a missing value is not a spike train)" if np.isnan(bad).any() else \
+                " (spike times? bin them first with fclib.io.bin_spikes)" \
+                if np.any(bad != np.round(bad)) else " (spike counts? pass counts > 0)"
             raise ValueError(f"{name} must be 0/1 spike trains; found values {bad[:5].tolist()}"
                              f"{nan}")
     return x.astype(np.uint8, copy=False)
