@@ -122,3 +122,122 @@ def test_every_neuron_groups_come_from_the_edge_list_and_equal_the_dense_path(sm
         np.testing.assert_array_equal(g_all[v].values, g_dense[v].values)
     np.testing.assert_allclose(g_all["z"].values, g_dense["z"].values, rtol=1e-5)  # float32
     np.testing.assert_array_equal(g_all["degree"].values, g_dense["degree"].values)
+
+
+# ------------------------------------------------------------ your own data on the command line
+@pytest.fixture(scope="module")
+def own_populations():
+    """Two populations of a simulated recording, binned with trials and stimuli."""
+    import warnings
+
+    from fclib.io import SpikeBinningWarning, bin_spikes
+    from fclib.stats.simulate import simulate_recording
+
+    sim = simulate_recording(n_units=30, n_stimuli=3, n_repeats=20, n_targets=3, rng=0)
+    kw = dict(trial_onsets=sim["trial_onsets"], trial_stimulus=sim["trial_stimulus"],
+              trial_duration=0.25)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SpikeBinningWarning)
+        a = bin_spikes(sim["spike_times"][:18], 0.025, **kw)
+        b = bin_spikes(sim["spike_times"][18:], 0.025, **kw)
+    return a, b
+
+
+def test_save_recording_round_trip_and_open_recording(own_populations, tmp_path):
+    from fclib.io import load_recording, save_recording
+    from fclib.io.recordings import open_recording
+
+    a, b = own_populations   # 18 and 12 units: no one Dataset holds both (MergeError)
+    path = save_recording({"A": a, "B": b}, tmp_path / "own.nc", attrs={"animal": "m1"})
+    got = load_recording(path)
+    assert list(got) == ["A", "B"]
+    for name, x in (("A", a), ("B", b)):
+        y = got[name]
+        assert y.dtype == bool and y.attrs["T"] == 10 and y.attrs["layer"] == name
+        np.testing.assert_array_equal(y.values, x.values)
+        for c in x.coords:
+            np.testing.assert_array_equal(y[c].values, x[c].values)
+        for k, v in x.attrs.items():
+            assert y.attrs[k] == v, k
+    rec = open_recording(path)   # fclib's own reader takes it too
+    assert rec.layers == ["A", "B"] and rec.T == 10 and rec.attrs["animal"] == "m1"
+    np.testing.assert_array_equal(rec["B"].values.astype(bool), b.values)
+    # a single bin_spikes DataArray saved by xarray reads back under its name
+    a.rename("V1").to_netcdf(tmp_path / "one.nc")
+    assert list(load_recording(tmp_path / "one.nc")) == ["V1"]
+
+
+@pytest.mark.parametrize("populations, exc, match", [
+    ("frames", ValueError, r"must share their frames .*'A': 600, 'B': 300"),
+    ("counts", ValueError, r"population 'A' must hold 0/1 trains; found values \[2\]"),
+    ("dims", ValueError, r"population 'A' must have dims \('neuron', 'frame'\)"),
+    ("list", TypeError, "populations must be a non-empty dict"),
+])
+def test_save_recording_bad_input_leaves_no_file(own_populations, tmp_path, populations, exc,
+                                                 match):
+    from fclib.io import save_recording
+
+    a, b = own_populations
+    pops = {"frames": {"A": a, "B": b.isel(frame=slice(0, 300))},
+            "counts": {"A": a.astype(int) * 2},
+            "dims": {"A": a.rename(neuron="unit")},
+            "list": [a, b]}[populations]
+    with pytest.raises(exc, match=match):
+        save_recording(pops, tmp_path / "x.nc")
+    assert not list(tmp_path.iterdir())
+
+
+def test_sttc_command_on_own_populations_every_method(own_populations, tmp_path, capsys):
+    from fclib.io import save_recording
+    from fclib.stats.connectivity import pair_significance
+
+    a, b = own_populations
+    path = save_recording({"A": a, "B": b}, tmp_path / "own.nc")
+    for method in ("exact", "shifts", "stimulus"):
+        out = tmp_path / f"{method}.nc"
+        assert pipeline.main(["sttc", str(path), "--source", "A", "--target", "B", "-o",
+                              str(out), "--method", method]) == 0, capsys.readouterr().err
+        assert f"A->B ({method} null)" in capsys.readouterr().out
+        kw = {"rng": 0, "n_shifts": 150} if method == "shifts" else {}
+        ref = pair_significance(a.rename("A"), b.rename("B"), method, **kw)
+        with xr.open_dataset(out) as got:
+            np.testing.assert_allclose(got["z"].values, ref["z"].values, rtol=1e-5, atol=1e-6)
+
+
+def _err(capsys) -> str:
+    return capsys.readouterr().err
+
+
+def test_sttc_command_names_what_it_cannot_read(own_populations, tmp_path, capsys):
+    a, b = own_populations
+    args = ["--source", "A", "--target", "B", "-o", str(tmp_path / "out.nc")]
+    # an .npz of the trains
+    np.savez(tmp_path / "own.npz", A=a.values, B=b.values)
+    assert pipeline.main(["sttc", str(tmp_path / "own.npz"), *args]) == 2
+    err = _err(capsys)
+    assert "is a zip archive (.npz?), not a netCDF file" in err
+    assert "fclib.io.save_recording" in err and "delete" not in err
+    # one group per layer, written by hand, with other dims: named, not KeyError: 'spikes'
+    path = tmp_path / "groups.nc"
+    a.rename(neuron="unit", frame="bin").to_dataset(name="x").to_netcdf(path, group="A")
+    b.to_dataset(name="y").to_netcdf(path, group="B", mode="a")
+    assert pipeline.main(["sttc", str(path), *args]) == 2
+    err = _err(capsys)
+    assert "group 'A' of" in err and "no variable(s) with dims ('neuron', 'frame')" in err
+    assert "x ('unit', 'bin')" in err and "KeyError" not in err
+    # the same with the dims right reads, whatever the variables are called
+    path2 = tmp_path / "groups2.nc"
+    a.to_dataset(name="x").to_netcdf(path2, group="A")
+    b.to_dataset(name="y").to_netcdf(path2, group="B", mode="a")
+    assert pipeline.main(["sttc", str(path2), *args]) == 0
+    capsys.readouterr()
+    # --method stimulus on trains without trials
+    from fclib.io import save_recording
+
+    plain = save_recording({"A": a.drop_vars(["step", "stimulus", "image"]).assign_attrs(T=None),
+                            "B": b}, tmp_path / "plain.nc")
+    out = tmp_path / "stim.nc"
+    assert pipeline.main(["sttc", str(plain), "--source", "A", "--target", "B", "-o", str(out),
+                          "--method", "stimulus"]) == 2
+    assert "layer 'A' of" in (err := _err(capsys)) and "--method stimulus needs trials" in err
+    assert not out.exists()

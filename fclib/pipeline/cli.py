@@ -3,6 +3,7 @@
     fclib book [--profile default] [--set NAME=VALUE ...] [--jobs 2]   # train, record, chapters, HTML
     fclib run  [--profile default] [--set NAME=VALUE ...]   # train and record only
     fclib sttc IN.nc --source L1 --target L2 -o pairs.nc    # STTC + z of one layer pair
+                     [--method exact|shifts|stimulus]    # (IN.nc: fclib.io.save_recording)
 
 ``--set`` takes profile parameters (``epochs=30``, ``lr=0.05``: they change the model and
 recordings that every chapter analyses) and chapter parameters (``threshold=5.0``,
@@ -76,24 +77,35 @@ def _report_run(r) -> None:
 
 
 def _sttc(args) -> int:
-    from fclib.io.recordings import open_recording, save_dataset
+    from fclib.io import load_recording
+    from fclib.io.recordings import save_dataset
+    from fclib.stats._checks import attached_stimulus, attached_T
     from fclib.stats.connectivity import pair_significance
 
     path = Path(args.recording)
     if not path.exists():
         raise FileNotFoundError(f"no recording at {path}")
-    rec = open_recording(path)
+    pops = load_recording(path)
     for layer in (args.source, args.target):
-        if layer not in rec.layers:
-            raise ValueError(f"{path} has no layer {layer!r}; it holds {rec.layers}")
+        if layer not in pops:
+            raise ValueError(f"{path} has no layer {layer!r}; it holds {list(pops)}")
+    src, tgt = pops[args.source], pops[args.target]
     kw = {"rng": args.seed, "n_shifts": args.n_shifts} if args.method == "shifts" else {}
+    if args.method == "stimulus":
+        T = attached_T(src)
+        if T is None or attached_stimulus(src, T) is None:
+            raise ValueError(f"--method stimulus needs trials and their stimuli: layer "
+                             f"{args.source!r} of {path} carries no T attribute or step "
+                             "coordinate, or no stimulus (or image) coordinate; bin the spike "
+                             "times with fclib.io.bin_spikes(..., trial_onsets=, "
+                             "trial_stimulus=) and save them with fclib.io.save_recording")
     t0 = time.perf_counter()
-    ds = pair_significance(rec[args.source], rec[args.target], method=args.method, **kw)
+    ds = pair_significance(src, tgt, method=args.method, **kw)
     ds.attrs.update(recording=str(path.name), method=args.method)
     out = save_dataset(ds[["sttc", "z"]], args.output)
     n_sig = int(((ds["z"] > args.threshold) & (ds["sttc"] > 0)).sum())
-    print(f"[fclib] {args.source}->{args.target}: {ds.sizes['target']} x {ds.sizes['source']} "
-          f"active pairs, {n_sig} with z > {args.threshold:g} and STTC > 0, "
+    print(f"[fclib] {args.source}->{args.target} ({args.method} null): {ds.sizes['target']} x "
+          f"{ds.sizes['source']} active pairs, {n_sig} with z > {args.threshold:g} and STTC > 0, "
           f"{time.perf_counter() - t0:.1f} s -> {out}")
     return 0
 
@@ -135,11 +147,16 @@ def main(argv=None) -> int:
         p.add_argument("--workers", type=int, default=None, metavar="N",
                        help="start a local dask cluster of N worker processes for them")
     p = sub.add_parser("sttc", help="STTC and significance of one layer pair of a recording")
-    p.add_argument("recording", help="a recording (.nc) written by fclib")
+    p.add_argument("recording", help="a recording (.nc) of fclib, a file of "
+                   "fclib.io.save_recording (your own binned populations) or a bin_spikes "
+                   "DataArray saved with .to_netcdf")
     p.add_argument("--source", required=True, help="source layer, e.g. L1")
     p.add_argument("--target", required=True, help="target layer, e.g. L2")
     p.add_argument("-o", "--output", required=True, help="output netCDF file (sttc, z)")
-    p.add_argument("--method", choices=["exact", "shifts"], default="exact")
+    p.add_argument("--method", choices=["exact", "shifts", "stimulus"], default="exact",
+                   help="the null: exact circular shifts, random shifts, or whole trials "
+                        "permuted among trials of the same stimulus (needs the T and stimulus "
+                        "that bin_spikes attaches)")
     p.add_argument("--n-shifts", type=int, default=150, help="shifts of --method shifts")
     p.add_argument("--seed", type=int, default=0, help="seed of --method shifts")
     p.add_argument("--threshold", type=float, default=4.0, help="z threshold in the summary")
