@@ -274,12 +274,9 @@ class Run:
                 elif method == "shifts":
                     kw = {"n_shifts": self.cfg["n_shifts"], "rng": self.cfg["seed"]}
                 else:
-                    from fclib.io.recordings import presentation_stimuli
+                    from fclib.stats.connectivity import null_stimulus
 
-                    by = self.cfg["stimulus"]
-                    stim = presentation_stimuli(src, rec.T, by)
-                    if by == "image" and np.unique(stim, return_counts=True)[1].max() < 2:
-                        by, stim = "class", presentation_stimuli(src, rec.T, "class")  # no repeats
+                    stim, by = null_stimulus(src, rec.T, self.cfg["stimulus"])
                     kw = {"stimulus": stim, "T": rec.T}
                 if backend == "torch":
                     kw.update(backend="torch", device=device)
@@ -308,15 +305,11 @@ class Run:
 
     def half_frames(self, half: int, condition: str = "original") -> np.ndarray:
         """Frame indices of one of two seeded halves of the images (every presentation of an
-        image in the same half; :func:`fclib.stats.controls.image_halves`)."""
-        from fclib.stats.controls import image_halves
+        image in the same half; :func:`fclib.stats.halves.image_halves`)."""
+        from fclib.stats.halves import half_frame_indices
 
-        if half not in (0, 1):
-            raise ValueError(f"half must be 0 or 1, got {half!r}")
         rec = self.recording(condition)
-        frames = image_halves(rec[rec.layers[0]]["image"].values, rng=self.cfg["seed"])[half]
-        frames = np.asarray(frames)
-        return np.flatnonzero(frames) if frames.dtype == bool else np.sort(frames)
+        return half_frame_indices(rec[rec.layers[0]]["image"].values, half, rng=self.cfg["seed"])
 
     def groups(self, source: str, target: str, threshold: float = 4.0,
                reference: str = "original", *, null: str | None = None,
@@ -410,54 +403,48 @@ class Run:
         """
         import xarray as xr
 
-        from fclib.stats.ensembles import evaluate_groups
-        from fclib.stats.information import information
+        from fclib.stats.ensembles import VARIANTS, evaluate_variant
 
-        variants = ("circular", "circular_cv", "stimulus_cv", "tuning", "random")
-        if variant not in variants:
-            raise ValueError(f"variant must be one of {variants}, got {variant!r}")
+        if variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
         folds = (0, 1) if variant.endswith("_cv") else (None,)
         null = "stimulus" if variant == "stimulus_cv" else "exact"
         out = []
         for fold in folds:
-            parent = self.groups_key(source, target, threshold, null=null, half=fold)[0]
-            key, inputs = artefact_key(
-                "ensembles", {"variant": variant, "fold": fold, "min_frames": int(min_frames),
-                              "saturation": float(saturation), "r2_min": float(r2_min),
-                              "seed": int(self.cfg["seed"])}, parent=parent)
+            key, inputs = self.ensembles_key(source, target, variant, fold, threshold=threshold,
+                                             min_frames=min_frames, saturation=saturation,
+                                             r2_min=r2_min)
             path = (self.record_dir / "ensembles"
                     / f"{variant}_{source}-{target}_z{threshold:g}_f{fold}-{key}.nc")
             with self._lock(path):  # another process may be computing it
                 if not path.exists():
                     t0 = time.perf_counter()
                     rec = self.recording()
-                    src, tgt = rec[source].load(), rec[target].load()
-                    n_classes = len(rec.attrs.get("class_names") or []) or None
                     g = self.groups(source, target, threshold, null=null, half=fold)
-                    if fold is None:
-                        fit = evaluate = None
-                    else:
-                        fit, evaluate = self.half_frames(fold), self.half_frames(1 - fold)
-                    tgt_fit = tgt if fit is None else tgt.isel(frame=fit)
-                    info = information(tgt_fit, rec.T, n_shuffles=0, n_classes=n_classes)
-                    if variant == "tuning":
-                        from fclib.stats.controls import tuning_matched_groups
-
-                        g = tuning_matched_groups(g, src, tgt, rec.T)
-                    elif variant == "random":
-                        from fclib.stats.controls import random_matched_groups
-
-                        g = random_matched_groups(g, src["rate"], rng=self.cfg["seed"])
-                    ds = evaluate_groups(src, tgt, g, rec.T, preferred=info["preferred"],
-                                         n_classes=int(info.sizes["class"]), frames=evaluate,
-                                         min_frames=min_frames, saturation=saturation,
-                                         r2_min=r2_min, rng=self.cfg["seed"])
-                    ds.attrs.update(variant=variant, fold=-1 if fold is None else int(fold))
+                    fit = None if fold is None else self.half_frames(fold)
+                    evaluate = None if fold is None else self.half_frames(1 - fold)
+                    ds = evaluate_variant(rec[source].load(), rec[target].load(), g, rec.T,
+                                          variant, fit_frames=fit, eval_frames=evaluate,
+                                          n_classes=len(rec.attrs.get("class_names") or []) or None,
+                                          min_frames=min_frames, saturation=saturation,
+                                          r2_min=r2_min, rng=self.cfg["seed"])
+                    ds.attrs["fold"] = -1 if fold is None else int(fold)
                     save_dataset(_stamped(ds, key, inputs), path)
                     self.timings[f"ensembles {variant} {source}-{target}"] = time.perf_counter() - t0
             with xr.open_dataset(path, engine="netcdf4") as ds:
                 out.append(ds.load())
         return out
+
+    def ensembles_key(self, source: str, target: str, variant: str, fold: int | None, *,
+                      threshold: float = 4.0, min_frames: int = 10, saturation: float = 0.95,
+                      r2_min: float = 0.8):
+        """Key and key inputs of one fold of :meth:`ensembles` (parent: the groups' key)."""
+        null = "stimulus" if variant == "stimulus_cv" else "exact"
+        parent = self.groups_key(source, target, threshold, null=null, half=fold)[0]
+        return artefact_key(
+            "ensembles", {"variant": variant, "fold": fold, "min_frames": int(min_frames),
+                          "saturation": float(saturation), "r2_min": float(r2_min),
+                          "seed": int(self.cfg["seed"])}, parent=parent)
 
     def response(self, source: str, target: str, condition: str = "original", *,
                  threshold: float = 4.0, min_frames: int = 10, saturation: float = 0.95,
@@ -486,6 +473,48 @@ class Run:
         from fclib.stats import response as fr
 
         reference = "permuted" if condition == "permuted" else "original"
+        key, inputs = self.response_key(source, target, condition, threshold=threshold,
+                                        min_frames=min_frames, saturation=saturation,
+                                        n_batches=n_batches, cross_validate=cross_validate)
+        name = (f"{self._stem(condition)}_{source}-{target}_z{threshold:g}_m{min_frames}"
+                f"_s{saturation:g}_b{n_batches}{'_cv' if cross_validate else ''}-{key}.nc")
+        path = self.record_dir / "response" / name
+        with self._lock(path):  # another process may be computing it
+            if not path.exists():
+                t0 = time.perf_counter()
+                rec = self.recording(condition)
+                src, tgt = self.spikes(source, condition), self.spikes(target, condition)
+                seed = self.cfg["seed"]
+                if cross_validate:
+                    from fclib.stats.halves import half_images
+
+                    ref_images = self.recording(reference)[source]["image"].values
+                    cb = fr.cross_validated_counts(
+                        src, tgt,
+                        [self.groups(source, target, threshold, reference=reference, half=f)
+                         for f in (0, 1)],
+                        [half_images(ref_images, f, rng=seed) for f in (0, 1)],
+                        n_batches=n_batches, rng=seed)
+                else:
+                    g = self.groups(source, target, threshold, reference=reference)
+                    cb = fr.batch_response_counts(src, tgt, g, n_batches=n_batches, rng=seed)
+                ds = fr.response_dataset(cb, tgt, rec.T, min_frames=min_frames,
+                                         saturation=saturation, r2_min=r2_min)
+                ds.attrs.update(source_layer=source, target_layer=target, condition=condition,
+                                threshold=float(threshold), min_frames=int(min_frames),
+                                n_batches=int(n_batches), batch_seed=int(seed),
+                                cross_validated=int(bool(cross_validate)))
+                save_dataset(_stamped(ds, key, inputs), path)
+                self.timings[f"response {condition} {source}-{target}"] = time.perf_counter() - t0
+        with xr.open_dataset(path, engine="netcdf4") as ds:
+            ds = ds.load()
+        return fr.select_fits(ds, r2_min)
+
+    def response_key(self, source: str, target: str, condition: str = "original", *,
+                     threshold: float = 4.0, min_frames: int = 10, saturation: float = 0.95,
+                     n_batches: int = 4, cross_validate: bool = False):
+        """Key and key inputs of :meth:`response` (parent: the groups' key or keys)."""
+        reference = "permuted" if condition == "permuted" else "original"
         params = {"recording": self._stem(condition), "min_frames": int(min_frames),
                   "saturation": float(saturation), "n_batches": int(n_batches),
                   "batch_seed": int(self.cfg["seed"])}
@@ -495,68 +524,7 @@ class Run:
                               for f in (0, 1))
         else:
             parent = self.groups_key(source, target, threshold, reference)[0]
-        key, inputs = artefact_key("response", params, parent=parent)
-        name = (f"{self._stem(condition)}_{source}-{target}_z{threshold:g}_m{min_frames}"
-                f"_s{saturation:g}_b{n_batches}{'_cv' if cross_validate else ''}-{key}.nc")
-        path = self.record_dir / "response" / name
-        with self._lock(path):  # another process may be computing it
-            if not path.exists():
-                t0 = time.perf_counter()
-                rec = self.recording(condition)
-                src, tgt = self.spikes(source, condition), self.spikes(target, condition)
-                if cross_validate:
-                    cb = self._cross_validated_counts(source, target, src, tgt, threshold,
-                                                      reference, n_batches)
-                else:
-                    g = self.groups(source, target, threshold, reference=reference)
-                    cof = fr.cofiring(src, g)
-                    batch = fr.image_batches(cof["image"].values, n_batches, rng=self.cfg["seed"])
-                    cb = fr.response_counts(cof, tgt, batch=batch)
-                    del cof
-                counts = cb.sum("batch")
-                fits = fr.fit_response(counts, min_frames=min_frames, saturation=saturation)
-                ds = fr.neuron_properties(counts, fits, tgt, rec.T, r2_min=r2_min)
-                ds = ds.merge(counts.drop_vars("degree"))
-                bf = fr.fit_response(cb, min_frames=min_frames, saturation=saturation)
-                ds["batch_n_frames"] = cb["n_frames"]
-                ds["batch_n_fire"] = cb["n_fire"]
-                ds["batch_relu_slope"] = bf["relu_slope"]
-                ds["batch_relu_r2"] = bf["relu_r2"]
-                ds.attrs.update(source_layer=source, target_layer=target, condition=condition,
-                                threshold=float(threshold), min_frames=int(min_frames),
-                                n_batches=int(n_batches), batch_seed=int(self.cfg["seed"]),
-                                cross_validated=int(bool(cross_validate)))
-                save_dataset(_stamped(ds, key, inputs), path)
-                self.timings[f"response {condition} {source}-{target}"] = time.perf_counter() - t0
-        with xr.open_dataset(path, engine="netcdf4") as ds:
-            ds = ds.load()
-        ds["selected"] = ds["relu_r2"].fillna(-np.inf) > r2_min
-        ds.attrs["r2_min"] = float(r2_min)
-        return ds
-
-    def _cross_validated_counts(self, source, target, src, tgt, threshold, reference,
-                                n_batches):
-        """Batch response counts of both folds summed: groups of one half of the images,
-        frames of images of the other half (see :meth:`response`)."""
-        import xarray as xr
-
-        from fclib.stats import response as fr
-
-        src, tgt = src.load(), tgt.load()
-        ref = self.recording(reference)[source]
-        parts, degrees = [], []
-        for fold in (0, 1):
-            g = self.groups(source, target, threshold, reference=reference, half=fold)
-            fit_images = np.unique(ref["image"].values[self.half_frames(fold, reference)])
-            ev = np.flatnonzero(~np.isin(src["image"].values, fit_images))
-            cof = fr.cofiring(src.isel(frame=ev), g)
-            batch = fr.image_batches(cof["image"].values, n_batches, rng=self.cfg["seed"])
-            cb = fr.response_counts(cof, tgt.isel(frame=ev), batch=batch)
-            degrees.append(cb["degree"].values)
-            parts.append(cb.drop_vars("degree"))
-        cb = xr.concat(parts, "fold", join="outer", fill_value=0).sum("fold")
-        cb = cb.astype(np.int32)
-        return cb.assign_coords(degree=("neuron", np.rint(np.mean(degrees, 0)).astype(np.int64)))
+        return artefact_key("response", params, parent=parent)
 
     def _stem(self, condition: str) -> str:
         """Cache-file prefix of a condition: its recording's name, which carries the noise
@@ -569,8 +537,10 @@ class Run:
         if condition != "fgsm" or not self.cfg["fgsm_classes"]:
             return None
         rec = self.recording(condition)
-        attacked = np.asarray(rec.attrs["attacked_classes"])
-        return np.flatnonzero(np.isin(rec[rec.layers[0]]["label"].values, attacked))
+        from fclib.stats.information import frames_of_classes
+
+        return frames_of_classes(rec[rec.layers[0]]["label"].values,
+                                 rec.attrs["attacked_classes"])
 
     def spikes(self, layer: str, condition: str = "original"):
         """The spikes of ``layer`` under ``condition`` on the frames analysed there
@@ -596,10 +566,7 @@ class Run:
 
         from fclib.stats.information import information
 
-        key, inputs = artefact_key(
-            "information", {"recording": self._stem(condition), "layer": layer,
-                            "n_shuffles": int(n_shuffles), "seed": int(self.cfg["seed"])},
-            parent=self.record_key)
+        key, inputs = self.information_key(layer, condition, n_shuffles)
         path = (self.record_dir / "information"
                 / f"{self._stem(condition)}_{layer}_s{n_shuffles}-{key}.nc")
         with self._lock(path):  # another process may be computing it
@@ -614,6 +581,24 @@ class Run:
         with xr.open_dataset(path, engine="netcdf4") as ds:
             return ds.load()
 
+    def information_key(self, layer: str, condition: str = "original", n_shuffles: int = 20):
+        """Key and key inputs of :meth:`information` (parent: the recording's key)."""
+        return artefact_key(
+            "information", {"recording": self._stem(condition), "layer": layer,
+                            "n_shuffles": int(n_shuffles), "seed": int(self.cfg["seed"])},
+            parent=self.record_key)
+
+    def embeddings_key(self, backend: str = "minilm", names=None):
+        """Key and key inputs of :meth:`embeddings` (parent: the training's key)."""
+        names = [str(n) for n in (self.summary["class_names"] if names is None else names)]
+        return artefact_key("embeddings", {"backend": backend, "class_names": names},
+                            parent=self.train_key)
+
+    def accuracy_key(self, condition: str = "original") -> str:
+        """The entry of :meth:`accuracy` for ``condition`` in ``accuracy.json``."""
+        return f"{self._stem(condition)}-" + artefact_key("accuracy", {"condition": condition},
+                                                          parent=self.record_key)[0]
+
     def embeddings(self, backend: str = "minilm"):
         """Text embeddings of the run's class names (:func:`fclib.stats.semantic.embed_class_names`,
         computed with the installed model, offline), cached on disk as
@@ -623,8 +608,7 @@ class Run:
         from fclib.stats.semantic import embed_class_names
 
         names = [str(n) for n in self.summary["class_names"]]
-        key, inputs = artefact_key("embeddings", {"backend": backend, "class_names": names},
-                                   parent=self.train_key)
+        key, inputs = self.embeddings_key(backend, names)
         path = self.train_dir / "embeddings" / f"{backend}-{key}.nc"
         with self._lock(path):  # another process may be computing it
             if not path.exists():
@@ -654,8 +638,7 @@ class Run:
         """Held-out accuracy (each test image once, untransformed) under ``condition``,
         cached in ``<record_dir>/accuracy.json``."""
         path = self.record_dir / "accuracy.json"
-        key = f"{self._stem(condition)}-" + artefact_key("accuracy", {"condition": condition},
-                                                         parent=self.record_key)[0]
+        key = self.accuracy_key(condition)
         with self._lock(path):  # one file for every condition: read, add, write under it
             acc = json.loads(path.read_text()) if path.exists() else {}
             if key not in acc:

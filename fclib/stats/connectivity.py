@@ -19,7 +19,7 @@ from fclib._util import as_generator as _rng
 from fclib.stats.nulls import exact_null, shift_null
 from fclib.stats.sttc import as_trains, sttc
 
-__all__ = ["active", "consecutive_pairs", "pair_significance", "pair_summary", "degree", "null_sample", "summaries", "tail_quantiles"]
+__all__ = ["active", "consecutive_pairs", "pair_significance", "null_stimulus", "pair_summary", "degree", "null_sample", "summaries", "tail_quantiles"]
 
 
 def active(spikes: xr.DataArray) -> xr.DataArray:
@@ -78,6 +78,37 @@ def pair_significance(source: xr.DataArray, target: xr.DataArray, method: str = 
     if same:  # one population against itself: one_fc_groups keeps neurons out of their own group
         ds.attrs["same_population"] = 1
     return ds
+
+
+def null_stimulus(spikes: xr.DataArray, T: int, by: str = "image") -> tuple[np.ndarray, str]:
+    """The stimulus labels the stimulus-preserving null permutes presentations within.
+
+    ``by="image"``: the image of every presentation; a recording that shows every image once
+    (no image repeats, so no permutation is possible) falls back to ``"class"``.
+
+    Parameters
+    ----------
+    spikes : a recorded layer (``image`` and ``label`` frame coordinates).
+    T : steps per presentation.
+    by : ``"image"`` or ``"class"``.
+
+    Returns
+    -------
+    ``(labels, by)``: one label per presentation, and what they are (``"image"`` or
+    ``"class"``, after the fall-back).
+
+    Raises
+    ------
+    ValueError
+        ``by`` not ``"image"`` or ``"class"``, or frames not in presentation order
+        (:func:`fclib.io.recordings.presentation_stimuli`).
+    """
+    from fclib.io.recordings import presentation_stimuli
+
+    stim = presentation_stimuli(spikes, T, by)
+    if by == "image" and np.unique(stim, return_counts=True)[1].max() < 2:
+        by, stim = "class", presentation_stimuli(spikes, T, "class")
+    return stim, by
 
 
 def degree(z: xr.DataArray, sttc_values: xr.DataArray | None = None,

@@ -38,7 +38,8 @@ import xarray as xr
 from fclib.io.recordings import SILENT_THRESHOLD
 from fclib.stats.information import presentation_counts, presentation_labels
 from fclib.stats.response import (as_layer, check_groups, check_layer, check_presentations,
-                                  check_same_frames, image_batches, layer_name, neuron_rows)
+                                  check_same_frames, layer_name, neuron_rows)
+from fclib.stats.halves import image_halves  # noqa: F401 (public here too)
 
 __all__ = ["random_matched_groups", "tuning_curves", "tuning_similarity",
            "tuning_matched_groups", "image_halves"]
@@ -483,43 +484,3 @@ def tuning_matched_groups(groups: xr.Dataset, source, target, T: int,
                      edge_vars={"similarity": sim_out})
     ds["flat"] = ("neuron", flat)
     return ds
-
-
-def image_halves(images, rng=None) -> tuple[np.ndarray, np.ndarray]:
-    """Split frames into two halves of the images, every presentation of an image in one.
-
-    The distinct image ids are shuffled (seeded) and dealt alternately to the halves, so the
-    halves hold equally many images (±1) and share none: groups and tuning found on frames
-    ``a`` can be tested on frames ``b`` (and the reverse), which removes the circularity of
-    choosing and testing a group on the same frames.
-
-    Parameters
-    ----------
-    images : per-frame image ids: a 1-D array, or anything with an ``image`` frame
-        coordinate (a recorded layer, ``Recording.frames()``).
-    rng : ``numpy.random.Generator``, integer seed or None; the same seed gives the same
-        halves.
-
-    Returns
-    -------
-    (frames_a, frames_b): boolean masks over ``frame``, disjoint and together covering every
-    frame. Select with ``spikes.isel(frame=frames_a)``; as a presentation shows one image,
-    the selection holds whole presentations.
-    """
-    gen = _generator(rng)
-    if isinstance(images, xr.Dataset):
-        if "image" not in images.variables:
-            raise ValueError("images has no 'image' variable; pass the frame coordinates "
-                             "of a recording or a 1-D array of image ids")
-        images = images["image"]
-    elif isinstance(images, xr.DataArray) and "image" in images.coords:
-        images = images["image"]
-    img = np.asarray(images.values if isinstance(images, xr.DataArray) else images)
-    if img.ndim != 1:
-        raise ValueError(f"images must be one image id per frame (1-D) or have an 'image' frame "
-                         f"coordinate; got shape {img.shape}")
-    n_img = np.unique(img).size
-    if n_img < 2:
-        raise ValueError(f"image_halves needs at least 2 distinct images, got {n_img}")
-    half = image_batches(img, 2, gen)
-    return half == 0, half == 1

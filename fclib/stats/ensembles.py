@@ -27,7 +27,7 @@ from fclib.stats.response import (as_layer, check_groups, check_presentations, c
                                   cofiring, fit_response, neuron_properties, response_counts)
 from fclib.stats.semantic import strong_regime_match
 
-__all__ = ["evaluate_groups", "summarise_groups", "presentation_frames", "edge_survival",
+__all__ = ["evaluate_groups", "evaluate_variant", "VARIANTS", "summarise_groups", "presentation_frames", "edge_survival",
            "significant_fraction", "repeat_subsample"]
 
 
@@ -116,6 +116,61 @@ def evaluate_groups(source: xr.DataArray, target: xr.DataArray, groups: xr.Datas
                      n_frames=int(cof.sizes["frame"]), n_classes=int(n_classes),
                      r2_min=float(r2_min), control=str(groups.attrs.get("control", "")))
     return out
+
+
+VARIANTS = ("circular", "circular_cv", "stimulus_cv", "tuning", "random")
+
+
+def evaluate_variant(source: xr.DataArray, target: xr.DataArray, groups: xr.Dataset, T: int,
+                     variant: str, *, fit_frames=None, eval_frames=None, n_classes=None,
+                     min_frames: int = 10, saturation: float = 0.95, r2_min: float = 0.8,
+                     rng=None) -> xr.Dataset:
+    """:func:`evaluate_groups` for one of the book's ways of choosing groups (``variant``).
+
+    Parameters
+    ----------
+    source, target : recorded layers on the same frames (``label`` frame coordinate).
+    groups : the 1FC groups the variant starts from (found on ``fit_frames``).
+    T : steps per presentation.
+    variant : ``"circular"``, ``"circular_cv"``, ``"stimulus_cv"`` (the groups as given),
+        ``"tuning"`` (as many sources per target, chosen by tuning similarity:
+        :func:`fclib.stats.controls.tuning_matched_groups`) or ``"random"`` (as many
+        rate-matched random sources: :func:`fclib.stats.controls.random_matched_groups`,
+        seeded by ``rng``).
+    fit_frames : frames the groups and every target's preferred class come from (``None``:
+        all).
+    eval_frames : frames the responses are measured on (``None``: all).
+    n_classes : number of classes (``None``: from the labels).
+    min_frames, saturation, r2_min, rng : as in :func:`evaluate_groups`.
+
+    Returns
+    -------
+    Dataset of :func:`evaluate_groups` with attrs ``variant``.
+
+    Raises
+    ------
+    ValueError
+        an unknown ``variant``.
+    """
+    from fclib.stats.information import information
+
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    tgt_fit = target if fit_frames is None else target.isel(frame=fit_frames)
+    info = information(tgt_fit, T, n_shuffles=0, n_classes=n_classes)
+    if variant == "tuning":
+        from fclib.stats.controls import tuning_matched_groups
+
+        groups = tuning_matched_groups(groups, source, target, T)
+    elif variant == "random":
+        from fclib.stats.controls import random_matched_groups
+
+        groups = random_matched_groups(groups, source["rate"], rng=rng)
+    ds = evaluate_groups(source, target, groups, T, preferred=info["preferred"],
+                         n_classes=int(info.sizes["class"]), frames=eval_frames,
+                         min_frames=min_frames, saturation=saturation, r2_min=r2_min, rng=rng)
+    ds.attrs["variant"] = variant
+    return ds
 
 
 def summarise_groups(ds: xr.Dataset) -> dict:

@@ -24,7 +24,23 @@ import xarray as xr
 from fclib.stats.sttc import as_trains, check_int, resolve_backend
 
 __all__ = ["presentation_counts", "presentation_labels", "joint_histogram", "mutual_information",
-           "class_profile", "information", "hubs"]
+           "class_profile", "information", "hubs", "frames_of_classes"]
+
+
+def frames_of_classes(labels, classes) -> np.ndarray:
+    """Indices of the frames whose label is one of ``classes`` (e.g. the classes an attack
+    targeted), sorted.
+
+    Parameters
+    ----------
+    labels : (frame,) class label of every frame.
+    classes : the classes to keep.
+
+    Returns
+    -------
+    (n,) int64 frame indices.
+    """
+    return np.flatnonzero(np.isin(np.asarray(labels), np.asarray(classes)))
 
 
 def presentation_counts(spikes: xr.DataArray, T: int) -> np.ndarray:

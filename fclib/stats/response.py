@@ -28,12 +28,14 @@ from fclib.stats._checks import (_FRAME_COORDS, as_layer, check_groups, check_la
                                  layer_name, neuron_rows)
 from fclib.stats.fits import fit_relu, fit_two_lines
 from fclib.stats.groups import group_csr
+from fclib.stats.halves import image_batches  # noqa: F401 (public here too)
 from fclib.stats.sttc import as_trains
 
 __all__ = ["as_layer", "check_spike_values", "check_presentations", "check_groups", "layer_name", "check_layer", "neuron_rows", "check_same_frames",
            "cofiring", "response_counts", "fit_response", "neuron_properties",
            "image_batches", "batch_slopes", "collapse_r2", "response_curve", "property_table",
-           "example_neuron", "resample_batches", "batch_counts", "fraction_above"]
+           "example_neuron", "resample_batches", "batch_counts", "fraction_above",
+           "batch_response_counts", "cross_validated_counts", "response_dataset", "select_fits"]
 
 
 
@@ -272,27 +274,6 @@ def neuron_properties(counts: xr.Dataset, fits: xr.Dataset, target: xr.DataArray
     return ds
 
 
-def image_batches(images, n_batches: int = 4, rng=None) -> np.ndarray:
-    """Assign frames to ``n_batches`` disjoint sets of images (seeded, equal sizes ±1).
-
-    Every presentation of an image lands in the same batch, so a batch's frames show
-    images no other batch shows: held-out inputs, as in the paper's robustness test.
-    Returns a (frame,) int array.
-    """
-    from fclib._util import as_generator as _rng
-
-    images = np.asarray(images)
-    if images.ndim != 1:
-        raise ValueError(f"images must be 1-D (one image index per frame), got shape {images.shape}")
-    uniq = np.unique(images)
-    if not isinstance(n_batches, (int, np.integer)) or n_batches < 1 or n_batches > uniq.size or n_batches > uniq.size:
-        raise ValueError(f"n_batches must be between 1 and the {uniq.size} distinct images")
-    perm = _rng(rng).permutation(uniq.size)
-    which = np.empty(uniq.size, dtype=np.int64)
-    which[perm] = np.arange(uniq.size) % n_batches
-    return which[np.searchsorted(uniq, images)]
-
-
 def batch_slopes(batch_fits: xr.Dataset) -> xr.DataArray:
     """Slope differences between every two batches: dims ``("pair", "neuron")``.
 
@@ -407,3 +388,102 @@ def fraction_above(counts: xr.Dataset, cofiring_threshold) -> xr.DataArray:
     frac = (nf * above).sum(1) / np.maximum(nf.sum(1), 1)
     return xr.DataArray(np.where(np.isfinite(thr), frac, np.nan), dims="neuron",
                         coords={"neuron": counts["neuron"].values})
+
+
+# --------------------------------------------------------------------------- one layer pair
+def batch_response_counts(source: xr.DataArray, target: xr.DataArray, groups: xr.Dataset, *,
+                          n_batches: int = 4, rng=None) -> xr.Dataset:
+    """Response counts of every target of ``groups``, per batch of images.
+
+    The frames are dealt into ``n_batches`` disjoint sets of images (:func:`image_batches`,
+    seeded by ``rng``) and :func:`response_counts` counted per set.
+
+    Parameters
+    ----------
+    source, target : recorded layers, ``DataArray(("neuron", "frame"))`` on the same frames,
+        with an ``image`` frame coordinate.
+    groups : edge table of :func:`fclib.stats.groups.one_fc_groups` (or a control).
+    n_batches : sets of images.
+    rng : ``numpy.random.Generator``, integer seed or None.
+
+    Returns
+    -------
+    Dataset of :func:`response_counts` with a ``batch`` dimension.
+    """
+    cof = cofiring(source, groups)
+    batch = image_batches(cof["image"].values, n_batches, rng=rng)
+    return response_counts(cof, target, batch=batch)
+
+
+def cross_validated_counts(source: xr.DataArray, target: xr.DataArray, fold_groups,
+                           fold_images, *, n_batches: int = 4, rng=None) -> xr.Dataset:
+    """Batch response counts of two folds, summed: each fold's groups counted only on the
+    frames of images that fold's groups were *not* found on.
+
+    Parameters
+    ----------
+    source, target : recorded layers on the same frames (``image`` frame coordinate).
+    fold_groups : two group tables, one per fold.
+    fold_images : two arrays of the image ids each fold's groups were found on.
+    n_batches, rng : as in :func:`batch_response_counts`.
+
+    Returns
+    -------
+    Dataset of :func:`response_counts` (``batch``, ``neuron``, ``cofiring``), the folds
+    summed (a co-firing value one fold never reached counts 0 frames there); each target's
+    ``degree`` is the mean of its two groups' sizes, rounded.
+
+    Raises
+    ------
+    ValueError
+        not exactly two folds.
+    """
+    if len(fold_groups) != 2 or len(fold_images) != 2:
+        raise ValueError(f"cross-validation takes two folds, got {len(fold_groups)} group "
+                         f"tables and {len(fold_images)} image sets")
+    source, target = source.load(), target.load()
+    images = source["image"].values
+    parts, degrees = [], []
+    for g, fit_images in zip(fold_groups, fold_images):
+        ev = np.flatnonzero(~np.isin(images, np.asarray(fit_images)))
+        cb = batch_response_counts(source.isel(frame=ev), target.isel(frame=ev), g,
+                                   n_batches=n_batches, rng=rng)
+        degrees.append(cb["degree"].values)
+        parts.append(cb.drop_vars("degree"))
+    cb = xr.concat(parts, "fold", join="outer", fill_value=0).sum("fold").astype(np.int32)
+    return cb.assign_coords(degree=("neuron", np.rint(np.mean(degrees, 0)).astype(np.int64)))
+
+
+def response_dataset(batch_counts: xr.Dataset, target: xr.DataArray, T: int, *,
+                     min_frames: int = 10, saturation: float = 0.95,
+                     r2_min: float = 0.8) -> xr.Dataset:
+    """The response functions, fits and property table of a layer pair from its batch counts
+    (:func:`batch_response_counts` or :func:`cross_validated_counts`).
+
+    Returns
+    -------
+    One Dataset: ``n_frames``, ``n_fire`` over ``(neuron, cofiring)`` (the batches summed);
+    the variables of :func:`neuron_properties` over ``neuron``; ``batch_n_frames``,
+    ``batch_n_fire`` over ``(batch, neuron, cofiring)``; ``batch_relu_slope``,
+    ``batch_relu_r2`` over ``(batch, neuron)`` (every fit repeated per batch: the temporal
+    robustness test).
+    """
+    counts = batch_counts.sum("batch")
+    fits = fit_response(counts, min_frames=min_frames, saturation=saturation)
+    ds = neuron_properties(counts, fits, target, T, r2_min=r2_min)
+    ds = ds.merge(counts.drop_vars("degree"))
+    bf = fit_response(batch_counts, min_frames=min_frames, saturation=saturation)
+    ds["batch_n_frames"] = batch_counts["n_frames"]
+    ds["batch_n_fire"] = batch_counts["n_fire"]
+    ds["batch_relu_slope"] = bf["relu_slope"]
+    ds["batch_relu_r2"] = bf["relu_r2"]
+    return ds
+
+
+def select_fits(response: xr.Dataset, r2_min: float = 0.8) -> xr.Dataset:
+    """``response`` with ``selected`` set to ``relu_r2 > r2_min`` (NaN fits never selected)
+    and the threshold in its attrs: the selection of the paper's well-fitted neurons."""
+    response = response.copy()
+    response["selected"] = response["relu_r2"].fillna(-np.inf) > r2_min
+    response.attrs["r2_min"] = float(r2_min)
+    return response
