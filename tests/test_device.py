@@ -13,12 +13,12 @@ import torch.nn.functional as F
 from fclib.io import datasets as data
 from fclib.snn import device as fdev
 from fclib.snn.models import build_model, small_sew_resnet_arch
-from fclib.snn.train import _augment, load_model, load_snapshot, snapshot_path, train
+from fclib.snn.train import (_apply_augment, _augment, _draw_augment, evaluate, load_model,
+                             load_snapshot, snapshot_path, train)
 
 TINY = small_sew_resnet_arch(10, 1, widths=(4, 8), blocks=(1, 1), stem_channels=4)
 CFG = dict(epochs=2, batch_size=32, lr=0.1, momentum=0.9, weight_decay=0.0, augment="jitter",
            seed=0)
-cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +54,20 @@ def test_profile_refuses_unknown_device_backend_and_sample():
         with pytest.raises(ValueError, match=name):
             resolve("smoke", **{name: bad})
     assert resolve("smoke", device="cuda:1")["device"] == "cuda:1"
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:1"])
+def test_profile_refuses_numba_statistics_on_a_cuda_device(device):
+    """Caught when the run is resolved, not after training and recording."""
+    from fclib.pipeline.profiles import resolve
+
+    with pytest.raises(ValueError, match=rf"backend='numba' computes the statistics on the "
+                                         rf"CPU, but device='{device}'.*backend='torch'"):
+        resolve("smoke", device=device, backend="numba")
+    for dev, be in (("auto", "numba"), ("cpu", "numba"), (device, "torch"), (device, "auto")):
+        assert resolve("smoke", device=dev, backend=be)["backend"] == be
+    assert resolve("smoke")["deterministic"] is False
+    assert resolve("smoke", deterministic=True)["deterministic"] is True
 
 
 def _as_if_saved_on_cuda(path):
@@ -169,13 +183,211 @@ def test_a_data_dir_that_cannot_be_written_is_named(tmp_path):
         run("smoke", "/sys/fclib-data", progress=False)
 
 
-@pytest.mark.gpu
-@cuda
-def test_training_on_cuda_loads_on_cpu_and_matches_in_accuracy(tiny_split, tmp_path):
-    ck = train(TINY, tiny_split, tmp_path, progress=False, device="cuda", **CFG)
-    model, _ = load_model(tmp_path / "model.pt", TINY)
-    assert next(model.parameters()).device.type == "cpu"
-    from fclib.snn.train import evaluate
 
-    acc, _ = evaluate(model, tiny_split.test_images, tiny_split.test_labels)
-    assert acc == pytest.approx(ck["test_accuracy"], abs=0.051)
+
+# --------------------------------------------------------------------------- the GPU path on a CPU
+def _active(model):
+    """Scale every BatchNorm so that an untrained network fires in every layer."""
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.weight.data.fill_(3.0)
+            m.bias.data.fill_(0.9)
+    return model.eval()
+
+
+def _raster(model, x):
+    out = {}
+    hooks = [m.register_forward_hook(lambda mod, i, o, n=n: out.__setitem__(n, o.detach().clone()))
+             for n, m in model.spiking_layers(include_stem=True).items()]
+    with torch.no_grad():
+        model(x)
+    for h in hooks:
+        h.remove()
+    return out
+
+
+def test_plif_membrane_runs_in_fp32_under_bf16_autocast():
+    """Under autocast the neuron gets a bf16 current; it integrates it in float32 (the same
+    spikes as the fp32 neuron on that current, an fp32 membrane), not in bf16."""
+    from fclib.snn.models import PLIF
+
+    x = (torch.randn(4, 8, 6, 5, 5, generator=torch.Generator().manual_seed(0)) * 1.5)
+    xb = x.to(torch.bfloat16)
+    ref, amp = PLIF(step_mode="m"), PLIF(step_mode="m")
+    with torch.no_grad():
+        want = ref(xb.float())
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            got = amp(xb)
+    assert got.dtype == torch.float32 and amp.v.dtype == torch.float32
+    assert torch.equal(got, want)
+    assert 0.05 < float(want.mean()) < 0.95  # the neurons fire and stay silent: a real check
+
+
+def test_recording_under_bf16_autocast_is_the_fp32_raster(tiny_split, tmp_path):
+    """record() runs in IEEE float32 whatever the caller's autocast or ``amp`` say."""
+    from fclib.io.recordings import open_recording
+    from fclib.snn.record import record
+
+    torch.manual_seed(0)
+    model = _active(build_model(TINY))
+    x = torch.from_numpy(tiny_split.test_images[:16])
+    # the check has teeth: a plain forward under bf16 autocast changes spikes
+    plain, amp = _raster(model, x), None
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        amp = _raster(model, x)
+    assert any(not torch.equal(plain[k], amp[k]) for k in plain)
+    assert all(0 < float(v.mean()) for v in plain.values())
+
+    sched = data.presentation_params(12, len(tiny_split.test_images), 0, jitter=True)
+    args = (model, tiny_split.test_images, tiny_split.test_labels, sched)
+    ref = open_recording(record(*args, tmp_path / "fp32.nc", budget=None, progress=False,
+                                device="cpu", batch_size=5))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        under = open_recording(record(*args, tmp_path / "under.nc", budget=None,
+                                      progress=False, device="cpu", batch_size=5, amp=True))
+    for layer in ref.layers:
+        np.testing.assert_array_equal(under[layer].values, ref[layer].values, err_msg=layer)
+        assert ref[layer].values.any()
+
+
+def test_evaluation_is_fp32_under_autocast(tiny_split):
+    torch.manual_seed(0)
+    model = _active(build_model(TINY))
+    want = evaluate(model, tiny_split.test_images, tiny_split.test_labels, batch_size=7)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = evaluate(model, tiny_split.test_images, tiny_split.test_labels, batch_size=7)
+    assert got == want
+
+
+def test_neurons_get_contiguous_inputs_in_channels_last(monkeypatch):
+    """SpikingJelly's Triton kernel compiles a strided layout per shape; the PLIF input must
+    be contiguous also when the convolutions run channels-last, in both directions."""
+    from spikingjelly.activation_based import functional
+
+    from fclib.snn.device import prepare_model
+    from fclib.snn.models import _ContiguousGrad
+
+    seen = []
+    real = functional.plif_multi_step
+
+    def spy(x_seq, *a, **k):
+        seen.append(x_seq.is_contiguous())
+        return real(x_seq, *a, **k)
+
+    monkeypatch.setattr(functional, "plif_multi_step", spy)
+    torch.manual_seed(0)
+    model = prepare_model(build_model(TINY), torch.device("cpu"), channels_last=True).train()
+    x = torch.rand(4, 1, 8, 8).contiguous(memory_format=torch.channels_last)
+    model(x).sum().backward()
+    assert len(seen) == len(list(model.spiking_layers(include_stem=True))) + 1  # + shortcut
+    assert all(seen)
+    g = torch.rand(2, 3, 4, 5).permute(0, 3, 1, 2)  # a strided gradient
+    y = torch.rand(2, 5, 3, 4, requires_grad=True)
+    _ContiguousGrad.apply(y).backward(g)
+    assert not g.is_contiguous() and y.grad.is_contiguous() and torch.equal(y.grad, g)
+
+
+def _augment_one_by_one(x, r):
+    """The cifar augmentation image by image with boolean choices (the naive twin)."""
+    out = []
+    for i in range(len(x)):
+        oy, ox = int(r[0, i]), int(r[1, i])
+        h, w = x.shape[-2:]
+        img = F.pad(x[i:i + 1], (4, 4, 4, 4))[:, :, oy:oy + h, ox:ox + w]
+        if r[2, i] < 0.5:
+            img = img.flip(-1)
+        if r[3, i] < 0.5:
+            sig = 0.1 + 1.9 * r[4, i]
+            k1 = torch.exp(-(torch.arange(3.0) - 1) ** 2 / (2 * sig ** 2))
+            k1 = k1 / k1.sum()
+            k = (k1[:, None] * k1[None, :]).expand(x.shape[1], 1, 3, 3)
+            img = F.conv2d(F.pad(img, (1, 1, 1, 1), mode="reflect"), k, groups=x.shape[1])
+        out.append(img)
+    return torch.cat(out)
+
+
+def test_augmentation_reads_nothing_back_from_the_device():
+    """On a ``meta`` device any read of a value (a boolean mask, ``.any()``, ``int()``)
+    raises: the batched augmentation must run there, and equal the per-image twin."""
+    g = torch.Generator().manual_seed(5)
+    x = torch.rand(12, 3, 8, 8, generator=g)
+    for kind in ("cifar", "jitter"):
+        r = _draw_augment(len(x), kind, g)
+        assert _apply_augment(x.to("meta"), kind, r.to("meta")).shape == x.shape
+    r = _draw_augment(len(x), "cifar", g)
+    assert (r[3] < 0.5).any() and (r[3] >= 0.5).any() and (r[2] < 0.5).any()
+    torch.testing.assert_close(_apply_augment(x, "cifar", r), _augment_one_by_one(x, r))
+
+
+def test_helpers_move_their_inputs_to_the_model_device():
+    """A ``meta``-device model stands for a CUDA one: each helper must send its inputs to
+    the model's device (else: a device mismatch) and call ``.cpu()`` before ``.numpy()``
+    (meta tensors then fail with "Cannot copy out of meta tensor")."""
+    from fclib.snn import mei
+    from fclib.snn.generators import LatentGenerator, class_coverage
+    from fclib.snn.matched import spiking_nodes
+
+    torch.manual_seed(0)
+    model = build_model(TINY).to("meta")
+    images = np.zeros((3, 1, 8, 8), np.float32)
+    with pytest.raises(NotImplementedError, match="Cannot copy out of meta tensor"):
+        mei.class_probabilities(model, images)
+    with pytest.raises(NotImplementedError, match="Cannot copy out of meta tensor"):
+        mei.layer_activation(model, "L1", images)
+    gen = LatentGenerator("gan", d=2, n=4, size=8, native=8, hidden=8)
+    with pytest.raises(NotImplementedError, match="Cannot copy out of meta tensor"):
+        class_coverage(gen, model, n_samples=5)
+    nodes = spiking_nodes(model, torch.from_numpy(images))  # CPU images, meta model
+    assert list(nodes)[0] == "stem.2" and len(nodes) == 6  # stem, 2 x 2 in blocks, shortcut
+
+
+def test_record_and_accuracy_put_the_callers_model_back(tiny_split, tmp_path):
+    from fclib.snn.perturb import accuracy
+    from fclib.snn.record import record
+
+    torch.manual_seed(0)
+    model = build_model(TINY)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    sched = data.presentation_params(4, len(tiny_split.test_images), 0, jitter=False)
+    record(model, tiny_split.test_images, tiny_split.test_labels, sched, tmp_path / "r.nc",
+           progress=False, device="cpu", channels_last=True)
+    accuracy(model, tiny_split.test_images, tiny_split.test_labels, device="cpu")
+    conv = model.stem[0].weight
+    assert conv.device.type == "cpu" and conv.is_contiguous()
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), k
+
+
+def test_deterministic_mode_is_set_for_the_block_and_restored():
+    import os
+
+    from fclib.snn.device import deterministic
+
+    cudnn = torch.backends.cudnn
+    before = (torch.are_deterministic_algorithms_enabled(), cudnn.deterministic, cudnn.benchmark)
+    with deterministic(True):
+        assert torch.are_deterministic_algorithms_enabled()
+        assert cudnn.deterministic and not cudnn.benchmark
+        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] in (":4096:8", ":16:8")
+    assert (torch.are_deterministic_algorithms_enabled(), cudnn.deterministic,
+            cudnn.benchmark) == before
+    with deterministic(False):
+        assert torch.are_deterministic_algorithms_enabled() == before[0]
+
+
+def test_ieee_fp32_turns_tf32_off_for_the_block_and_restores_it():
+    from fclib._precision import ieee_fp32
+
+    mm = torch.backends.cuda.matmul
+    if not hasattr(mm, "fp32_precision"):
+        pytest.skip("this torch has no per-op TF32 flags")
+    before = mm.fp32_precision, torch.backends.cudnn.conv.fp32_precision
+    mm.fp32_precision = "tf32"
+    try:
+        with ieee_fp32():
+            assert mm.fp32_precision == "ieee"
+            assert torch.backends.cudnn.conv.fp32_precision == "ieee"
+        assert mm.fp32_precision == "tf32"
+        assert torch.backends.cudnn.conv.fp32_precision == before[1]
+    finally:
+        mm.fp32_precision = before[0]

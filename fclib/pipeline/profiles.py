@@ -1,4 +1,4 @@
-"""Profiles (``smoke``, ``default``, ``paper``), parameter validation and cache keys.
+"""Profiles (``smoke``, ``default``, ``fashion``, ``paper``), parameter validation and cache keys.
 
 A profile is a complete set of parameters; a run is a profile plus individual
 overrides (``resolve("default", epochs=5)``). Every stage's artefact lives under
@@ -15,10 +15,12 @@ __all__ = ["PROFILES", "PARAMS", "resolve", "TRAIN_PARAMS", "RECORD_PARAMS",
            "CONDITIONS", "condition_file"]
 
 
+DATASETS = ("digits", "fashion_mnist", "cifar10", "cifar100")
+
 # name -> (type, doc). Types are checked strictly (an int is accepted where a float is).
 PARAMS: dict[str, tuple[type, str]] = {
-    "dataset": (str, "'digits' (bundled with scikit-learn) or 'cifar10'/'cifar100'"),
-    "image_size": (int, "digits are upsampled to this size (pixels)"),
+    "dataset": (str, "'digits' (bundled with scikit-learn), 'fashion_mnist' (Debian's dataset-fashion-mnist) or 'cifar10'/'cifar100'"),
+    "image_size": (int, "digits are upsampled to this size (pixels); Fashion-MNIST is 28, CIFAR 32"),
     "test_fraction": (float, "held-out fraction of the digits (stratified, seeded)"),
     "max_train": (int, "cap on training images (0: all)"),
     "max_test": (int, "cap on held-out images (0: all)"),
@@ -45,7 +47,8 @@ PARAMS: dict[str, tuple[type, str]] = {
     "n_shifts": (int, "random circular shifts of null='shifts' (paper: 150)"),
     "stimulus": (str, "what counts as the same stimulus for null='stimulus': 'image' (repeated presentations of one image) or 'class'"),
     "device": (str, "where torch runs: 'auto' (CUDA when present, else CPU), 'cpu', 'cuda' or 'cuda:N'; not part of any cache key"),
-    "amp": (bool, "bf16 autocast in training and inference on CUDA (off: fp32)"),
+    "amp": (bool, "bf16 autocast in training on CUDA (PLIF membranes stay fp32; recording and evaluation always run in IEEE fp32); off: fp32"),
+    "deterministic": (bool, "deterministic algorithms in training and recording (cuDNN, cuBLAS workspace): on CUDA a resumed run equals an uninterrupted one; not part of any cache key"),
     "channels_last": (bool, "channels-last memory format for the convolutions"),
     "backend": (str, "statistics kernels: 'auto' (torch on a CUDA device, else numba), 'numba' or 'torch'"),
     "snapshot_epochs": (list, "epochs after which the model is kept as a snapshot (0: at initialisation)"),
@@ -53,6 +56,7 @@ PARAMS: dict[str, tuple[type, str]] = {
     "sample": (str, "which neurons are recorded: 'patch' (the paper's sampling rule, neuron_budget per layer) or 'all'"),
     "scheduler": (str, "address of a dask scheduler that runs the edge-list tiles of sample='all' ('': this process; `fclib run --workers N` starts a local one); not part of any key"),
     "cifar_root": (str, "folder holding the official CIFAR python archive"),
+    "fashion_root": (str, "folder holding the four Fashion-MNIST IDX files ('': $FCLIB_FASHION_MNIST, else Debian's /usr/share/datasets/fashion-mnist)"),
     "verify_md5": (bool, "check the CIFAR archive against the official MD5 sum"),
 }
 
@@ -62,16 +66,17 @@ TRAIN_PARAMS = ("dataset", "image_size", "test_fraction", "max_train", "max_test
 RECORD_PARAMS = ("n_presentations", "jitter", "neuron_budget", "sample")
 # Parameters that say where or how fast something runs, never what it computes: no cache key
 # holds them (a model trained on a GPU is the same artefact for a CPU reader).
-RUNTIME_PARAMS = ("device", "amp", "channels_last", "backend", "record_batch", "scheduler")
+RUNTIME_PARAMS = ("device", "amp", "channels_last", "backend", "record_batch", "scheduler",
+                  "deterministic")
 
 _DEFAULT = dict(
     dataset="digits", image_size=16, test_fraction=1 / 3, max_train=0, max_test=0,
     stem_channels=16, widths=[16, 32, 64], blocks=[2, 2, 2], T=4,
     epochs=20, batch_size=64, lr=0.1, momentum=0.9, weight_decay=5e-4, augment="jitter",
     seed=0, n_presentations=10_000, jitter=True, neuron_budget=8192, record_batch=250,
-    cifar_root="data/cifar", verify_md5=True, noise_amplitude=0.5, fgsm_eps=4 / 255,
+    cifar_root="data/cifar", fashion_root="", verify_md5=True, noise_amplitude=0.5, fgsm_eps=4 / 255,
     fgsm_classes=0, detector_presentations=5000, null="exact", n_shifts=150, stimulus="image",
-    device="auto", amp=False, channels_last=False, backend="auto",
+    device="auto", amp=False, channels_last=False, backend="auto", deterministic=False,
     snapshot_epochs=[0, 1, 2, 3, 5, 10, 20], snapshot_presentations=1000, sample="patch",
     scheduler="",
 )
@@ -83,6 +88,14 @@ PROFILES: dict[str, dict[str, Any]] = {
               "record_batch": 50, "detector_presentations": 100,
               "snapshot_epochs": [0, 3, 6], "snapshot_presentations": 50},
     "default": dict(_DEFAULT),
+    # The paper's protocol on real images: Fashion-MNIST, the SEW-ResNet18 topology (stem, 4
+    # stages x 2 SEW blocks: 16 recorded layers) at reduced width, the 10,000 test images
+    # each presented once without jitter (40,000 frames), the stimulus null at class level.
+    "fashion": {**_DEFAULT, "dataset": "fashion_mnist", "image_size": 28, "stem_channels": 8,
+                "widths": [8, 16, 32, 64], "blocks": [2, 2, 2, 2], "epochs": 3,
+                "batch_size": 64, "lr": 0.1, "augment": "none", "n_presentations": 10_000,
+                "jitter": False, "stimulus": "class", "detector_presentations": 5000,
+                "snapshot_epochs": [0, 1, 2, 3], "snapshot_presentations": 2000},
     "paper": {**_DEFAULT, "dataset": "cifar100", "image_size": 32, "stem_channels": 64,
               "widths": [64, 128, 256, 512], "blocks": [2, 2, 2, 2], "epochs": 320,
               "batch_size": 256, "lr": 0.1, "weight_decay": 5e-4, "augment": "cifar",
@@ -122,8 +135,13 @@ def resolve(profile: str = "default", **overrides) -> dict[str, Any]:
 
 
 def _check_values(cfg: dict) -> None:
-    if cfg["dataset"] not in ("digits", "cifar10", "cifar100"):
-        raise ValueError(f"dataset must be 'digits', 'cifar10' or 'cifar100', got {cfg['dataset']!r}")
+    if cfg["dataset"] not in DATASETS:
+        raise ValueError(f"dataset must be one of {DATASETS}, got {cfg['dataset']!r}")
+    native = {"fashion_mnist": 28, "cifar10": 32, "cifar100": 32}.get(cfg["dataset"])
+    if native is not None and cfg["image_size"] != native:
+        raise ValueError(f"dataset {cfg['dataset']} has images of {native} x {native} pixels; "
+                         f"image_size={cfg['image_size']} is not supported for it (set "
+                         f"image_size={native}; only the digits are resampled)")
     for k in ("epochs", "batch_size", "T", "n_presentations", "neuron_budget", "record_batch",
               "stem_channels", "detector_presentations"):
         if cfg[k] < 1:
@@ -141,6 +159,11 @@ def _check_values(cfg: dict) -> None:
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {cfg['device']!r}")
     if cfg["backend"] not in ("auto", "numba", "torch"):
         raise ValueError(f"backend must be 'auto', 'numba' or 'torch', got {cfg['backend']!r}")
+    if cfg["backend"] == "numba" and cfg["device"] not in ("auto", "cpu"):
+        # caught here, not after training and recording, where the statistics would fail
+        raise ValueError(f"backend='numba' computes the statistics on the CPU, but device="
+                         f"{cfg['device']!r} asks for them on {cfg['device']}; pass "
+                         "backend='torch' (or 'auto') to use that device, or device='cpu'")
     if cfg["sample"] not in ("patch", "all"):
         raise ValueError(f"sample must be 'patch' or 'all', got {cfg['sample']!r}")
     snaps = cfg["snapshot_epochs"]

@@ -26,6 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from fclib.io import datasets as fdata
+from fclib.snn.device import fp32_inference, model_device
 from fclib.snn.mei import one_thread
 
 __all__ = ["LatentGenerator", "digits_native", "upsample_matrix", "train_gan", "train_vqvae",
@@ -198,15 +199,18 @@ def class_coverage(gen: LatentGenerator, model, n_samples: int = 1000, seed: int
     """Share of ``n_samples`` generated images that the classifier ``model`` assigns to each
     class (the mode-collapse check: every class should get >= 3 %). GAN latents are drawn
     from N(0, I) as in training; VQ-VAE indices uniformly."""
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)  # drawn on the CPU: the same draw on any device
     if gen.kind == "gan":
-        x = gen.upsample(gen.native_images(torch.randn(n_samples, gen.d, generator=g)))
+        z = torch.randn(n_samples, gen.d, generator=g).to(gen.up.device)
+        x = gen.upsample(gen.native_images(z))
     else:
         x = gen(torch.randint(0, gen.n, (n_samples, gen.d), generator=g).numpy())
     model.eval()
-    pred = torch.cat([model(x[i:i + 250]).argmax(1) for i in range(0, n_samples, 250)])
+    x = x.to(model_device(model))
+    with fp32_inference():
+        pred = torch.cat([model(x[i:i + 250]).argmax(1) for i in range(0, n_samples, 250)])
     n_classes = n_classes or int(model.arch["n_classes"])
-    return np.bincount(pred.numpy(), minlength=n_classes) / n_samples
+    return np.bincount(pred.cpu().numpy(), minlength=n_classes) / n_samples
 
 
 def digit_generator(kind: str, directory, *, size: int, test_fraction: float, seed: int,

@@ -37,6 +37,7 @@ import pandas as pd
 import torch
 from spikingjelly.activation_based import neuron
 
+from fclib.snn.device import fp32_inference, model_device, on_device, resolve_device
 from fclib.snn.perturb import permute_weights
 
 __all__ = ["spiking_nodes", "node_rates", "rate_matched", "permuted_rate_matched"]
@@ -50,8 +51,8 @@ def spiking_nodes(model: torch.nn.Module, example: torch.Tensor) -> "OrderedDict
     hooks = [m.register_forward_hook(lambda mod, i, o: order.append(named[mod]))
              for m in named]
     try:
-        with torch.no_grad():
-            model.eval()(example[:1])
+        with torch.no_grad(), fp32_inference():
+            model.eval()(example[:1].to(model_device(model)))
     finally:
         for h in hooks:
             h.remove()
@@ -69,7 +70,8 @@ def node_rates(model: torch.nn.Module, images: torch.Tensor, nodes=None) -> pd.S
     hooks = [m.register_forward_hook(lambda mod, i, o: rates.__setitem__(
         names[mod], float(o.float().mean()))) for m in nodes.values()]
     try:
-        model.eval()(images)
+        with fp32_inference():
+            model.eval()(images.to(model_device(model)))
     finally:
         for h in hooks:
             h.remove()
@@ -80,7 +82,8 @@ def _capture_input(model, node, images) -> torch.Tensor:
     box = {}
     h = node.register_forward_pre_hook(lambda mod, inp: box.__setitem__("x", inp[0].detach()))
     try:
-        model.eval()(images)
+        with fp32_inference():
+            model.eval()(images.to(model_device(model)))
     finally:
         h.remove()
     return box["x"]
@@ -89,14 +92,16 @@ def _capture_input(model, node, images) -> torch.Tensor:
 def _rate_at(node, x: torch.Tensor, v0: float, gain: float) -> float:
     node.reset()
     node.v_threshold = v0 / gain
-    out = node(x)
+    with fp32_inference():
+        out = node(x)
     node.reset()
     return float(out.float().mean())
 
 
 @torch.no_grad()
 def rate_matched(trained: torch.nn.Module, base: torch.nn.Module, images, *,
-                 tolerance: float = 0.02, gain_range=(1e-3, 1e3), max_iter: int = 60):
+                 tolerance: float = 0.02, gain_range=(1e-3, 1e3), max_iter: int = 60,
+                 device: str = "auto"):
     """``base`` with one threshold gain per spiking layer so that every layer's mean rate on
     ``images`` matches ``trained``'s (see the module docstring).
 
@@ -105,11 +110,16 @@ def rate_matched(trained: torch.nn.Module, base: torch.nn.Module, images, *,
     trained : the network whose rates are the targets (eval mode, unchanged).
     base : a network of the same architecture (e.g. permuted or freshly initialised); a
         calibrated copy is returned, ``base`` is unchanged.
-    images : calibration batch ``(N, C, H, W)`` (array or tensor; CPU).
+    images : calibration batch ``(N, C, H, W)`` (array or tensor, on any device).
     tolerance : relative tolerance on each layer's mean rate (an absolute ``1e-4`` floor for
         near-silent targets).
     gain_range : the bracket of the bisection on ``log g``.
     max_iter : bisection steps per layer at most.
+    device : where the calibration runs (:func:`fclib.snn.device.resolve_device`): give the
+        device the matched network will be recorded on, since a rate measured on one device
+        is that device's (float32 rounding differs between devices). ``trained`` is borrowed
+        there and put back; the returned copy is left on ``device``. Forward passes run in
+        IEEE float32 (:func:`fclib.snn.device.fp32_inference`), as recording does.
 
     Returns
     -------
@@ -117,14 +127,20 @@ def rate_matched(trained: torch.nn.Module, base: torch.nn.Module, images, *,
     (module path, forward order) with ``target`` and ``rate`` (spikes per neuron per step on
     ``images``), ``base rate`` (before calibration), ``gain`` and ``matched`` (bool).
     """
-    x = torch.as_tensor(np.asarray(images, dtype=np.float32))
+    x = images.float() if torch.is_tensor(images) else torch.as_tensor(
+        np.asarray(images, dtype=np.float32))
     if x.dim() != 4:
         raise ValueError(f"images must be (N, C, H, W), got shape {tuple(x.shape)}")
     lo0, hi0 = (float(v) for v in gain_range)
     if not 0 < lo0 < 1 < hi0:
         raise ValueError(f"gain_range must bracket 1 with 0 < low < 1 < high, got {gain_range}")
-    trained = trained.eval()
-    model = copy.deepcopy(base).eval()
+    dev = resolve_device(device)
+    model = copy.deepcopy(base).to(dev).eval()
+    with on_device(trained, dev):
+        return _calibrate(trained.eval(), model, x.to(dev), tolerance, lo0, hi0, max_iter)
+
+
+def _calibrate(trained, model, x, tolerance, lo0, hi0, max_iter):
     t_nodes = spiking_nodes(trained, x)
     nodes = spiking_nodes(model, x)
     if list(t_nodes) != list(nodes):

@@ -30,6 +30,7 @@ import torch
 
 from fclib._util import progress_bar
 from fclib.optim import maximise
+from fclib.snn.device import fp32_inference, model_device
 from fclib.stats.mei import class_entropy
 
 __all__ = ["layer_activation", "unit_objective", "class_probabilities", "pick_units",
@@ -84,14 +85,15 @@ def layer_activation(model, layer: str, images, batch_size: int = 256,
         raise _Stop
 
     model.eval()
-    dev = next(model.parameters()).device
+    dev = model_device(model)
     x = torch.as_tensor(np.asarray(images) if not torch.is_tensor(images) else images,
                         dtype=torch.float32)
     h = mod.register_forward_hook(hook)
     try:
         for i in range(0, len(x), batch_size):
             try:
-                model(x[i:i + batch_size].to(dev))
+                with fp32_inference():
+                    model(x[i:i + batch_size].to(dev))
             except _Stop:
                 pass
             out.append(store.pop("a").cpu())
@@ -119,8 +121,11 @@ def unit_objective(model, layer: str, channel: int, generator, position=None):
 def class_probabilities(model, images) -> np.ndarray:
     """Softmax of the network's T-averaged logits, ``(n_images, n_classes)``."""
     model.eval()
-    x = torch.as_tensor(np.asarray(images), dtype=torch.float32)
-    return torch.softmax(model(x), dim=1).numpy().astype(np.float64)
+    x = images if torch.is_tensor(images) else torch.as_tensor(np.asarray(images))
+    x = x.to(model_device(model), torch.float32)
+    with fp32_inference():
+        p = torch.softmax(model(x), dim=1)
+    return p.cpu().numpy().astype(np.float64)
 
 
 def pick_units(channels: dict[str, int], n_units: int | None, seed: int = 0) -> list:
@@ -176,7 +181,7 @@ def search_meis(models, generator, units, methods, budget: int, *, seed: int = 0
                              probability=float(p.max()), entropy=float(class_entropy(p)),
                              n_calls=res["n_calls"], seconds=secs))
             index.append(res["index"])
-            image.append(x[0, 0].numpy())
+            image.append(x[0, 0].cpu().numpy())
             trace.append(res["trace"])
             elapsed.append(res["seconds"])
     table = pd.DataFrame(rows)
@@ -205,7 +210,7 @@ def mei_formation(model, generator, layer: str, channel: int, method: str, budge
     ev = [int(min(c, len(vals))) for c in checkpoints]
     idx = np.array([seen[arg[c - 1]][1] for c in ev])
     return dict(evaluations=np.array(ev), activation=best[np.array(ev) - 1],
-                image=generator(idx)[:, 0].numpy())
+                image=generator(idx)[:, 0].cpu().numpy())
 
 
 def save_search(result: dict, path) -> Path:

@@ -9,7 +9,7 @@ networks"; §3 and §A.1 of the paper):
 * basic blocks ``Conv3x3 -> BN -> PLIF -> Conv3x3 -> BN -> PLIF`` whose output is
   ADDed to the shortcut (SEW "ADD" connect function); where a block changes stride or
   width the shortcut is ``Conv1x1 -> BN -> PLIF``;
-* adaptive average pooling, a linear head, logits averaged over the ``T`` steps.
+* global average pooling, a linear head, logits averaged over the ``T`` steps.
 
 PLIF neurons (Fang et al. 2021, ICCV) have a learnable membrane time constant and use
 the sigmoid surrogate gradient. The two PLIF layers of every block are the "residual
@@ -26,7 +26,7 @@ import torch
 import torch.nn as nn
 from spikingjelly.activation_based import functional, layer, neuron, surrogate
 
-__all__ = ["SEWResNet", "build_model", "sew_resnet18_arch", "small_sew_resnet_arch"]
+__all__ = ["SEWResNet", "PLIF", "build_model", "sew_resnet18_arch", "small_sew_resnet_arch"]
 
 _ARCH_KEYS = {"in_channels", "n_classes", "stem_channels", "widths", "blocks", "T",
               "init_tau", "surrogate_alpha", "v_threshold", "detach_reset"}
@@ -47,8 +47,47 @@ def small_sew_resnet_arch(n_classes: int = 10, in_channels: int = 1,
     return arch
 
 
-def _plif(arch: dict) -> neuron.ParametricLIFNode:
-    return neuron.ParametricLIFNode(
+class _ContiguousGrad(torch.autograd.Function):
+    """Identity whose backward hands on a contiguous gradient (see :class:`PLIF`)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.contiguous()
+
+
+class PLIF(neuron.ParametricLIFNode):
+    """SpikingJelly's PLIF neuron with its membrane in float32 and contiguous tensors.
+
+    - Under bf16 autocast (``amp``) the convolutions and BatchNorm hand on bf16 currents;
+      SpikingJelly would then build the membrane ``v`` in bf16 (threshold and reset in bf16,
+      its slow Python loop instead of the fused kernel). Here autocast is off inside the
+      neuron and the input is cast to float32, so the dynamics are the fp32 ones; the 0/1
+      spikes go on in float32 and the next convolution casts them (exactly) to bf16.
+    - With ``channels_last`` the 5-D ``(T, N, C, H, W)`` currents are strided, and
+      SpikingJelly's Triton kernel takes a strided layout as a compile-time constant: one
+      compilation per layer shape, batch size and direction. The input is made contiguous
+      (and, in backward, so is the incoming gradient), so each kernel compiles once.
+
+    Same parameters and state dict as ``ParametricLIFNode``: checkpoints load either way.
+    """
+
+    def multi_step_forward(self, x_seq: torch.Tensor, *args, **kwargs):
+        x = x_seq.float().contiguous()
+        kind = x.device.type
+        if kind in ("cpu", "cuda") and torch.is_autocast_enabled(kind):
+            with torch.autocast(kind, enabled=False):
+                out = super().multi_step_forward(x, *args, **kwargs)
+        else:
+            out = super().multi_step_forward(x, *args, **kwargs)
+        return _ContiguousGrad.apply(out) if out.requires_grad else out
+
+
+def _plif(arch: dict) -> PLIF:
+    return PLIF(
         init_tau=arch["init_tau"], v_threshold=arch["v_threshold"],
         surrogate_function=surrogate.Sigmoid(alpha=arch["surrogate_alpha"]),
         detach_reset=arch["detach_reset"], step_mode="m")
@@ -103,7 +142,6 @@ class SEWResNet(nn.Module):
                 blocks.append(SEWBlock(cin, width, stride, arch))
                 cin = width
         self.blocks = nn.Sequential(*blocks)
-        self.pool = layer.AdaptiveAvgPool2d((1, 1), step_mode="m")
         self.fc = layer.Linear(cin, arch["n_classes"], step_mode="m")
         functional.set_step_mode(self, "m")
 
@@ -127,7 +165,9 @@ class SEWResNet(nn.Module):
         self.reset_state()
         x = x.unsqueeze(0).expand(self.T, *x.shape)
         x = self.blocks(self.stem(x))
-        x = self.pool(x).flatten(2)
+        # global average pooling as a mean: the same value as AdaptiveAvgPool2d((1, 1)),
+        # whose CUDA backward has no deterministic implementation
+        x = x.mean(dim=(3, 4))  # (T, N, C)
         return self.fc(x).mean(0)
 
 

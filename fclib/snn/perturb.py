@@ -130,17 +130,19 @@ def _n_classes(model: torch.nn.Module) -> int:
 def accuracy(model: torch.nn.Module, x: np.ndarray, y: np.ndarray, perturb=None,
              batch_size: int = 256, device: str = "auto") -> float:
     """Accuracy of ``model`` on images ``x`` (optionally perturbed) with labels ``y``, on
-    ``device`` (:func:`fclib.snn.device.resolve_device`; the model is moved there)."""
-    from fclib.snn.device import resolve_device
+    ``device`` (:func:`fclib.snn.device.resolve_device`; the model is borrowed there and put
+    back), in IEEE float32 (:func:`fclib.snn.device.fp32_inference`)."""
+    from fclib.snn.device import fp32_inference, on_device, resolve_device
 
     dev = resolve_device(device)
-    model.to(dev).eval()
-    hits = 0
-    for s in range(0, len(x), batch_size):
-        xb = torch.from_numpy(np.asarray(x[s:s + batch_size], dtype=np.float32)).to(dev)
-        yb = torch.from_numpy(np.asarray(y[s:s + batch_size])).to(dev)
-        if perturb is not None:
-            xb = perturb(xb, yb, np.arange(s, s + len(xb)))
-        with torch.no_grad():
-            hits += int((model(xb).argmax(1) == yb).sum())
-    return hits / max(len(x), 1)
+    hits = torch.zeros((), dtype=torch.long, device=dev)
+    with on_device(model, dev), fp32_inference():
+        model.eval()
+        for s in range(0, len(x), batch_size):
+            xb = torch.from_numpy(np.asarray(x[s:s + batch_size], dtype=np.float32)).to(dev)
+            yb = torch.from_numpy(np.asarray(y[s:s + batch_size])).to(dev)
+            if perturb is not None:
+                xb = perturb(xb, yb, np.arange(s, s + len(xb)))
+            with torch.no_grad():
+                hits += (model(xb).argmax(1) == yb).sum()
+    return int(hits) / max(len(x), 1)

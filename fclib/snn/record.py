@@ -20,7 +20,8 @@ from fclib._util import progress_bar
 
 from fclib.io import datasets as fdata
 from fclib.io.recordings import SILENT_THRESHOLD, RecordingWriter, sample_neurons
-from fclib.snn.device import autocast, prepare_model, resolve_device, to_input
+from fclib.snn.device import (deterministic as deterministic_mode, fp32_inference, model_device,
+                              on_device, resolve_device, to_input)
 from fclib.snn.models import SEWResNet
 
 __all__ = ["record", "layer_shapes", "file_hash"]
@@ -43,11 +44,38 @@ def layer_shapes(model: SEWResNet, image_shape: tuple[int, int, int]) -> dict[st
         name, tuple(out.shape[2:]))) for name, m in model.spiking_layers().items()]
     try:
         model.eval()
-        model(torch.zeros((1, *image_shape), device=next(model.parameters()).device))
+        with fp32_inference():
+            model(torch.zeros((1, *image_shape), device=model_device(model)))
     finally:
         for h in hooks:
             h.remove()
     return shapes
+
+
+def _read_back(captured: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+    """The captured spikes of every layer as host ``uint8 (n, N*T)`` arrays (frame =
+    presentation * T + step), in one device-to-host copy; a value other than 0/1 is an error
+    naming the layer (checked on the device, read back with the spikes)."""
+    names = list(captured)
+    flat, bad, sizes = [], [], []
+    for name in names:
+        s = captured[name]
+        b = s.to(torch.uint8)
+        bad.append(((b.to(s.dtype) != s) | (b > 1)).any())
+        # (T, N, n) -> (n, N*T)
+        flat.append(b.permute(2, 1, 0).reshape(-1))
+        sizes.append((b.shape[2], b.shape[0] * b.shape[1]))
+    host = torch.cat(flat + [torch.stack(bad).to(torch.uint8)]).cpu().numpy()
+    flags = host[-len(names):]
+    if flags.any():
+        wrong = [n for n, f in zip(names, flags) if f]
+        raise ValueError(f"layer(s) {wrong} emitted values other than 0/1; spiking layers must "
+                         "emit binary spikes (check the model's neurons)")
+    out, i = {}, 0
+    for name, (n, f) in zip(names, sizes):
+        out[name] = host[i:i + n * f].reshape(n, f)
+        i += n * f
+    return out
 
 
 @torch.no_grad()
@@ -56,7 +84,8 @@ def record(model: SEWResNet, images: np.ndarray, labels: np.ndarray,
            attrs: dict | None = None, batch_size: int = 256, budget: int | None = 8192,
            perturb: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
            silent_threshold: float = SILENT_THRESHOLD, device: str = "auto",
-           amp: bool = False, channels_last: bool = False, progress: bool = True) -> Path:
+           amp: bool = False, channels_last: bool = False, deterministic: bool = False,
+           progress: bool = True) -> Path:
     """Present ``images`` as ``schedule`` says and write the spikes to ``path``.
 
     Parameters
@@ -70,16 +99,35 @@ def record(model: SEWResNet, images: np.ndarray, labels: np.ndarray,
         (noise, adversarial attacks); ``index`` holds the batch's presentation numbers, so
         a seeded perturbation draws the same for a presentation however batches fall.
     budget : neuron budget of the sampling rule; ``None``: every neuron of every layer.
-    device, amp, channels_last : where and how inference runs (:mod:`fclib.snn.device`);
-        the model is moved there. Spikes leave the device as uint8, one copy per batch,
+    device, channels_last : where inference runs (:mod:`fclib.snn.device`); the model is
+        borrowed there for the call and put back where it was afterwards. Spikes leave the
+        device as uint8, one copy of all layers per batch (the only read-back of a batch),
         and are compressed and written on a thread while the next batch runs.
+    amp : not used for recording, which always runs in IEEE float32 with autocast and TF32
+        off (:func:`fclib.snn.device.fp32_inference`), so the raster does not depend on
+        ``amp``, on an autocast the caller opened, or on the device beyond float32 rounding.
+        Accepted so that a run's runtime settings pass through unchanged; nothing is
+        recorded in bf16, so no bf16 recording can be served as the fp32 one.
+    deterministic : deterministic algorithms (:func:`fclib.snn.device.deterministic`); the
+        FGSM perturbation's gradient, whose sign is taken, is then reproducible on CUDA.
 
     Returns the path of the finished file. If ``path + ".part"`` holds the first frames
     of this same recording (an earlier run stopped), recording resumes after them.
     """
     path = Path(path)
     dev = resolve_device(device)
-    prepare_model(model, dev, channels_last).eval()
+    with on_device(model, dev, channels_last), deterministic_mode(deterministic), \
+            fp32_inference():
+        return _record(model, images, labels, schedule, path, dev, condition=condition,
+                       attrs=attrs, batch_size=batch_size, budget=budget, perturb=perturb,
+                       silent_threshold=silent_threshold, channels_last=channels_last,
+                       progress=progress)
+
+
+def _record(model, images, labels, schedule, path: Path, dev: torch.device, *, condition,
+            attrs, batch_size, budget, perturb, silent_threshold, channels_last,
+            progress) -> Path:
+    model.eval()
     T = model.T
     n_pres = len(schedule["image"])
     shapes = layer_shapes(model, images.shape[1:])
@@ -136,15 +184,8 @@ def record(model: SEWResNet, images: np.ndarray, labels: np.ndarray,
                     if perturb is not None:
                         y = torch.from_numpy(labels[schedule["image"][start:stop]]).to(dev)
                         x = perturb(x, y, np.arange(start, stop))
-                    with autocast(dev, amp):
-                        model(x)
-                    batch = {}
-                    for name, s in captured.items():
-                        b = s.to(torch.uint8)
-                        if not torch.equal(b.to(s.dtype), s) or int(b.max()) > 1:
-                            raise ValueError(f"layer {name} emitted values other than 0/1")
-                        # (T, N, n) -> (n, N*T), frame = presentation * T + step
-                        batch[name] = b.permute(2, 1, 0).reshape(b.shape[2], -1).cpu().numpy()
+                    model(x)
+                    batch = _read_back(captured)
                     captured.clear()
                     if pending is not None:
                         pending.result()  # one batch is compressed and written while the next runs

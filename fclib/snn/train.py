@@ -29,7 +29,8 @@ import torch
 import torch.nn.functional as F
 from fclib._util import progress_bar
 
-from fclib.snn.device import autocast, prepare_model, resolve_device, to_input
+from fclib.snn.device import (autocast, deterministic as deterministic_mode, fp32_inference,
+                              model_device, prepare_model, resolve_device, to_input)
 from fclib.snn.models import SEWResNet, arch_summary, build_model
 
 __all__ = ["train", "load_model", "load_snapshot", "snapshot_path", "evaluate", "TRAIN_KEYS"]
@@ -121,16 +122,35 @@ def load_model(path: str | os.PathLike, arch: dict | None = None) -> tuple[SEWRe
 
 
 # --------------------------------------------------------------------------- augmentation
-def _augment(x: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:
+_N_DRAWS = {"none": 0, "jitter": 4, "cifar": 5}
+
+
+def _draw_augment(n: int, kind: str, gen: torch.Generator) -> torch.Tensor:
+    """The random numbers of one batch's augmentation, ``(k, n)`` float32 on the CPU,
+    drawn from ``gen`` in a fixed order (so a run is the same draw on any device).
+
+    ``jitter``: rotation, scale, y and x shift (uniform in [0, 1) each); ``cifar``: crop
+    offsets y and x (integers 0..8), flip and blur (uniform), blur sigma (uniform)."""
+    if kind == "cifar":
+        oy = torch.randint(0, 9, (n,), generator=gen)
+        ox = torch.randint(0, 9, (n,), generator=gen)
+        return torch.stack([oy.float(), ox.float(), torch.rand(n, generator=gen),
+                            torch.rand(n, generator=gen), torch.rand(n, generator=gen)])
+    return torch.rand(_N_DRAWS[kind], n, generator=gen)
+
+
+def _apply_augment(x: torch.Tensor, kind: str, r: torch.Tensor) -> torch.Tensor:
+    """Augment the batch ``x`` with the draws ``r`` of :func:`_draw_augment` (on ``x``'s
+    device). No step reads a value back to the host: masks select by ``torch.where``."""
     if kind == "none":
         return x
     n, dev = x.shape[0], x.device
+    h, w = x.shape[-2:]
     if kind == "jitter":
-        u = lambda lo, hi: (lo + (hi - lo) * torch.rand(n, generator=gen)).to(dev)  # noqa: E731
-        th = torch.deg2rad(u(-10.0, 10.0))
-        s = u(0.9, 1.1)
-        h, w = x.shape[-2:]
-        ty, tx = u(-1.5, 1.5) * 2 / h, u(-1.5, 1.5) * 2 / w
+        u = lambda row, lo, hi: lo + (hi - lo) * r[row]  # noqa: E731
+        th = torch.deg2rad(u(0, -10.0, 10.0))
+        s = u(1, 0.9, 1.1)
+        ty, tx = u(2, -1.5, 1.5) * 2 / h, u(3, -1.5, 1.5) * 2 / w
         theta = torch.zeros(n, 2, 3, device=dev)
         theta[:, 0, 0] = torch.cos(th) / s
         theta[:, 0, 1] = -torch.sin(th) / s
@@ -141,50 +161,58 @@ def _augment(x: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
         return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
     # cifar: crop with padding 4, horizontal flip, Gaussian blur (k=3) with p=0.5
-    h, w = x.shape[-2:]
+    oy, ox = r[0].long(), r[1].long()
+    flip, blur = r[2] < 0.5, r[3] < 0.5
+    sig = 0.1 + 1.9 * r[4]
     xp = F.pad(x, (4, 4, 4, 4))
-    oy = torch.randint(0, 9, (n,), generator=gen).to(dev)
-    ox = torch.randint(0, 9, (n,), generator=gen).to(dev)
     # one gather for the whole batch (no Python loop per image)
     rows = (oy[:, None] + torch.arange(h, device=dev))[:, None, :, None]
     cols = (ox[:, None] + torch.arange(w, device=dev))[:, None, None, :]
     out = xp[torch.arange(n, device=dev)[:, None, None, None],
              torch.arange(x.shape[1], device=dev)[None, :, None, None], rows, cols]
-    flip = (torch.rand(n, generator=gen) < 0.5).to(dev)
-    out[flip] = out[flip].flip(-1)
-    blur = (torch.rand(n, generator=gen) < 0.5).to(dev)
-    if blur.any():
-        sig = (0.1 + 1.9 * torch.rand(int(blur.sum()), generator=gen)).to(dev)
-        k1 = torch.exp(-(torch.arange(3.0, device=dev) - 1)[None] ** 2 / (2 * sig[:, None] ** 2))
-        k1 = k1 / k1.sum(1, keepdim=True)
-        k2 = k1[:, :, None] * k1[:, None, :]
-        xb = out[blur]
-        c = xb.shape[1]
-        xb = F.pad(xb, (1, 1, 1, 1), mode="reflect")
-        xb = F.conv2d(xb.reshape(1, -1, h + 2, w + 2),
-                      k2.repeat_interleave(c, 0)[:, None], groups=xb.shape[0] * c)
-        out[blur] = xb.reshape(-1, c, h, w)
-    return out
+    out = torch.where(flip[:, None, None, None], out.flip(-1), out)
+    # every image is blurred with its own sigma and the blurred ones are kept (a boolean
+    # index would read the mask back to the host at every step)
+    k1 = torch.exp(-(torch.arange(3.0, device=dev) - 1)[None] ** 2 / (2 * sig[:, None] ** 2))
+    k1 = k1 / k1.sum(1, keepdim=True)
+    k2 = k1[:, :, None] * k1[:, None, :]
+    c = out.shape[1]
+    xb = F.pad(out, (1, 1, 1, 1), mode="reflect")
+    xb = F.conv2d(xb.reshape(1, -1, h + 2, w + 2), k2.repeat_interleave(c, 0)[:, None],
+                  groups=n * c).reshape(n, c, h, w)
+    return torch.where(blur[:, None, None, None], xb, out)
+
+
+def _augment(x: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:
+    """One batch augmented with fresh draws from ``gen`` (:func:`_draw_augment`)."""
+    return _apply_augment(x, kind, _draw_augment(len(x), kind, gen).to(x.device))
 
 
 # --------------------------------------------------------------------------- loops
 @torch.no_grad()
 def evaluate(model: SEWResNet, images: np.ndarray, labels: np.ndarray,
-             batch_size: int = 256, *, amp: bool = False,
-             channels_last: bool = False) -> tuple[float, float]:
+             batch_size: int = 256, *, channels_last: bool = False) -> tuple[float, float]:
     """Held-out ``(accuracy, mean cross-entropy)`` of ``model`` on the given images, on the
-    device the model is on."""
+    device the model is on, in IEEE float32 (:func:`fclib.snn.device.fp32_inference`: the
+    same decisions on every device up to float32 rounding). The images go to the device
+    once; the totals are read back once, at the end."""
     model.eval()
-    dev = next(model.parameters()).device
-    correct, loss = 0, 0.0
-    for i in range(0, len(images), batch_size):
-        x = to_input(torch.from_numpy(images[i:i + batch_size]), dev, channels_last)
-        y = torch.from_numpy(labels[i:i + batch_size]).to(dev)
-        with autocast(dev, amp):
+    dev = model_device(model)
+    xs = to_input(torch.from_numpy(np.ascontiguousarray(images)), dev)
+    ys = torch.from_numpy(np.asarray(labels)).to(dev)
+    correct = torch.zeros((), dtype=torch.long, device=dev)
+    loss = torch.zeros((), dtype=torch.float64, device=dev)
+    with fp32_inference():
+        for i in range(0, len(images), batch_size):
+            x = xs[i:i + batch_size]
+            if channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            y = ys[i:i + batch_size]
             out = model(x)
-        loss += F.cross_entropy(out.float(), y, reduction="sum").item()
-        correct += (out.argmax(1) == y).sum().item()
-    return correct / len(images), loss / len(images)
+            loss += F.cross_entropy(out, y, reduction="sum").double()
+            correct += (out.argmax(1) == y).sum()
+    n = max(len(images), 1)
+    return int(correct) / n, float(loss) / n
 
 
 def _latest_checkpoint(ckdir: Path) -> Path | None:
@@ -195,7 +223,8 @@ def _latest_checkpoint(ckdir: Path) -> Path | None:
 def train(arch: dict, split, run_dir: str | os.PathLike, *, epochs: int, batch_size: int,
           lr: float, momentum: float = 0.9, weight_decay: float = 5e-4, augment: str = "none",
           seed: int = 0, snapshot_epochs=(), device: str = "auto", amp: bool = False,
-          channels_last: bool = False, progress: bool = True) -> dict:
+          channels_last: bool = False, deterministic: bool = False,
+          progress: bool = True) -> dict:
     """Train (or resume training) a SEW-ResNet; returns the final checkpoint dict.
 
     Parameters
@@ -209,11 +238,26 @@ def train(arch: dict, split, run_dir: str | os.PathLike, *, epochs: int, batch_s
     snapshot_epochs : keep the model after each of these epochs (``0``: at initialisation)
         as ``snapshots/epoch_NNNN.pt`` (:func:`load_snapshot`), with its held-out accuracy.
     device, amp, channels_last : where and how training runs (:mod:`fclib.snn.device`);
-        not part of the result's identity.
+        not part of the result's identity. Held-out evaluation runs in IEEE float32.
+    deterministic : deterministic algorithms (:func:`fclib.snn.device.deterministic`), so
+        that on CUDA a resumed run equals an uninterrupted one bit for bit (on the CPU it
+        does anyway).
 
     The returned dict has ``history`` (per epoch: loss, train accuracy, held-out
     accuracy and loss, seconds), ``test_accuracy`` and ``arch``.
+
+    No step reads a value back to the host: the augmentation's random numbers of a whole
+    epoch go to the device in one copy, and the epoch's loss and accuracy are summed there.
     """
+    with deterministic_mode(deterministic):
+        return _train(arch, split, run_dir, epochs=epochs, batch_size=batch_size, lr=lr,
+                      momentum=momentum, weight_decay=weight_decay, augment=augment, seed=seed,
+                      snapshot_epochs=snapshot_epochs, device=device, amp=amp,
+                      channels_last=channels_last, progress=progress)
+
+
+def _train(arch, split, run_dir, *, epochs, batch_size, lr, momentum, weight_decay, augment,
+           seed, snapshot_epochs, device, amp, channels_last, progress) -> dict:
     config = _training_config(epochs=epochs, batch_size=batch_size, lr=lr, momentum=momentum,
                               weight_decay=weight_decay, augment=augment, seed=seed)
     snaps = sorted({int(e) for e in snapshot_epochs})
@@ -262,7 +306,7 @@ def train(arch: dict, split, run_dir: str | os.PathLike, *, epochs: int, batch_s
         if trained not in snaps or path.exists():
             return
         if acc is None:
-            acc, test_loss = evaluate(model, split.test_images, split.test_labels, amp=amp,
+            acc, test_loss = evaluate(model, split.test_images, split.test_labels,
                                       channels_last=channels_last)
         path.parent.mkdir(parents=True, exist_ok=True)
         _atomic_save(dict(arch=arch, config=config, epoch=trained, model=_cpu_state(model),
@@ -278,11 +322,15 @@ def train(arch: dict, split, run_dir: str | os.PathLike, *, epochs: int, batch_s
         t0 = time.perf_counter()
         model.train()
         order = torch.from_numpy(rng.permutation(n)).to(dev)
+        bs = config["batch_size"]
+        # the epoch's augmentation draws, batch by batch in the order of the steps: one copy
+        draws = torch.cat([_draw_augment(min(bs, n - b * bs), config["augment"], gen)
+                           for b in range(steps)], dim=1).to(dev)
         tot_loss = torch.zeros((), device=dev)
         tot_correct = torch.zeros((), dtype=torch.long, device=dev)
         for b in range(steps):
-            idx = order[b * config["batch_size"]:(b + 1) * config["batch_size"]]
-            x = _augment(xtr[idx], config["augment"], gen)
+            idx = order[b * bs:(b + 1) * bs]
+            x = _apply_augment(xtr[idx], config["augment"], draws[:, b * bs:(b + 1) * bs])
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             y = ytr[idx]
@@ -297,7 +345,7 @@ def train(arch: dict, split, run_dir: str | os.PathLike, *, epochs: int, batch_s
             tot_correct += (out.argmax(1) == y).sum()
         sched.step()
         tot_loss, tot_correct = float(tot_loss), int(tot_correct)
-        acc, test_loss = evaluate(model, split.test_images, split.test_labels, amp=amp,
+        acc, test_loss = evaluate(model, split.test_images, split.test_labels,
                                   channels_last=channels_last)
         history.append(dict(epoch=epoch, loss=tot_loss / n, train_accuracy=tot_correct / n,
                             test_accuracy=acc, test_loss=test_loss,

@@ -265,7 +265,7 @@ def _train(net, train_times, train_labels, epochs, batch_size, lr, lr_gamma, lr_
             for w in ws:
                 t = first_spike_times(t, w)
                 times.append(t)
-            correct += int((predict(times[-1].detach().numpy()) == y[idx]).sum())
+            correct += int((predict(times[-1].detach().cpu().numpy()) == y[idx]).sum())
             bumped = None
             for l, tl in enumerate(times):
                 silent = ~torch.isfinite(tl.detach())
@@ -291,7 +291,7 @@ def _train(net, train_times, train_labels, epochs, batch_size, lr, lr_gamma, lr_
                 dale_project(ws, net.n_exc)
             losses.append(float(loss.detach()))
         sched.step()
-        net.weights = [w.detach().numpy().copy() for w in ws]
+        net.weights = [w.detach().cpu().numpy().copy() for w in ws]
         hist["loss"].append(float(np.mean(losses)) if losses else float("nan"))
         hist["train_acc"].append(correct / len(x))
         hist["bumps"].append(bumps)
