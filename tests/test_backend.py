@@ -288,3 +288,94 @@ def test_dilation_equals_numba_path(L, dt):
     x = _trains(np.random.default_rng(L + dt), 6, L, 0.2)
     got = _torch.dilate(torch.from_numpy(x).float(), dt).numpy().astype(bool)
     np.testing.assert_array_equal(got, fs._dilate(x, dt).astype(bool))
+
+
+def test_a_failed_block_is_freed_before_the_cache_goes_back(monkeypatch):
+    """``empty_cache`` can only return the failed block's memory once nothing holds it:
+    not the exception, not its traceback, not the frame of the block's code."""
+    import weakref
+
+    held, freed_at_release = [], []
+
+    def work(i0, i1):
+        block = torch.empty((i1 - i0, 64))
+        held.append(weakref.ref(block))
+        if i1 - i0 > 2:
+            raise torch.cuda.OutOfMemoryError("simulated: CUDA out of memory")
+
+    monkeypatch.setattr(torch.cuda, "empty_cache",
+                        lambda: freed_at_release.append([r() is None for r in held]))
+    _torch.run_blocks(8, 1, work, torch.device("cuda"), block=8)
+    assert freed_at_release == [[True], [True, True]]  # 8 failed, then 4 failed, then 2 ran
+    assert len(held) == 2 + 4
+
+
+def test_the_budget_counts_the_allocators_cached_blocks(monkeypatch):
+    gib = 2 ** 30
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda dev: (2 * gib, 80 * gib))
+    monkeypatch.setattr(torch.cuda, "memory_reserved", lambda dev: 10 * gib)
+    monkeypatch.setattr(torch.cuda, "memory_allocated", lambda dev: 4 * gib)
+    dev = torch.device("cuda")
+    assert _torch.available(dev) == 8 * gib  # free + cached but unused
+    assert _torch.budget(dev) == int(8 * gib * _torch.CUDA_FRACTION)
+    rows = []
+    _torch.run_blocks(10 ** 6, gib // 100, lambda i0, i1: rows.append(i1 - i0), dev,
+                      fixed_bytes=gib)
+    assert rows[0] == int(8 * gib * _torch.CUDA_FRACTION - gib) // (gib // 100)
+
+
+def test_a_source_layer_that_does_not_fit_names_itself(monkeypatch):
+    def oom(*a, **k):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 9 GiB")
+
+    monkeypatch.setattr(_torch, "upload", oom)
+    x = np.ones((4, 50), np.uint8)
+    with pytest.raises(MemoryError, match=r"the source layer's trains \(about 0.00 GiB\) does "
+                                          r"not fit on cpu \(CUDA out of memory.*numba"):
+        exact_null(x, x, **CPU)
+
+
+def test_products_that_are_not_counts_run_in_ieee_fp32(monkeypatch):
+    """With TF32 enabled process-wide, the exact null's spectra product and the stimulus
+    null's feature products still run in IEEE float32 (and the setting is restored)."""
+    mm = torch.backends.cuda.matmul
+    if not hasattr(mm, "fp32_precision"):
+        pytest.skip("this torch has no per-op TF32 flags")
+    seen = []
+    real = torch.mm
+
+    def spy(a, b, *args, **kw):
+        seen.append((a.dtype, mm.fp32_precision, torch.backends.mkldnn.matmul.fp32_precision))
+        return real(a, b, *args, **kw)
+
+    rng = np.random.default_rng(6)
+    s, t = _trains(rng, 7, 200, 0.3), _trains(rng, 5, 200, 0.3)
+    before = mm.fp32_precision
+    monkeypatch.setattr(torch, "mm", spy)
+    mm.fp32_precision = "tf32"
+    try:
+        got = exact_null(s, t, **CPU)
+        stim = rng.integers(0, 5, 200 // 4)
+        stimulus_null(s, t, stim, 4, **CPU)
+        assert mm.fp32_precision == "tf32"
+    finally:
+        mm.fp32_precision = before
+    assert len(seen) == 1 + 2  # one spectra product, two feature products (one block each)
+    assert all(d == torch.float32 and p == "ieee" and q == "ieee" for d, p, q in seen)
+    np.testing.assert_allclose(got["z"].values, exact_null(s, t, **NUMBA)["z"].values,
+                               rtol=2e-4, atol=1e-5, equal_nan=True)
+
+
+def test_spectra_and_mutual_information_in_blocks_equal_one_block(monkeypatch):
+    rng = np.random.default_rng(8)
+    x = torch.from_numpy(_trains(rng, 9, 64, 0.3)).float()
+    joint = rng.integers(0, 9, (3, 4, 5, 6))
+    cpu = torch.device("cpu")
+    whole_s, whole_mi = _torch.spectra(x), _torch.mi_from_joint(joint, cpu)
+    monkeypatch.setattr(_torch, "CPU_BUDGET", 1)  # one row per block
+    # an FFT of one row and of nine round differently: equal within float32 rounding
+    torch.testing.assert_close(_torch.source_spectra(x, cpu), whole_s, rtol=1e-5, atol=1e-5)
+    got = _torch.mi_from_joint(joint, cpu)
+    assert got.shape == (3, 4)
+    np.testing.assert_allclose(got, whole_mi, rtol=1e-15)
+    np.testing.assert_allclose(got, fi._mi_from_joint(joint), rtol=1e-12)

@@ -13,9 +13,21 @@ the product accumulates into float32 (``torch.mm(..., out_dtype=torch.float32)``
 cores); a probe of a known count checks that once per device and falls back to float32
 inputs where it is unavailable or inexact. On the CPU the inputs are float32.
 
-**Blocks.** Work is cut into blocks of target rows sized from the free device memory
-(``torch.cuda.mem_get_info``; ``CPU_BUDGET`` bytes on the CPU). A block that runs out of
-memory is halved and retried; only a single row that does not fit is an error.
+**Blocks.** Work is cut into blocks of target rows sized from the memory a block can have:
+on CUDA the driver's free memory plus what PyTorch's caching allocator holds but does not use
+(``free + reserved - allocated``; cached blocks are reusable), less what the call keeps for
+the whole source layer, times ``CUDA_FRACTION``; ``CPU_BUDGET`` bytes on the CPU. The bytes
+of one row count every array alive at a block's peak (``_PAIR_ARRAYS`` float64 arrays per
+pair, measured from the kernels' code). A block that runs out of memory is halved and
+retried after its tensors are released and the cache is returned to the driver; only a
+single row that does not fit is an error, as is a source layer that does not fit at all.
+
+**Precision.** Products that are exact counts of 0/1 trains may use any input format (bf16,
+TF32: 0 and 1 are exact, sums accumulate in float32). Products that are not counts (the
+exact null's power spectra, the stimulus null's features) run under
+:func:`fclib._precision.ieee_fp32` (:func:`fp32_product`), so a process that enabled TF32
+(``torch.set_float32_matmul_precision("high")``) does not silently round the null's
+variances to 10 mantissa bits.
 
 **Formulas** (STTC, the exact null's delta method, the stimulus null's z, plug-in MI) are
 evaluated elementwise in float64 on the device, in the order of the numba kernels.
@@ -39,7 +51,10 @@ torch = _LazyTorch()
 
 MAX_FRAMES = 2 ** 24     # float32 counts are exact below this many frames
 CPU_BUDGET = 1 << 30     # bytes a block may take on the CPU
-CUDA_FRACTION = 0.6      # of the free device memory a block may take
+CUDA_FRACTION = 0.6      # of the available device memory a block may take
+# float64 (rows x cols) arrays alive at a block's peak, per kernel (counted from the code
+# below: counts, the formula's temporaries, the accumulators and the results)
+_PAIR_ARRAYS = {"cofiring": 2, "sttc": 16, "shift": 18, "exact": 22, "stimulus": 26}
 _FAST_MM: dict[str, bool] = {}
 
 
@@ -76,34 +91,76 @@ def _oom_types() -> tuple:
     return tuple(types)
 
 
+def available(dev: torch.device) -> int:
+    """Bytes a new allocation can get on the CUDA device ``dev``: the driver's free memory
+    plus the blocks PyTorch's caching allocator holds without using them."""
+    free, _ = torch.cuda.mem_get_info(dev)
+    return int(free + torch.cuda.memory_reserved(dev) - torch.cuda.memory_allocated(dev))
+
+
 def budget(dev: torch.device) -> int:
     """Bytes one block may take on ``dev``."""
     if dev.type == "cuda":
-        free, _ = torch.cuda.mem_get_info(dev)
-        return int(free * CUDA_FRACTION)
+        return int(available(dev) * CUDA_FRACTION)
     return CPU_BUDGET
 
 
+def row_bytes(L: int, n_cols: int, kernel: str, per_frame: int) -> int:
+    """Bytes of one target row: ``per_frame`` bytes per frame (the row's trains and their
+    transforms) and ``_PAIR_ARRAYS[kernel]`` float64 values per pair."""
+    return int(L) * int(per_frame) + int(n_cols) * 8 * _PAIR_ARRAYS[kernel]
+
+
+def _attempt(fn, i0: int, i1: int, bytes_per_row: int, dev) -> bool:
+    """``fn(i0, i1)``; False if it ran out of memory. The exception (and with its traceback
+    every tensor of the failed block) is gone when this returns, so the caller can hand the
+    freed memory back before retrying."""
+    try:
+        fn(i0, i1)
+    except _oom_types() as e:
+        if i1 - i0 == 1:
+            raise MemoryError(f"one row of {bytes_per_row} bytes does not fit on {dev}; free "
+                              "device memory (other processes, cached tensors) or use "
+                              "backend='numba'") from e
+        return False
+    return True
+
+
+def release(dev: torch.device) -> None:
+    """Return PyTorch's cached, unused blocks on ``dev`` to the driver (CUDA only)."""
+    if dev.type == "cuda":
+        torch.cuda.empty_cache()
+
+
 def run_blocks(n_rows: int, bytes_per_row: int, fn, dev: torch.device,
-               block: int | None = None) -> None:
+               block: int | None = None, fixed_bytes: int = 0) -> None:
     """Call ``fn(i0, i1)`` on successive blocks of rows; a block starts at the rows the
-    budget allows (or ``block``) and halves on an out-of-memory error until one row fails."""
-    b = block or max(1, budget(dev) // max(int(bytes_per_row), 1))
+    budget (less ``fixed_bytes`` that every block needs whatever its rows) allows, or at
+    ``block``, and halves on an out-of-memory error until one row fails."""
+    b = block or max(1, (budget(dev) - int(fixed_bytes)) // max(int(bytes_per_row), 1))
     b = max(1, min(b, n_rows))
     i0 = 0
     while i0 < n_rows:
         i1 = min(n_rows, i0 + b)
-        try:
-            fn(i0, i1)
-        except _oom_types() as e:
-            if i1 - i0 == 1:
-                raise MemoryError(f"one row of {bytes_per_row} bytes does not fit on {dev}; "
-                                  "free device memory or use backend='numba'") from e
-            b = max(1, (i1 - i0) // 2)
-            if dev.type == "cuda":
-                torch.cuda.empty_cache()
+        if _attempt(fn, i0, i1, bytes_per_row, dev):
+            i0 = i1
             continue
-        i0 = i1
+        b = max(1, (i1 - i0) // 2)
+        release(dev)  # the failed block's tensors died with the exception
+
+
+def whole(what: str, nbytes: int, fn, dev: torch.device):
+    """``fn()`` for work that cannot be cut into blocks (a whole source layer on the
+    device); running out of memory is a ``MemoryError`` that names it and the way out."""
+    try:
+        return fn()
+    except _oom_types() as e:
+        first = (str(e).splitlines() or [""])[0]
+        err = MemoryError(f"{what} (about {nbytes / 2 ** 30:.2f} GiB) does not fit on {dev} "
+                          f"({first}); free device memory, pass fewer source neurons (a sample "
+                          "of the layer), or use backend='numba'")
+    release(dev)  # after the except block: the failed allocation's tensors are gone
+    raise err
 
 
 # ----------------------------------------------------------------------------- counts
@@ -124,10 +181,20 @@ def count_dtype(dev: torch.device) -> torch.dtype:
 
 
 def mm_counts(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """``a @ b.T`` in float32 (exact integer counts of 0/1 rows below 2**24 frames)."""
+    """``a @ b.T`` in float32 (exact integer counts of 0/1 rows below 2**24 frames; any
+    input rounding, TF32 included, leaves 0 and 1 exact)."""
     if a.dtype == torch.float32:
         return a @ b.T
     return torch.mm(a, b.T, out_dtype=torch.float32)
+
+
+def fp32_product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``a @ b.T`` of float32 values that are not counts, in IEEE float32 whatever TF32
+    setting the process has (:func:`fclib._precision.ieee_fp32`)."""
+    from fclib._precision import ieee_fp32
+
+    with ieee_fp32():
+        return torch.mm(a, b.T)
 
 
 def upload(trains: np.ndarray, dev: torch.device, dtype=None) -> torch.Tensor:
@@ -182,22 +249,31 @@ def sttc_formula(c_ab, c_ba, n_a, n_b, t_a, t_b) -> torch.Tensor:
     return torch.where((na == 0) | (nb == 0), torch.full_like(v, float("nan")), v)
 
 
-def _rows_bytes(L: int, n_cols: int, dt: int, arrays: int = 8) -> int:
-    return L * (4 if dt == 0 else 12) + n_cols * 8 * arrays
+def _frame_bytes(dt: int) -> int:
+    """Bytes per frame of one row's trains on the device: the upload and its float copy;
+    with dt > 0 also the dilation's int32 cumulative sums, differences and result."""
+    return 6 if dt == 0 else 26
+
+
+def _side(trains: np.ndarray, dt: int, dev, what: str) -> "_Side":
+    """A whole population's :class:`_Side` on the device (not cut into blocks)."""
+    return whole(what, trains.size * _frame_bytes(dt), lambda: _Side(upload(trains, dev), dt),
+                 dev)
 
 
 def cofiring_counts(target: np.ndarray, source: np.ndarray, dev: torch.device) -> np.ndarray:
     """Co-firing counts ``int64 (n_target, n_source)`` by blocks of matrix products."""
     L = source.shape[1]
     check_frames(L)
-    src = upload(source, dev)
+    src_bytes = source.size * 4
+    src = whole("the source layer's trains", src_bytes, lambda: upload(source, dev), dev)
     out = np.empty((target.shape[0], source.shape[0]), dtype=np.int64)
 
     def work(i0, i1):
         c = mm_counts(upload(target[i0:i1], dev), src)
         out[i0:i1] = c.to(torch.int64).cpu().numpy()
 
-    run_blocks(target.shape[0], _rows_bytes(L, source.shape[0], 0, 2), work, dev)
+    run_blocks(target.shape[0], row_bytes(L, source.shape[0], "cofiring", 6), work, dev)
     return out
 
 
@@ -206,7 +282,7 @@ def sttc(source: np.ndarray, target_blocks, n_target: int, dt: int, dev: torch.d
     """STTC ``(n_target, n_source)`` float64; ``target_blocks`` yields ``(i0, trains)``."""
     n_s, L = source.shape
     check_frames(L)
-    src = _Side(upload(source, dev), dt)
+    src = _side(source, dt, dev, "the source layer's trains")
     out = np.empty((n_target, n_s), dtype=np.float64)
     for h0, tgt in target_blocks:
         def work(i0, i1, tgt=tgt, h0=h0):
@@ -214,7 +290,7 @@ def sttc(source: np.ndarray, target_blocks, n_target: int, dt: int, dev: torch.d
             c_ab, c_ba = t.counts(src)
             out[h0 + i0:h0 + i1] = sttc_formula(c_ab, c_ba, t.n, src.n, t.t, src.t).cpu().numpy()
 
-        run_blocks(tgt.shape[0], _rows_bytes(L, n_s, dt), work, dev, block)
+        run_blocks(tgt.shape[0], row_bytes(L, n_s, "sttc", _frame_bytes(dt)), work, dev, block)
     return out
 
 
@@ -230,6 +306,25 @@ def spectra(x: torch.Tensor) -> torch.Tensor:
         return torch.zeros((0, K), dtype=torch.float32, device=x.device)
     f = torch.fft.rfft(x.to(torch.float32), dim=1)[:, 1:K + 1]
     return (f.real * f.real + f.imag * f.imag) * torch.sqrt(w)
+
+
+# bytes per frame of :func:`spectra` of one row: the float32 copy, the complex FFT and the
+# squared magnitudes
+_SPECTRA_FRAME_BYTES = 24
+
+
+def source_spectra(x: torch.Tensor, dev: torch.device) -> torch.Tensor:
+    """:func:`spectra` of a whole population, computed in blocks of rows into one
+    ``(n, L // 2)`` float32 tensor (the FFT's work space is a block's, not the layer's)."""
+    n, L = x.shape
+    out = whole("the source layer's power spectra", n * (L // 2) * 4,
+                lambda: torch.empty((n, L // 2), dtype=torch.float32, device=dev), dev)
+
+    def work(i0, i1):
+        out[i0:i1] = spectra(x[i0:i1])
+
+    run_blocks(n, L * _SPECTRA_FRAME_BYTES, work, dev)
+    return out
 
 
 def exact_z(c0, m, n_a, n_b, L: int):
@@ -262,9 +357,9 @@ def exact_null(source: np.ndarray, target_blocks, n_target: int, dev: torch.devi
     "cofiring_sd"]}`` as numpy arrays (float32; cofiring int32)."""
     n_s, L = source.shape
     check_frames(L)
-    xs = upload(source, dev)
+    xs = whole("the source layer's trains", source.size * 6, lambda: upload(source, dev), dev)
     n_b = xs.sum(1, dtype=torch.float64)
-    rb = spectra(xs)
+    rb = source_spectra(xs, dev)
     names = ["sttc", "z"] + (["null_mean", "null_sd", "cofiring_mean", "cofiring_sd"]
                              if moments else [])
     res = {k: np.empty((n_target, n_s), dtype=np.float32) for k in names}
@@ -274,7 +369,7 @@ def exact_null(source: np.ndarray, target_blocks, n_target: int, dev: torch.devi
         def work(i0, i1, tgt=tgt, h0=h0):
             xt = upload(tgt[i0:i1], dev)
             c0 = mm_counts(xt, xs)
-            m = (spectra(xt) @ rb.T).double()
+            m = fp32_product(spectra(xt), rb).double()
             vals = exact_z(c0.double(), m, xt.sum(1, dtype=torch.float64), n_b, L)
             sl = slice(h0 + i0, h0 + i1)
             for k, v in zip(["sttc", "z", "null_mean", "null_sd", "cofiring_mean",
@@ -284,7 +379,8 @@ def exact_null(source: np.ndarray, target_blocks, n_target: int, dev: torch.devi
             if moments:
                 res["cofiring"][sl] = c0.to(torch.int32).cpu().numpy()
 
-        run_blocks(tgt.shape[0], 3 * L * 4 + n_s * 8 * 14, work, dev, block)
+        run_blocks(tgt.shape[0], row_bytes(L, n_s, "exact", 6 + _SPECTRA_FRAME_BYTES), work, dev,
+                   block)
     return res
 
 
@@ -296,8 +392,8 @@ def shift_null(source: np.ndarray, target: np.ndarray, shifts: np.ndarray, dt: i
     each (:func:`fclib.stats.nulls.shift_null`)."""
     n_s, L = source.shape
     check_frames(L)
-    xs = upload(source, dev)
-    src = _Side(xs, dt)
+    src = _side(source, dt, dev, "the source layer's trains")
+    xs = src.bits
     n_t = target.shape[0]
     obs, mean, sd = (np.empty((n_t, n_s)) for _ in range(3))
     n = len(shifts)
@@ -318,7 +414,9 @@ def shift_null(source: np.ndarray, target: np.ndarray, shifts: np.ndarray, dt: i
         mean[i0:i1] = m.cpu().numpy()
         sd[i0:i1] = torch.sqrt(var).cpu().numpy()
 
-    run_blocks(n_t, _rows_bytes(L, n_s, dt, 10), work, dev, block)
+    # each shift makes a rolled copy of the whole source side: every block needs that room
+    run_blocks(n_t, row_bytes(L, n_s, "shift", _frame_bytes(dt)), work, dev, block,
+               fixed_bytes=source.size * _frame_bytes(dt))
     return obs, mean, sd
 
 
@@ -371,14 +469,16 @@ def stimulus_null(source: np.ndarray, target_blocks, n_target: int, design, kept
     check_frames(L)
     M, T = design.n_presentations, design.T
     m = design.m.astype(np.float64)
-    tot_s, fe_s, fv_s, vn_s = presentation_features(source, design.group, m, T,
-                                                    *weights("source"), dev)
-    xs = upload(source, dev)
+    G = m.size
+    feat_bytes = source.shape[0] * (L * 4 * (T + 2) + G * T * (T + 3) * 8)
+    tot_s, fe_s, fv_s, vn_s = whole(
+        "the source layer's presentation features", feat_bytes,
+        lambda: presentation_features(source, design.group, m, T, *weights("source"), dev), dev)
+    xs = whole("the source layer's trains", source.size * 6, lambda: upload(source, dev), dev)
     c0_all = np.empty((n_target, n_s), dtype=np.int64)
     z_all = np.empty((n_target, n_s), dtype=np.float32)
     mom = np.empty((2, n_target if moments else 0, n_s if moments else 0))
-    G = m.size
-    row_bytes = L * 4 * (T + 2) + G * T * (T + 3) * 8 + n_s * 8 * 10
+    per_row = row_bytes(L, n_s, "stimulus", 4 * (T + 2) + 6) + G * T * (T + 3) * 8
     for h0, tgt in target_blocks:
         tgt = kept(tgt)
 
@@ -387,7 +487,8 @@ def stimulus_null(source: np.ndarray, target_blocks, n_target: int, design, kept
             tot_t, fe_t, fv_t, vn_t = presentation_features(part, design.group, m, T,
                                                             *weights("target"), dev)
             c0 = mm_counts(upload(part, dev), xs).double()
-            z, e, sd = stimulus_z(c0, (fe_t @ fe_s.T).double(), (fv_t @ fv_s.T).double(),
+            z, e, sd = stimulus_z(c0, fp32_product(fe_t, fe_s).double(),
+                                  fp32_product(fv_t, fv_s).double(),
                                   tot_t, tot_s, float(M), vn_t, vn_s, rtol)
             sl = slice(h0 + i0, h0 + i1)
             c0_all[sl] = c0.to(torch.int64).cpu().numpy()
@@ -396,7 +497,7 @@ def stimulus_null(source: np.ndarray, target_blocks, n_target: int, design, kept
                 mom[0, sl] = e.cpu().numpy()
                 mom[1, sl] = sd.cpu().numpy()
 
-        run_blocks(tgt.shape[0], row_bytes, work, dev, block)
+        run_blocks(tgt.shape[0], per_row, work, dev, block)
     return c0_all, z_all, mom
 
 
@@ -423,10 +524,19 @@ def joint_histogram(counts: np.ndarray, labels: np.ndarray, K: int, C: int,
 def mi_from_joint(joint: np.ndarray, dev: torch.device) -> np.ndarray:
     """Plug-in MI (bits) of every ``(..., K, C)`` joint histogram, float64
     (:func:`fclib.stats.information._mi_from_joint`)."""
-    j = torch.from_numpy(np.ascontiguousarray(joint)).to(dev, torch.float64)
-    tot = j.sum((-2, -1), keepdim=True)
-    pxy = j / torch.clamp(tot, min=1.0)
-    px = pxy.sum(-1, keepdim=True)
-    py = pxy.sum(-2, keepdim=True)
-    term = torch.where(pxy > 0, pxy * torch.log2(pxy / (px * py)), torch.zeros_like(pxy))
-    return term.sum((-2, -1)).cpu().numpy()
+    joint = np.ascontiguousarray(joint)
+    lead, (K, C) = joint.shape[:-2], joint.shape[-2:]
+    flat = joint.reshape(-1, K, C)
+    out = np.empty(flat.shape[0], dtype=np.float64)
+
+    def work(i0, i1):
+        j = torch.from_numpy(flat[i0:i1]).to(dev, torch.float64)
+        tot = j.sum((-2, -1), keepdim=True)
+        pxy = j / torch.clamp(tot, min=1.0)
+        px = pxy.sum(-1, keepdim=True)
+        py = pxy.sum(-2, keepdim=True)
+        term = torch.where(pxy > 0, pxy * torch.log2(pxy / (px * py)), torch.zeros_like(pxy))
+        out[i0:i1] = term.sum((-2, -1)).cpu().numpy()
+
+    run_blocks(flat.shape[0], K * C * 8 * 8, work, dev)  # j, pxy, px*py, ratio, log, term, ...
+    return out.reshape(lead)
