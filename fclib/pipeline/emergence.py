@@ -31,7 +31,7 @@ from fclib.pipeline.cache import artefact_key
 __all__ = ["snapshot_schedule", "matched_recording", "matched_report", "recording_table",
            "emergence"]
 
-_RUNTIME = ("device", "amp", "channels_last")
+_RUNTIME = ("device", "amp", "channels_last", "deterministic")
 
 
 def _key(stage: str, params: dict, parent: str) -> tuple[str, dict]:
@@ -103,8 +103,9 @@ def matched_recording(r, *, n_calibration: int = 128, tolerance: float = 0.02,
         split = r.split()
         sched = snapshot_schedule(r, split)
         calib = fdata.present(split.test_images, sched, 0, min(n_calibration, len(sched["image"])))
+        # calibrated on the device it is recorded on: a rate is that device's
         model, report = permuted_rate_matched(r.model(), calib, seed=int(r.cfg["seed"]) + 11,
-                                              tolerance=tolerance)
+                                              tolerance=tolerance, device=r.cfg["device"])
         acc = accuracy(model, split.test_images, split.test_labels, device=r.cfg["device"])
         info = {"accuracy": float(acc), "tolerance": float(tolerance),
                 "n_calibration": int(calib.shape[0]),
