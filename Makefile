@@ -13,7 +13,7 @@ MATHJAX_VERSION := 3.2.2
 MATHJAX := book/_static/mathjax/tex-mml-chtml.js
 NPM_PREFIX := $(VENV)/npm
 
-.PHONY: setup book run test bench gpu-check clean-book help
+.PHONY: setup fashion-mnist book run test bench gpu-check clean-book help
 
 help:
 	@echo "make book     set up, train, record, execute every chapter and build the HTML book (PROFILE=$(PROFILE))"
@@ -36,7 +36,16 @@ $(MATHJAX):
 	cp -r $(NPM_PREFIX)/node_modules/mathjax/es5 book/_static/mathjax
 	test -f $(MATHJAX)
 
-setup: $(STAMP) $(MATHJAX)
+# Fashion-MNIST (the fashion profile): Debian's dataset-fashion-mnist, unless
+# $FCLIB_FASHION_MNIST points to a folder holding the four IDX files.
+FASHION_MNIST := /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz
+
+fashion-mnist:
+	@if [ -n "$$FCLIB_FASHION_MNIST" ] || [ -f $(FASHION_MNIST) ]; then :; else \
+	  (apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=600 dataset-fashion-mnist) \
+	  || echo "warning: could not install dataset-fashion-mnist; the fashion profile needs it (or FCLIB_FASHION_MNIST)"; fi
+
+setup: $(STAMP) $(MATHJAX) fashion-mnist
 
 book: setup
 	$(PY) -m fclib.pipeline book --profile $(PROFILE) --jobs $(JOBS)

@@ -8,12 +8,17 @@ Two sources:
 
 * :func:`load_digits` -- scikit-learn's bundled 8x8 handwritten digits (real data,
   no download), upsampled to ``size`` x ``size``.
+* :func:`load_fashion_mnist` -- Fashion-MNIST (60,000 training and 10,000 test images,
+  28x28 grey, 10 classes of clothing) from the four official IDX files, as Debian's
+  ``dataset-fashion-mnist`` package installs them (``/usr/share/datasets/fashion-mnist``),
+  read with numpy (:func:`read_idx`).
 * :func:`load_cifar` -- CIFAR-10/100 from the official python archives
   (``cifar-10-python.tar.gz``, ``cifar-100-python.tar.gz``), downloaded with an MD5
   check when the user has network.
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import pickle
@@ -29,6 +34,11 @@ __all__ = [
     "Split",
     "load_digits",
     "load_cifar",
+    "load_fashion_mnist",
+    "fashion_mnist_dirs",
+    "read_idx",
+    "write_idx",
+    "FASHION_MNIST_CLASSES",
     "split_dataset",
     "presentation_params",
     "present",
@@ -106,6 +116,148 @@ def _interleave(per_class: list[np.ndarray], limit: int | None) -> np.ndarray:
     out = [a[i] for i in range(n) for a in per_class if i < a.size]
     out = np.asarray(out, dtype=np.int64)
     return out if limit is None else out[:limit]
+
+
+# --------------------------------------------------------------------------- Fashion-MNIST
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                         "Shirt", "Sneaker", "Bag", "Ankle boot")
+FASHION_MNIST_FILES = {"train_images": "train-images-idx3-ubyte",
+                       "train_labels": "train-labels-idx1-ubyte",
+                       "test_images": "t10k-images-idx3-ubyte",
+                       "test_labels": "t10k-labels-idx1-ubyte"}
+FASHION_MNIST_DEBIAN = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_ENV = "FCLIB_FASHION_MNIST"
+_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
+               0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """An IDX file (the MNIST format; gzip-compressed when its name ends in ``.gz``) as a
+    numpy array.
+
+    The format: two zero bytes, a type code (``0x08`` unsigned byte, ...), the number of
+    dimensions, each dimension as a big-endian 32-bit integer, then the values in C order.
+
+    Raises
+    ------
+    ValueError
+        naming the file: a wrong magic number, an unknown type code, or a size that does not
+        match its header (truncated or padded).
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError) as e:  # a truncated gzip stream is an EOFError/BadGzipFile
+        raise ValueError(f"{path} cannot be read as an IDX file ({type(e).__name__}: {e}); "
+                         "it is truncated or corrupt: reinstall it") from e
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise ValueError(f"{path} is not an IDX file: its magic number is "
+                         f"{data[:4].hex() or 'missing'}, expected 0000 followed by a type and "
+                         "the number of dimensions")
+    code, ndim = data[2], data[3]
+    if code not in _IDX_DTYPES:
+        raise ValueError(f"{path}: unknown IDX type code 0x{code:02x}")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise ValueError(f"{path} is truncated: its header announces {ndim} dimensions")
+    dims = tuple(int(d) for d in np.frombuffer(data, ">u4", ndim, 4))
+    dtype = np.dtype(_IDX_DTYPES[code])
+    expected = header + int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    if len(data) != expected:
+        raise ValueError(f"{path} holds {len(data)} bytes but its header {dims} announces "
+                         f"{expected}: the file is truncated or padded; reinstall it")
+    return np.frombuffer(data, dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
+
+
+def write_idx(path: str | os.PathLike, array: np.ndarray) -> Path:
+    """Write ``array`` (uint8) as an IDX file (gzip-compressed when ``path`` ends in ``.gz``),
+    atomically; the inverse of :func:`read_idx`."""
+    array = np.asarray(array)
+    if array.dtype != np.uint8:
+        raise ValueError(f"write_idx writes uint8 arrays, got {array.dtype}")
+    path = Path(path)
+    blob = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, ">u4").tobytes() \
+        + np.ascontiguousarray(array).tobytes()
+    if path.suffix == ".gz":
+        blob = gzip.compress(blob, compresslevel=1)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
+    try:
+        tmp.write_bytes(blob)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def fashion_mnist_dirs(root: str | os.PathLike | None = None) -> list[Path]:
+    """The folders searched for the Fashion-MNIST files, in order: ``root`` when given, else
+    ``$FCLIB_FASHION_MNIST`` when set, then Debian's ``/usr/share/datasets/fashion-mnist``."""
+    if root:
+        return [Path(root)]
+    dirs = [Path(os.environ[FASHION_MNIST_ENV])] if os.environ.get(FASHION_MNIST_ENV) else []
+    return dirs + [FASHION_MNIST_DEBIAN]
+
+
+def _idx_file(folder: Path, stem: str) -> Path | None:
+    for name in (stem, stem + ".gz"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def load_fashion_mnist(root: str | os.PathLike | None = None) -> Split:
+    """Fashion-MNIST from its four official IDX files (plain or ``.gz``).
+
+    Parameters
+    ----------
+    root : the folder holding the files; ``None``: ``$FCLIB_FASHION_MNIST`` if set, else
+        Debian's ``dataset-fashion-mnist`` folder (:func:`fashion_mnist_dirs`).
+
+    Returns
+    -------
+    Split with the 60,000 training and 10,000 test images, ``(n, 1, 28, 28)`` float32 in
+    [0, 1], in the files' order, and the ten class names (:data:`FASHION_MNIST_CLASSES`).
+
+    Raises
+    ------
+    FileNotFoundError
+        no searched folder holds all four files: names the folders, the Debian package and
+        how to point elsewhere.
+    ValueError
+        a file that is not IDX, truncated, of the wrong shape, with labels outside 0-9, or
+        image and label counts that differ (naming the file).
+    """
+    tried = fashion_mnist_dirs(root)
+    for folder in tried:
+        files = {k: _idx_file(folder, stem) for k, stem in FASHION_MNIST_FILES.items()}
+        if all(files.values()):
+            break
+    else:
+        raise FileNotFoundError(
+            "Fashion-MNIST not found: no folder of " + ", ".join(str(d) for d in tried)
+            + " holds the four files " + ", ".join(FASHION_MNIST_FILES.values())
+            + " (plain or .gz). Install Debian's package (apt-get install dataset-fashion-mnist,"
+            f" which `make setup` does), or point to a folder with ${FASHION_MNIST_ENV} or the"
+            " profile parameter fashion_root")
+    arrays = {k: read_idx(f) for k, f in files.items()}
+    out = []
+    for part in ("train", "test"):
+        x, y = arrays[f"{part}_images"], arrays[f"{part}_labels"]
+        fx, fy = files[f"{part}_images"], files[f"{part}_labels"]
+        if x.ndim != 3 or x.shape[1:] != (28, 28) or x.dtype != np.uint8:
+            raise ValueError(f"{fx}: expected uint8 images of 28 x 28, got {x.dtype} of shape "
+                             f"{x.shape}")
+        if y.ndim != 1 or y.dtype != np.uint8:
+            raise ValueError(f"{fy}: expected one uint8 label per image, got {y.dtype} of "
+                             f"shape {y.shape}")
+        if len(x) != len(y):
+            raise ValueError(f"{fx} holds {len(x)} images but {fy} {len(y)} labels")
+        if y.size and y.max() > 9:
+            raise ValueError(f"{fy}: labels must lie in 0-9, found {sorted(set(y[y > 9].tolist()))[:5]}")
+        out += [(x.astype(np.float32) / 255.0)[:, None], y.astype(np.int64)]
+    return Split(*out, FASHION_MNIST_CLASSES)
 
 
 # --------------------------------------------------------------------------- presentations

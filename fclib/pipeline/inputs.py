@@ -12,7 +12,10 @@ def load_split(cfg: dict) -> fdata.Split:
         imgs, labels, names = fdata.load_digits(cfg["image_size"])
         return fdata.split_dataset(imgs, labels, names, cfg["test_fraction"], cfg["seed"],
                                    cfg["max_train"] or None, cfg["max_test"] or None)
-    split = fdata.load_cifar(cfg["cifar_root"], cfg["dataset"], check_md5=cfg["verify_md5"])
+    if cfg["dataset"] == "fashion_mnist":
+        split = fdata.load_fashion_mnist(cfg["fashion_root"] or None)
+    else:
+        split = fdata.load_cifar(cfg["cifar_root"], cfg["dataset"], check_md5=cfg["verify_md5"])
     if cfg["max_train"] or cfg["max_test"]:
         split = fdata.Split(split.train_images[:cfg["max_train"] or None],
                             split.train_labels[:cfg["max_train"] or None],
