@@ -241,3 +241,119 @@ def test_sttc_command_names_what_it_cannot_read(own_populations, tmp_path, capsy
                           "--method", "stimulus"]) == 2
     assert "layer 'A' of" in (err := _err(capsys)) and "--method stimulus needs trials" in err
     assert not out.exists()
+
+
+# ------------------------------------------------------------ fclib book checks what it is given
+def test_chapter_parameters_take_the_type_of_their_default():
+    from fclib.pipeline.book import chapter_defaults
+
+    defaults = {n: chapter_defaults(read_chapter(ROOT / CHAPTER_DIR / f"{n}.md"))
+                for n in pipeline.CHAPTERS}
+    assert defaults["02_pairwise_correlations"]["threshold"] == 4.0
+    five = route_parameters({"profile": "smoke", "threshold": 5}, defaults, ROOT)
+    five_f = route_parameters({"profile": "smoke", "threshold": 5.0}, defaults, ROOT)
+    assert five == five_f   # one value, so one stamp: nothing re-executes for 5 vs 5.0
+    assert all(type(p["threshold"]) is float for p in five.values() if "threshold" in p)
+    with pytest.raises(ValueError, match=r"threshold \(chapter \w+ declares threshold = 4.0\) "
+                       r"must be a number, got 'abc' \(str\)"):
+        route_parameters({"profile": "smoke", "threshold": "abc"}, defaults, ROOT)
+    with pytest.raises(ValueError, match=r"n_shifts .* must be an integer, got 150.5"):
+        route_parameters({"profile": "smoke", "n_shifts": 150.5}, defaults, ROOT)
+    assert route_parameters({"profile": "smoke", "n_shifts": 300.0}, defaults,
+                            ROOT)["02_pairwise_correlations"]["n_shifts"] == 300
+
+
+def test_book_refuses_a_mistyped_or_misspelt_parameter_before_anything_runs(tmp_path, capsys):
+    d = tmp_path / "d"
+    assert pipeline.main(["book", "--profile", "smoke", "--data-dir", str(d),
+                          "--set", "threshold=abc"]) == 2
+    err = capsys.readouterr().err
+    assert "threshold (chapter" in err and "must be a number, got 'abc' (str)" in err
+    assert "Traceback" not in err and not d.exists()   # nothing trained
+    assert pipeline.main(["book", "--profile", "smoke", "--data-dir", str(d),
+                          "--set", "treshold=5"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown parameter(s) ['treshold'] ('treshold': did you mean 'threshold'?)" in err
+    assert not d.exists()
+
+
+_BOOK_SCRIPT = """
+import sys
+from pathlib import Path
+import fclib.pipeline.book as book
+import fclib.pipeline.cli as cli
+book.CHAPTERS[:] = ["a", "b"]             # the same list object the CLI reads
+cli.run = lambda *a, **k: None            # no training: the chapters are the subject
+cli._report_run = lambda r: None
+cli.build_book = lambda root: Path(root) / "index.html"
+sys.exit(cli.main(["book", "--root", sys.argv[1], "--jobs", sys.argv[2], *sys.argv[3:]]))
+"""
+
+_PARAMETERS = '''```{{code-cell}}
+:tags: [parameters]
+
+profile = "default"
+data_dir = None
+overrides = {{}}
+{extra}
+```
+
+```{{code-cell}}
+{body}
+```
+'''
+
+
+def _tiny_book(root: Path) -> None:
+    (root / CHAPTER_DIR).mkdir(parents=True)
+    (root / "_config.yml").write_text("title: tiny\n")
+    (root / CHAPTER_DIR / "a.md").write_text(_PARAMETERS.format(
+        extra="nap = 0.0", body="import time\ntime.sleep(nap / 2)"))
+    (root / CHAPTER_DIR / "b.md").write_text(_PARAMETERS.format(
+        extra="nap = 0.0", body="import time\ntime.sleep(nap)"))
+
+
+def _book_process(root, jobs, *sets):
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-c", _BOOK_SCRIPT, str(root), str(jobs)]
+    if sets:
+        cmd += ["--set", *sets]
+    return subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs, sig", [(2, "SIGTERM"), (1, "SIGINT")])
+def test_book_progress_stamps_and_an_interruption_summary(tmp_path, jobs, sig):
+    import signal
+    import time
+
+    root = tmp_path / "book"
+    _tiny_book(root)
+    chapters = root / CHAPTER_DIR
+    p = _book_process(root, jobs)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    assert "[fclib] 2 of 2 chapters to execute" in out
+    assert "(1/2 executed, about" in out and "(2/2 executed)" in out
+    assert "without encryption" not in err + out          # the kernel's TCP warning
+    # nap=0 is the default 0.0: one stamp, nothing to execute
+    p = _book_process(root, jobs, "nap=0")
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0 and "0 of 2 chapters to execute (all current)" in out, err
+    # a long nap, interrupted while the chapters run (side by side with --jobs 2)
+    p = _book_process(root, jobs, "nap=120")
+    t0 = time.time()
+    while not (chapters / "a.part.ipynb").exists() and time.time() - t0 < 90:
+        time.sleep(0.2)
+    assert (chapters / "a.part.ipynb").exists(), p.communicate(timeout=5)
+    time.sleep(1.0)
+    p.send_signal(getattr(signal, sig))
+    out, err = p.communicate(timeout=60)
+    assert "2 of 2 chapters to execute" in out
+    assert p.returncode == 130, err
+    assert "interrupted: 0/2 chapters current, the HTML not rebuilt" in err
+    assert "Traceback" not in err, err
+    assert not list(chapters.glob("*.part*")), list(chapters.iterdir())

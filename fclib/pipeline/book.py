@@ -7,11 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 __all__ = ["ROOT", "CHAPTERS", "read_chapter", "chapter_fingerprint", "chapter_parameters",
-           "route_parameters", "execute_notebooks", "build_book"]
+           "chapter_defaults", "route_parameters", "chapter_status", "execute_notebooks",
+           "build_book"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,19 +62,75 @@ def chapter_fingerprint(nb) -> str:
     return code_fingerprint(sorted(modules))
 
 
-def chapter_parameters(nb) -> set[str]:
-    """Names assigned in a chapter's ``parameters`` cell (what papermill may set)."""
+#: The default of a chapter parameter that is not a Python literal (nothing to type-check).
+NOT_LITERAL = type("NotLiteral", (), {"__repr__": lambda self: "<not a literal>"})()
+
+
+def chapter_defaults(nb) -> dict[str, object]:
+    """Names assigned in a chapter's ``parameters`` cell and their default values (what
+    papermill may set); a default that is not a Python literal is :data:`NOT_LITERAL`."""
     import ast
 
     for cell in nb.cells:
         if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
-            names = set()
+            out = {}
             for node in ast.parse(cell.source).body:
                 targets = node.targets if isinstance(node, ast.Assign) else (
                     [node.target] if isinstance(node, ast.AnnAssign) else [])
-                names.update(t.id for t in targets if isinstance(t, ast.Name))
-            return names
-    return set()
+                try:
+                    value = ast.literal_eval(node.value) if node.value is not None else None
+                except (ValueError, SyntaxError, TypeError):
+                    value = NOT_LITERAL
+                out.update({t.id: value for t in targets if isinstance(t, ast.Name)})
+            return out
+    return {}
+
+
+def chapter_parameters(nb) -> set[str]:
+    """Names assigned in a chapter's ``parameters`` cell (what papermill may set)."""
+    return set(chapter_defaults(nb))
+
+
+def _typed(name: str, value, default, chapter: str):
+    """``value`` of chapter parameter ``name`` in the type of its default: an int where the
+    default is a float becomes that float (``5`` and ``5.0`` are one value and one stamp), a
+    whole float where it is an int that int; anything else of another type is an error."""
+    if default is None or default is NOT_LITERAL or value is None:
+        return value
+    what = f"{name} (chapter {chapter} declares {name} = {default!r})"
+    got = f"got {value!r} ({type(value).__name__})"
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        raise ValueError(f"{what} must be True or False, {got}")
+    if isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise ValueError(f"{what} must be an integer, {got}")
+    if isinstance(default, float):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise ValueError(f"{what} must be a number, {got}")
+    if isinstance(default, (list, tuple)):
+        if isinstance(value, (list, tuple)):
+            return value
+        raise ValueError(f"{what} must be a list (--set {name}=[...]), {got}")
+    if isinstance(default, (str, dict)) and not isinstance(value, type(default)):
+        raise ValueError(f"{what} must be a {type(default).__name__}, {got}")
+    return value
+
+
+def _did_you_mean(unknown: list[str], known) -> str:
+    import difflib
+
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
+        if close:
+            hints.append(f"{name!r}: did you mean {' or '.join(map(repr, close))}?")
+    return f" ({'; '.join(hints)})" if hints else ""
 
 
 def route_parameters(params: dict, declared: dict[str, set[str]], root: Path) -> dict[str, dict]:
@@ -83,8 +141,13 @@ def route_parameters(params: dict, declared: dict[str, set[str]], root: Path) ->
     latter at the top level or in ``overrides``. A chapter gets the names its parameters
     cell declares; a run parameter it does not declare goes into its ``overrides`` (which
     reach :func:`fclib.pipeline.run`), so ``lr=0.05`` changes the model every chapter
-    analyses. A name that is neither is an error. An absolute ``data_dir`` is made relative
-    to the book root, so no shown cell holds a machine's absolute path.
+    analyses. A name that is neither is an error, with the names it is close to. Where
+    ``declared`` maps each chapter to its :func:`chapter_defaults` (not just names), every
+    value takes the type of the chapter's default (``threshold=5`` is ``5.0``; ``abc`` is an
+    error naming the chapter and its default), before anything runs, and a value equal to
+    the default is left out (the chapter runs as without it, under the same stamp). An absolute
+    ``data_dir`` is made relative to the book root, so no shown cell holds a machine's
+    absolute path.
     """
     from fclib.pipeline.profiles import PARAMS
 
@@ -97,9 +160,9 @@ def route_parameters(params: dict, declared: dict[str, set[str]], root: Path) ->
     unknown = sorted((set(params) - known) | (set(overrides) - set(PARAMS)))
     if unknown:
         raise ValueError(
-            f"unknown parameter(s) {unknown}: not a profile parameter "
-            f"({', '.join(sorted(PARAMS))}) and declared by no chapter "
-            f"({', '.join(sorted(known))})")
+            f"unknown parameter(s) {unknown}{_did_you_mean(unknown, known | set(PARAMS))}: "
+            f"not a profile parameter ({', '.join(sorted(PARAMS))}) and declared by no "
+            f"chapter ({', '.join(sorted(known))})")
     if params.get("data_dir") is not None and Path(params["data_dir"]).is_absolute():
         params["data_dir"] = os.path.relpath(params["data_dir"], root)
     out = {}
@@ -111,12 +174,55 @@ def route_parameters(params: dict, declared: dict[str, set[str]], root: Path) ->
                 mine[k] = v
             else:
                 rest[k] = v
+        if isinstance(names, dict):  # defaults known: values take their types, and a value
+            typed = {}                 # equal to the default is left out (one stamp for both)
+            for k, v in mine.items():
+                if k not in ("profile", "data_dir", "overrides"):
+                    v = _typed(k, v, names[k], name)
+                    if names[k] is not NOT_LITERAL and type(v) is type(names[k]) \
+                            and v == names[k]:
+                        continue
+                typed[k] = v
+            mine = typed
         if rest:
             if "overrides" not in names:
                 raise ValueError(f"chapter {name} takes no overrides; cannot set {sorted(rest)}")
             mine["overrides"] = rest
         out[name] = mine
     return out
+
+
+def _ipc_kernel_manager(sock_dir: str):
+    """A kernel manager whose kernel talks over IPC sockets in ``sock_dir`` instead of TCP
+    ports: no "Kernel is running over TCP without encryption" warning on every start, and
+    no race for free ports between kernels started side by side (the ``ZMQError: Address
+    already in use`` that ``--jobs 2`` printed)."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _transport_default(self):
+            return "ipc"
+
+        @default("ip")
+        def _ip_default(self):
+            return os.path.join(sock_dir, "kernel")
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # the kernel process's own stderr (its log, C-level messages) goes to a file that
+            # _execute_chapter shows when the chapter fails and drops when it is interrupted
+            # (a kernel stopped mid-cell logs tracebacks of its closed sockets)
+            with open(os.path.join(sock_dir, "kernel.log"), "ab") as log:
+                kw.setdefault("stderr", log)
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return IPCKernelManager
+
+
+def _part_files(out: Path) -> tuple[Path, Path]:
+    """The temporary files of a chapter's execution: the executed and the source notebook."""
+    return out.with_name(out.stem + ".part.ipynb"), out.with_name(out.stem + ".src.part.ipynb")
 
 
 def _execute_chapter(src: Path, out: Path, params: dict, stamp: str, root: Path,
@@ -128,23 +234,66 @@ def _execute_chapter(src: Path, out: Path, params: dict, stamp: str, root: Path,
 
     nb = read_chapter(src)
     t0 = time.perf_counter()
-    tmp = out.with_name(out.stem + ".part.ipynb")
-    src_nb = out.with_name(out.stem + ".src.part.ipynb")
+    tmp, src_nb = _part_files(out)
+    sock_dir = tempfile.mkdtemp(prefix="fclib-kernel-")  # short: a socket path has <108 bytes
     try:
         nbformat.write(nb, src_nb)
         pm.execute_notebook(str(src_nb), str(tmp), parameters=params, cwd=str(root),
-                            progress_bar=progress, kernel_name="python3")
+                            progress_bar=progress, kernel_name="python3",
+                            kernel_manager_class=_ipc_kernel_manager(sock_dir))
         nb_out = nbformat.read(tmp, as_version=4)
         nb_out.metadata["fclib_stamp"] = stamp
         nb_out.metadata.pop("jupytext", None)
         nbformat.write(nb_out, tmp)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        log = Path(sock_dir) / "kernel.log"
+        if isinstance(exc, Exception) and log.exists() and log.stat().st_size:
+            text = log.read_text(errors="replace")
+            print(f"[fclib] the kernel of {src.stem} wrote:\n{text[-4000:]}", file=sys.stderr)
         raise
     finally:
         src_nb.unlink(missing_ok=True)
+        shutil.rmtree(sock_dir, ignore_errors=True)
     os.replace(tmp, out)
     return time.perf_counter() - t0
+
+
+def _plan(root: Path, params: dict, notebooks=None) -> list[tuple]:
+    """``(name, source, output, routed parameters, stamp, current)`` of every chapter, in
+    book order; ``current``: its output holds this stamp (nothing to execute)."""
+    import nbformat
+
+    chapter_dir = root / CHAPTER_DIR
+    names = [n.removesuffix(".md").removesuffix(".ipynb") for n in notebooks or CHAPTERS]
+    sources, nbs = {}, {}
+    for name in names:
+        sources[name] = chapter_dir / f"{name}.md"
+        if not sources[name].exists():
+            raise FileNotFoundError(f"chapter {name!r}: {sources[name]} does not exist")
+        nbs[name] = read_chapter(sources[name])
+    routed = route_parameters(params, {n: chapter_defaults(nb) for n, nb in nbs.items()}, root)
+    plan = []
+    for name in names:
+        src, nb = sources[name], nbs[name]
+        out = chapter_dir / f"{name}.ipynb"
+        stamp = hashlib.sha256(src.read_bytes() + json.dumps(routed[name], sort_keys=True).encode()
+                               + chapter_fingerprint(nb).encode()).hexdigest()
+        current = False
+        if out.exists():
+            try:
+                current = nbformat.read(out, as_version=4).metadata.get("fclib_stamp") == stamp
+            except Exception:
+                pass
+        plan.append((name, src, out, routed[name], stamp, current))
+    return plan
+
+
+def chapter_status(root: str | os.PathLike, params: dict, notebooks=None) -> dict[str, bool]:
+    """Whether each chapter's executed notebook is current for ``params`` (same source,
+    parameters and code as its stamp), in book order: ``False`` marks what
+    :func:`execute_notebooks` would execute."""
+    return {p[0]: p[5] for p in _plan(Path(root).resolve(), params, notebooks)}
 
 
 def execute_notebooks(root: str | os.PathLike, params: dict, notebooks=None,
@@ -167,8 +316,6 @@ def execute_notebooks(root: str | os.PathLike, params: dict, notebooks=None,
     error is raised once the running ones end. ``on_done(name, seconds)`` is called as each
     chapter finishes.
     """
-    import nbformat
-
     from fclib.pipeline.locks import HAVE_LOCKS
 
     if jobs < 1:
@@ -177,31 +324,15 @@ def execute_notebooks(root: str | os.PathLike, params: dict, notebooks=None,
         raise RuntimeError("jobs > 1 needs inter-process file locks (fcntl), which this system "
                            "lacks; execute the chapters one at a time (jobs=1)")
     root = Path(root).resolve()
-    chapter_dir = root / CHAPTER_DIR
-    names = [n.removesuffix(".md").removesuffix(".ipynb") for n in notebooks or CHAPTERS]
-    sources, nbs = {}, {}
-    for name in names:
-        sources[name] = chapter_dir / f"{name}.md"
-        if not sources[name].exists():
-            raise FileNotFoundError(f"chapter {name!r}: {sources[name]} does not exist")
-        nbs[name] = read_chapter(sources[name])
-    routed = route_parameters(params, {n: chapter_parameters(nb) for n, nb in nbs.items()}, root)
-    times, todo = {}, []
-    for name in names:
-        src, nb = sources[name], nbs[name]
-        out = chapter_dir / f"{name}.ipynb"
-        stamp = hashlib.sha256(src.read_bytes() + json.dumps(routed[name], sort_keys=True).encode()
-                               + chapter_fingerprint(nb).encode()).hexdigest()
-        if out.exists():
-            try:
-                if nbformat.read(out, as_version=4).metadata.get("fclib_stamp") == stamp:
-                    times[name] = 0.0
-                    if on_done is not None:
-                        on_done(name, 0.0)
-                    continue
-            except Exception:
-                pass
-        todo.append((name, src, out, routed[name], stamp))
+    names, times, todo = [], {}, []
+    for name, src, out, p, stamp, current in _plan(root, params, notebooks):
+        names.append(name)
+        if current:
+            times[name] = 0.0
+            if on_done is not None:
+                on_done(name, 0.0)
+        else:
+            todo.append((name, src, out, p, stamp))
     if jobs == 1 or len(todo) < 2:
         for name, src, out, p, stamp in todo:
             times[name] = _execute_chapter(src, out, p, stamp, root, progress)
@@ -212,13 +343,41 @@ def execute_notebooks(root: str | os.PathLike, params: dict, notebooks=None,
     return {name: times[name] for name in names}
 
 
+_IN_CHAPTER = False  # a pool worker is executing a chapter (see _on_sigterm)
+
+
 def _execute_chapter_in_pool(name, *args) -> float:
     """:func:`_execute_chapter` with any failure turned into a plain ``RuntimeError`` that
     names the chapter (papermill's errors do not survive the trip between processes)."""
+    global _IN_CHAPTER
+    _IN_CHAPTER = True
     try:
         return _execute_chapter(*args)
+    except KeyboardInterrupt:  # stopped by the parent (_on_sigterm), cleaned up: leave now
+        os._exit(130)
     except Exception as exc:
         raise RuntimeError(f"chapter {name} failed: {type(exc).__name__}: {exc}") from None
+    finally:
+        _IN_CHAPTER = False
+
+
+def _on_sigterm(signum, frame):
+    """A pool worker told to stop: inside a chapter, unwind it (its ``.part`` files are
+    removed on the way out); between chapters, leave quietly."""
+    if _IN_CHAPTER:
+        raise KeyboardInterrupt
+    os._exit(0)
+
+
+def _init_worker(threads: int) -> None:
+    """Pool initialiser: cores shared (:func:`_share_cores`); Ctrl-C left to the parent,
+    which stops the workers with SIGTERM (so an interruption prints no worker tracebacks
+    and leaves no ``.part`` file)."""
+    import signal
+
+    _share_cores(threads)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 #: Thread-count variables a chapter's kernel inherits (numba, OpenMP/torch, BLAS).
@@ -242,12 +401,15 @@ def _execute_parallel(todo, root: Path, jobs: int, times: dict, on_done) -> None
 
     threads = max(1, (os.cpu_count() or 1) // jobs)
     pending = list(todo)
-    running, error = {}, None
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
-                             initializer=_share_cores, initargs=(threads,)) as pool:
+    running, error, started = {}, None, []
+    before = set(mp.active_children())
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
+                               initializer=_init_worker, initargs=(threads,))
+    try:
         while pending or running:
             while pending and len(running) < jobs and error is None:
                 name, src, out, p, stamp = pending.pop(0)
+                started.append(out)
                 running[pool.submit(_execute_chapter_in_pool, name, src, out, p, stamp, root,
                                     False)] = name
             if not running:
@@ -262,6 +424,17 @@ def _execute_parallel(todo, root: Path, jobs: int, times: dict, on_done) -> None
                     continue
                 if on_done is not None:
                     on_done(name, times[name])
+    except BaseException:  # Ctrl-C, SIGTERM: stop the workers, then the pool
+        for proc in set(mp.active_children()) - before:
+            proc.terminate()
+        for proc in set(mp.active_children()) - before:
+            proc.join(timeout=30)
+        pool.shutdown(wait=True, cancel_futures=True)
+        for out in started:  # a worker killed before its cleanup ran
+            for f in _part_files(out):
+                f.unlink(missing_ok=True)
+        raise
+    pool.shutdown(wait=True)
     if error is not None:
         raise error
 

@@ -7,8 +7,12 @@
 
 ``--set`` takes profile parameters (``epochs=30``, ``lr=0.05``: they change the model and
 recordings that every chapter analyses) and chapter parameters (``threshold=5.0``,
-``n_shifts=300``: each chapter that declares one gets it); any other name is an error.
-Values are Python literals (``widths=[16,32]``); anything else is taken as a string.
+``n_shifts=300``: each chapter that declares one gets it); any other name is an error
+naming the close ones. Values are Python literals (``widths=[16,32]``); anything else is
+taken as a string; a chapter parameter takes the type of its default (``threshold=5`` is
+``5.0``; ``threshold=abc`` is an error before anything runs). ``fclib book`` says which
+chapters it will execute, reports each with an estimate of the time left, and on Ctrl-C or
+SIGTERM stops with one line saying how many chapters are current (no ``.part`` file left).
 Artefacts live in the book's ``data/`` (``--data-dir`` or ``$FCLIB_DATA_DIR`` to move them),
 wherever the command runs from. ``python -m fclib.pipeline`` is the same command.
 """
@@ -16,12 +20,15 @@ from __future__ import annotations
 
 import argparse
 import ast
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
-from fclib.pipeline.book import (CHAPTER_DIR, CHAPTERS, ROOT, build_book, chapter_parameters,
-                                 execute_notebooks, read_chapter, route_parameters)
+from fclib.pipeline.book import (CHAPTER_DIR, CHAPTERS, ROOT, build_book, chapter_defaults,
+                                 chapter_status, execute_notebooks, read_chapter,
+                                 route_parameters)
 from fclib.pipeline.profiles import PARAMS
 from fclib.pipeline.stages import run
 
@@ -45,17 +52,33 @@ def _book(args, overrides: dict) -> int:
     root = Path(args.root).resolve()
     if not (root / "_config.yml").exists():
         raise FileNotFoundError(f"{root} holds no _config.yml; --root must name the book's folder")
-    declared = {n: chapter_parameters(read_chapter(root / CHAPTER_DIR / f"{n}.md"))
+    declared = {n: chapter_defaults(read_chapter(root / CHAPTER_DIR / f"{n}.md"))
                 for n in CHAPTERS}
     params = {"profile": args.profile, **overrides}
     if args.data_dir is not None:
         params["data_dir"] = str(Path(args.data_dir).resolve())
-    route_parameters(params, declared, root)  # unknown names fail before any training
+    # unknown names and values of the wrong type fail before any training
+    route_parameters(params, declared, root)
+    args.book_params = params  # for the summary of an interruption
+    status = chapter_status(root, params)
+    todo = [n for n, current in status.items() if not current]
+    print(f"[fclib] {len(todo)} of {len(status)} chapters to execute"
+          + (f": {', '.join(todo)}" if 0 < len(todo) < len(status) else "")
+          + ("" if todo else " (all current)"), flush=True)
     t_all = time.perf_counter()
     r = run(args.profile, args.data_dir, **{k: v for k, v in overrides.items() if k in PARAMS})
     _report_run(r)
+    t_chapters, n_done = time.perf_counter(), 0
+
     def done(name, sec):
-        print(f"[fclib] chapter {name}: " + (f"{sec:.1f} s" if sec else "unchanged, reused"),
+        nonlocal n_done
+        if not sec:
+            print(f"[fclib] chapter {name}: unchanged, reused", flush=True)
+            return
+        n_done += 1
+        left = (time.perf_counter() - t_chapters) / n_done * (len(todo) - n_done)
+        eta = f", about {_duration(left)} left" if n_done < len(todo) else ""
+        print(f"[fclib] chapter {name}: {sec:.1f} s ({n_done}/{len(todo)} executed{eta})",
               flush=True)
 
     if args.jobs > 1:
@@ -67,6 +90,37 @@ def _book(args, overrides: dict) -> int:
     print(f"[fclib] total: {time.perf_counter() - t_all:.1f} s")
     print(f"The book is at {index.resolve()}")
     return 0
+
+
+def _duration(sec: float) -> str:
+    return f"{sec:.0f} s" if sec < 90 else f"{sec / 60:.0f} min"
+
+
+def _interrupted(args) -> str:
+    """The one line an interrupted command leaves: what is current, what is not."""
+    if args.command != "book":
+        return ("interrupted; run the same command again to resume (finished stages are "
+                "reused, an interrupted recording resumes from its .part file)")
+    root = Path(args.root).resolve()
+    try:
+        status = chapter_status(root, getattr(args, "book_params", {"profile": args.profile}))
+    except Exception:
+        return "interrupted: the HTML not rebuilt; run the same command again to finish"
+    n = sum(status.values())
+    html = root / "_build" / "html" / "index.html"
+    old = ""
+    if html.exists():
+        old = f"; {html.parent} is from an earlier build"
+        if n < len(status):
+            old += (", and the chapters not current hold earlier outputs, possibly of other "
+                    "parameters")
+    return (f"interrupted: {n}/{len(status)} chapters current, the HTML not rebuilt{old}; "
+            "run the same command again to finish (current chapters and cached stages are "
+            "reused)")
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _report_run(r) -> None:
@@ -162,6 +216,10 @@ def main(argv=None) -> int:
     p.add_argument("--threshold", type=float, default=4.0, help="z threshold in the summary")
     args = ap.parse_args(argv)
     client = None
+    sigterm = None
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM unwinds like Ctrl-C: temporary files removed, one line of summary
+        sigterm = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         if args.command == "sttc":
             return _sttc(args)
@@ -179,9 +237,14 @@ def main(argv=None) -> int:
             ConnectionError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\n{_interrupted(args)}", file=sys.stderr, flush=True)
+        return 130
     finally:
         if client is not None:
             client.close()
+        if sigterm is not None:
+            signal.signal(signal.SIGTERM, sigterm)
 
 
 if __name__ == "__main__":
