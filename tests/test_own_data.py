@@ -109,3 +109,31 @@ def test_own_response_functions_take_one_neuron(binned):
         fig_own_response_functions(counts, 9999)
     with pytest.raises(TypeError, match="counts must be the Dataset of .*response_counts"):
         fig_own_response_functions(x, n0)
+
+
+def test_readme_own_data_path_runs(tmp_path, monkeypatch):
+    """The README's whole path (spike times to groups, a figure and `fclib sttc`) runs as
+    written on a simulated recording."""
+    import re
+    from pathlib import Path
+
+    from fclib import pipeline
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = text[text.index("A whole path, from spike times"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    command = re.search(r"```bash\n(fclib sttc .*?)\n```", section, re.S).group(1)
+    sim = simulate_recording(n_units=40, n_stimuli=3, n_repeats=40, trial_duration=0.05,
+                             tuned_rate=80.0, rate=20.0, n_targets=4, coupling=0.6, rng=3)
+    t = sim["spike_times"]
+    monkeypatch.chdir(tmp_path)
+    ns = {"onsets": sim["trial_onsets"], "stimulus": sim["trial_stimulus"],
+          "source_times": t[:24], "target_times": t[24:]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SpikeBinningWarning)
+        exec(code, ns)
+    assert ns["source"].attrs["T"] == 10 and ns["z"].dims == ("target", "source")
+    assert len(ns["table"]) == ns["groups"].sizes["neuron"]
+    assert (tmp_path / "mine.nc").exists()
+    assert pipeline.main(command.split()[1:]) == 0
+    assert (tmp_path / "pairs.nc").exists()
