@@ -137,3 +137,38 @@ def test_readme_own_data_path_runs(tmp_path, monkeypatch):
     assert (tmp_path / "mine.nc").exists()
     assert pipeline.main(command.split()[1:]) == 0
     assert (tmp_path / "pairs.nc").exists()
+
+
+def test_neuron_properties_is_a_dataset_with_a_table_and_its_T_is_checked(binned):
+    from fclib.stats import response as fr
+    from fclib.stats.connectivity import pair_significance
+    from fclib.stats.groups import one_fc_groups
+
+    _, x = binned
+    groups = one_fc_groups(pair_significance(x, x, "exact"), 3.0)
+    counts = fr.response_counts(fr.cofiring(x, groups), x)
+    fits = fr.fit_response(counts, min_frames=1)
+    props = fr.neuron_properties(counts, fits, x, T=None)   # T = 10 from the binning
+    table = props.to_dataframe()
+    assert len(table) == props.sizes["neuron"] and "rate" in table.columns
+    xr.testing.assert_identical(props, fr.neuron_properties(counts, fits, x, T=10))
+    with pytest.raises(ValueError, match="T=4 contradicts target spikes, which have T=10"):
+        fr.neuron_properties(counts, fits, x, T=4)   # rates would be 2.5x too small
+
+
+def test_nan_fits_say_why(binned):
+    from fclib.stats import response as fr
+    from fclib.stats.connectivity import pair_significance
+    from fclib.stats.groups import one_fc_groups
+
+    _, x = binned
+    groups = one_fc_groups(pair_significance(x, x, "exact"), 3.0)
+    counts = fr.response_counts(fr.cofiring(x, groups), x)
+    n = counts.sizes["neuron"]
+    few = fr.fit_response(counts, min_frames=10 ** 6)   # no co-firing value seen that often
+    assert np.isnan(few["intersection"]).all()
+    assert few.attrs["nan_reason"] == (
+        f"ReLU fits are NaN for {n} of {n} and two-line fits (intercept, slope_weak, "
+        f"slope_strong, intersection, lines_r2, lines_nrmse) for {n} of {n}: {n} have fewer "
+        "than 4 co-firing values seen in at least 1000000 frames (n_points; lower min_frames "
+        "or record more frames), 0 have enough but no steeper second line fits them")

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 # pairs stage's code fingerprint does not change with them); they stay public here
 from fclib.stats._checks import (_FRAME_COORDS, as_layer, check_groups, check_layer,  # noqa: F401
                                  check_presentations, check_same_frames, check_spike_values,
-                                 layer_name, neuron_rows)
+                                 layer_name, neuron_rows, resolve_T)
 from fclib.stats.fits import fit_relu, fit_two_lines
 from fclib.stats.groups import group_csr
 from fclib.stats.halves import image_batches  # noqa: F401 (public here too)
@@ -201,6 +201,8 @@ def fit_response(counts: xr.Dataset, min_frames: int = 10, saturation: float | N
     ``relu_nrmse``, ``n_points``; ``intercept``, ``slope_weak``, ``slope_strong``,
     ``intersection``, ``lines_r2``, ``lines_nrmse`` (see :func:`fclib.fits.fit_relu`,
     :func:`fclib.fits.fit_two_lines`); and ``saturation_cofiring`` (NaN if never reached).
+    The ``nan_reason`` attribute says how many fits are NaN and why (too few co-firing
+    values seen in ``min_frames`` frames, or no steeper second line).
     """
     n = counts["n_frames"].transpose(..., "cofiring")
     lead = n.dims[:-1]
@@ -229,7 +231,23 @@ def fit_response(counts: xr.Dataset, min_frames: int = 10, saturation: float | N
         coords["degree"] = counts["degree"]
     return xr.Dataset({k: (lead, v.reshape(shape)) for k, v in out.items()}, coords=coords,
                       attrs=dict(counts.attrs, min_frames=int(min_frames),
-                                 saturation=np.nan if saturation is None else float(saturation)))
+                                 saturation=np.nan if saturation is None else float(saturation),
+                                 nan_reason=_nan_reason(r, h, min_points, min_frames)))
+
+
+def _nan_reason(r: dict, h: dict, min_points: int, min_frames: int) -> str:
+    """Why fits are NaN, in words (the ``nan_reason`` attribute of :func:`fit_response`)."""
+    few = np.asarray(r["n_points"]) < max(int(min_points), 4)
+    relu, lines = ~np.isfinite(r["slope"]), ~np.isfinite(h["intersection"])
+    n = few.size
+    if not (relu.any() or lines.any()):
+        return ""
+    return (f"ReLU fits are NaN for {int(relu.sum())} of {n} and two-line fits (intercept, "
+            f"slope_weak, slope_strong, intersection, lines_r2, lines_nrmse) for "
+            f"{int(lines.sum())} of {n}: {int((few & lines).sum())} have fewer than "
+            f"{max(int(min_points), 4)} co-firing values seen in at least {int(min_frames)} "
+            f"frames (n_points; lower min_frames or record more frames), "
+            f"{int((~few & lines).sum())} have enough but no steeper second line fits them")
 
 
 def neuron_properties(counts: xr.Dataset, fits: xr.Dataset, target: xr.DataArray, T: int,
@@ -242,7 +260,17 @@ def neuron_properties(counts: xr.Dataset, fits: xr.Dataset, target: xr.DataArray
     the largest co-firing seen); ``rise_quantile`` (the co-firing CDF at the intersection,
     ``P(k <= intersection)``); ``strong_fraction`` (frames beyond it, ``1 - rise_quantile``);
     ``selected`` (``relu_r2 > r2_min``).
+
+    ``T``: frames per presentation; ``None`` takes the target's ``T`` attribute (set by
+    :func:`fclib.io.bin_spikes`), and a ``T`` that contradicts it is an error.
+
+    Returns
+    -------
+    A Dataset over ``neuron`` (one entry per analysed target), not a table:
+    ``neuron_properties(...).to_dataframe()`` gives the pandas table, one row per neuron.
+    NaN fits are explained by the ``nan_reason`` attribute (from :func:`fit_response`).
     """
+    T = resolve_T(target, T, "target")
     if isinstance(T, (bool, np.bool_)) or not isinstance(T, (int, np.integer)) or T < 1:
         raise ValueError(f"T must be a positive integer (time steps per presentation), got {T!r}")
     target = as_layer(target, "target")
