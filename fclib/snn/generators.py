@@ -29,8 +29,9 @@ from fclib.io import datasets as fdata
 from fclib.snn.device import fp32_inference, model_device
 from fclib.snn.mei import one_thread
 
-__all__ = ["LatentGenerator", "digits_native", "upsample_matrix", "train_gan", "train_vqvae",
-           "load_or_train", "class_coverage", "digit_generator"]
+__all__ = ["LatentGenerator", "digits_native", "downsample_native", "upsample_matrix",
+           "train_gan", "train_vqvae", "load_or_train", "class_coverage", "digit_generator",
+           "image_generator"]
 
 
 def upsample_matrix(native: int, size: int) -> np.ndarray:
@@ -48,6 +49,24 @@ def digits_native(test_fraction: float, seed: int, max_train: int | None = None)
     imgs, labels, names = fdata.load_digits(8)
     return fdata.split_dataset(imgs, labels, names, test_fraction, seed, max_train or None
                                ).train_images
+
+
+def downsample_native(images: np.ndarray, native: int = 8) -> np.ndarray:
+    """Images ``(n, 1, s, s)`` (e.g. Fashion-MNIST's 28 x 28) at the generators' native
+    ``native`` x ``native``: averaged over blocks of ``s // native`` pixels (anti-aliased),
+    then zoomed bilinearly to ``native``; float32 in [0, 1]."""
+    from scipy import ndimage
+
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim != 4 or x.shape[1] != 1 or x.shape[2] != x.shape[3]:
+        raise ValueError(f"images must be (n, 1, s, s), got shape {x.shape}")
+    side = x.shape[-1]
+    k = max(side // native, 1)
+    m = side // k
+    x = x[:, 0, :m * k, :m * k].reshape(len(x), m, k, m, k).mean((2, 4))
+    if m != native:
+        x = np.stack([ndimage.zoom(im, native / m, order=1) for im in x])
+    return np.clip(x, 0, 1).astype(np.float32)[:, None]
 
 
 class LatentGenerator(nn.Module):
@@ -225,5 +244,26 @@ def digit_generator(kind: str, directory, *, size: int, test_fraction: float, se
     key = artefact_key("fclib.snn.generators", params)[0]
     images = digits_native(test_fraction, seed, max_train)
     gen = load_or_train(kind, directory, key, images, size, steps=steps, seed=seed)
+    gen.key = key
+    return gen
+
+
+def image_generator(kind: str, directory, images: np.ndarray, *, dataset: str, size: int,
+                    seed: int, max_train: int | None = None, steps: int = 2000) -> LatentGenerator:
+    """A generator of a data set's training ``images`` (``(n, 1, s, s)``, e.g. Fashion-MNIST),
+    trained at the native 8 x 8 of :func:`downsample_native` and upsampled to ``size`` as the
+    digits' generators are; cached in ``directory`` under a key of its parameters and this
+    code (``generator.key``). The digits take :func:`digit_generator` (their native images
+    are the originals)."""
+    from fclib.pipeline.cache import artefact_key
+
+    images = np.asarray(images)
+    if max_train:
+        images = images[:max_train]
+    params = dict(kind=kind, dataset=dataset, size=size, seed=seed, n_images=len(images),
+                  steps=steps)
+    key = artefact_key("fclib.snn.generators", params)[0]
+    gen = load_or_train(kind, directory, key, downsample_native(images), size, steps=steps,
+                        seed=seed)
     gen.key = key
     return gen
