@@ -147,3 +147,17 @@ def test_network_properties_and_median_ratio():
     assert fc.median_ratio(comp, "v", "permuted", "trained") == pytest.approx(0.75)  # inf left out
     assert fc.median_ratio(comp, "v", "permuted", "trained", ["b"]) == pytest.approx(1.0)
     assert np.isnan(fc.median_ratio(comp, "v", "permuted", "trained", []))
+
+
+def test_first_biting_is_the_weakest_step_at_or_below_the_share():
+    from fclib.stats.compare import first_biting
+
+    eps = [16, 1, 4, 8, 32]
+    acc = [0.30, 0.95, 0.90, 0.60, 0.10]
+    assert first_biting(eps, acc, 0.96) == 16.0  # 0.30 <= 0.48; 8 leaves 0.60 > 0.48
+    assert first_biting(eps, acc, 0.96, fraction=0.7) == 8.0
+    assert first_biting([1, 2], [0.9, 0.8], 0.96) is None
+    with pytest.raises(ValueError, match="one length"):
+        first_biting([1, 2], [0.9], 0.96)
+    with pytest.raises(ValueError, match="fraction"):
+        first_biting([1], [0.9], 0.96, fraction=0)

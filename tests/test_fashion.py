@@ -205,3 +205,18 @@ def test_generators_native_images_of_fashion():
     assert n[0, 0, 0].mean() > 0.9 and n[0, 0, -1].mean() < 0.1
     with pytest.raises(ValueError, match=r"\(n, 1, s, s\)"):
         downsample_native(np.zeros((2, 28, 28)))
+
+
+@pytest.mark.slow
+def test_accuracy_sweep_points_are_cached_apart(fashion_run):
+    r = fashion_run
+    base = r.accuracy_key("fgsm")
+    assert r.accuracy_key("fgsm", n_images=10) != base
+    assert r.accuracy_key("fgsm", fgsm_eps=0.5) != base
+    assert r.accuracy_key("fgsm", fgsm_eps=r.cfg["fgsm_eps"]) == base  # the run's own step
+    a = r.accuracy("fgsm", n_images=10, fgsm_eps=0.5)
+    assert 0 <= a <= 1 and r.accuracy("fgsm", n_images=10, fgsm_eps=0.5) == a
+    with pytest.raises(ValueError, match="only noise_amplitude and fgsm_eps"):
+        r.accuracy("fgsm", lr=0.1)
+    with pytest.raises(ValueError, match="fgsm_eps must be >= 0"):
+        r.accuracy("fgsm", fgsm_eps=-1.0)

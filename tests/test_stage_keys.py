@@ -52,6 +52,7 @@ FUNCTION_EDITS = [
     (S + "_budget", RECORD_DOWN),
     (S + "Run.accuracy", {"accuracy"}),
     (S + "Run._model_and_perturb", {"accuracy"}),
+    (S + "Run._perturbed_cfg", {"accuracy"}),
     (S + "Run.pairs", PAIRS_DOWN),
     (S + "Run.half_frames", PAIRS_DOWN),
     (S + "Run.groups", GROUPS_DOWN),

@@ -11,7 +11,8 @@ from fclib.figures._common import styled
 
 __all__ = ['fig_a11_perturbed_images', 'fig_a12_firing_rates', 'fig_4_5_responses_under_distortion',
            'fig_a13_slope_change_vs_mi', 'fig_a14_a16_last_layer', 'network_activity',
-           'fig_a17_sttc_distributions', 'fig_a17_properties', 'detector_roc']
+           'fig_a17_sttc_distributions', 'fig_a17_properties', 'detector_roc',
+           'fig_accuracy_sweeps']
 
 
 def _show(ax, img):
@@ -241,5 +242,29 @@ def detector_roc(results: dict, clean=None, adversarial=None, feature: str = "")
         ax.set(xlabel=feature, ylabel="density")
         ax.legend(frameon=False)
     sns.despine(fig)
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def fig_accuracy_sweeps(sweeps: dict, clean: float, marks: dict | None = None) -> plt.Figure:
+    """Held-out accuracy against the strength of each perturbation, one panel each.
+
+    ``sweeps`` maps a panel title to a ``pandas.Series`` (strength -> accuracy); ``clean``
+    is the unperturbed accuracy (solid line; dashed: half of it); ``marks`` optionally maps a
+    title to strengths to mark (vertical dotted lines, e.g. the paper's and the analysed one).
+    """
+    fig, axes = plt.subplots(1, len(sweeps), figsize=(3.4 * len(sweeps), 2.8), squeeze=False)
+    for ax, (title, ser) in zip(axes[0], sweeps.items()):
+        ax.plot(ser.index.to_numpy(dtype=float), 100 * ser.to_numpy(dtype=float), "o-",
+                color="C0", label="perturbed")
+        ax.axhline(100 * clean, color="k", lw=1, label="clean")
+        ax.axhline(50 * clean, color="k", lw=1, ls="--", label="half of clean")
+        for x in (marks or {}).get(title, []):
+            ax.axvline(x, color="C3", ls=":", lw=1)
+        ax.set_xlabel(title)
+        ax.set_ylabel("held-out accuracy (%)")
+        ax.set_ylim(0, 100)
+    axes[0][0].legend(loc="lower left", fontsize="small")
     fig.tight_layout()
     return fig

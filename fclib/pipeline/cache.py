@@ -46,7 +46,8 @@ _S = "fclib.pipeline.stages:"
 STAGE_FUNCTIONS: dict[str, tuple[str, ...]] = {
     "train": (_S + "_train_stage",),
     "record": (_S + "_record_stage", _S + "_budget", _S + "_perturb_params"),
-    "accuracy": (_S + "Run.accuracy", _S + "Run._model_and_perturb", _S + "_perturb_params"),
+    "accuracy": (_S + "Run.accuracy", _S + "Run._model_and_perturb", _S + "Run._perturbed_cfg",
+                 _S + "_perturb_params"),
     "pairs": (_S + "Run.pairs", _S + "Run.half_frames"),
     "groups": (_S + "Run.groups", _S + "Run.edges"),
     "edges": (_S + "Run.edges",),

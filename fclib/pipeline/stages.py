@@ -24,7 +24,8 @@ from fclib.pipeline.inputs import arch as _arch
 from fclib.pipeline.inputs import load_split
 from fclib.pipeline.cache import artefact_key
 from fclib.pipeline.locks import artefact_lock
-from fclib.pipeline.profiles import RECORD_PARAMS, TRAIN_PARAMS, condition_file, resolve
+from fclib.pipeline.profiles import (PARAMS, RECORD_PARAMS, TRAIN_PARAMS, condition_file,
+                                     resolve)
 from fclib.io.recordings import Recording, open_recording, save_dataset
 
 __all__ = ["Run", "run", "load_split", "default_data_dir", "stage_keys"]
@@ -594,10 +595,27 @@ class Run:
         return artefact_key("embeddings", {"backend": backend, "class_names": names},
                             parent=self.train_key)
 
-    def accuracy_key(self, condition: str = "original") -> str:
+    def accuracy_key(self, condition: str = "original", n_images: int | None = None,
+                     **perturb) -> str:
         """The entry of :meth:`accuracy` for ``condition`` in ``accuracy.json``."""
-        return f"{self._stem(condition)}-" + artefact_key("accuracy", {"condition": condition},
-                                                          parent=self.record_key)[0]
+        cfg = self._perturbed_cfg(perturb)
+        params = {"condition": condition}
+        if n_images is not None:
+            params["n_images"] = int(n_images)
+        stem = condition_file(condition, cfg).removesuffix(".nc")
+        return f"{stem}-" + artefact_key("accuracy", params, parent=self.record_key)[0]
+
+    def _perturbed_cfg(self, perturb: dict) -> dict:
+        """The run's parameters with a perturbation's strength replaced (``noise_amplitude``,
+        ``fgsm_eps``), checked like any profile parameter."""
+        unknown = set(perturb) - {"noise_amplitude", "fgsm_eps"}
+        if unknown:
+            raise ValueError(f"only noise_amplitude and fgsm_eps can be varied here, got "
+                             f"{sorted(unknown)}")
+        if not perturb:
+            return self.cfg
+        return resolve(self.cfg["profile"], **{**{k: v for k, v in self.cfg.items()
+                                                  if k in PARAMS}, **perturb})
 
     def embeddings(self, backend: str = "minilm"):
         """Text embeddings of the run's class names (:func:`fclib.stats.semantic.embed_class_names`,
@@ -626,27 +644,33 @@ class Run:
         """The trained model (the permuted copy for ``condition="permuted"``), in eval mode."""
         return self._model_and_perturb(condition, split)[0]
 
-    def _model_and_perturb(self, condition: str, split: fdata.Split | None = None):
+    def _model_and_perturb(self, condition: str, split: fdata.Split | None = None,
+                           cfg: dict | None = None):
         from fclib.snn.perturb import make_perturb
         from fclib.snn.train import load_model
 
         model, _ = load_model(self.model_path, _arch(self.cfg, split or self.split()))
-        model, perturb = make_perturb(condition, model, **_perturb_params(self.cfg))
+        model, perturb = make_perturb(condition, model, **_perturb_params(cfg or self.cfg))
         return model.eval(), perturb
 
-    def accuracy(self, condition: str = "original") -> float:
+    def accuracy(self, condition: str = "original", *, n_images: int | None = None,
+                 **perturb) -> float:
         """Held-out accuracy (each test image once, untransformed) under ``condition``,
-        cached in ``<record_dir>/accuracy.json``."""
+        cached in ``<record_dir>/accuracy.json``. ``n_images``: only the first that many test
+        images (a cheaper sweep); ``noise_amplitude=`` / ``fgsm_eps=``: another strength of
+        the perturbation than the run's (the sweeps of the perturbation chapter)."""
         path = self.record_dir / "accuracy.json"
-        key = self.accuracy_key(condition)
+        key = self.accuracy_key(condition, n_images, **perturb)
         with self._lock(path):  # one file for every condition: read, add, write under it
             acc = json.loads(path.read_text()) if path.exists() else {}
             if key not in acc:
                 from fclib.snn.perturb import accuracy
 
                 split = self.split()
-                model, perturb = self._model_and_perturb(condition, split)
-                acc[key] = accuracy(model, split.test_images, split.test_labels, perturb,
+                model, fn = self._model_and_perturb(condition, split,
+                                                    self._perturbed_cfg(perturb))
+                n = len(split.test_images) if n_images is None else int(n_images)
+                acc[key] = accuracy(model, split.test_images[:n], split.test_labels[:n], fn,
                                     device=self.cfg["device"])
                 self.record_dir.mkdir(parents=True, exist_ok=True)
                 _write_json(acc, path)

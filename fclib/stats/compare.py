@@ -28,7 +28,7 @@ import xarray as xr
 
 __all__ = ["trend", "spearman_by", "first_to_last", "information_by_layer", "information_vs_degree",
            "condition_responses", "condition_summary", "spread_by_information",
-           "ks_distance", "network_properties", "median_ratio"]
+           "ks_distance", "network_properties", "median_ratio", "first_biting"]
 
 
 def _rng(rng):
@@ -305,3 +305,34 @@ def median_ratio(table: pd.DataFrame, column: str, numerator: str, denominator: 
         r = (wide[numerator] / wide[denominator]).to_numpy(dtype=float)
     r = r[np.isfinite(r)]
     return float(np.median(r)) if r.size else float("nan")
+
+
+def first_biting(strengths, accuracies, clean: float, fraction: float = 0.5):
+    """The weakest perturbation that "bites": the smallest of ``strengths`` whose accuracy
+    is at most ``fraction`` of the ``clean`` accuracy, or ``None`` when none does.
+
+    Parameters
+    ----------
+    strengths : perturbation strengths (e.g. FGSM epsilons), any order.
+    accuracies : the accuracy at each strength.
+    clean : the accuracy without perturbation.
+    fraction : the share of the clean accuracy at or below which an attack bites.
+
+    Returns
+    -------
+    float or None.
+
+    Raises
+    ------
+    ValueError
+        ``strengths`` and ``accuracies`` of different lengths, or ``fraction`` outside (0, 1].
+    """
+    s = np.asarray(strengths, dtype=float)
+    a = np.asarray(accuracies, dtype=float)
+    if s.shape != a.shape or s.ndim != 1:
+        raise ValueError(f"strengths and accuracies must be 1-D of one length, got {s.shape} "
+                         f"and {a.shape}")
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must lie in (0, 1], got {fraction}")
+    ok = a <= fraction * float(clean)
+    return float(s[ok].min()) if ok.any() else None
