@@ -19,6 +19,7 @@ help:
 	@echo "make book     set up, train, record, execute every chapter and build the HTML book (PROFILE=$(PROFILE))"
 	@echo "make test     run the test suite (unit tests, paper dry run, smoke-profile book)"
 	@echo "make gpu-check  the device check on a CUDA machine (gpu tests, then paper-scale timings; < 5 min)"
+	@echo "make gpu-wheels the wheels the GPU machine lacks, into .whl/ (needs a package registry)"
 	@echo "make bench    STTC benchmarks (sttcpy, 8,192 x 8,192; long) and response fits (after make book)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -64,10 +65,17 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_sttc.py
 	$(PY) benchmarks/bench_response.py
 
-# On a machine with a CUDA GPU (see book/gpu.md): the gpu-marked tests, then the paper-scale
-# timings beside this machine's CPU figures and the paper's.
-gpu-check: $(STAMP)
-	$(PY) benchmarks/gpu_check.py
+# On the GPU machine (see book/gpu.md): its own python3, no set-up, no network; the packages
+# it lacks come as wheels in .whl/ (make gpu-wheels, here). The gpu-marked tests, then the
+# paper-scale table beside this machine's CPU figures and the paper's (< 5 min on an H200).
+# PYTHON=... to use another interpreter; ARGS="--device cpu --small" is the dry run.
+gpu-check:
+	PYTHON=$(PYTHON) bash benchmarks/gpu_check.sh $(ARGS)
+
+# Where pip reaches a registry: download the wheels of benchmarks/gpu_wheels.txt into .whl/
+# (CPython 3.12, manylinux x86-64) to carry to the GPU machine with the checkout.
+gpu-wheels:
+	PYTHON=$(PYTHON) bash benchmarks/gpu_check.sh --download
 
 clean-book:
 	rm -rf _build book/chapters/*.ipynb

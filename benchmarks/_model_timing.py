@@ -1,14 +1,12 @@
-"""Model-side timings of the device check: a SEW-ResNet18 training step and a recording.
+"""Model-side timings of the device check: a SEW-ResNet18 training step on one fixed batch.
 
-Imported by ``benchmarks/gpu_check.py``; each function returns a dict of figures (seconds or
-milliseconds) measured on the given device with the given options, after warm-up steps, with
-the device synchronised around the timed region.
+Imported by ``benchmarks/gpu_check.py`` (which times real training and recording with
+:func:`fclib.snn.train.train` and :func:`fclib.snn.record.record` itself). The step is timed
+after warm-up steps, with the device synchronised around the timed region.
 """
 from __future__ import annotations
 
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -22,9 +20,10 @@ def _sync(dev) -> None:
 
 def training_step(device: str = "auto", batch: int = 256, *, amp: bool = False,
                   channels_last: bool = False, steps: int = 5, warmup: int = 2,
-                  n_train: int = 50_000) -> dict:
-    """Milliseconds per SGD step of SEW-ResNet18 (CIFAR-100 shape, T = 4) at ``batch``, and
-    the epoch time it implies for ``n_train`` images."""
+                  n_train: int = 50_000, arch: dict | None = None, image: int = 32) -> dict:
+    """Milliseconds per SGD step at ``batch`` on one fixed random batch (no augmentation, no
+    evaluation: the arithmetic of a step alone) of ``arch`` (default SEW-ResNet18 for
+    CIFAR-100, T = 4), and the epoch of ``n_train`` images that step time implies."""
     import torch
     import torch.nn.functional as F
 
@@ -33,12 +32,13 @@ def training_step(device: str = "auto", batch: int = 256, *, amp: bool = False,
 
     dev = resolve_device(device)
     torch.manual_seed(0)
-    model = prepare_model(build_model(sew_resnet18_arch(100, 3)), dev, channels_last).train()
+    arch = arch or sew_resnet18_arch(100, 3)
+    model = prepare_model(build_model(arch), dev, channels_last).train()
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
-    x = torch.rand(batch, 3, 32, 32, device=dev)
+    x = torch.rand(batch, arch["in_channels"], image, image, device=dev)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
-    y = torch.randint(0, 100, (batch,), device=dev)
+    y = torch.randint(0, arch["n_classes"], (batch,), device=dev)
     times = []
     for i in range(warmup + steps):
         _sync(dev)
@@ -54,30 +54,3 @@ def training_step(device: str = "auto", batch: int = 256, *, amp: bool = False,
     step = float(np.median(times))
     return {"ms_per_step": 1e3 * step, "s_per_epoch": step * int(np.ceil(n_train / batch)),
             "batch": batch, "device": str(dev), "amp": amp, "channels_last": channels_last}
-
-
-def recording(device: str = "auto", n_images: int = 10_000, *, budget: int = 8192,
-              batch: int = 250, amp: bool = False) -> dict:
-    """Seconds to record ``n_images`` presentations (T = 4) of all 16 spiking layers of an
-    untrained SEW-ResNet18 with the paper's sampling rule, written and compressed to netCDF4
-    as the pipeline does (inference overlapping compression)."""
-    import torch
-
-    from fclib.io import datasets as fdata
-    from fclib.snn.models import build_model, sew_resnet18_arch
-    from fclib.snn.record import record
-
-    torch.manual_seed(0)
-    model = build_model(sew_resnet18_arch(100, 3))
-    rng = np.random.default_rng(0)
-    images = rng.random((min(n_images, 1000), 3, 32, 32), dtype=np.float32)
-    labels = rng.integers(0, 100, len(images))
-    sched = fdata.presentation_params(n_images, len(images), 0, jitter=False)
-    with tempfile.TemporaryDirectory() as d:
-        t0 = time.perf_counter()
-        path = record(model, images, labels, sched, Path(d) / "rec.nc", batch_size=batch,
-                      budget=budget, device=device, amp=amp, progress=False)
-        sec = time.perf_counter() - t0
-        size = path.stat().st_size
-    return {"s": sec, "n_images": n_images, "ms_per_image": 1e3 * sec / n_images,
-            "file_mb": size / 2 ** 20, "device": device}

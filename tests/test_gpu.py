@@ -13,6 +13,7 @@ pytestmark = [pytest.mark.gpu,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
 
 import fclib  # noqa: E402
+import fclib._precision  # noqa: E402
 from fclib.stats import _torch  # noqa: E402
 from fclib.stats import information as fi  # noqa: E402
 from fclib.stats import sttc as fs  # noqa: E402
@@ -101,3 +102,40 @@ def test_mi_on_cuda():
                                   fi.joint_histogram(counts, labels, 100, **NUMBA))
     np.testing.assert_allclose(fi.mutual_information(counts, labels, 100, **GPU),
                                fi.mutual_information(counts, labels, 100, **NUMBA), rtol=1e-10)
+
+
+def test_nulls_ignore_a_process_wide_tf32_setting(layers):
+    """With TF32 on for every float32 product of the process, the exact and stimulus
+    nulls still agree with numba as closely as in IEEE float32."""
+    s, t = layers
+    a = torch.randn(512, 4096, device="cuda", generator=torch.Generator("cuda").manual_seed(0))
+    before = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("high")
+    try:
+        tf32 = a @ a.T
+        with fclib._precision.ieee_fp32():
+            ieee = a @ a.T
+        assert not torch.equal(tf32, ieee)  # TF32 is really on here: the check has teeth
+        got = exact_null(s, t, **GPU)
+        T = 4
+        stim = np.random.default_rng(1).integers(0, 50, L // T)
+        got_stim = stimulus_null(s[:128], t[:96], stim, T, **GPU)
+    finally:
+        torch.set_float32_matmul_precision(before)
+    want = exact_null(s, t, **NUMBA)
+    for v in ("sttc", "z"):
+        np.testing.assert_allclose(got[v].values, want[v].values, rtol=2e-4, atol=1e-4,
+                                   equal_nan=True, err_msg=v)
+    want_stim = stimulus_null(s[:128], t[:96], stim, T, **NUMBA)
+    np.testing.assert_allclose(got_stim["z"].values, want_stim["z"].values, rtol=1e-4,
+                               atol=1e-4, equal_nan=True)
+
+
+def test_the_block_budget_is_the_memory_a_block_can_get():
+    dev = torch.device("cuda:0")
+    mib256 = 256 * 2 ** 20
+    keep = torch.empty(mib256, dtype=torch.uint8, device=dev)
+    del keep  # cached by the allocator, not in use: still available to a block
+    free, total = torch.cuda.mem_get_info(dev)  # the driver no longer counts it as free
+    assert free + mib256 <= _torch.available(dev) <= total
+    assert _torch.budget(dev) == int(_torch.available(dev) * _torch.CUDA_FRACTION)
