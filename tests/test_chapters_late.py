@@ -10,9 +10,10 @@ CHAPTERS = {
     "08_semantics": (2, "preferred class", {"fig_class_sim", "fig_sim_curves", "cos_mean",
                                             "n_rising", "match_strong_last", "min_frames"}),
     "09_identity": (1, "balanced accuracy", {"fig_identity", "diff_min", "n_sig_id", "r2_min"}),
-    "10_perturbations": (5, "FGSM", {"fig_examples", "fig_rates", "fig_conditions", "fig_slope_mi",
-                                     "fig_last_layer", "acc_fgsm", "keep_noise", "r2_min",
-                                     "n_rho_neg_fgsm", "ls_mi_noise"}),
+    "10_perturbations": (6, "FGSM", {"fig_examples", "fig_sweeps", "fig_rates", "fig_conditions",
+                                     "fig_slope_mi", "fig_last_layer", "acc_fgsm", "keep_noise",
+                                     "r2_min", "n_rho_neg_fgsm", "ls_mi_noise", "eps_bite_text",
+                                     "bite_text", "bite_row"}),
     "11_permuted": (3, "permuted", {"fig_perm_activity", "fig_perm_sttc", "fig_perm_props",
                                     "ks_early", "sig_ratio_late", "threshold", "r2_min"}),
     "12_detection": (1, "AUC", {"fig_detector", "auc_cof", "gain", "jaccard_min", "holdout_pct"}),
@@ -31,10 +32,11 @@ CHAPTERS = {
     "17_own_recording": (3, "planted", {"fig_own_raster", "fig_planted_recovery",
                                         "fig_own_response_functions", "n_planted",
                                         "drivers_found", "stimulus_tuned", "relu_r2_median"}),
+    "18_scale": (0, "Which verdicts", {"scale_summary", "n_built"}),
 }
 # chapters whose figures reproduce none of the paper's (no "Paper Fig." caption)
 NO_PAPER_FIGURE = {"12_detection", "13_when_ensembles_form", "14_mango", "15_synchrony_semantization",
-                   "17_own_recording"}
+                   "17_own_recording", "18_scale"}
 
 
 def _outputs(nb):

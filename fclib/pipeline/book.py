@@ -21,7 +21,8 @@ CHAPTERS = ["01_network_activity", "02_pairwise_correlations", "02b_functional_o
             "03_response_functions",
             "04_two_regimes", "05_scaling", "06_robustness", "07_information", "08_semantics",
             "09_identity", "10_perturbations", "11_permuted", "12_detection",
-            "13_when_ensembles_form", "14_mango", "15_synchrony_semantization", "16_sampling", "17_own_recording"]
+            "13_when_ensembles_form", "14_mango", "15_synchrony_semantization", "16_sampling", "17_own_recording",
+            "18_scale"]
 CHAPTER_DIR = Path("book") / "chapters"
 
 

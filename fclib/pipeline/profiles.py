@@ -92,10 +92,10 @@ PROFILES: dict[str, dict[str, Any]] = {
     # stages x 2 SEW blocks: 16 recorded layers) at reduced width, the 10,000 test images
     # each presented once without jitter (40,000 frames), the stimulus null at class level.
     "fashion": {**_DEFAULT, "dataset": "fashion_mnist", "image_size": 28, "stem_channels": 8,
-                "widths": [8, 16, 32, 64], "blocks": [2, 2, 2, 2], "epochs": 3,
+                "widths": [8, 16, 32, 64], "blocks": [2, 2, 2, 2], "epochs": 2,
                 "batch_size": 64, "lr": 0.1, "augment": "none", "n_presentations": 10_000,
                 "jitter": False, "stimulus": "class", "detector_presentations": 5000,
-                "snapshot_epochs": [0, 1, 2, 3], "snapshot_presentations": 2000},
+                "snapshot_epochs": [0, 1, 2], "snapshot_presentations": 2000},
     "paper": {**_DEFAULT, "dataset": "cifar100", "image_size": 32, "stem_channels": 64,
               "widths": [64, 128, 256, 512], "blocks": [2, 2, 2, 2], "epochs": 320,
               "batch_size": 256, "lr": 0.1, "weight_decay": 5e-4, "augment": "cifar",
