@@ -391,3 +391,24 @@ def test_ieee_fp32_turns_tf32_off_for_the_block_and_restores_it():
         assert torch.backends.cudnn.conv.fp32_precision == before[1]
     finally:
         mm.fp32_precision = before[0]
+
+
+def test_cross_entropy_is_torchs_without_nll_loss():
+    """Training and FGSM use a gather-based cross-entropy (CUDA's nll_loss has no
+    deterministic implementation); it is F.cross_entropy's value."""
+    from fclib.snn.device import cross_entropy
+
+    g = torch.Generator().manual_seed(2)
+    logits, y = torch.randn(9, 5, generator=g), torch.randint(0, 5, (9,), generator=g)
+    torch.testing.assert_close(cross_entropy(logits, y), F.cross_entropy(logits, y))
+    torch.testing.assert_close(cross_entropy(logits.bfloat16(), y, "sum"),
+                               F.cross_entropy(logits.bfloat16().float(), y, reduction="sum"))
+    with pytest.raises(ValueError, match="reduction must be 'mean' or 'sum'"):
+        cross_entropy(logits, y, "none")
+
+
+def test_training_in_deterministic_mode_runs_and_restores_the_mode(tiny_split, tmp_path):
+    ck = train(TINY, tiny_split, tmp_path, progress=False, device="cpu", deterministic=True,
+               **dict(CFG, epochs=1, augment="none"))
+    assert np.isfinite(ck["history"][0]["loss"])
+    assert not torch.are_deterministic_algorithms_enabled()

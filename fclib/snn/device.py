@@ -25,11 +25,13 @@ import contextlib
 import os
 
 import torch
+import torch.nn.functional as F
 
 from fclib._precision import ieee_fp32
 
 __all__ = ["resolve_device", "available_devices", "autocast", "fp32_inference",
-           "deterministic", "prepare_model", "on_device", "model_device", "to_input"]
+           "deterministic", "cross_entropy", "prepare_model", "on_device", "model_device",
+           "to_input"]
 
 def available_devices() -> list[str]:
     """Names of the devices torch can use here: ``["cpu", "cuda:0", ...]``."""
@@ -107,6 +109,22 @@ def deterministic(enabled: bool = True):
     finally:
         torch.use_deterministic_algorithms(old[0], warn_only=old[1])
         cudnn.deterministic, cudnn.benchmark = old[2], old[3]
+
+
+def cross_entropy(logits: torch.Tensor, labels: torch.Tensor,
+                  reduction: str = "mean") -> torch.Tensor:
+    """Cross-entropy of ``logits (N, C)`` against class ``labels (N,)`` in float32:
+    ``-log_softmax(logits)[i, labels[i]]``, averaged (``"mean"``) or summed (``"sum"``).
+
+    The same value as ``F.cross_entropy``, written with a gather because CUDA's ``nll_loss``
+    has no deterministic implementation (``torch.use_deterministic_algorithms`` refuses it),
+    and training and FGSM must run in :func:`deterministic` mode."""
+    nll = -F.log_softmax(logits.float(), dim=1).gather(1, labels.long()[:, None])[:, 0]
+    if reduction == "mean":
+        return nll.mean()
+    if reduction == "sum":
+        return nll.sum()
+    raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
 
 
 def model_device(model: torch.nn.Module) -> torch.device:

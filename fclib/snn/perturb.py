@@ -19,9 +19,9 @@ import copy
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from fclib.io.recordings import CONDITIONS
+from fclib.snn.device import cross_entropy
 
 __all__ = ["uniform_noise", "fgsm", "attacked_classes", "permute_weights", "make_perturb",
            "accuracy"]
@@ -55,7 +55,9 @@ def fgsm(model: torch.nn.Module, eps: float, classes=None):
     """``perturb(x, y, index)``: one FGSM step of size ``eps`` against the true labels ``y``.
 
     With ``classes``, only images whose label is among them are attacked; the rest are
-    returned unchanged.
+    returned unchanged. The sign of a gradient within rounding of zero can differ between
+    devices, and on CUDA between runs unless the recording runs in deterministic mode
+    (``record(..., deterministic=True)``), where it repeats exactly.
     """
     if eps < 0:
         raise ValueError(f"FGSM eps must be >= 0, got {eps}")
@@ -64,7 +66,7 @@ def fgsm(model: torch.nn.Module, eps: float, classes=None):
     def perturb(x: torch.Tensor, y: torch.Tensor, index=None) -> torch.Tensor:
         with torch.enable_grad():
             xa = x.detach().clone().requires_grad_(True)
-            loss = F.cross_entropy(model(xa), y.long())
+            loss = cross_entropy(model(xa), y)
             (grad,) = torch.autograd.grad(loss, xa)
         step = eps * grad.sign()
         if keep is not None:

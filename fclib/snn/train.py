@@ -29,8 +29,9 @@ import torch
 import torch.nn.functional as F
 from fclib._util import progress_bar
 
-from fclib.snn.device import (autocast, deterministic as deterministic_mode, fp32_inference,
-                              model_device, prepare_model, resolve_device, to_input)
+from fclib.snn.device import (autocast, cross_entropy, deterministic as deterministic_mode,
+                              fp32_inference, model_device, prepare_model, resolve_device,
+                              to_input)
 from fclib.snn.models import SEWResNet, arch_summary, build_model
 
 __all__ = ["train", "load_model", "load_snapshot", "snapshot_path", "evaluate", "TRAIN_KEYS"]
@@ -209,7 +210,7 @@ def evaluate(model: SEWResNet, images: np.ndarray, labels: np.ndarray,
                 x = x.contiguous(memory_format=torch.channels_last)
             y = ys[i:i + batch_size]
             out = model(x)
-            loss += F.cross_entropy(out, y, reduction="sum").double()
+            loss += cross_entropy(out, y, reduction="sum").double()
             correct += (out.argmax(1) == y).sum()
     n = max(len(images), 1)
     return int(correct) / n, float(loss) / n
@@ -336,7 +337,7 @@ def _train(arch, split, run_dir, *, epochs, batch_size, lr, momentum, weight_dec
             y = ytr[idx]
             with autocast(dev, amp):
                 out = model(x)
-                loss = F.cross_entropy(out.float(), y)
+                loss = cross_entropy(out, y)
             opt.zero_grad()
             loss.backward()
             opt.step()
