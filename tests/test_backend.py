@@ -379,3 +379,31 @@ def test_spectra_and_mutual_information_in_blocks_equal_one_block(monkeypatch):
     assert got.shape == (3, 4)
     np.testing.assert_allclose(got, whole_mi, rtol=1e-15)
     np.testing.assert_allclose(got, fi._mi_from_joint(joint), rtol=1e-12)
+
+
+def test_shuffled_information_uploads_the_counts_once(monkeypatch):
+    """information()'s label shuffles run on the device against counts uploaded once per
+    block (not a histogram and a read-back per shuffle), and equal the per-shuffle path."""
+    rng = np.random.default_rng(9)
+    T, P = 2, 60
+    labels = rng.integers(0, 4, P)
+    spk = xr.DataArray(_trains(rng, 7, P * T, 0.3), dims=("neuron", "frame"),
+                       coords={"label": ("frame", np.repeat(labels, T))})
+    calls = []
+    real = _torch.joint_histogram
+    monkeypatch.setattr(_torch, "joint_histogram",
+                        lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    got = fi.information(spk, T, n_shuffles=5, rng=3, **CPU)
+    assert len(calls) == 1  # the unshuffled histogram only
+    counts = fi.presentation_counts(spk, T).astype(np.int64)
+    gen = np.random.default_rng(3)
+    K = int(counts.max()) + 1
+    monkeypatch.setattr(_torch, "CPU_BUDGET", 1)  # one neuron per block
+    shuffles = [gen.permutation(labels) for _ in range(5)]
+    cpu = torch.device("cpu")
+    per_shuffle = np.mean([_torch.mi_from_joint(real(counts, lab, K, 4, cpu), cpu)
+                           for lab in shuffles], axis=0)
+    np.testing.assert_allclose(_torch.mean_shuffled_mi(counts, shuffles, K, 4, cpu),
+                               per_shuffle, rtol=1e-12)
+    np.testing.assert_allclose(got["mi_shuffled"].values, per_shuffle, rtol=1e-12)
+    assert _torch.mean_shuffled_mi(counts, [], K, 4, cpu).tolist() == [0.0] * 7

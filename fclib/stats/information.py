@@ -211,10 +211,16 @@ def information(spikes: xr.DataArray, T: int, n_shuffles: int = 20, rng=None,
     joint = joint_histogram(counts, labels, C, backend=backend, device=dev)  # checks the labels once
     K = joint.shape[1]
     mi = _mi_on(joint, backend, dev)
-    sh = np.zeros_like(mi)
-    for _ in range(n_shuffles):  # a permutation of checked labels needs no new check
-        sh += _mi_on(_joint_on(counts, gen.permutation(labels), K, C, backend, dev), backend, dev)
-    sh /= max(n_shuffles, 1)
+    shuffles = [gen.permutation(labels) for _ in range(n_shuffles)]  # checked labels, permuted
+    if backend == "torch":  # the counts go to the device once for every shuffle
+        from fclib.stats import _torch
+
+        sh = _torch.mean_shuffled_mi(counts, shuffles, K, C, dev)
+    else:
+        sh = np.zeros_like(mi)
+        for lab in shuffles:
+            sh += _mi_on(_joint_on(counts, lab, K, C, backend, dev), backend, dev)
+        sh /= max(n_shuffles, 1)
     per_class = np.bincount(labels, minlength=C).astype(float)
     mean_count = (joint * np.arange(K)[None, :, None]).sum(1) / np.maximum(per_class, 1)
     p_count = joint.sum(2) / max(counts.shape[1], 1)
