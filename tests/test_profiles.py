@@ -5,7 +5,7 @@ from fclib.pipeline.stages import stage_keys
 
 
 def test_profiles_exist():
-    assert set(PROFILES) == {"smoke", "default", "paper"}
+    assert set(PROFILES) == {"smoke", "default", "fashion", "paper"}
     assert resolve("paper")["widths"] == [64, 128, 256, 512]
 
 

@@ -63,7 +63,7 @@ TRAIN_KEYS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "augment
 
 def _runtime(cfg: dict) -> dict:
     """Where and how torch runs (never part of a key)."""
-    return {k: cfg[k] for k in ("device", "amp", "channels_last")}
+    return {k: cfg[k] for k in ("device", "amp", "channels_last", "deterministic")}
 
 
 def _budget(cfg: dict) -> int | None:
