@@ -4,6 +4,8 @@
     fclib run  [--profile default] [--set NAME=VALUE ...]   # train and record only
     fclib sttc IN.nc --source L1 --target L2 -o pairs.nc    # STTC + z of one layer pair
                      [--method exact|shifts|stimulus]    # (IN.nc: fclib.io.save_recording)
+    fclib export PROFILE_OR_RUN_FOLDER -o bundle.tar.gz [--set NAME=VALUE ...]  # a run's artefacts
+    fclib import bundle.tar.gz [--data-dir D]            # checked, placed where chapters find them
 
 ``--set`` takes profile parameters (``epochs=30``, ``lr=0.05``: they change the model and
 recordings that every chapter analyses) and chapter parameters (``threshold=5.0``,
@@ -164,6 +166,33 @@ def _sttc(args) -> int:
     return 0
 
 
+def _export(args) -> int:
+    from fclib.pipeline.bundle import export_bundle
+
+    t0 = time.perf_counter()
+    manifest = export_bundle(args.source, args.output, data_dir=args.data_dir,
+                             overrides=_parse_set(args.set))
+    size = Path(args.output).stat().st_size
+    print(f"[fclib] bundle {args.output}: {len(manifest['files'])} files, "
+          f"{manifest['total_size'] / 1e6:.1f} MB of artefacts in {size / 1e6:.1f} MB "
+          f"(train {manifest['stages']['train']['key']}, record "
+          f"{manifest['stages']['record']['key']}, profile {manifest['profile']}), "
+          f"{time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _import(args) -> int:
+    from fclib.pipeline.bundle import BundleError, import_bundle
+
+    try:
+        report = import_bundle(args.bundle, args.data_dir)
+    except (BundleError, FileExistsError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"[fclib] {report}")
+    return 0
+
+
 def _cluster(args, overrides: dict):
     """The dask client of ``--scheduler``/``--workers`` (``None`` without either); its address
     becomes the run's ``scheduler`` parameter, so every chapter's kernel uses it too."""
@@ -214,6 +243,18 @@ def main(argv=None) -> int:
     p.add_argument("--n-shifts", type=int, default=150, help="shifts of --method shifts")
     p.add_argument("--seed", type=int, default=0, help="seed of --method shifts")
     p.add_argument("--threshold", type=float, default=4.0, help="z threshold in the summary")
+    p = sub.add_parser("export", help="write a run's cached artefacts into one bundle file")
+    p.add_argument("source", metavar="RUN_OR_PROFILE",
+                   help="a profile (smoke, default, ...) or a run folder data/runs/<key>/")
+    p.add_argument("-o", "--output", required=True, help="the bundle to write (.tar.gz)")
+    p.add_argument("--data-dir", default=None,
+                   help="where the run lives (default: $FCLIB_DATA_DIR or the book's data/)")
+    p.add_argument("--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
+                   help="a profile parameter, as for `fclib run`")
+    p = sub.add_parser("import", help="check a bundle and place its artefacts in the data folder")
+    p.add_argument("bundle", help="a bundle written by `fclib export`")
+    p.add_argument("--data-dir", default=None,
+                   help="where to place it (default: $FCLIB_DATA_DIR or the book's data/)")
     args = ap.parse_args(argv)
     client = None
     sigterm = None
@@ -223,6 +264,10 @@ def main(argv=None) -> int:
     try:
         if args.command == "sttc":
             return _sttc(args)
+        if args.command == "export":
+            return _export(args)
+        if args.command == "import":
+            return _import(args)
         overrides = _parse_set(args.set)
         client = _cluster(args, overrides)  # kept open while the command runs
         if args.command == "book":
