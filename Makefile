@@ -13,7 +13,7 @@ MATHJAX_VERSION := 3.2.2
 MATHJAX := book/_static/mathjax/tex-mml-chtml.js
 NPM_PREFIX := $(VENV)/npm
 
-.PHONY: setup fashion-mnist book run test bench gpu-check clean-book help
+.PHONY: setup fashion-mnist book run test bench gpu-check clean-book help notebooks
 
 help:
 	@echo "make book     set up, train, record, execute every chapter and build the HTML book (PROFILE=$(PROFILE))"
@@ -21,6 +21,7 @@ help:
 	@echo "make gpu-check  the device check on a CUDA machine (gpu tests, then paper-scale timings; < 5 min)"
 	@echo "make gpu-wheels the wheels the GPU machine lacks, into .whl/ (needs a package registry)"
 	@echo "make bench    STTC benchmarks (sttcpy, 8,192 x 8,192; long) and response fits (after make book)"
+	@echo "make notebooks  regenerate notebooks/ (one .ipynb per chapter, no outputs) from book/chapters/*.md"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -76,6 +77,16 @@ gpu-check:
 # (CPython 3.12, manylinux x86-64) to carry to the GPU machine with the checkout.
 gpu-wheels:
 	PYTHON=$(PYTHON) bash benchmarks/gpu_check.sh --download
+
+# notebooks/: every chapter of fclib.pipeline.book.CHAPTERS as a plain .ipynb without outputs,
+# converted from its MyST source by jupytext (read_chapter: jupytext's md:myst reader, cell ids
+# derived from the cells' contents so that an unchanged cell keeps its id). The MyST file is
+# the source; tests/test_notebooks.py fails when a notebook differs from what it gives.
+notebooks: $(STAMP)
+	$(PY) -c 'import os, jupytext; from fclib.pipeline.book import CHAPTERS, read_chapter; \
+	os.makedirs("notebooks", exist_ok=True); \
+	[(jupytext.write(read_chapter(f"book/chapters/{n}.md"), f"notebooks/.{n}.part.ipynb", fmt="ipynb"), \
+	  os.replace(f"notebooks/.{n}.part.ipynb", f"notebooks/{n}.ipynb")) for n in CHAPTERS]'
 
 clean-book:
 	rm -rf _build book/chapters/*.ipynb
