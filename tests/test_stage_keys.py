@@ -132,24 +132,23 @@ def _edit_function(root: Path, name: str) -> None:
     path.write_text("".join(lines))
 
 
+def _moved_by(edit) -> set[str]:
+    before = _keys()
+    edit()
+    after = _keys()
+    return {k for k in before if before[k] != after[k]}
+
+
 @pytest.mark.parametrize("module, changed", MODULE_EDITS, ids=[m for m, _ in MODULE_EDITS])
 def test_module_edit_recomputes_stage_and_dependants_only(package_copy, module, changed):
-    before = _keys()
-    _edit_module(package_copy, module)
-    after = _keys()
-    moved = {k for k in before if before[k] != after[k]}
-    assert moved == changed, (f"editing {module}: changed {sorted(moved)}, expected "
-                              f"{sorted(changed)}")
+    moved = _moved_by(lambda: _edit_module(package_copy, module))
+    assert moved == changed, f"editing {module}: changed {sorted(moved)}, expected {sorted(changed)}"
 
 
 @pytest.mark.parametrize("function, changed", FUNCTION_EDITS, ids=[f.split(":")[1] for f, _ in FUNCTION_EDITS])
 def test_pipeline_edit_recomputes_stage_and_dependants_only(package_copy, function, changed):
-    before = _keys()
-    _edit_function(package_copy, function)
-    after = _keys()
-    moved = {k for k in before if before[k] != after[k]}
-    assert moved == changed, (f"editing {function}: changed {sorted(moved)}, expected "
-                              f"{sorted(changed)}")
+    moved = _moved_by(lambda: _edit_function(package_copy, function))
+    assert moved == changed, f"editing {function}: changed {sorted(moved)}, expected {sorted(changed)}"
 
 
 def test_docstring_edit_recomputes_nothing(package_copy):
