@@ -27,8 +27,9 @@ def as_generator(rng=None):
     if rng is None or isinstance(rng, (int, np.integer, np.random.SeedSequence)) \
             and not isinstance(rng, bool):
         return np.random.default_rng(rng)
-    raise TypeError(f"rng must be a numpy Generator, an int seed, a SeedSequence or None; got "
-                    f"{type(rng).__name__} {rng!r}")
+    raise TypeError(f"rng must be a numpy.random.Generator, an integer seed, a SeedSequence or None; "
+                    f"got {type(rng).__name__} {rng!r}. Make one with "
+                    "numpy.random.default_rng(seed)")
 
 
 def profile_settings(table: dict, profile: str, overrides: dict, what: str = "parameter") -> dict:

@@ -26,15 +26,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from fclib._util import as_generator
+
 __all__ = ["trend", "spearman_by", "first_to_last", "information_by_layer", "information_vs_degree",
            "condition_responses", "condition_summary", "spread_by_information",
            "ks_distance", "network_properties", "median_ratio", "first_biting"]
-
-
-def _rng(rng):
-    from fclib._util import as_generator
-
-    return as_generator(rng)
 
 
 # --------------------------------------------------------------------------- correlations
@@ -234,7 +230,7 @@ def ks_distance(a, b, max_samples: int | None = 200_000, rng=None) -> float:
     """
     from scipy.stats import ks_2samp
 
-    gen = _rng(rng)
+    gen = as_generator(rng)
     out = []
     for v in (a, b):
         v = np.asarray(v.values if isinstance(v, xr.DataArray) else v, dtype=float).ravel()

@@ -39,24 +39,13 @@ from fclib.io.recordings import SILENT_THRESHOLD
 from fclib.stats.information import presentation_counts, presentation_labels
 from fclib.stats.response import (as_layer, check_groups, check_layer, check_presentations,
                                   check_same_frames, layer_name, neuron_rows)
+from fclib._util import as_generator
 from fclib.stats.halves import image_halves  # noqa: F401 (public here too)
 
 __all__ = ["random_matched_groups", "tuning_curves", "tuning_similarity",
            "tuning_matched_groups", "image_halves"]
 
 _SIMILARITIES = ("correlation", "cosine")
-
-
-def _generator(rng) -> np.random.Generator:
-    """``rng`` as a Generator: a Generator is used as is; None, an integer seed or a
-    SeedSequence seeds a new one; anything else is refused."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or isinstance(rng, np.random.SeedSequence) or (
-            isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_))):
-        return np.random.default_rng(rng)
-    raise TypeError(f"rng must be a numpy.random.Generator, an integer seed or None; got "
-                    f"{type(rng).__name__} {rng!r}. Make one with numpy.random.default_rng(seed)")
 
 
 def _real_groups(groups: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -274,7 +263,7 @@ def random_matched_groups(groups: xr.Dataset, source_rates, rng=None, n_bins: in
     are of another layer, do not cover the groups' sources, or mark a number of analysed
     neurons other than ``n_source``.
     """
-    gen = _generator(rng)
+    gen = as_generator(rng)
     tid, indptr, src = _real_groups(groups)
     ids, rates = _rate_pool(groups, src, source_rates, active)
     n = ids.size

@@ -49,10 +49,6 @@ __all__ = ["sttc_zscore", "exact_null", "shift_null", "surrogate_uncoupled",
            "false_positive_table", "false_positive_summary"]
 
 
-def _rng(rng) -> np.random.Generator:
-    return as_generator(rng)
-
-
 def _check_exact_args(dt: int, rng) -> None:
     """The exact null's own limits: ``dt = 0`` and no random numbers."""
     if dt != 0:
@@ -230,7 +226,7 @@ def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: 
     dt = check_dt(dt, L)
     if not 1 <= min_shift <= L // 2:
         raise ValueError(f"min_shift must be in [1, L/2 = {L // 2}], got {min_shift}")
-    shifts = _rng(rng).integers(min_shift, L - min_shift + 1, size=n_shifts)
+    shifts = as_generator(rng).integers(min_shift, L - min_shift + 1, size=n_shifts)
     if backend == "torch":
         from fclib.stats import _torch
 
@@ -353,7 +349,7 @@ def surrogate_uncoupled(trains, min_shift: int = 20, rng=None) -> np.ndarray:
     """
     x = as_trains(trains)
     L = x.shape[1]
-    offs = _rng(rng).integers(min_shift, L - min_shift + 1, size=x.shape[0])
+    offs = as_generator(rng).integers(min_shift, L - min_shift + 1, size=x.shape[0])
     idx = (np.arange(L)[None, :] - offs[:, None]) % L
     return np.take_along_axis(x, idx, axis=1)
 
@@ -366,7 +362,7 @@ def false_positive_rate(source, target, method: str = "exact", thresholds=(3.0, 
     coupled and every significant pair is a false positive. Returns
     ``{threshold: rate}`` over the pairs with a defined z.
     """
-    rng = _rng(rng)
+    rng = as_generator(rng)
     random_null = method == "shifts" or (method == "stimulus" and kw.get("n_perm") is not None)
     z = sttc_zscore(_layer(surrogate_uncoupled(source, rng=rng)), target, method=method,
                     rng=rng if random_null else None, **kw)
@@ -423,7 +419,7 @@ def uncoupled_null_z(source, target, *, n_targets: int | None = None, n_shifts: 
     -------
     ``{"exact": z, "<n_shifts> shifts": z}``, 1-D float arrays of the finite z values.
     """
-    rng = _rng(rng)
+    rng = as_generator(rng)
     src = _layer(as_trains(source, "source"))
     tgt = as_trains(target, "target")
     surr = _layer(surrogate_uncoupled(src, min_shift=min_shift, rng=rng))

@@ -69,6 +69,7 @@ import numpy as np
 import xarray as xr
 from numba import njit, prange
 
+from fclib._util import as_generator
 from fclib.stats._checks import attached_stimulus, attached_T, resolve_T
 from fclib.stats.sttc import (as_trains, cofiring_counts, pair_coords, resolve_backend,
                               sttc_from_counts, target_blocks)
@@ -440,16 +441,6 @@ def _spike_counts(target, block, d: _Design) -> np.ndarray:
     return np.concatenate(parts).astype(np.float64) if parts else np.zeros(0)
 
 
-def _generator(rng) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)) \
-            or isinstance(rng, np.random.SeedSequence):
-        return np.random.default_rng(rng)
-    raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, "
-                    f"got {type(rng).__name__}")
-
-
 def _draw_permutation(rng: np.random.Generator, d: _Design) -> np.ndarray:
     """A uniform random permutation of the kept presentations within each stimulus:
     presentation ``p`` of the permuted train is presentation ``perm[p]`` of the original."""
@@ -494,7 +485,7 @@ def stimulus_permutation_null(source, target, stimulus=None, T: int | None = Non
 
     backend, dev = resolve_backend(backend, device)
     kw = dict(backend=backend, device=dev)
-    rng = _generator(rng)
+    rng = as_generator(rng)
     if isinstance(n_perm, bool) or not isinstance(n_perm, numbers.Integral) or n_perm < 2:
         raise ValueError(f"n_perm must be an int >= 2, got {n_perm!r}")
     d, src = _prepare(source, target, stimulus, T, block)
@@ -558,7 +549,7 @@ def surrogate_within_stimulus(trains, stimulus=None, T: int | None = None,
     x = as_trains(trains)
     T = _check_T(T)
     d = _design(stimulus, T, x.shape[1], x.shape[1])
-    gen = _generator(rng)
+    gen = as_generator(rng)
     kept = (np.arange(x.shape[1] // T) if d.keep is None else d.keep[::T] // T)
     out = x.copy()
     for i in range(x.shape[0]):
