@@ -80,6 +80,9 @@ CASES = {
     "detector_roc": (lambda: ff.detector_roc({"co-firing": _detector(0.6), "rates": _detector(0.7)},
                                              rng.random(50), rng.random(50) + 0.2, "mean k/N"), 2),
     "detector_roc (ROC only)": (lambda: ff.detector_roc({"co-firing": _detector(0.6)}), 1),
+    "fig_accuracy_sweeps": (lambda: ff.fig_accuracy_sweeps(
+        {"FGSM": pd.Series([0.9, 0.5, 0.1], index=[1, 4, 16]),
+         "noise": pd.Series([0.8, 0.3], index=[0.1, 0.5])}, 0.95, {"FGSM": [4]}), 2),
 }
 
 
@@ -117,5 +120,18 @@ def test_fig_a17_properties_titles_come_from_the_labels():
         "significant": [0.1, 0.2]}), ["significant"], {"significant": "significant (z > 3)"})
     try:
         assert fig.axes[0].get_title() == "significant (z > 3)"
+    finally:
+        plt.close(fig)
+
+
+def test_accuracy_sweeps_draw_the_accuracies_in_percent():
+    ser = pd.Series([0.9, 0.5, 0.1], index=[1, 4, 16])
+    fig = ff.fig_accuracy_sweeps({"FGSM": ser}, 0.95, {"FGSM": [4]})
+    try:
+        line = fig.axes[0].lines[0]
+        np.testing.assert_allclose(line.get_xdata(), [1, 4, 16])
+        np.testing.assert_allclose(line.get_ydata(), [90, 50, 10])
+        levels = sorted(l.get_ydata()[0] for l in fig.axes[0].lines[1:3])
+        np.testing.assert_allclose(levels, [47.5, 95])  # half of clean, clean
     finally:
         plt.close(fig)
