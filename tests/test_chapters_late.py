@@ -32,7 +32,7 @@ CHAPTERS = {
     "17_own_recording": (3, "planted", {"fig_own_raster", "fig_planted_recovery",
                                         "fig_own_response_functions", "n_planted",
                                         "drivers_found", "stimulus_tuned", "relu_r2_median"}),
-    "18_scale": (0, "Which verdicts", {"scale_summary", "n_built"}),
+    "18_scale": (1, "Which verdicts", {"fig_verdicts", "scale_summary", "n_built"}),
 }
 # chapters whose figures reproduce none of the paper's (no "Paper Fig." caption)
 NO_PAPER_FIGURE = {"12_detection", "13_when_ensembles_form", "14_mango", "15_synchrony_semantization",

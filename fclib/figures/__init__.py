@@ -13,3 +13,4 @@ from fclib.figures.mango import *  # noqa: F401,F403
 from fclib.figures.own_data import *  # noqa: F401,F403
 from fclib.figures.sampling import *  # noqa: F401,F403
 from fclib.figures.ttfs import *  # noqa: F401,F403
+from fclib.figures.scale import *  # noqa: F401,F403

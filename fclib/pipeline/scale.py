@@ -179,7 +179,7 @@ def comparison_table(quantities: dict) -> pd.DataFrame:
         row = {"quantity": label, "paper": paper, "rule": rule}
         for name, q in quantities.items():
             if q is None:
-                row[name], row[f"{name}: verdict"] = "not built", "—"
+                row[name], row[f"{name}: verdict"] = "not built", "not built"
                 continue
             try:
                 row[name] = show(q)
