@@ -59,7 +59,7 @@ run: $(STAMP)
 # must run, not skip.
 test: setup
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
-	FCLIB_REQUIRE_BROWSER=1 $(PY) -m pytest
+	FCLIB_REQUIRE_BROWSER=1 $(PY) -m pytest --durations=25
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check sttcpy==1.2.0
