@@ -314,14 +314,18 @@ def _tiny_book(root: Path) -> None:
 
 
 def _book_process(root, jobs, *sets):
+    import signal
     import subprocess
     import sys
 
     cmd = [sys.executable, "-c", _BOOK_SCRIPT, str(root), str(jobs)]
     if sets:
         cmd += ["--set", *sets]
+    # SIGINT at its default even where this test runs as a background job (a shell without
+    # job control starts those with SIGINT ignored, and Python then installs no handler)
     return subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 @pytest.mark.slow
