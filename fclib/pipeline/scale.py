@@ -65,18 +65,16 @@ def central_quantities(r, threshold: float = 4.0, r2_min: float = 0.8) -> dict:
                              for ds in res.values()])
     strong = strong[np.isfinite(strong)]
     q["strong_share"] = float(np.median(strong)) if strong.size else float("nan")
-    variants = {}
-    for v in ("circular", "circular_cv", "stimulus_cv", "tuning", "random"):
-        parts = [p for s, t in shown for p in r.ensembles(s, t, v, threshold=threshold,
-                                                            r2_min=r2_min)]
-        variants[v] = fe.summarise_groups(parts)
+    per_pair = {v: [r.ensembles(s, t, v, threshold=threshold, r2_min=r2_min) for s, t in shown]
+                for v in ("circular", "circular_cv", "stimulus_cv", "tuning", "random")}
+    variants = {v: fe.summarise_groups([p for folds in parts for p in folds])
+                for v, parts in per_pair.items()}
     q["selected_cv"] = variants["circular_cv"]["selected"]
     q["selected_stimulus_cv"] = variants["stimulus_cv"]["selected"]
     q["selected_tuning"] = variants["tuning"]["selected"]
     q["selected_random"] = variants["random"]["selected"]
-    match = [fe.summarise_groups(r.ensembles(s, t, "circular", threshold=threshold,
-                                             r2_min=r2_min))["preferred_when_strong"]
-             for s, t in shown]
+    match = [fe.summarise_groups(folds)["preferred_when_strong"]
+             for folds in per_pair["circular"]]
     q["match_first"], q["match_last"] = float(match[0]), float(match[-1])
     q["chance"] = variants["circular"]["chance"]
     mi = [float(np.nanmedian(r.information(t)["mi_corrected"].values)) for _, t in shown]

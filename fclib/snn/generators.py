@@ -191,6 +191,7 @@ def load_or_train(kind: str, directory, key: str, images: np.ndarray, size: int,
                   **params) -> LatentGenerator:
     """The generator saved as ``<directory>/<kind>-<key>.pt``, or a new one trained with
     :func:`train_gan` / :func:`train_vqvae` and saved there (temporary name, then renamed).
+    ``images`` may be a function returning them, called only when training is needed.
     ``key`` must identify the images and ``params`` (e.g. :func:`fclib.pipeline.cache.artefact_key`)."""
     path = Path(directory) / f"{kind}-{key}.pt"
     if path.exists():
@@ -202,6 +203,8 @@ def load_or_train(kind: str, directory, key: str, images: np.ndarray, size: int,
     train = {"gan": train_gan, "vqvae": train_vqvae}.get(kind)
     if train is None:
         raise ValueError(f"kind must be 'gan' or 'vqvae', got {kind!r}")
+    if callable(images):
+        images = images()
     with one_thread():  # small layers: threads cost more than they give on a busy machine
         gen = train(images, size, **params)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -237,13 +240,20 @@ def digit_generator(kind: str, directory, *, size: int, test_fraction: float, se
     """A generator of the training digits of a split (``kind`` ``"gan"`` or ``"vqvae"``,
     default sizes), cached in ``directory`` under a key of its parameters and this code.
     ``generator.key`` holds the key."""
-    from fclib.pipeline.cache import artefact_key
-
     params = dict(kind=kind, size=size, test_fraction=test_fraction, seed=seed,
                   max_train=max_train or 0, steps=steps)
+    return _keyed(kind, directory, params, lambda: digits_native(test_fraction, seed, max_train),
+                  size, steps, seed)
+
+
+def _keyed(kind, directory, params: dict, native_images, size: int, steps: int,
+           seed: int) -> LatentGenerator:
+    """:func:`load_or_train` under the key of ``params`` and this code (``generator.key``);
+    ``native_images()`` is called only when the generator must be trained."""
+    from fclib.pipeline.cache import artefact_key
+
     key = artefact_key("fclib.snn.generators", params)[0]
-    images = digits_native(test_fraction, seed, max_train)
-    gen = load_or_train(kind, directory, key, images, size, steps=steps, seed=seed)
+    gen = load_or_train(kind, directory, key, native_images, size, steps=steps, seed=seed)
     gen.key = key
     return gen
 
@@ -255,15 +265,9 @@ def image_generator(kind: str, directory, images: np.ndarray, *, dataset: str, s
     digits' generators are; cached in ``directory`` under a key of its parameters and this
     code (``generator.key``). The digits take :func:`digit_generator` (their native images
     are the originals)."""
-    from fclib.pipeline.cache import artefact_key
-
     images = np.asarray(images)
     if max_train:
         images = images[:max_train]
     params = dict(kind=kind, dataset=dataset, size=size, seed=seed, n_images=len(images),
                   steps=steps)
-    key = artefact_key("fclib.snn.generators", params)[0]
-    gen = load_or_train(kind, directory, key, downsample_native(images), size, steps=steps,
-                        seed=seed)
-    gen.key = key
-    return gen
+    return _keyed(kind, directory, params, lambda: downsample_native(images), size, steps, seed)
