@@ -14,7 +14,7 @@ CHAPTERS = {
     "02_pairwise_correlations": (["fig_sttc_null", "fig_significance", "fig_degree",
                                   "fig_agreement", "fig_fpr", "fig_structural"],
                                  "expected by chance"),
-    "02b_functional_or_stimulus": (["fig_survival", "fig_variants", "fig_repeats"],
+    "13_functional_or_stimulus": (["fig_survival", "fig_variants", "fig_repeats"],
                                    "stimulus-preserving null"),
     "03_response_functions": (["fig_relu_examples", "fig_r2", "fig_nrmse"], "ReLU"),
     "04_two_regimes": (["fig_lines_examples", "fig_inter_frac", "fig_rise_q"], "strong regime"),

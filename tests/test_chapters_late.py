@@ -17,26 +17,26 @@ CHAPTERS = {
     "11_permuted": (3, "permuted", {"fig_perm_activity", "fig_perm_sttc", "fig_perm_props",
                                     "ks_early", "sig_ratio_late", "threshold", "r2_min"}),
     "12_detection": (1, "AUC", {"fig_detector", "auc_cof", "gain", "jaccard_min", "holdout_pct"}),
-    "13_when_ensembles_form": (3, "rate-matched", {"fig_matched_rates", "fig_emergence_curves",
+    "14_when_ensembles_form": (3, "rate-matched", {"fig_matched_rates", "fig_emergence_curves",
                                                    "fig_emergence_accuracy", "sig_last",
                                                    "sig_matched", "acc_rm", "n_matched"}),
-    "14_mango": (10, "PROTES", {"fig_mango_convergence", "fig_mango_entropy", "fig_mango_selective",
+    "17_mango": (10, "PROTES", {"fig_mango_convergence", "fig_mango_entropy", "fig_mango_selective",
                                 "fig_mango_labelled", "fig_generators", "sec_per_eval",
                                 "calls_tt", "calls_ng", "coverage_min", "labile_last",
                                 "ref_ours_TT_s", "ref_pkg_TT_s", "ref_ours_TT_s_gray",
                                 "ref_min_p"}),
-    "15_synchrony_semantization": (5, "Dale", {"fig_ttfs_training", "fig_ttfs_raster",
+    "18_synchrony_semantization": (5, "Dale", {"fig_ttfs_training", "fig_ttfs_raster",
                                                 "fig_ttfs_spread", "fig_ttfs_ig",
                                                 "fig_ttfs_pathways", "ig_e_last", "ig_i_last",
                                                 "spread_last", "concept_last"}),
-    "17_own_recording": (3, "planted", {"fig_own_raster", "fig_planted_recovery",
+    "19_own_recording": (3, "planted", {"fig_own_raster", "fig_planted_recovery",
                                         "fig_own_response_functions", "n_planted",
                                         "drivers_found", "stimulus_tuned", "relu_r2_median"}),
-    "18_scale": (1, "Which verdicts", {"fig_verdicts", "scale_summary", "n_built"}),
+    "16_scale": (1, "Which verdicts", {"fig_verdicts", "scale_summary", "n_built"}),
 }
 # chapters whose figures reproduce none of the paper's (no "Paper Fig." caption)
-NO_PAPER_FIGURE = {"12_detection", "13_when_ensembles_form", "14_mango", "15_synchrony_semantization",
-                   "17_own_recording", "18_scale"}
+NO_PAPER_FIGURE = {"12_detection", "14_when_ensembles_form", "17_mango", "18_synchrony_semantization",
+                   "19_own_recording", "16_scale"}
 
 
 def _outputs(nb):

@@ -1,4 +1,4 @@
-"""The verdict grid of the scale comparison (chapter 18)."""
+"""The verdict grid of the scale comparison (chapter 16)."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt

@@ -17,12 +17,11 @@ __all__ = ["ROOT", "CHAPTERS", "read_chapter", "chapter_fingerprint", "chapter_p
 
 ROOT = Path(__file__).resolve().parents[2]
 
-CHAPTERS = ["01_network_activity", "02_pairwise_correlations", "02b_functional_or_stimulus",
-            "03_response_functions",
-            "04_two_regimes", "05_scaling", "06_robustness", "07_information", "08_semantics",
+CHAPTERS = ["01_network_activity", "02_pairwise_correlations", "03_response_functions", "04_two_regimes",
+            "05_scaling", "06_robustness", "07_information", "08_semantics",
             "09_identity", "10_perturbations", "11_permuted", "12_detection",
-            "13_when_ensembles_form", "14_mango", "15_synchrony_semantization", "16_sampling", "17_own_recording",
-            "18_scale"]
+            "13_functional_or_stimulus", "14_when_ensembles_form", "15_sampling", "16_scale",
+            "17_mango", "18_synchrony_semantization", "19_own_recording"]
 CHAPTER_DIR = Path("book") / "chapters"
 
 

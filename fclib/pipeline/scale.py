@@ -36,8 +36,8 @@ def central_quantities(r, threshold: float = 4.0, r2_min: float = 0.8) -> dict:
     """The quantities of the comparison table for one run (a dict of floats).
 
     Uses the chapters' own calls: every layer pair's pairs under the exact circular and the
-    stimulus-preserving null (chapters 2, 2b), responses (chapter 3), the five ensemble
-    variants of the first, middle and last layer pairs (chapter 2b), information of their
+    stimulus-preserving null (chapters 2, 13), responses (chapter 3), the five ensemble
+    variants of the first, middle and last layer pairs (chapter 13), information of their
     target layers (chapter 7), accuracies and responses under noise and FGSM (chapter 10)
     and the permuted network's pairs (chapter 11).
     """
