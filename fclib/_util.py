@@ -5,16 +5,84 @@ __all__ = ["progress_bar", "as_generator", "profile_settings"]
 
 
 def progress_bar(iterable=None, *, progress: bool = True, **kw):
-    """``tqdm.auto.tqdm(iterable, **kw)`` when ``progress``, else a silent ``tqdm.std`` bar.
+    """A progress bar (``tqdm``) over ``iterable``, or one with ``total=`` updated by hand.
+
+    ``progress=False``: a silent ``tqdm.std`` bar. ``progress=True``: ``tqdm.auto.tqdm`` on a
+    terminal or in a notebook; where stderr is neither (a log file, a pipe, CI), the bar draws
+    nothing while it runs and writes its final state as one line when it closes (an
+    interrupted loop closes it too), so a log holds one line per stage rather than every
+    redraw of the bar on one endless line.
 
     ``tqdm.auto`` is imported only when a bar is shown: in a notebook without ipywidgets its
     import alone warns ("IProgress not found"), which would land in every chapter's output.
     """
-    if progress:
-        from tqdm.auto import tqdm
-    else:
+    if not progress:
         from tqdm import tqdm
-    return tqdm(iterable, disable=not progress, **kw)
+
+        return tqdm(iterable, disable=True, **kw)
+    if _interactive():
+        from tqdm.auto import tqdm
+
+        return tqdm(iterable, **kw)
+    return _log_bar()(iterable, **kw)
+
+
+def _interactive() -> bool:
+    """stderr is a terminal, or this is a Jupyter kernel (tqdm.auto draws a widget)."""
+    import sys
+
+    try:
+        if sys.stderr is not None and sys.stderr.isatty():
+            return True
+    except (AttributeError, ValueError):  # a replaced or closed stream
+        pass
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") \
+        else None
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+class _Discard:
+    """A file that drops what is written to it (the log bar's drawing surface)."""
+
+    def write(self, s):
+        return len(s)
+
+    def flush(self):
+        pass
+
+
+_LOG_BAR = None
+
+
+def _log_bar():
+    """The class of the one-line bar (made once, on first use: importing fclib imports no
+    tqdm)."""
+    global _LOG_BAR
+    if _LOG_BAR is None:
+        from tqdm.std import tqdm
+
+        class LogBar(tqdm):
+            """Counts like a tqdm bar, draws nothing, writes its final state once on close."""
+
+            def __init__(self, *args, file=None, **kw):
+                import sys
+
+                self._log = file if file is not None else sys.stderr
+                super().__init__(*args, file=_Discard(), **kw)
+
+            def close(self):
+                if getattr(self, "disable", True):
+                    return
+                line = self.format_meter(**dict(self.format_dict, ncols=None))
+                super().close()
+                try:
+                    print(line, file=self._log, flush=True)
+                except ValueError:  # the log was closed
+                    pass
+
+        _LOG_BAR = LogBar
+    return _LOG_BAR
 
 
 def as_generator(rng=None):
