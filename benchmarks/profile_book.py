@@ -1,0 +1,194 @@
+"""Where an executed book spends its time: per chapter and per cell.
+
+    .venv/bin/python benchmarks/profile_book.py [--chapters book/chapters] [--top 25]
+        [--csv out.csv] [--markdown out.md] [--execute NAME ...] [--profile default]
+
+Reads the executed notebooks a build leaves (``book/chapters/NN_name.ipynb`` after
+``make book`` or ``fclib book``): papermill writes every cell's wall time
+(``metadata.papermill.duration``) and the chapter's (the notebook's
+``metadata.papermill.duration``, from its start to its end). Prints two tables, slowest
+first: the chapters (wall seconds, cells, the share of the chapter its slowest cell takes,
+and the cell sum, which falls short of the chapter's wall time by the kernel's start and
+the parameters injection) and the ``--top`` slowest cells of the whole book (chapter, cell
+index, tags, first line of source). ``--csv`` and ``--markdown`` write the cell table (every
+cell, not only the top) and the chapter table to files (``<stem>_chapters.<ext>`` beside the
+cells').
+
+Papermill records no CPU time. ``--execute NAME ...`` executes those chapters once more, one
+after another, into a temporary folder (the book's own notebooks are not touched; the run's
+cached artefacts are read, and computed where missing) and measures each chapter's wall
+time and the CPU time of its kernel process (user + system, from the operating system's
+accounting of finished child processes), then profiles the notebooks it wrote. A CPU time
+above the wall time means the kernel ran threads in parallel (numba, torch, BLAS); one far
+below it means the kernel waited (for a lock another chapter held, for disk).
+
+On a build executed with ``--jobs 2`` two chapters share the machine, so a chapter's wall
+time depends on what ran beside it; the CPU column of ``--execute`` does not.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _first_line(src: str, width: int = 70) -> str:
+    """The cell's first line that is not blank, a comment or an import (else its first)."""
+    lines = [ln.strip() for ln in src.splitlines() if ln.strip()]
+    pick = next((ln for ln in lines if not ln.startswith(("#", "import ", "from "))),
+                lines[0] if lines else "")
+    return pick if len(pick) <= width else pick[:width - 1] + "…"
+
+
+def profile_notebook(path: Path) -> tuple[dict, list[dict]]:
+    """``(chapter row, cell rows)`` of one executed notebook; durations in seconds (None
+    where the notebook holds none: not executed by papermill)."""
+    nb = json.loads(Path(path).read_text())
+    meta = nb.get("metadata", {}).get("papermill", {})
+    cells = []
+    for i, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") != "code":
+            continue
+        pm = cell.get("metadata", {}).get("papermill", {})
+        src = cell.get("source", "")
+        src = "".join(src) if isinstance(src, list) else src
+        tags = cell.get("metadata", {}).get("tags", [])
+        cells.append({"chapter": path.stem, "cell": i, "seconds": pm.get("duration"),
+                      "tags": ",".join(t for t in tags if t not in ("remove-output",
+                                                                     "remove-input")),
+                      "source": _first_line(src)})
+    timed = [c["seconds"] for c in cells if c["seconds"] is not None]
+    slowest = max(timed, default=0.0)
+    wall = meta.get("duration")
+    chapter = {"chapter": path.stem, "seconds": wall, "cells": len(cells),
+               "cell_sum": sum(timed) if timed else None,
+               "slowest_cell": slowest if timed else None,
+               "slowest_share": (slowest / wall) if timed and wall else None,
+               "start": meta.get("start_time"), "end": meta.get("end_time")}
+    return chapter, cells
+
+
+def _key(row):
+    return -(row["seconds"] or 0.0)
+
+
+def _fmt(v, digits=1):
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def markdown_table(rows: list[dict], columns: list[str]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for r in rows:
+        cells = []
+        for c in columns:
+            v = r.get(c)
+            v = _fmt(v, 2 if c in ("slowest_share",) else 1)
+            cells.append(str(v).replace("|", "\\|"))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_csv(rows: list[dict], columns: list[str], path: Path) -> None:
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def execute(names: list[str], profile: str, data_dir: str | None) -> tuple[Path, dict]:
+    """Execute chapters one at a time into a temporary copy; wall and kernel CPU seconds."""
+    import shutil
+
+    from fclib.pipeline.book import execute_notebooks
+
+    tmp = Path(tempfile.mkdtemp(prefix="fclib-profile-"))
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, tmp / name)
+    shutil.copytree(ROOT / "book", tmp / "book",
+                    ignore=shutil.ignore_patterns("*.ipynb", "_build", "_static"))
+    params = {"profile": profile}
+    if data_dir:
+        params["data_dir"] = str(Path(data_dir).resolve())
+    cpu = {}
+    for name in names:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        execute_notebooks(tmp, params, notebooks=[name], progress=False)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu[name] = {"wall_measured": time.perf_counter() - t0,
+                     "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)}
+    return tmp / "book" / "chapters", cpu
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--chapters", default=str(ROOT / "book" / "chapters"),
+                    help="folder of executed notebooks (default: book/chapters)")
+    ap.add_argument("--top", type=int, default=25, help="slowest cells to print")
+    ap.add_argument("--csv", help="write the cell table here (and <stem>_chapters.csv)")
+    ap.add_argument("--markdown", help="write both tables here as markdown")
+    ap.add_argument("--execute", nargs="+", metavar="NAME",
+                    help="execute these chapters (one at a time) and add their kernel CPU time")
+    ap.add_argument("--profile", default="default", help="profile for --execute")
+    ap.add_argument("--data-dir", default=None, help="data folder for --execute")
+    args = ap.parse_args(argv)
+
+    folder, cpu = Path(args.chapters), {}
+    if args.execute:
+        folder, cpu = execute(args.execute, args.profile, args.data_dir)
+    paths = sorted(p for p in folder.glob("*.ipynb")
+                   if not p.name.endswith(".part.ipynb"))
+    if not paths:
+        print(f"no executed notebooks in {folder}: build the book first (make book)",
+              file=sys.stderr)
+        return 1
+    chapters, cells = [], []
+    for p in paths:
+        ch, cl = profile_notebook(p)
+        if ch["seconds"] is None and not any(c["seconds"] for c in cl):
+            continue  # not executed by papermill
+        ch.update(cpu.get(ch["chapter"], {}))
+        chapters.append(ch)
+        cells.extend(cl)
+    chapters.sort(key=_key)
+    cells.sort(key=_key)
+    ch_cols = ["chapter", "seconds", "cells", "cell_sum", "slowest_cell", "slowest_share"]
+    if cpu:
+        ch_cols += ["wall_measured", "cpu"]
+    cell_cols = ["chapter", "cell", "seconds", "tags", "source"]
+    total = sum(c["seconds"] or 0.0 for c in chapters)
+    starts = [c["start"] for c in chapters if c["start"]]
+    ends = [c["end"] for c in chapters if c["end"]]
+    print(f"{len(chapters)} chapters, {total:.0f} s of chapter time"
+          + (f" (first start {min(starts)}, last end {max(ends)})" if starts and ends else ""))
+    print()
+    print(markdown_table(chapters, ch_cols))
+    print()
+    print(f"The {min(args.top, len(cells))} slowest cells:")
+    print(markdown_table(cells[:args.top], cell_cols))
+    if args.csv:
+        out = Path(args.csv)
+        write_csv(cells, cell_cols, out)
+        write_csv(chapters, ch_cols + ["start", "end"],
+                  out.with_name(out.stem + "_chapters" + out.suffix))
+    if args.markdown:
+        Path(args.markdown).write_text(
+            "## Chapters\n\n" + markdown_table(chapters, ch_cols) + "\n\n## Cells\n\n"
+            + markdown_table(cells, cell_cols) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
