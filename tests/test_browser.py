@@ -25,6 +25,8 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
+from fclib.pipeline.claims import CLAIMS, INTERNAL_WORDS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -266,6 +268,25 @@ def test_outputs_hold_no_traceback_warning_or_machine_path(rendered, page):
     text = _visible_text(_article(r.dom), skip_code_input=False)
     problems += [f"absolute path: {_excerpt(text, m)!r}" for m in ABSOLUTE_PATH.finditer(text)]
     assert not problems, f"{page}:\n  " + "\n  ".join(problems[:10])
+
+
+@pytest.mark.parametrize("page", ["index"] + PAGES)
+def test_page_speaks_to_readers(rendered, page):
+    """No page says the project's working words (session, issue, "the text we have",
+    ``papers/``, lent) or a source paper's file name; the landing page holds the results table
+    and every chapter with claims its verdicts."""
+    r = rendered[page]
+    text = _visible_text(_article(r.dom), skip_code_input=False)
+    found = [_excerpt(text, m) for m in INTERNAL_WORDS.finditer(text)]
+    assert not found, f"{page}: internal words: {found[:5]}"
+    if page in ("index", PAGES[0]):
+        table = r.dom.select_one(".results-at-a-glance table")
+        assert table is not None, f"{page}: no results table"
+        assert len(table.select("tbody tr")) >= 10, f"{page}: results table nearly empty"
+    name = page.rsplit("/", 1)[-1]
+    if name in CLAIMS:
+        assert "The paper’s claims beside this run" in text or \
+            "The paper's claims beside this run" in text, f"{page}: no claims section"
 
 
 @pytest.mark.parametrize("page", CHAPTER_PAGES)
