@@ -21,7 +21,7 @@ help:
 	@echo "make gpu-check  the device check on a CUDA machine (gpu tests, then paper-scale timings; < 5 min)"
 	@echo "make gpu-wheels the wheels the GPU machine lacks, into .whl/ (needs a package registry)"
 	@echo "make bench    STTC benchmarks (sttcpy, 8,192 x 8,192; long) and response fits (after make book)"
-	@echo "make notebooks  regenerate notebooks/ (one .ipynb per chapter, no outputs) from book/chapters/*.md"
+	@echo "make notebooks  regenerate notebooks/ (one .ipynb per chapter and workshop page, no outputs) from book/"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -78,15 +78,13 @@ gpu-check:
 gpu-wheels:
 	PYTHON=$(PYTHON) bash benchmarks/gpu_check.sh --download
 
-# notebooks/: every chapter of fclib.pipeline.book.CHAPTERS as a plain .ipynb without outputs,
-# converted from its MyST source by jupytext (read_chapter: jupytext's md:myst reader, cell ids
-# derived from the cells' contents so that an unchanged cell keeps its id). The MyST file is
-# the source; tests/test_notebooks.py fails when a notebook differs from what it gives.
+# notebooks/: every chapter and workshop page as a plain .ipynb without outputs, converted from
+# its MyST source by jupytext (fclib.pipeline.notebooks: the cells of read_chapter, ids derived
+# from the cells' contents, behind one cell that installs fclib where it is missing, as on
+# Colab; workshop solutions collapsed). The MyST file is the source; tests/test_notebooks.py
+# fails when a notebook differs from what it gives.
 notebooks: $(STAMP)
-	$(PY) -c 'import os, jupytext; from fclib.pipeline.book import CHAPTERS, read_chapter; \
-	os.makedirs("notebooks", exist_ok=True); \
-	[(jupytext.write(read_chapter(f"book/chapters/{n}.md"), f"notebooks/.{n}.part.ipynb", fmt="ipynb"), \
-	  os.replace(f"notebooks/.{n}.part.ipynb", f"notebooks/{n}.ipynb")) for n in CHAPTERS]'
+	$(PY) -c 'from fclib.pipeline.notebooks import write_notebooks; write_notebooks()'
 
 clean-book:
 	rm -rf _build book/chapters/*.ipynb
