@@ -1,0 +1,178 @@
+"""The interactive figures (fclib.figures.interactive) on small recordings made as the
+pipeline makes its artefacts: controls match the layer pairs and neurons, the drawn values
+are the chapters' objects, and the HTML is self-contained and small."""
+import re
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from fclib.figures import interactive as fi
+from fclib.stats import response as fr
+from fclib.stats.connectivity import degree, pair_significance
+from fclib.stats.groups import one_fc_groups
+from fclib.stats.information import information
+
+T = 4
+
+
+def _layers(seed, n_src=40, n_tgt=30, n_img=50, reps=10):
+    """Sources driven by images; targets firing with the co-firing of random source groups."""
+    rng = np.random.default_rng(seed)
+    L = n_img * reps * T
+    image = np.repeat(np.tile(np.arange(n_img), reps), T)
+    drive = rng.random((n_src, n_img))
+    src = (rng.random((n_src, L)) < 0.3 * drive[:, image]).astype(np.uint8)
+    k = np.stack([src[rng.choice(n_src, 6 + i % 10, replace=False)].sum(0, dtype=float)
+                  for i in range(n_tgt)])
+    tgt = (rng.random((n_tgt, L)) < np.clip(0.2 * (k - 2), 0, 1)).astype(np.uint8)
+    frames = {"image": ("frame", image), "presentation": ("frame", np.arange(L) // T),
+              "step": ("frame", np.arange(L) % T), "label": ("frame", image % 10)}
+
+    def layer(x, name):
+        return xr.DataArray(x, dims=("neuron", "frame"), name=name,
+                            coords={**frames, "neuron": np.arange(x.shape[0]),
+                                    "silent": ("neuron", x.sum(1) == 0)}, attrs={"layer": name})
+    return layer(src, f"L{seed}"), layer(tgt, f"L{seed + 1}")
+
+
+def _run_like():
+    """What a chapter holds: r.pairs, r.response and r.information of two layer pairs."""
+    pairs, responses, preferred = {}, {}, {}
+    for seed in (1, 2):
+        s, t = _layers(seed)
+        name = f"{s.name}→{t.name}"
+        ds = pair_significance(s, t)
+        pairs[name] = ds
+        groups = one_fc_groups(ds, 4.0)
+        cb = fr.batch_response_counts(s, t, groups, n_batches=2, rng=seed)
+        res = fr.response_dataset(cb, t, T, min_frames=3, saturation=0.95, r2_min=0.3)
+        res.attrs.update(min_frames=3)
+        responses[name] = fr.select_fits(res, 0.3)
+        preferred[name] = information(t, T, n_shuffles=0)["preferred"]
+    return pairs, responses, preferred
+
+
+@pytest.fixture(scope="module")
+def run_like():
+    return _run_like()
+
+
+def test_response_controls_and_drawn_values(run_like):
+    _, responses, preferred = run_like
+    names = [str(i) for i in range(10)]
+    fig = fi.explore_response(responses, preferred, class_names=names, n_neurons=7, rng=0)
+    assert len(fig.data) == 3
+    buttons = fig.layout.updatemenus[0].buttons
+    assert [b.label for b in buttons] == list(responses)
+    for b, (pair, ds) in zip(buttons, responses.items()):
+        steps = b.args[1]["sliders"][0]["steps"]
+        fitted = np.isfinite(ds["relu_r2"].values).sum()
+        assert len(steps) == min(7, fitted)
+        ids = [int(s["label"].split()[0]) for s in steps]
+        assert len(set(ids)) == len(ids)
+        assert np.all(np.diff(ds["degree"].sel(neuron=ids).values) >= 0)  # by group size
+        p = fr.response_curve(ds, 3)
+        for s, n in zip(steps, ids):
+            data, layout, traces = s["args"]
+            assert traces == [0, 1, 2]
+            curve = p.sel(neuron=n)
+            seen = np.isfinite(curve.values)
+            np.testing.assert_array_equal(data["x"][0], ds["cofiring"].values[seen])
+            np.testing.assert_allclose(data["y"][0], curve.values[seen], atol=5e-5)
+            np.testing.assert_array_equal(data["customdata"][0], ds["n_frames"].sel(neuron=n).values[seen])
+            # the ReLU line is the fit's: slope * max(0, k - threshold)
+            row = ds.sel(neuron=n)
+            fx, fy = np.array(data["x"][1]), np.array(data["y"][1])
+            np.testing.assert_allclose(fy, float(row["relu_slope"])
+                                       * np.maximum(0, fx - float(row["relu_threshold"])), atol=1e-3)
+            onset = float(row["intersection"])
+            assert data["x"][2] == ([] if not np.isfinite(onset) else [round(onset, 4)] * 2)
+            title = layout["title.text"] + layout["annotations[0].text"]
+            assert f"target neuron {n}" in title
+            assert f"group size N = {int(row['degree'])}" in title
+            assert f"preferred class: {names[int(preferred[pair].sel(neuron=n))]}" in title
+        # the sample size is stated beside the slider
+        prefix = b.args[1]["sliders"][0]["currentvalue"]["prefix"]
+        assert (f"{len(steps)} of {fitted} with a ReLU fit, sampled at random" in prefix
+                if len(steps) < fitted else f"all {fitted} with a ReLU fit" in prefix)
+    # the figure opens on the first pair's first step
+    first = buttons[0].args[1]["sliders"][0]["steps"][0]["args"]
+    assert list(fig.data[0].y) == first[0]["y"][0]
+    assert fig.layout.annotations[0].text == first[1]["annotations[0].text"]
+    assert fig.layout.sliders[0].to_plotly_json() == buttons[0].args[1]["sliders"][0]
+
+
+def test_response_sample_is_seeded_and_bounded(run_like):
+    _, responses, _ = run_like
+    ids = lambda fig: [s.label for s in fig.layout.sliders[0].steps]  # noqa: E731
+    a = fi.explore_response(responses, n_neurons=5, rng=3)
+    assert ids(a) == ids(fi.explore_response(responses, n_neurons=5, rng=3))
+    assert len(ids(a)) == 5
+    assert "preferred class" not in a.layout.title.text
+
+
+def test_response_rejects_what_is_not_a_response(run_like):
+    pairs, responses, _ = run_like
+    with pytest.raises(ValueError, match="lacks"):
+        fi.explore_response({"a": responses[next(iter(responses))].drop_vars("intersection")})
+    with pytest.raises(ValueError, match="empty"):
+        fi.explore_response({})
+    with pytest.raises(ValueError, match="needs sttc and z"):
+        fi.explore_connectivity({"a": pairs[next(iter(pairs))][["sttc"]]})
+
+
+def test_connectivity_traces_buttons_and_counts(run_like):
+    pairs, _, _ = run_like
+    fig = fi.explore_connectivity(pairs, threshold=4.0, n_bins=20)
+    n = len(pairs)
+    assert len(fig.data) == 3 * n
+    buttons = fig.layout.updatemenus[0].buttons
+    assert [b.label for b in buttons] == list(pairs)
+    for i, (b, (k, ds)) in enumerate(zip(buttons, pairs.items())):
+        assert b.args[0]["visible"] == [j // 3 == i for j in range(3 * n)]
+        sttc_bar, z_bar, deg_bar = fig.data[3 * i: 3 * i + 3]
+        s, z = ds["sttc"].values.ravel(), ds["z"].values.ravel()
+        ok = np.isfinite(s) & np.isfinite(z)
+        assert sum(sttc_bar.y) == sum(z_bar.y) == ok.sum()
+        deg = degree(ds["z"], ds["sttc"], 4.0).values
+        assert sum(deg_bar.y) == deg.size
+        # each integer degree in its bin: the counts are the histogram of the degrees
+        d_edges = np.append(np.array(deg_bar.x) - np.array(deg_bar.width) / 2,
+                            deg_bar.x[-1] + deg_bar.width[-1] / 2)
+        np.testing.assert_array_equal(deg_bar.y, np.histogram(deg, d_edges)[0])
+        z_edges = np.append(np.array(z_bar.x) - np.array(z_bar.width) / 2,
+                            z_bar.x[-1] + z_bar.width[-1] / 2)
+        np.testing.assert_array_equal(z_bar.y, np.histogram(z[ok], z_edges)[0])
+    assert [tr.visible for tr in fig.data] == [j < 3 for j in range(3 * n)]
+    assert any(s.x0 == 4.0 == s.x1 for s in fig.layout.shapes)  # the threshold line
+    # degrees passed in are drawn as they are
+    given = {k: np.arange(5) for k in pairs}
+    fig = fi.explore_connectivity(pairs, 4.0, given, n_bins=20)
+    assert sum(fig.data[2].y) == 5
+
+
+SCRIPT_SRC = re.compile(r"<script[^>]*\bsrc\s*=", re.I)
+
+
+def test_html_is_self_contained_and_small(run_like):
+    """plotly.js is embedded once, no script is loaded from anywhere, and the figure's own
+    data stay small: under 40 kB per sampled neuron and 20 kB per layer pair."""
+    pairs, responses, preferred = run_like
+    fig_r = fi.explore_response(responses, preferred, n_neurons=20, rng=0)
+    fig_c = fi.explore_connectivity(pairs, 4.0)
+    with_js = fi.to_html(fig_r, div_id="explore-response")
+    without = fi.to_html(fig_c, include_plotlyjs=False, div_id="explore-connectivity")
+    assert not SCRIPT_SRC.search(with_js) and not SCRIPT_SRC.search(without)
+    assert "window.Plotly" in with_js and "window.Plotly = Plotly" not in without
+    assert with_js.count("window.Plotly = Plotly") == 1
+    assert 'id="explore-response"' in with_js and 'id="explore-connectivity"' in without
+    js = len(with_js) - len(fi.to_html(fig_r, include_plotlyjs=False, div_id="explore-response"))
+    assert 3e6 < js < 6e6  # the bundled plotly.js, inline
+    n_neurons = sum(len(b.args[1]["sliders"][0]["steps"]) for b in fig_r.layout.updatemenus[0].buttons)
+    assert len(with_js) - js < 40_000 * n_neurons
+    assert len(without) < 20_000 * len(pairs)
+    with pytest.raises(ValueError, match="never loaded from a URL"):
+        fi.to_html(fig_c, include_plotlyjs="cdn")
+    out = fi.embed(fig_c, include_plotlyjs=False, div_id="explore-connectivity")
+    assert out.data == without
