@@ -88,8 +88,10 @@ def test_chapter_cells_follow_the_conventions(smoke_book, name):
         assert "def " not in src
         if "glue(\"fig_" in src:
             assert {"hide-input", "remove-output"} <= tags, src[:80]
-        elif "glue(" in src:
-            assert "remove-output" in tags, src[:80]
+        elif "glue(" in src:   # the machinery stays in the notebook, off the page
+            assert tags & {"remove-output", "remove-cell"}, src[:80]
+        if tags == {"hide-input"} and cell.get("outputs"):   # a table cell: formatted
+            assert "show_table(" in src or "Markdown(" in src or "show_" in src, src[:80]
     params = next(c for c, _ in _outputs(nb) if "parameters" in c.get("metadata", {}).get("tags", []))
     assert 'data_dir = None' in "".join(params["source"])
 

@@ -1,4 +1,5 @@
-"""Sphinx extension: the landing page's "results at a glance" from the executed chapters.
+"""Sphinx extension: the landing page's "results at a glance" from the executed chapters,
+and papermill's injected-parameters cell kept off the pages.
 
 The directive ``results-at-a-glance`` reads, at build time, the ``claims_record`` each executed
 chapter notebook glued (``fclib.pipeline.claims.claims_section``) and the banner of the first
@@ -69,6 +70,15 @@ class ResultsAtAGlance(SphinxDirective):
         return [container]
 
 
+def remove_injected_parameters(app, doctree):
+    """Papermill's injected-parameters cell is not shown: each chapter shows one parameters
+    cell (the tagged one), and its first line says which run built the page."""
+    for node in list(doctree.findall(nodes.container)):
+        if "tag_injected-parameters" in node.get("classes", []):
+            node.parent.remove(node)
+
+
 def setup(app):
     app.add_directive("results-at-a-glance", ResultsAtAGlance)
+    app.connect("doctree-read", remove_injected_parameters)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
