@@ -1,9 +1,12 @@
 """The repository URL is set once (_config.yml), is a real GitHub owner/name, and the launch
-buttons, README and Binder configuration agree with it."""
+buttons, README and Binder configuration agree with it; in a built book (the real _config.yml
+and _toc.yml over stand-in pages) every launch link opens a notebook git tracks, and the
+workshop's solutions are hidden."""
 import os
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,3 +70,178 @@ def test_binder_installs_the_pinned_environment_spikingjelly_and_fclib():
     assert any(re.search(r"pip install .*--no-deps -e \.$", x) for x in lines)
     # the same spikingjelly as `make setup`
     assert "spikingjelly==2.0.0" in (ROOT / "Makefile").read_text()
+
+
+# --- launch buttons in the built HTML ---------------------------------------------------
+
+def _tracked() -> set[str]:
+    import subprocess
+
+    return set(subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.split())
+
+
+def _launch_target(url: str) -> str | None:
+    """The repository path a Binder or Colab link opens (None for another link)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    u = urlsplit(url)
+    owner, name = _owner_name()
+    branch = CONFIG["repository"]["branch"]
+    if u.netloc == "mybinder.org":
+        assert u.path == f"/v2/gh/{owner}/{name}/{branch}", url
+        (path,) = parse_qs(u.query)["urlpath"]
+        assert path.startswith("lab/tree/"), url
+        return path.removeprefix("lab/tree/")
+    if u.netloc == "colab.research.google.com":
+        prefix = f"/github/{owner}/{name}/blob/{branch}/"
+        assert u.path.startswith(prefix), url
+        return u.path.removeprefix(prefix)
+    return None
+
+
+def _tiny_book(root: Path) -> Path:
+    """The book's _config.yml and _toc.yml over stand-in pages: every chapter a one-cell
+    notebook at book/chapters/NAME.ipynb (where the build puts the executed chapters), the
+    workshop pages as they are, the other pages a title. The static files (MathJax) and
+    the landing page's results table (which reads executed chapters) are left out."""
+    import shutil
+
+    import nbformat
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    for key in ("html_static_path", "mathjax_path"):
+        config["sphinx"]["config"].pop(key, None)
+    config["sphinx"].pop("local_extensions", None)
+    (root / "_config.yml").write_text(yaml.safe_dump(config))
+    shutil.copy(ROOT / "_toc.yml", root / "_toc.yml")
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    pages = [toc["root"]] + [c["file"] for p in toc["parts"] for c in p["chapters"]]
+    for page in pages:
+        path = root / page
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if page.startswith("book/chapters/"):
+            nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {path.name}"),
+                                                 nbformat.v4.new_code_cell("x = 1")])
+            nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                         "language": "python"}
+            nbformat.write(nb, path.with_suffix(".ipynb"))
+        elif page.startswith("book/workshop/"):
+            shutil.copy(ROOT / f"{page}.md", path.with_suffix(".md"))
+        else:
+            path.with_suffix(".md").write_text(f"# {path.name}\n\nText.\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def tiny_html(tmp_path_factory):
+    import shutil
+    import subprocess
+    import sys
+
+    root = _tiny_book(tmp_path_factory.mktemp("book"))
+    exe = shutil.which("jupyter-book", path=str(Path(sys.executable).parent))
+    proc = subprocess.run([exe, "build", str(root), "--warningiserror", "--keep-going"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    return root / "_build" / "html"
+
+
+@pytest.mark.slow
+def test_every_launch_link_opens_a_tracked_notebook(tiny_html):
+    """Binder and Colab open notebooks/NAME.ipynb (git tracks it), not the page's source
+    (book/chapters/NAME.ipynb is build output, a workshop page's .md Colab cannot open)."""
+    from html.parser import HTMLParser
+
+    from fclib.pipeline.notebooks import notebook_sources
+
+    class Links(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.hrefs = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "a" and dict(attrs).get("href"):
+                self.hrefs.append(dict(attrs)["href"])
+
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    tracked = _tracked()
+    expected = {p.as_posix() for p in notebook_sources(ROOT)}
+    opened = {}
+    for page in sorted(tiny_html.rglob("*.html")):
+        parser = Links()
+        parser.feed(page.read_text(encoding="utf8"))
+        for href in parser.hrefs:
+            target = _launch_target(href)
+            if target is not None:
+                assert target in tracked, f"{page.relative_to(tiny_html)}: {href} opens " \
+                    f"{target}, which git does not track"
+                opened.setdefault(target, set()).add(href.split("/")[2])
+    # every chapter and workshop page has both buttons, and nothing else has any
+    assert set(opened) == expected
+    assert all(hosts == {"mybinder.org", "colab.research.google.com"} for hosts in opened.values())
+
+
+def test_launch_extension_leaves_no_link_to_an_untracked_source():
+    """The hook on a theme context: a chapter's buttons retargeted, Thebe kept, a URL of an
+    unknown form dropped, and a page without a notebook left without a launch menu."""
+    from fclib.pipeline.launch import retarget_launch_buttons
+
+    def context(page):
+        return {"header_buttons": [{"label": "download-buttons", "buttons": []}, {
+            "label": "launch-buttons", "type": "group", "buttons": [
+                {"type": "link", "text": "Binder", "url": "https://mybinder.org/v2/gh/o/n/main"
+                 f"?urlpath=lab/tree/{page}.ipynb"},
+                {"type": "link", "text": "Colab",
+                 "url": f"https://colab.research.google.com/github/o/n/blob/main/{page}.md"},
+                {"type": "link", "text": "Other", "url": "https://example.org/somewhere"},
+                {"type": "javascript", "text": "Live Code", "javascript": "initThebeSBT()"}]}]}
+
+    ctx = context("book/chapters/03_response_functions")
+    retarget_launch_buttons(None, "book/chapters/03_response_functions", "page.html", ctx)
+    (group,) = [g for g in ctx["header_buttons"] if g["label"] == "launch-buttons"]
+    assert [b.get("url") for b in group["buttons"]] == [
+        "https://mybinder.org/v2/gh/o/n/main?urlpath=lab/tree/notebooks/03_response_functions.ipynb",
+        "https://colab.research.google.com/github/o/n/blob/main/notebooks/03_response_functions.ipynb",
+        None]
+    ctx = context("book/gpu")
+    retarget_launch_buttons(None, "book/gpu", "page.html", ctx)
+    assert [g["label"] for g in ctx["header_buttons"]] == ["download-buttons"]
+
+
+@pytest.mark.slow
+def test_workshop_solutions_are_hidden_in_the_html(tiny_html):
+    """Every solution cell of a workshop page sits in a sphinx-exercise solution marked
+    dropdown (sphinx-togglebutton collapses it), every scaffold outside one."""
+    from html.parser import HTMLParser
+
+    from fclib.pipeline.notebooks import WORKSHOP
+
+    class Cells(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.stack, self.found = [], []
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("br", "img", "input", "meta", "link", "hr", "col", "source", "wbr"):
+                return
+            classes = (dict(attrs).get("class") or "").split()
+            self.stack.append(classes)
+            for tag_ in ("tag_solution", "tag_scaffold"):
+                if tag_ in classes:
+                    hidden = any({"solution", "dropdown"} <= set(c) for c in self.stack[:-1])
+                    self.found.append((tag_, hidden))
+
+        def handle_endtag(self, tag):
+            if tag not in ("br", "img", "input", "meta", "link", "hr", "col", "source", "wbr") \
+                    and self.stack:
+                self.stack.pop()
+
+    for name in WORKSHOP:
+        parser = Cells()
+        parser.feed((tiny_html / "book" / "workshop" / f"{name}.html").read_text(encoding="utf8"))
+        kinds = {k for k, _ in parser.found}
+        assert kinds == {"tag_solution", "tag_scaffold"}, (name, parser.found)
+        for kind, hidden in parser.found:
+            assert hidden == (kind == "tag_solution"), (name, parser.found)
