@@ -176,3 +176,75 @@ def test_html_is_self_contained_and_small(run_like):
         fi.to_html(fig_c, include_plotlyjs="cdn")
     out = fi.embed(fig_c, include_plotlyjs=False, div_id="explore-connectivity")
     assert out.data == without
+
+
+_CLICK = """
+<pre id="result">pending</pre>
+<script>
+(async function () {
+  const out = {};
+  try {
+    const gd = document.getElementById("explore-response");
+    out.steps_before = gd._fullLayout.sliders[0].steps.length;
+    const b = gd.layout.updatemenus[0].buttons[1];  // what choosing the second pair runs
+    await Plotly.update(gd, b.args[0], b.args[1], b.args[2]);
+    out.prefix = gd._fullLayout.sliders[0].currentvalue.prefix;
+    out.steps_after = gd._fullLayout.sliders[0].steps.length;
+    const st = gd.layout.sliders[0].steps[1];  // what moving the slider one step runs
+    await Plotly.update(gd, st.args[0], st.args[1], st.args[2]);
+    out.y = Array.from(gd.data[0].y);
+    out.expected_y = st.args[0].y[0];
+    out.box = gd._fullLayout.annotations[0].text;
+    out.expected_box = st.args[1]["annotations[0].text"];
+    out.points = document.querySelectorAll("#explore-response .scatterlayer .trace:first-child .point").length;
+    const gc = document.getElementById("explore-connectivity");
+    const bc = gc.layout.updatemenus[0].buttons[1];
+    await Plotly.update(gc, bc.args[0], bc.args[1]);
+    out.visible = gc._fullData.map(t => t.visible === true);
+  } catch (e) { out.error = String(e); }
+  document.getElementById("result").textContent = JSON.stringify(out);
+})();
+</script>
+"""
+
+
+@pytest.mark.slow
+def test_controls_work_offline_in_a_browser(run_like, tmp_path):
+    """Both figures on one page in headless Chromium with no network: choosing a layer pair
+    swaps in its neuron slider, a slider step draws its neuron, the connectivity dropdown
+    shows the chosen pair's traces."""
+    import json
+    import shutil
+    import subprocess
+
+    exe = shutil.which("chromium")
+    if exe is None:
+        pytest.skip("chromium is not installed (Debian package `chromium`)")
+    pairs, responses, preferred = run_like
+    fig = fi.explore_response(responses, preferred, n_neurons=6)
+    page = tmp_path / "page.html"
+    page.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
+                    + fi.to_html(fig, div_id="explore-response")
+                    + fi.to_html(fi.explore_connectivity(pairs), include_plotlyjs=False,
+                                 div_id="explore-connectivity")
+                    + _CLICK + "</body></html>", encoding="utf8")
+    proc = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                           "--disable-background-networking", "--disable-extensions",
+                           f"--user-data-dir={tmp_path / 'profile'}",
+                           "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=20000",
+                           "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180)
+    found = re.search(r'<pre id="result">([^<]*)</pre>', proc.stdout)
+    assert found, f"chromium gave no result (exit {proc.returncode}): {proc.stderr[-2000:]}"
+    out = json.loads(found.group(1).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+                     .replace("&quot;", '"'))
+    assert "error" not in out, out.get("error")
+    assert out["steps_before"] == out["steps_after"] == 6
+    assert out["prefix"] == fig.layout.updatemenus[0].buttons[1].args[1]["sliders"][0][
+        "currentvalue"]["prefix"]
+    assert out["y"] == out["expected_y"] and out["points"] == len(out["y"])
+    # the step moved was the second pair's: its slider was swapped in
+    step = fig.layout.updatemenus[0].buttons[1].args[1]["sliders"][0]["steps"][1]["args"]
+    assert out["y"] == step[0]["y"][0] and out["box"] == step[1]["annotations[0].text"]
+    assert out["box"] != fig.layout.sliders[0].steps[1].args[1]["annotations[0].text"]
+    assert out["box"] == out["expected_box"]
+    assert out["visible"] == [j // 3 == 1 for j in range(3 * len(pairs))]
