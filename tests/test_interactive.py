@@ -248,3 +248,20 @@ def test_controls_work_offline_in_a_browser(run_like, tmp_path):
     assert out["box"] != fig.layout.sliders[0].steps[1].args[1]["annotations[0].text"]
     assert out["box"] == out["expected_box"]
     assert out["visible"] == [j // 3 == 1 for j in range(3 * len(pairs))]
+
+
+def test_response_marks_the_papers_selection(run_like):
+    _, responses, _ = run_like
+    r2 = next(iter(responses.values()))["relu_r2"]
+    cut = float(r2.median())  # half the neurons selected
+    ds = fr.select_fits(next(iter(responses.values())), cut)
+    fig = fi.explore_response({"a": ds}, n_neurons=30)
+    seen = set()
+    for step in fig.layout.sliders[0].steps:
+        n = int(step.label.split()[0])
+        box = step.args[1]["annotations[0].text"]
+        chosen = bool(ds["selected"].sel(neuron=n))
+        assert (f" (selected: R² > {cut:g})" in box) == chosen
+        assert (f"not selected: R² > {cut:g}" in box) == (not chosen)
+        seen.add(chosen)
+    assert seen == {True, False}

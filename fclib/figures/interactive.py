@@ -85,7 +85,11 @@ def _neuron_view(pair: str, ds: xr.Dataset, p: xr.DataArray, n: int, preferred, 
         name = class_names[c] if class_names is not None and c < len(class_names) else str(c)
         parts.append(f"preferred class: {name}")
     r2 = float(row["relu_r2"])
-    parts.append(f"ReLU R² = {r2:.2f}" if np.isfinite(r2) else "no ReLU fit")
+    fit = f"ReLU R² = {r2:.2f}" if np.isfinite(r2) else "no ReLU fit"
+    if "selected" in row and "r2_min" in ds.attrs:  # the paper's selection (select_fits)
+        fit += (f" ({'' if bool(row['selected']) else 'not '}selected: "
+                f"R² > {float(ds.attrs['r2_min']):g})")
+    parts.append(fit)
     if np.isfinite(onset):
         frac = float(row["intersection_fraction"]) if "intersection_fraction" in row else np.nan
         strong = float(row["strong_fraction"]) if "strong_fraction" in row else np.nan
@@ -115,7 +119,8 @@ def explore_response(responses: dict, preferred: dict | None = None, *, class_na
         ``neuron`` (``Run.information(target)["preferred"]``, :func:`fclib.stats.information.information`).
     class_names : names of the classes (else their indices).
     n_neurons : neurons per layer pair, drawn without replacement by ``rng`` among those with
-        a ReLU fit, then ordered by group size; every neuron when fewer.
+        a ReLU fit, then ordered by group size; every neuron when fewer. A layer pair with
+        no fitted neuron gets no button.
     rng : seed or ``numpy.random.Generator``.
 
     Returns
@@ -146,6 +151,9 @@ def explore_response(responses: dict, preferred: dict | None = None, *, class_na
         p = response_curve(ds[["n_frames", "n_fire"]].sel(neuron=pick), min_frames)
         pref = None
         if preferred is not None:
+            if pair not in preferred:
+                raise ValueError(f"preferred has no entry for {pair!r}: pass {{layer pair: "
+                                 "Run.information(target layer)['preferred']}} for every pair")
             pr = preferred[pair]
             pr = pr["preferred"] if isinstance(pr, xr.Dataset) else pr
             pref = dict(zip(pick.tolist(), np.asarray(pr.sel(neuron=pick).values).tolist()))
