@@ -590,3 +590,51 @@ CLAIMS["10_perturbations"] += [
                            _f(v, "ls_mi_fgsm") < _f(v, "ls_mi_original")),
           "What does the last layer lose under distortion? (Figs. A14–A16)"),
 ]
+
+
+CLAIMS["14_when_ensembles_form"] = [
+    Claim("a rate-matched random network keeps the significant pairs",
+          "\"largely unchanged\" after permutation in early and intermediate layers (§5)",
+          "reproduced when its share of significant pairs is 0.67–1.5 times the trained "
+          "network's, partly 0.5–2 times",
+          lambda v: f"{_f(v, 'sig_matched'):.2f} % (trained {_f(v, 'sig_last'):.2f} %)",
+          lambda v: _three(0.67 <= _f(v, "sig_matched") / _f(v, "sig_last") <= 1.5,
+                           0.5 <= _f(v, "sig_matched") / _f(v, "sig_last") <= 2),
+          "Untrained, trained and rate-matched networks side by side"),
+    Claim("a rate-matched random network forms no coherent 1FC groups",
+          "deeper layers \"fail to form coherent 1FC groups\" (§5)",
+          "reproduced when its median group size is at most half the trained network's, "
+          "partly when smaller",
+          lambda v: f"{_f(v, 'size_matched'):.0f} (trained {_f(v, 'size_last'):.0f})",
+          lambda v: _three(_f(v, "size_matched") <= 0.5 * _f(v, "size_last"),
+                           _f(v, "size_matched") < _f(v, "size_last")),
+          "Untrained, trained and rate-matched networks side by side"),
+    Claim("a rate-matched random network loses the response properties",
+          "\"characteristic response properties are lost\" (§5)",
+          "reproduced when its share of ReLU fits with R² > 0.8 is at most half the trained "
+          "network's, partly when lower",
+          lambda v: f"{_f(v, 'sel_matched'):.1f} % (trained {_f(v, 'sel_last'):.1f} %)",
+          lambda v: _three(_f(v, "sel_matched") <= 0.5 * _f(v, "sel_last"),
+                           _f(v, "sel_matched") < _f(v, "sel_last")),
+          "Untrained, trained and rate-matched networks side by side"),
+]
+
+CLAIMS["17_mango"] = [
+    Claim("at 10² evaluations PROTES (TT) beats Nevergrad, and both beat random search",
+          "TT > NG at 10²–10³ evaluations, all beat RS (the MANGO paper's Table 1)",
+          "reproduced when TT > NG > RS in mean best activation, partly when TT or NG beats RS",
+          lambda v: f"TT {_f(v, 'act100_tt'):.3f}, NG {_f(v, 'act100_ng'):.3f}, "
+                    f"RS {_f(v, 'act100_rs'):.3f}",
+          lambda v: _three(_f(v, "act100_tt") > _f(v, "act100_ng") > _f(v, "act100_rs"),
+                           max(_f(v, "act100_tt"), _f(v, "act100_ng")) > _f(v, "act100_rs")),
+          "Which optimiser reaches the highest activation for a given budget? "
+          "(the MANGO paper's Table 1)"),
+    Claim("labile units are nearly absent early and common in the last layer",
+          "virtually none in the first layers, about 40 % in the last (Fig. 10)",
+          "reproduced when the first layer has at most 10 % and the last 20–60 %, partly when "
+          "the last has more than the first",
+          lambda v: f"{_f(v, 'labile_first'):.0f} % → {_f(v, 'labile_last'):.0f} %",
+          lambda v: _three(_f(v, "labile_first") <= 10 and 20 <= _f(v, "labile_last") <= 60,
+                           _f(v, "labile_last") > _f(v, "labile_first")),
+          "Are deep units labile?"),
+]
