@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fclib.pipeline.stages import default_data_dir
 from fclib.stats.simulate import simulate_recording
-from fclib.store import atomic_write, default_data_dir
 
 __all__ = ["EXAMPLE_FILE", "EXAMPLE_PARAMS", "example_arrays", "make_example_recording",
            "example_recording"]
@@ -55,14 +55,21 @@ def make_example_recording(path: str | os.PathLike) -> Path:
     path = Path(path)
     if path.suffix != ".npz":
         raise ValueError(f"the example recording is an .npz file; got {path}")
-    with atomic_write(path) as tmp:
-        np.savez_compressed(tmp, **example_arrays())
+    arrays = example_arrays()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        with open(tmp, "wb") as f:  # an open file: np.savez adds no suffix to it
+            np.savez_compressed(f, **arrays)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
 def example_recording(data_dir: str | os.PathLike | None = None) -> Path:
     """The example recording's path in ``data_dir`` (default: the book's ``data/``, see
-    :func:`fclib.store.default_data_dir`), written there first where it is missing (a
+    :func:`fclib.pipeline.stages.default_data_dir`), written there first where it is missing (a
     notebook opened outside a checkout, e.g. on Colab)."""
     path = Path(data_dir if data_dir is not None else default_data_dir()) / EXAMPLE_FILE
     if not path.exists():
