@@ -80,12 +80,13 @@ def test_response_controls_and_drawn_values(run_like):
             seen = np.isfinite(curve.values)
             np.testing.assert_array_equal(data["x"][0], ds["cofiring"].values[seen])
             np.testing.assert_allclose(data["y"][0], curve.values[seen], atol=5e-5)
-            np.testing.assert_array_equal(data["customdata"][0], ds["n_frames"].sel(neuron=n).values[seen])
+            np.testing.assert_array_equal(data["customdata"][0],
+                                          ds["n_frames"].sel(neuron=n).values[seen])
             # the ReLU line is the fit's: slope * max(0, k - threshold)
             row = ds.sel(neuron=n)
             fx, fy = np.array(data["x"][1]), np.array(data["y"][1])
-            np.testing.assert_allclose(fy, float(row["relu_slope"])
-                                       * np.maximum(0, fx - float(row["relu_threshold"])), atol=1e-3)
+            relu = float(row["relu_slope"]) * np.maximum(0, fx - float(row["relu_threshold"]))
+            np.testing.assert_allclose(fy, relu, atol=1e-3)
             onset = float(row["intersection"])
             assert data["x"][2] == ([] if not np.isfinite(onset) else [round(onset, 4)] * 2)
             title = layout["title.text"] + layout["annotations[0].text"]
@@ -169,7 +170,8 @@ def test_html_is_self_contained_and_small(run_like):
     assert 'id="explore-response"' in with_js and 'id="explore-connectivity"' in without
     js = len(with_js) - len(fi.to_html(fig_r, include_plotlyjs=False, div_id="explore-response"))
     assert 3e6 < js < 6e6  # the bundled plotly.js, inline
-    n_neurons = sum(len(b.args[1]["sliders"][0]["steps"]) for b in fig_r.layout.updatemenus[0].buttons)
+    n_neurons = sum(len(b.args[1]["sliders"][0]["steps"])
+                    for b in fig_r.layout.updatemenus[0].buttons)
     assert len(with_js) - js < 40_000 * n_neurons
     assert len(without) < 20_000 * len(pairs)
     with pytest.raises(ValueError, match="never loaded from a URL"):
@@ -196,7 +198,8 @@ _CLICK = """
     out.expected_y = st.args[0].y[0];
     out.box = gd._fullLayout.annotations[0].text;
     out.expected_box = st.args[1]["annotations[0].text"];
-    out.points = document.querySelectorAll("#explore-response .scatterlayer .trace:first-child .point").length;
+    out.points = document.querySelectorAll(
+      "#explore-response .scatterlayer .trace:first-child .point").length;
     const gc = document.getElementById("explore-connectivity");
     const bc = gc.layout.updatemenus[0].buttons[1];
     await Plotly.update(gc, bc.args[0], bc.args[1]);
@@ -232,7 +235,8 @@ def test_controls_work_offline_in_a_browser(run_like, tmp_path):
                            "--disable-background-networking", "--disable-extensions",
                            f"--user-data-dir={tmp_path / 'profile'}",
                            "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=20000",
-                           "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180)
+                           "--dump-dom", page.as_uri()],
+                          capture_output=True, text=True, timeout=180)
     found = re.search(r'<pre id="result">([^<]*)</pre>', proc.stdout)
     assert found, f"chromium gave no result (exit {proc.returncode}): {proc.stderr[-2000:]}"
     out = json.loads(found.group(1).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")

@@ -116,7 +116,8 @@ def explore_response(responses: dict, preferred: dict | None = None, *, class_na
         ``intersection_fraction``, ``strong_fraction``, ``saturation_cofiring`` over
         ``neuron``, a ``degree`` coordinate and a ``min_frames`` attribute.
     preferred : optional ``{layer pair: DataArray}`` of each target's preferred class over
-        ``neuron`` (``Run.information(target)["preferred"]``, :func:`fclib.stats.information.information`).
+        ``neuron`` (``Run.information(target)["preferred"]``,
+        :func:`fclib.stats.information.information`).
     class_names : names of the classes (else their indices).
     n_neurons : neurons per layer pair, drawn without replacement by ``rng`` among those with
         a ReLU fit, then ordered by group size; every neuron when fewer. A layer pair with
@@ -239,7 +240,8 @@ def explore_connectivity(results: dict, threshold: float = 4.0, degrees: dict | 
     Parameters
     ----------
     results : ``{layer pair: Dataset}`` with ``sttc`` and ``z`` over ``(target, source)``, as
-        :meth:`fclib.pipeline.Run.pairs` returns (:func:`fclib.stats.connectivity.pair_significance`).
+        :meth:`fclib.pipeline.Run.pairs` returns
+        (:func:`fclib.stats.connectivity.pair_significance`).
     threshold : the z threshold of significance, drawn on the z panel.
     degrees : optional ``{layer pair: degree of every target}`` already computed
         (:func:`fclib.stats.connectivity.degree`); else computed with it.
@@ -286,7 +288,8 @@ def explore_connectivity(results: dict, threshold: float = 4.0, degrees: dict | 
             unit = "targets" if what == "degree" else "pairs"
             fig.add_trace(go.Bar(x=x, y=y, width=width, marker=dict(color=color, line_width=0),
                                  name=f"{k}: {what}", visible=i == 0, showlegend=False,
-                                 hovertemplate=f"{what} %{{x:.3g}}: %{{y:,}} {unit}<extra>{k}</extra>"),
+                                 hovertemplate=(f"{what} %{{x:.3g}}: %{{y:,}} {unit}"
+                                                f"<extra>{k}</extra>")),
                           row=1, col=col)
         note = f", {dropped[k]:,} with no STTC left out" if dropped[k] else ""
         titles[k] = (f"<b>{k}</b>: {sttc[k].size:,} active (target, source) pairs{note}, "
