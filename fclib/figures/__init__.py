@@ -1,7 +1,7 @@
 """One function per figure the book shows, each taking computed results and returning a
 matplotlib Figure drawn in the book's style (:func:`book_style`, applied inside each call:
 importing or calling fclib changes no global matplotlib state)."""
-from fclib.figures._common import book_style, by_layer_pair, pair_scatter, styled  # noqa: F401
+from fclib.figures._common import *  # noqa: F401,F403
 from fclib.figures.connectivity import *  # noqa: F401,F403
 from fclib.figures.ensembles import *  # noqa: F401,F403
 from fclib.figures.information import *  # noqa: F401,F403

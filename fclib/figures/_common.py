@@ -1,30 +1,168 @@
-"""Figure helpers shared by several chapters' figures, and the book's style."""
+"""Figure helpers shared by several chapters' figures, and the book's style.
+
+Every figure of the book is drawn to fit the content column of the rendered page: at most
+:data:`WIDTH_IN` inches wide at :data:`DPI` dots per inch (760 px), narrower than the
+:data:`COLUMN_PX` (784 px) that sphinx-book-theme 1.3 gives the article at a 1,400 px window
+(page 88rem; primary sidebar 20 %, secondary sidebar 17rem, article padding 2 x 2rem). The
+browser then shows the PNG at its drawn size, so a point is 100/72 px and the smallest text
+of the style (:data:`MIN_FONT_PT`, 8 pt) is 11 px high on the page.
+"""
 from __future__ import annotations
 
+import functools
+import textwrap
+from pathlib import Path
+
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
-__all__ = ['book_style', 'styled', 'by_layer_pair', 'pair_scatter']
+__all__ = ['book_style', 'styled', 'by_layer_pair', 'pair_scatter', 'COLUMN_PX', 'DPI',
+           'WIDTH_IN', 'MIN_FONT_PT', 'OKABE_ITO', 'column_figsize', 'panel_grid',
+           'series_styles', 'legend_beside', 'legend_above', 'no_data', 'box_ylim',
+           'wrap_labels', 'figure_legend']
+
+COLUMN_PX = 784       # content column of sphinx-book-theme 1.3 at a 1,400 px window
+DPI = 100             # figure.dpi of the style; the inline backend saves PNGs at fig.dpi
+WIDTH_IN = 7.6        # the widest figure: 760 px, room for the 0.1 in pad of bbox "tight"
+MIN_FONT_PT = 8       # no text of a figure is smaller (11 px on the page)
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
+             "#F0E442")
+_LINESTYLES = ("-", "--", ":", "-.")
+_STYLE_FILE = Path(__file__).with_name("book.mplstyle")
 
 
 def book_style() -> dict:
-    """The book's matplotlib style (seaborn "ticks" in the "notebook" context) as rc
-    parameters. Figure functions draw inside ``plt.rc_context(book_style())``; nothing is
+    """The book's matplotlib style as rc parameters: seaborn's "ticks" axes under the rc
+    of ``book.mplstyle`` beside this module (100 dpi, 8-9.5 pt text, the Okabe-Ito colour
+    cycle). Figure functions draw inside ``plt.rc_context(book_style())``; nothing is
     changed globally."""
-    return {**sns.axes_style("ticks"), **sns.plotting_context("notebook")}
+    return {**sns.axes_style("ticks"),
+            **mpl.rc_params_from_file(str(_STYLE_FILE), use_default_template=False)}
 
 
 def styled(func):
     """Decorator: draw ``func``'s figure in the book's style without touching global state."""
-    import functools
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         with plt.rc_context(book_style()):
             return func(*args, **kwargs)
     return wrapper
+
+
+def column_figsize(height: float, fraction: float = 1.0) -> tuple[float, float]:
+    """``(width, height)`` in inches of a figure ``fraction`` of the column wide."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    return (WIDTH_IN * fraction, height)
+
+
+def panel_grid(n: int, max_cols: int = 4, panel_height: float = 2.4,
+               min_panel_width: float = 1.8) -> tuple[int, int, tuple[float, float]]:
+    """Rows, columns and figsize of a grid of ``n`` panels at the column's width: at most
+    ``max_cols`` columns and as many as fit ``min_panel_width`` inches each."""
+    ncols = max(1, min(n, max_cols, int(WIDTH_IN // min_panel_width)))
+    nrows = max(1, int(np.ceil(n / ncols)))
+    return nrows, ncols, (WIDTH_IN, panel_height * nrows)
+
+
+def series_styles(n: int, ordered: bool = False) -> list[dict]:
+    """Colour (and line style) of ``n`` lines that share an axis, as ``plot`` keywords.
+
+    Unordered series take the Okabe-Ito colours; ordered ones (layers by depth) a viridis
+    ramp. Where more than 6 lines share the axes, consecutive lines also differ in line style
+    (solid, dashed, dotted, dash-dot), so neighbours never differ by a shade alone.
+    """
+    if ordered:
+        colours = [mpl.colors.to_hex(c) for c in plt.get_cmap("viridis")(np.linspace(0, 0.9, max(n, 1)))]
+    else:
+        colours = [OKABE_ITO[i % 7] for i in range(n)]
+    return [{"color": colours[i], "ls": _LINESTYLES[i % 4] if n > 6 else "-"} for i in range(n)]
+
+
+def legend_beside(ax, **kwargs):
+    """The axes' legend to the right of the axes, outside the data (``tight_layout`` and
+    constrained layout make room for it)."""
+    kwargs = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0,
+              **kwargs}
+    return ax.legend(**kwargs)
+
+
+def legend_above(ax, handles=None, labels=None, ncols: int | None = None, **kwargs):
+    """A legend above the axes, outside the data, in ``ncols`` columns (by default as many
+    as there are entries, up to 4)."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    ncols = ncols or max(1, min(4, len(handles)))
+    kwargs = {"loc": "lower left", "bbox_to_anchor": (0.0, 1.02), "borderaxespad": 0.0,
+              "ncols": ncols, **kwargs}
+    return ax.legend(handles, labels, **kwargs)
+
+
+def no_data(ax, why: str) -> None:
+    """Leave a panel that has nothing to show empty but for a sentence saying why."""
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, "\n".join(textwrap.wrap(f"nothing to show: {why}", 28)), ha="center",
+            va="center", transform=ax.transAxes, fontsize=MIN_FONT_PT + 1, color="0.3")
+
+
+def box_ylim(ax, data, floor: float | None = None, ceiling: float | None = None,
+             whis: float = 1.5, axis: str = "y") -> None:
+    """Set the value range (the ``axis`` of the boxes' values) of box plots of ``data`` (a
+    list of arrays) to contain every box and whisker; where whiskers pass ``floor`` (or
+    ``ceiling``) the axis is cut there, but never inside a box, and a note above the axes
+    says where and how far the whiskers reach."""
+    lo, hi, q_lo, q_hi = [], [], [], []
+    for v in data:
+        v = np.asarray(v, dtype=float)
+        v = v[np.isfinite(v)]
+        if not v.size:
+            continue
+        q1, q3 = np.percentile(v, [25, 75])
+        iqr = q3 - q1
+        lo.append(v[v >= q1 - whis * iqr].min())
+        hi.append(v[v <= q3 + whis * iqr].max())
+        q_lo.append(q1)
+        q_hi.append(q3)
+    if not lo:
+        return
+    w_lo, w_hi = min(lo), max(hi)
+    bottom = w_lo if floor is None or w_lo >= floor else min(floor, min(q_lo))
+    top = w_hi if ceiling is None or w_hi <= ceiling else max(ceiling, max(q_hi))
+    pad = 0.04 * max(top - bottom, 1e-9)
+    (ax.set_ylim if axis == "y" else ax.set_xlim)(bottom - pad, top + pad)
+    notes = []
+    if w_lo < bottom:
+        notes.append(f"axis cut at {bottom:.3g}; whiskers reach {w_lo:.3g}")
+    if w_hi > top:
+        notes.append(f"axis cut at {top:.3g}; whiskers reach {w_hi:.3g}")
+    if notes:
+        ax.text(0.0, 1.0, "; ".join(notes), transform=ax.transAxes, ha="left", va="bottom",
+                fontsize=MIN_FONT_PT, color="0.3")
+
+
+def wrap_labels(labels, width: int = 12) -> list[str]:
+    """Tick labels wrapped onto lines of at most ``width`` characters."""
+    return ["\n".join(textwrap.wrap(str(s), width)) or str(s) for s in labels]
+
+
+def figure_legend(fig, handles=None, labels=None, ncols: int | None = None, **kwargs):
+    """One legend for all panels, above them, outside the data; ``fig`` must use constrained
+    layout (``plt.subplots(..., layout="constrained")``), which makes room for it. Handles
+    default to those of every axes, one per label."""
+    if handles is None:
+        seen = {}
+        for ax in fig.axes:
+            for h, lab in zip(*ax.get_legend_handles_labels()):
+                seen.setdefault(lab, h)
+        handles, labels = list(seen.values()), list(seen)
+    if not handles:
+        return None
+    ncols = ncols or max(1, min(4, len(handles)))
+    return fig.legend(handles, labels, loc="outside upper center", ncols=ncols, **kwargs)
 
 
 # --------------------------------------------------------------------------- response functions
@@ -39,34 +177,37 @@ def _points(ds, neuron, batch=None, min_frames=1):
 
 @styled
 def by_layer_pair(table: pd.DataFrame, column: str, ylabel: str, *, band=None,
-                  hline=None, log: bool = False, clip=None, by: str = "layer pair",
+                  hline=None, log: bool = False, floor: float | None = None,
+                  ceiling: float | None = None, by: str = "layer pair",
                   xlabel: str = "source → target layer") -> plt.Figure:
     """Distribution of one per-neuron property across layer pairs (box plots).
 
     ``by`` names a categorical column (its categories in order give the boxes);
-    ``band=(lo, hi)`` shades the paper's range; ``hline`` draws a reference line.
+    ``band=(lo, hi)`` shades the paper's range; ``hline`` draws a reference line. The y axis
+    contains every box and whisker; where whiskers pass ``floor`` or ``ceiling`` it is cut
+    there (never inside a box) and a note says so (:func:`box_ylim`).
     """
-    fig, ax = plt.subplots(figsize=(9, 3.2))
+    fig, ax = plt.subplots(figsize=column_figsize(3.0))
     names = list(table[by].cat.categories)
     data = []
     for name in names:
         v = table.loc[table[by] == name, column].to_numpy(dtype=float)
         v = v[np.isfinite(v)]
-        if clip is not None:
-            v = np.clip(v, *clip)
         data.append(v if v.size else np.array([np.nan]))
     if band is not None:
-        ax.axhspan(*band, color="tab:orange", alpha=0.15, lw=0, label="paper")
+        ax.axhspan(*band, color=OKABE_ITO[1], alpha=0.2, lw=0, label="paper's range")
     if hline is not None:
-        ax.axhline(hline, color="tab:red", ls="--", lw=0.8)
+        ax.axhline(hline, color=OKABE_ITO[3], ls="--", lw=0.8)
     ax.boxplot(data, positions=range(len(names)), widths=0.6, showfliers=False,
                medianprops=dict(color="k"))
     ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
     if log:
         ax.set_yscale("log")
+    else:
+        box_ylim(ax, data, floor, ceiling)
     ax.set(ylabel=ylabel, xlabel=xlabel)
     if band is not None:
-        ax.legend(frameon=False, fontsize=8)
+        legend_beside(ax)
     sns.despine(fig)
     fig.tight_layout()
     return fig
@@ -78,32 +219,31 @@ def pair_scatter(table: pd.DataFrame, x: str, y: str, xlabel: str, ylabel: str, 
                  highlight: str | None = None, logx: bool = False, by: str = "layer pair",
                  ncols: int = 4) -> plt.Figure:
     """One scatter panel per layer pair (the categories of ``by``); ``highlight`` names a
-    boolean column drawn in red on top. Panel titles give Spearman's rho."""
+    boolean column drawn in vermillion on top. Panel titles give Spearman's rho."""
     from scipy.stats import spearmanr
 
     names = list(table[by].cat.categories)
-    ncols = min(ncols, len(names))
-    nrows = int(np.ceil(len(names) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.4 * nrows), squeeze=False,
-                             sharey=True)
+    nrows, ncols, size = panel_grid(len(names), ncols, 2.2)
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, sharey=True,
+                             layout="constrained")
     for ax, name in zip(axes.flat, names):
         d = table[table[by] == name]
-        ax.scatter(d[x], d[y], s=3, alpha=0.3, lw=0)
+        ax.scatter(d[x], d[y], s=4, alpha=0.35, lw=0, color=OKABE_ITO[0])
         if highlight is not None:
             h = d[d[highlight].astype(bool)]
-            ax.scatter(h[x], h[y], s=6, color="tab:red", lw=0, label=highlight)
+            ax.scatter(h[x], h[y], s=8, color=OKABE_ITO[3], lw=0, label=highlight)
         rho = spearmanr(d[x], d[y], nan_policy="omit").statistic if len(d) > 2 else np.nan
-        ax.set_title(f"{name}: ρ = {rho:.2f}", fontsize=9)
+        ax.set_title(f"{name}: ρ = {rho:.2f}")
         if logx:
             ax.set_xscale("log")
     for ax in axes.flat[len(names):]:
-        ax.axis("off")
-    for ax in axes[-1]:
-        ax.set_xlabel(xlabel)
+        ax.remove()
+    for ax in axes.flat[:len(names)]:
+        if ax.get_subplotspec().is_last_row() or ax.get_subplotspec().rowspan.stop == nrows - 1:
+            ax.set_xlabel(xlabel)
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel)
     if highlight is not None:
-        axes.flat[len(names) - 1].legend(frameon=False, fontsize=7)
+        figure_legend(fig)
     sns.despine(fig)
-    fig.tight_layout()
     return fig

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from fclib.figures._common import styled
+from fclib.figures._common import (column_figsize, figure_legend, legend_above, legend_beside,
+                                   no_data, panel_grid, series_styles, styled)
 
 __all__ = ['fig_1a_sttc_distributions', 'fig_1i_significant_pairs', 'degree_distributions',
            'null_agreement', 'false_positive_rates', 'fig_a7_structural_edges']
@@ -17,24 +18,26 @@ def fig_1a_sttc_distributions(observed: dict, null: dict, bins: int = 80) -> plt
     """Observed STTC distribution against its shift-null sample, one axis per layer pair
     (paper Fig. 1 A-C). ``observed``/``null``: ``{layer pair: STTC values}``."""
     names = list(observed)
-    fig, axes = plt.subplots(1, len(names), figsize=(3.3 * len(names), 3), squeeze=False)
-    for ax, name in zip(axes[0], names):
+    nrows, ncols, size = panel_grid(len(names), 4, 2.6)
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, layout="constrained")
+    for ax in axes.flat[len(names):]:
+        ax.remove()
+    for i, (ax, name) in enumerate(zip(axes.flat, names)):
         obs, nul = np.asarray(observed[name]), np.asarray(null[name])
         ax.set(title=name, xlabel="STTC")
         if obs.size == 0 or nul.size == 0:
-            ax.text(0.5, 0.5, "no active pairs", ha="center", transform=ax.transAxes)
+            no_data(ax, "no pair of this layer pair has a defined STTC (no active pairs)")
             continue
         lo = min(obs.min(), nul.min())
         hi = max(obs.max(), nul.max())
         edges = np.linspace(lo, hi, bins + 1)
         ax.hist(nul, edges, color="0.6", alpha=0.7, label="shifted (null)", density=True)
-        ax.hist(obs, edges, histtype="step", color="tab:blue", lw=1.5, label="observed",
+        ax.hist(obs, edges, histtype="step", color="C0", lw=1.5, label="observed",
                 density=True)
         ax.set_yscale("log")
-    axes[0, 0].set_ylabel("density")
-    axes[0, 0].legend(frameon=False, fontsize=8)
-    sns.despine(fig)
-    fig.tight_layout()
+        if i % ncols == 0:
+            ax.set_ylabel("density")
+    figure_legend(fig)
     return fig
 
 
@@ -42,13 +45,13 @@ def fig_1a_sttc_distributions(observed: dict, null: dict, bins: int = 80) -> plt
 def fig_1i_significant_pairs(summary: pd.DataFrame, threshold: float) -> plt.Figure:
     """Percentage of significantly positive (``z > threshold``) and negative pairs per layer
     pair (paper Fig. 1 I-L); ``summary``: :func:`fclib.stats.connectivity.summaries`."""
-    fig, ax = plt.subplots(figsize=(9, 3.2))
+    fig, ax = plt.subplots(figsize=column_figsize(3.0))
     x = np.arange(len(summary))
-    ax.bar(x - 0.2, 100 * summary.frac_pos, 0.4, label=f"z > {threshold:g}", color="tab:blue")
-    ax.bar(x + 0.2, 100 * summary.frac_neg, 0.4, label=f"z < -{threshold:g}", color="tab:orange")
+    ax.bar(x - 0.2, 100 * summary.frac_pos, 0.4, label=f"z > {threshold:g}", color="C0")
+    ax.bar(x + 0.2, 100 * summary.frac_neg, 0.4, label=f"z < -{threshold:g}", color="C1")
     ax.set_xticks(x, summary.index, rotation=45, ha="right")
     ax.set(ylabel="% of pairs", xlabel="source → target layer")
-    ax.legend(frameon=False)
+    legend_above(ax)
     sns.despine(fig)
     fig.tight_layout()
     return fig
@@ -58,17 +61,16 @@ def fig_1i_significant_pairs(summary: pd.DataFrame, threshold: float) -> plt.Fig
 def degree_distributions(degrees: dict, threshold: float | None = None) -> plt.Figure:
     """Distribution of the degree of connectivity (1FC group size) per layer pair, as
     complementary CDFs on one axis; ``threshold`` (the z of membership) labels the x axis."""
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    colors = sns.color_palette("viridis", len(degrees))
-    for c, (name, d) in zip(colors, degrees.items()):
+    fig, ax = plt.subplots(figsize=column_figsize(3.4))
+    for st, (name, d) in zip(series_styles(len(degrees), ordered=True), degrees.items()):
         d = np.sort(np.asarray(d))
         if d.size:
-            ax.step(d, 1 - np.arange(d.size) / d.size, where="post", color=c, label=name)
+            ax.step(d, 1 - np.arange(d.size) / d.size, where="post", label=name, **st)
     ax.set_xscale("symlog", linthresh=1)
     what = "significant positive sources" if threshold is None else f"sources with z > {threshold:g}"
     ax.set(xlabel=f"degree of connectivity ({what})",
            ylabel="fraction of targets ≥ degree")
-    ax.legend(frameon=False, fontsize=7, ncol=2)
+    legend_beside(ax, ncols=2 if len(degrees) > 12 else 1)
     sns.despine(fig)
     fig.tight_layout()
     return fig
@@ -83,14 +85,14 @@ def null_agreement(z_exact: np.ndarray, z_shifts: np.ndarray, threshold: float,
     x, y = z_exact[ok], z_shifts[ok]
     fig, ax = plt.subplots(figsize=(4.2, 4))
     if x.size == 0:
-        ax.text(0.5, 0.5, "no pairs with a defined z", ha="center", transform=ax.transAxes)
+        no_data(ax, "no pair has a defined z under both tests")
         return fig
     ax.hexbin(x, y, gridsize=60, bins="log", cmap="Blues", mincnt=1)
     lim = [min(x.min(), y.min()), max(x.max(), y.max())]
     ax.plot(lim, lim, color="k", lw=0.8)
     for t in (threshold, -threshold):
-        ax.axvline(t, color="tab:red", lw=0.6, ls="--")
-        ax.axhline(t, color="tab:red", lw=0.6, ls="--")
+        ax.axvline(t, color="C3", lw=0.6, ls="--")
+        ax.axhline(t, color="C3", lw=0.6, ls="--")
     ax.set(xlabel="z, exact all-shift null", ylabel=f"z, {n_shifts} random shifts")
     sns.despine(fig)
     fig.tight_layout()
@@ -108,27 +110,28 @@ def false_positive_rates(null_z: dict, marks=(3.0, 4.0, 5.0), alpha: float | Non
     """
     from scipy.stats import norm
 
-    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    fig, ax = plt.subplots(figsize=column_figsize(3.4))
     z_grid = np.linspace(0, max([6.0] + [float(np.max(z)) for z in null_z.values() if np.size(z)]), 400)
     ax.plot(z_grid, norm.sf(z_grid), color="0.4", ls=":", lw=1, label="standard normal")
-    for c, (name, z) in zip(sns.color_palette("deep"), null_z.items()):
+    for st, (name, z) in zip(series_styles(len(null_z)), null_z.items()):
+        c = st["color"]
         z = np.sort(np.asarray(z, dtype=float))
         if not z.size:
             continue
         rate = 1 - np.searchsorted(z, z_grid, side="right") / z.size
-        ax.step(z_grid, np.where(rate > 0, rate, np.nan), where="post", color=c,
-                label=f"{name} ({z.size:,} pairs)")
+        ax.step(z_grid, np.where(rate > 0, rate, np.nan), where="post", label=f"{name} ({z.size:,} pairs)",
+                **st)
         if thresholds and np.isfinite(thresholds.get(name, np.nan)):
             ax.plot(thresholds[name], alpha, "o", color=c, ms=5)
     for m in marks:
         ax.axvline(m, color="0.8", lw=0.6, zorder=0)
     if alpha is not None:
-        ax.axhline(alpha, color="tab:red", lw=0.6, ls="--")
+        ax.axhline(alpha, color="C3", lw=0.6, ls="--")
     ax.set_yscale("log")
     n_max = max([np.size(z) for z in null_z.values()] + [1])
     ax.set_ylim(0.3 / n_max, 1.5)  # no sample resolves a rate below 1 / its size
     ax.set(xlabel="threshold z", ylabel="false-positive rate (z above it)")
-    ax.legend(frameon=False, fontsize=8)
+    legend_beside(ax)
     sns.despine(fig)
     fig.tight_layout()
     return fig
@@ -147,7 +150,7 @@ def fig_a7_structural_edges(edges: pd.DataFrame, summary: pd.DataFrame) -> plt.F
     from matplotlib import cbook
     from matplotlib.patches import Patch
 
-    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 3.4), gridspec_kw={"width_ratios": [3, 2]})
+    fig, (a, b) = plt.subplots(1, 2, figsize=column_figsize(3.2), gridspec_kw={"width_ratios": [3, 2]})
     # box statistics from numpy, not seaborn: a default run has ~10 million edges
     pairs = list(pd.unique(edges["layer pair"]))
     pair_of = pd.Categorical(edges["layer pair"], categories=pairs).codes
@@ -169,14 +172,12 @@ def fig_a7_structural_edges(edges: pd.DataFrame, summary: pd.DataFrame) -> plt.F
                   boxprops=dict(facecolor=colour, alpha=0.8), medianprops=dict(color="k"))
     a.set_xticks(range(len(pairs)), pairs, rotation=45, ha="right")
     a.set(ylabel="STTC of 1FC edges", xlabel="")
-    a.legend([Patch(color=c, alpha=0.8) for _, c, _ in kinds], [k for k, _, _ in kinds],
-             frameon=False, fontsize=8)
+    legend_above(a, [Patch(color=c, alpha=0.8) for _, c, _ in kinds], [k for k, _, _ in kinds])
     x = np.arange(len(summary))
     b.bar(x - 0.2, summary["structural degree / receptive field"], 0.4, label="structural")
     b.bar(x + 0.2, summary["non-structural degree / rest"], 0.4, label="non-structural")
     b.set_xticks(x, summary.index, rotation=45, ha="right")
-    b.set(ylabel="normalised degree")
-    b.legend(frameon=False, fontsize=8)
+    b.set(ylabel="normalised degree")  # colours as in the left panel's legend
     sns.despine(fig)
     fig.tight_layout()
     return fig

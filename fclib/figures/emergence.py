@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from fclib.figures._common import styled
+from fclib.figures._common import (WIDTH_IN, figure_legend, legend_above, panel_grid,
+                                   series_styles, styled)
 
 __all__ = ["emergence_curves", "emergence_vs_accuracy", "matched_rates"]
 
@@ -58,19 +59,22 @@ def emergence_curves(table: pd.DataFrame, quantities=None, *, ncols: int = 3) ->
     epochs = np.sort(trained["epoch"].dropna().unique())
     if epochs.size == 0:
         raise ValueError("the table holds no snapshot (network 'trained' with an epoch)")
-    x_ctrl = max(float(epochs.max()) * 2.0, 2.0)
+    x_ctrl = max(float(epochs.max()) * 4.0, 4.0)  # well right of the last epoch on a log axis
     n = 1 + len(qs)
-    nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.7 * nrows), squeeze=False)
+    nrows, ncols, size = panel_grid(n, ncols, 2.6, min_panel_width=2.3)
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, layout="constrained")
     flat = axes.ravel()
     for ax in flat[n:]:
         ax.remove()
+    # one colour and line style per layer pair (or layer) across all panels, one legend
+    all_units = _units(trained)
+    unit_style = dict(zip(all_units, series_styles(len(all_units), ordered=True)))
 
     def setup(ax):
         ax.set_xscale("symlog", linthresh=1.0)
         ticks = list(epochs) + ([x_ctrl] if len(ctrl) else [])
         labels = [f"{e:g}" for e in epochs] + (["matched"] if len(ctrl) else [])
-        ax.set_xticks(ticks, labels, fontsize=8)
+        ax.set_xticks(ticks, labels, rotation=90 if len(ticks) > 4 else 0)
         ax.minorticks_off()
         ax.set_xlabel("epoch")
 
@@ -84,20 +88,19 @@ def emergence_curves(table: pd.DataFrame, quantities=None, *, ncols: int = 3) ->
     for ax, q in zip(flat[1:], qs):
         sub = trained[trained["quantity"] == q]
         units = _units(sub)
-        colors = sns.color_palette("viridis", max(len(units), 1))
-        for c, u in zip(colors, units):
+        for u in units:
+            c = unit_style[u]["color"]
             s = sub[sub["layer pair"].astype(str) == u].sort_values("epoch")
-            ax.plot(s["epoch"], s["value"], "-", color=c, lw=1.3, label=u)
+            ax.plot(s["epoch"], s["value"], color=c, ls=unit_style[u]["ls"], lw=1.3, label=u)
             z = s[s["epoch"] == 0]
             ax.plot(z["epoch"], z["value"], "o", mfc="none", mec=c, ms=5)
             cs = ctrl[(ctrl["quantity"] == q) & (ctrl["layer pair"].astype(str) == u)]
             ax.plot(np.full(len(cs), x_ctrl), cs["value"], "x", color=c, ms=6, mew=1.5)
         setup(ax)
         ax.set_ylabel(q)
-        if len(units) > 1:
-            ax.legend(frameon=False, fontsize=6, ncol=2, handlelength=1.2)
+    if len(all_units) > 1:
+        figure_legend(fig, ncols=min(6, len(all_units)))
     sns.despine(fig)
-    fig.tight_layout()
     return fig
 
 
@@ -111,8 +114,8 @@ def emergence_vs_accuracy(table: pd.DataFrame, quantities=None, *, ncols: int = 
     med = (table.assign(epoch=table["epoch"].fillna(-1))
            .groupby(["network", "epoch", "quantity"], observed=True)
            .agg(accuracy=("accuracy", "first"), value=("value", "median")).reset_index())
-    nrows = int(np.ceil(len(qs) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.7 * nrows), squeeze=False)
+    nrows, ncols, size = panel_grid(len(qs), ncols, 2.6, min_panel_width=2.3)
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False)
     flat = axes.ravel()
     for ax in flat[len(qs):]:
         ax.remove()
@@ -123,9 +126,9 @@ def emergence_vs_accuracy(table: pd.DataFrame, quantities=None, *, ncols: int = 
             ax.plot(100 * row["accuracy"], row["value"], "o", color="k",
                     mfc="none" if row["epoch"] == 0 else "k", ms=5)
             ax.annotate(f"{row['epoch']:g}", (100 * row["accuracy"], row["value"]),
-                        textcoords="offset points", xytext=(3, 3), fontsize=7)
+                        textcoords="offset points", xytext=(3, 3), fontsize=8)
         c = med[(med["quantity"] == q) & (med["network"] == _CONTROL)]
-        ax.plot(100 * c["accuracy"], c["value"], "x", color="tab:red", ms=7, mew=2)
+        ax.plot(100 * c["accuracy"], c["value"], "x", color="C3", ms=7, mew=2)
         ax.set(xlabel="held-out accuracy (%)", ylabel=f"{q}\n(median over layer pairs)")
     sns.despine(fig)
     fig.tight_layout()
@@ -141,20 +144,20 @@ def matched_rates(report: pd.DataFrame) -> plt.Figure:
     for c in ("target", "rate", "base rate", "gain"):
         if c not in report:
             raise ValueError(f"report lacks column {c!r}; pass rate_matched's report")
-    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(max(5, 0.55 * len(report) + 2), 4.8),
+    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(min(WIDTH_IN, max(5, 0.55 * len(report) + 2)), 4.8),
                                   sharex=True, height_ratios=[2, 1])
     x = np.arange(len(report))
     w = 0.27
     ax.bar(x - w, report["target"], w, color="k", label="trained")
     ax.bar(x, report["base rate"], w, color="0.7", label="random, before")
-    ax.bar(x + w, report["rate"], w, color="tab:red", label="random, rate-matched")
+    ax.bar(x + w, report["rate"], w, color="C3", label="random, rate-matched")
     ax.set_ylabel("spikes per neuron per step")
-    ax.legend(frameon=False, fontsize=8)
-    ax2.plot(x, report["gain"], "o-", color="tab:red")
+    legend_above(ax, ncols=3)
+    ax2.plot(x, report["gain"], "o-", color="C3")
     ax2.axhline(1, color="0.5", lw=0.8, ls="--")
     ax2.set_yscale("log")
     ax2.set_ylabel("gain")
-    ax2.set_xticks(x, [str(i) for i in report.index], rotation=45, ha="right", fontsize=8)
+    ax2.set_xticks(x, [str(i) for i in report.index], rotation=45, ha="right")
     sns.despine(fig)
     fig.tight_layout()
     return fig

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from fclib.figures._common import _points, by_layer_pair, styled
+from fclib.figures._common import (_points, by_layer_pair, column_figsize, figure_legend,
+                                   legend_above, legend_beside, panel_grid, series_styles, styled)
 
 __all__ = ['response_functions', 'fig_2a_relu_examples', 'fig_2d_relu_r2', 'fig_2d_relu_nrmse',
            'fig_2m_two_line_examples', 'fig_2q_intersection_fraction', 'fig_2q_rise_quantile',
@@ -29,36 +30,42 @@ def response_functions(examples: dict, model: str = "relu", cdf: bool = False,
     from fclib.stats.fits import relu, two_lines
 
     n = len(examples)
-    fig, axes = plt.subplots(1, n, figsize=(3.4 * n, 3.2), squeeze=False)
-    for ax, (title, (ds, neuron)) in zip(axes[0], examples.items()):
+    nrows, ncols, size = panel_grid(n, 3, 2.9)
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, layout="constrained")
+    for ax in axes.flat[n:]:
+        ax.remove()
+    for i, (ax, (title, (ds, neuron))) in enumerate(zip(axes.flat, examples.items())):
         k, p, nf, sel = _points(ds, neuron, min_frames=min_frames)
-        ax.scatter(k, p, s=4 + 30 * np.log10(nf) / np.log10(max(nf.max(), 10)), color="tab:green",
+        ax.scatter(k, p, s=4 + 30 * np.log10(nf) / np.log10(max(nf.max(), 10)), color="C2",
                    alpha=0.7, lw=0, label="firing probability")
         top = float(sel.saturation_cofiring) if "saturation_cofiring" in sel else np.nan
         xx = np.linspace(0, top if np.isfinite(top) else (k.max() if k.size else 1), 300)
         if model == "relu":
             ax.plot(xx, relu(xx, float(sel.relu_slope), float(sel.relu_threshold)), color="k",
-                    lw=1.2, label=f"ReLU, R² = {float(sel.relu_r2):.2f}")
+                    lw=1.2, label="ReLU fit")
+            fit = f"R² = {float(sel.relu_r2):.2f}"
         else:
             kap = float(sel.intersection)
             ax.plot(xx, two_lines(xx, float(sel.intercept), float(sel.slope_weak),
                                   float(sel.slope_strong), kap), color="k", lw=1.2,
-                    label=f"two lines, R² = {float(sel.lines_r2):.2f}")
-            ax.axvline(kap, color="tab:purple", ls="--", lw=1,
-                       label=f"intersection: {100 * float(sel.intersection_fraction):.0f} % of N")
-        ax.set(title=f"{title}\nneuron {neuron}, N = {int(sel.degree)}",
-               xlabel="co-firing members of the 1FC group", ylim=(-0.03, 1.03))
+                    label="two-line fit")
+            ax.axvline(kap, color="C4", ls="--", lw=1, label="intersection")
+            fit = (f"R² = {float(sel.lines_r2):.2f}, "
+                   f"at {100 * float(sel.intersection_fraction):.0f} % of N")
+        ax.set(title=f"{title}: neuron {neuron}\nN = {int(sel.degree)}, {fit}",
+               xlabel="co-firing group members", ylim=(-0.03, 1.03))
+        if i % ncols == 0:
+            ax.set_ylabel("P(target fires)")
         if cdf:
             nfall = sel["n_frames"].values
             c = np.cumsum(nfall) / max(nfall.sum(), 1)
             a2 = ax.twinx()
-            a2.plot(ds["cofiring"].values, c, color="tab:blue", lw=1, label="co-firing CDF")
+            a2.plot(ds["cofiring"].values, c, color="C0", lw=1, ls=":", label="co-firing CDF")
             a2.set_ylim(-0.03, 1.03)
-            a2.set_ylabel("CDF of co-firing events", color="tab:blue")
-        ax.legend(frameon=False, fontsize=7, loc="lower right")
-    axes[0, 0].set_ylabel("P(target fires)")
+            if i % ncols == ncols - 1 or i == n - 1:
+                a2.set_ylabel("CDF of co-firing", color="C0")
+    figure_legend(fig)
     sns.despine(fig, right=not cdf)
-    fig.tight_layout()
     return fig
 
 
@@ -73,7 +80,7 @@ def fig_2a_relu_examples(examples: dict, min_frames: int = 10) -> plt.Figure:
 def fig_2d_relu_r2(table: pd.DataFrame, r2_min: float | None = None) -> plt.Figure:
     """R² of the ReLU fit of every analysed target per layer pair (paper Fig. 2 D-L), values
     below -0.5 drawn at -0.5; dashed at the selection threshold ``r2_min``."""
-    return by_layer_pair(table, "relu_r2", "ReLU fit R²", hline=r2_min, clip=(-0.5, 1))
+    return by_layer_pair(table, "relu_r2", "ReLU fit R²", hline=r2_min, floor=-1.0)
 
 
 @styled
@@ -111,18 +118,16 @@ def fig_a3_slope_scaling(table: pd.DataFrame, laws: pd.DataFrame) -> plt.Figure:
     axis per layer pair of ``laws`` (:func:`fclib.stats.response_tables.power_laws`; paper
     Fig. A3), unused axes switched off."""
     names = list(laws.index)
-    ncols = min(4, len(names))
-    nrows = int(np.ceil(len(names) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.4 * nrows), squeeze=False,
-                             sharex=True, sharey=True)
+    nrows, ncols, size = panel_grid(len(names), 4, 2.2)
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, sharex=True, sharey=True)
     for ax, name in zip(axes.flat, names):
         d = table[(table["layer pair"] == name) & table["selected"]]
-        ax.scatter(d["degree"], d["relu_slope"], s=3, alpha=0.3, lw=0)
+        ax.scatter(d["degree"], d["relu_slope"], s=4, alpha=0.35, lw=0, color="C0")
         law = laws.loc[name]
         if np.isfinite(law.beta):
             xx = np.geomspace(max(d["degree"].min(), 1), d["degree"].max(), 50)
-            ax.plot(xx, 10 ** law.log10_a * xx ** -law.beta, color="tab:red", lw=1)
-        ax.set_title(f"{name}: β = {law.beta:.2f}", fontsize=9)
+            ax.plot(xx, 10 ** law.log10_a * xx ** -law.beta, color="C3", lw=1)
+        ax.set_title(f"{name}: β = {law.beta:.2f}")
         ax.set_xscale("log")
         ax.set_yscale("log")
     for ax in axes.flat[len(names):]:
@@ -152,8 +157,11 @@ def fig_a3_collapse(ds, exponents: dict, max_neurons: int = 60, min_frames: int 
     deg = ds["degree"].sel(neuron=ids).values
     norm = plt.matplotlib.colors.LogNorm(max(deg.min(), 1), max(deg.max(), 2)) if ids.size else None
     cmap = plt.get_cmap("viridis")
-    fig, axes = plt.subplots(1, len(exponents), figsize=(3.4 * len(exponents), 3.1), squeeze=False)
-    for ax, (title, e) in zip(axes[0], exponents.items()):
+    nrows, ncols, size = panel_grid(len(exponents), 3, 2.8)
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, layout="constrained")
+    for ax in axes.flat[len(exponents):]:
+        ax.remove()
+    for ax, (title, e) in zip(axes.flat, exponents.items()):
         for nid, n in zip(ids, deg):
             k, p, _, _ = _points(ds, nid, min_frames=min_frames)
             ax.plot(k / max(n, 1) ** e, p, color=cmap(norm(max(n, 1))), lw=0.7, alpha=0.6)
@@ -161,7 +169,7 @@ def fig_a3_collapse(ds, exponents: dict, max_neurons: int = 60, min_frames: int 
                xlabel="co-firing" if e == 0 else f"co-firing / N^{e:.2f}")
     axes[0, 0].set_ylabel("P(target fires)")
     if ids.size:
-        fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes[0, -1], label="N")
+        fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes, label="group size N")
     sns.despine(fig)
     return fig
 
@@ -170,13 +178,12 @@ def fig_a3_collapse(ds, exponents: dict, max_neurons: int = 60, min_frames: int 
 def collapse_by_exponent(scan: pd.DataFrame) -> plt.Figure:
     """Collapse R² against the exponent e of the rescaling k / N^e, one line per layer pair
     (``scan``: :func:`fclib.stats.response_tables.collapse_scan`)."""
-    fig, ax = plt.subplots(figsize=(6, 3.4))
-    colors = plt.get_cmap("viridis")(np.linspace(0, 1, max(scan.shape[1], 1)))
-    for c, name in zip(colors, scan.columns):
-        ax.plot(scan.index, scan[name], color=c, label=name)
+    fig, ax = plt.subplots(figsize=column_figsize(3.2))
+    for st, name in zip(series_styles(scan.shape[1], ordered=True), scan.columns):
+        ax.plot(scan.index, scan[name], label=name, **st)
     ax.set(xlabel="exponent e of the rescaling k / N^e", ylabel="collapse R²")
     if scan.shape[1]:
-        ax.legend(fontsize=7, ncol=2, frameon=False)
+        legend_beside(ax, ncols=2 if scan.shape[1] > 12 else 1)
     sns.despine(fig)
     fig.tight_layout()
     return fig
@@ -187,19 +194,23 @@ def fig_a4_batch_responses(examples: dict, min_frames: int = 10) -> plt.Figure:
     """One neuron's response function in each batch of held-out images, one axis per entry
     of ``examples`` (paper Fig. A4)."""
     n = len(examples)
-    fig, axes = plt.subplots(1, n, figsize=(3.4 * n, 3.1), squeeze=False)
-    for ax, (title, (ds, neuron)) in zip(axes[0], examples.items()):
-        colors = sns.color_palette("Set1", ds.sizes["batch"])
+    nrows, ncols, size = panel_grid(n, 3, 3.6)
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, layout="constrained")
+    for ax in axes.flat[n:]:
+        ax.remove()
+    for i, (ax, (title, (ds, neuron))) in enumerate(zip(axes.flat, examples.items())):
+        styles = series_styles(ds.sizes["batch"])
         for b in range(ds.sizes["batch"]):
             k, p, _, sel = _points(ds, neuron, batch=b, min_frames=min_frames)
-            ax.plot(k, p, ".", ms=3, color=colors[b],
-                    label=f"batch {b + 1}: slope {float(sel.batch_relu_slope[b]):.4f}")
-        ax.set(title=f"{title}\nneuron {neuron}, N = {int(ds.degree.sel(neuron=neuron))}",
-               xlabel="co-firing members of the 1FC group", ylim=(-0.03, 1.03))
-        ax.legend(frameon=False, fontsize=7, loc="upper left")
-    axes[0, 0].set_ylabel("P(target fires)")
+            ax.plot(k, p, ".", ms=4, color=styles[b]["color"],
+                    label=f"batch {b + 1}: slope {float(sel.batch_relu_slope[b]):.3g}")
+        ax.set(xlabel="co-firing group members", ylim=(-0.03, 1.03))
+        if i % ncols == 0:
+            ax.set_ylabel("P(target fires)")
+        # the panel's name heads its legend, above the axes and outside the data
+        legend_above(ax, ncols=1, title=f"{title}: neuron {neuron}, "
+                     f"N = {int(ds.degree.sel(neuron=neuron))}", markerscale=2)
     sns.despine(fig)
-    fig.tight_layout()
     return fig
 
 

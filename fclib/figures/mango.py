@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from fclib.figures._common import styled
+from fclib.figures._common import (WIDTH_IN, column_figsize, figure_legend, legend_above,
+                                   legend_beside, no_data, series_styles, styled)
 from fclib.stats.mei import PAPER_TABLE1
 
 __all__ = ["mango_convergence", "mango_table1", "mango_entropy", "mango_selective",
@@ -21,26 +22,27 @@ def mango_convergence(table: pd.DataFrame, trace: np.ndarray, formation: dict | 
     units and layers), and one MEI forming (``formation`` from
     :func:`fclib.snn.mei.mei_formation`)."""
     n_img = 0 if formation is None else len(formation["evaluations"])
-    fig = plt.figure(figsize=(10, 3.4))
+    fig = plt.figure(figsize=column_figsize(3.2))
     gs = fig.add_gridspec(2, 2 + max(n_img, 1) // 2 + 1, width_ratios=[2.5, 0.2] + [1] * (
         max(n_img, 1) // 2 + 1))
     ax = fig.add_subplot(gs[:, 0])
     t = table.reset_index(drop=True)
     ev = np.arange(1, trace.shape[1] + 1)
-    for m, g in t.groupby("method", sort=False):
+    groups = list(t.groupby("method", sort=False))
+    for st, (m, g) in zip(series_styles(len(groups)), groups):
         tr = trace[g.index.to_numpy()]
         mu = tr.mean(0)
         se = tr.std(0, ddof=1) / np.sqrt(len(tr)) if len(tr) > 1 else 0 * mu
-        ax.plot(ev, mu, label=m, lw=1.3)
-        ax.fill_between(ev, mu - se, mu + se, alpha=0.2, lw=0)
+        ax.plot(ev, mu, label=m, lw=1.3, **st)
+        ax.fill_between(ev, mu - se, mu + se, alpha=0.2, lw=0, color=st["color"])
     ax.set(xscale="log", xlabel="evaluations", ylabel="best activation A so far")
-    ax.legend(frameon=False, fontsize=8)
+    legend_above(ax, ncols=min(3, len(groups)))
     if formation is not None:
         for k in range(n_img):
             a = fig.add_subplot(gs[k % 2, 2 + k // 2])
             a.imshow(formation["image"][k], cmap="gray", vmin=0, vmax=1)
             a.set_title(f"{formation['evaluations'][k]}: {formation['activation'][k]:.2f}",
-                        fontsize=7)
+                        fontsize=8)
             a.axis("off")
     sns.despine(ax=ax)
     fig.tight_layout()
@@ -60,7 +62,7 @@ def mango_table1(ours: pd.DataFrame) -> pd.DataFrame:
 @styled
 def mango_entropy(sel: pd.DataFrame, early: int, late: int) -> plt.Figure:
     """003's Fig. 6: class entropy of MEIs at an early and a late epoch, per layer depth."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=column_figsize(3.0), sharey=True)
     layers = list(dict.fromkeys(sel["layer"]))
     for ax, e in zip(axes, (early, late)):
         s = sel[sel["epoch"] == e]
@@ -87,13 +89,22 @@ def _heat(ax, piv, title):
 def mango_selective(sel: pd.DataFrame) -> plt.Figure:
     """003's Fig. 7: share of units with a strong MEI (left) and of selective units (right),
     epoch × layer."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=column_figsize(3.4), layout="constrained")
     order = list(dict.fromkeys(sel["layer"]))
-    for ax, col, title in zip(axes, ("strong", "selective"), ("A ≥ 0.75", "selective")):
+    im = None
+    for ax, col, title, none in zip(axes, ("strong", "selective"), ("A ≥ 0.75", "selective"),
+                                    ("no unit reached A ≥ 0.75 at any epoch",
+                                     "no unit is class-selective at any epoch")):
         piv = sel.pivot_table(index="layer", columns="epoch", values=col, aggfunc="mean"
                               ).reindex(order)
+        values = piv.to_numpy(dtype=float)
+        if not np.nan_to_num(values).any():  # all zero or missing: a blank heat map says nothing
+            ax.set_title(title)
+            no_data(ax, none)
+            continue
         im = _heat(ax, piv, title)
-    fig.colorbar(im, ax=axes, shrink=0.8, label="share of units")
+    if im is not None:
+        fig.colorbar(im, ax=axes, shrink=0.8, label="share of units")
     return fig
 
 
@@ -101,40 +112,48 @@ def mango_selective(sel: pd.DataFrame) -> plt.Figure:
 def mango_emergence(sel: pd.DataFrame, first: pd.DataFrame, accuracy: dict) -> plt.Figure:
     """003's Figs. 8–9: first epoch with a strong MEI per layer; MEI activation against epoch
     per layer beside the held-out accuracy (``accuracy``: epoch → accuracy)."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    fig, axes = plt.subplots(1, 2, figsize=column_figsize(3.4), layout="constrained")
     order = list(dict.fromkeys(sel["layer"]))
     f = first.dropna()
     x = [order.index(l) for l in f["layer"]]
-    axes[0].scatter(np.asarray(x) + np.random.default_rng(0).uniform(-0.15, 0.15, len(x)),
-                    f["first_strong_epoch"], s=14, alpha=0.7)
-    axes[0].set_xticks(range(len(order)), order, rotation=90)
-    axes[0].set(xlabel="layer", ylabel="first epoch with A ≥ 0.75")
-    cmap = plt.get_cmap("viridis", len(order))
+    if len(f):
+        axes[0].scatter(np.asarray(x) + np.random.default_rng(0).uniform(-0.15, 0.15, len(x)),
+                        f["first_strong_epoch"], s=14, alpha=0.7)
+        axes[0].set_xticks(range(len(order)), order, rotation=90)
+        axes[0].set(xlabel="layer", ylabel="first epoch with A ≥ 0.75")
+    else:
+        no_data(axes[0], "no unit reached A ≥ 0.75 at any epoch")
+    styles = series_styles(len(order), ordered=True)
     mean = sel.groupby(["layer", "epoch"])["activation"].mean()
     for i, l in enumerate(order):
         s = mean.loc[l]
-        axes[1].plot(s.index, s.to_numpy(), color=cmap(i), lw=1, label=l if i in (0, len(order) - 1) else None)
-    axes[1].set(xlabel="epoch", ylabel="MEI activation (mean over units)")
+        axes[1].plot(s.index, s.to_numpy(), color=styles[i]["color"], lw=1,
+                     label=f"layer {l}" if i in (0, len(order) - 1) else None)
+    axes[1].set(xlabel="epoch", ylabel="MEI activation\n(mean over units)")
     ax2 = axes[1].twinx()
     ep = sorted(accuracy)
-    ax2.plot(ep, [accuracy[e] for e in ep], "k--", lw=1.2, label="accuracy")
+    acc, = ax2.plot(ep, [accuracy[e] for e in ep], "k--", lw=1.2, label="held-out accuracy")
     ax2.set_ylabel("held-out accuracy")
-    axes[1].legend(frameon=False, fontsize=7, loc="lower right")
-    fig.tight_layout()
+    h, lab = axes[1].get_legend_handles_labels()
+    legend_above(axes[1], h + [acc], lab + ["held-out accuracy"], ncols=2)
     return fig
 
 
 @styled
 def mango_specialisation(spec: pd.DataFrame) -> plt.Figure:
     """003's Fig. 10 (left): labile, stable and non-specialised shares per layer."""
-    fig, ax = plt.subplots(figsize=(8, 3))
+    fig, ax = plt.subplots(figsize=column_figsize(3.0))
+    specialised = spec.drop(columns=[c for c in spec.columns if c.startswith("non")])
+    if not np.nan_to_num(specialised.to_numpy(dtype=float)).any():
+        no_data(ax, "no unit is labile or stable in any layer: every unit is non-specialised")
+        return fig
     bottom = np.zeros(len(spec))
-    for col, c in zip(spec.columns, ("tab:red", "tab:blue", "0.7")):
+    for col, c in zip(spec.columns, ("C3", "C0", "0.7")):
         ax.bar(range(len(spec)), spec[col], bottom=bottom, color=c, label=col)
         bottom += spec[col].to_numpy()
     ax.set_xticks(range(len(spec)), spec.index, rotation=90)
     ax.set(ylabel="share of units", xlabel="layer", ylim=(0, 1))
-    ax.legend(frameon=False, fontsize=8, bbox_to_anchor=(1, 1))
+    legend_beside(ax)
     sns.despine(fig)
     fig.tight_layout()
     return fig
@@ -144,19 +163,18 @@ def mango_specialisation(spec: pd.DataFrame) -> plt.Figure:
 def mango_diversity(dist: pd.DataFrame) -> plt.Figure:
     """003's Fig. 11: mean Euclidean and cosine distance between a unit's MEI latents, per
     layer, one line per epoch."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    fig, axes = plt.subplots(1, 2, figsize=column_figsize(3.2), layout="constrained")
     order = list(dict.fromkeys(dist["layer"]))
     epochs = sorted(dist["epoch"].unique())
-    cmap = plt.get_cmap("viridis", len(epochs))
+    styles = series_styles(len(epochs), ordered=True)
     for ax, col in zip(axes, ("euclidean", "cosine")):
-        for i, e in enumerate(epochs):
+        for st, e in zip(styles, epochs):
             s = dist[dist["epoch"] == e].groupby("layer")[col].mean().reindex(order)
-            ax.plot(range(len(order)), s.to_numpy(), "o-", ms=3, color=cmap(i), label=f"epoch {e}")
+            ax.plot(range(len(order)), s.to_numpy(), marker="o", ms=3, label=f"epoch {e}", **st)
         ax.set_xticks(range(len(order)), order, rotation=90)
         ax.set(ylabel=f"{col} distance", xlabel="layer")
-    axes[1].legend(frameon=False, fontsize=7, bbox_to_anchor=(1, 1))
+    figure_legend(fig, ncols=min(6, len(epochs)))
     sns.despine(fig)
-    fig.tight_layout()
     return fig
 
 
@@ -164,18 +182,17 @@ def mango_diversity(dist: pd.DataFrame) -> plt.Figure:
 def mango_complexity(comp: pd.DataFrame) -> plt.Figure:
     """003's Fig. 12: JPEG and ZIP size over raw size of MEIs against epoch, per layer
     (``comp``: columns epoch, layer, jpeg, zip)."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), sharex=True)
+    fig, axes = plt.subplots(1, 2, figsize=column_figsize(3.2), sharex=True, layout="constrained")
     order = list(dict.fromkeys(comp["layer"]))
-    cmap = plt.get_cmap("viridis", len(order))
+    styles = series_styles(len(order), ordered=True)
     for ax, col in zip(axes, ("jpeg", "zip")):
         m = comp.groupby(["layer", "epoch"])[col].mean()
         for i, l in enumerate(order):
-            ax.plot(m.loc[l].index, m.loc[l].to_numpy(), color=cmap(i), lw=1,
-                    label=l if i in (0, len(order) - 1) else None)
+            ax.plot(m.loc[l].index, m.loc[l].to_numpy(), lw=1,
+                    label=f"layer {l}" if i in (0, len(order) - 1) else None, **styles[i])
         ax.set(xlabel="epoch", ylabel=f"{col.upper()} size / raw size")
-    axes[0].legend(frameon=False, fontsize=7)
+    figure_legend(fig)  # the ramp's ends: the first and the deepest layer
     sns.despine(fig)
-    fig.tight_layout()
     return fig
 
 
@@ -187,7 +204,8 @@ def mei_gallery(table: pd.DataFrame, images: np.ndarray, n_per_layer: int = 3,
     t = table.reset_index(drop=True)
     best = t.loc[t.groupby(["layer", "channel"], sort=False)["activation"].idxmax()]
     order = list(dict.fromkeys(best["layer"]))
-    fig, axes = plt.subplots(len(order), n_per_layer, figsize=(1.4 * n_per_layer, 1.5 * len(order)),
+    side = min(1.4, WIDTH_IN / n_per_layer)
+    fig, axes = plt.subplots(len(order), n_per_layer, figsize=(side * n_per_layer, (side + 0.2) * len(order)),
                              squeeze=False)
     for r, l in enumerate(order):
         rows = best[best["layer"] == l].head(n_per_layer)
@@ -199,7 +217,7 @@ def mei_gallery(table: pd.DataFrame, images: np.ndarray, n_per_layer: int = 3,
                 ax.imshow(images[row.name], cmap="gray", vmin=0, vmax=1)
                 name = class_names[int(row["class"])] if class_names else int(row["class"])
                 ax.set_title(f"{l}/{int(row['channel'])} A={row['activation']:.2f}\n"
-                             f"{name} ({row['probability']:.2f})", fontsize=6)
+                             f"{name} ({row['probability']:.2f})", fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -209,7 +227,8 @@ def generator_comparison(results: dict) -> plt.Figure:
     """MEIs of the same units through each generator (``results``: name → search result),
     with each generator's mean MEI activation per layer."""
     names = list(results)
-    fig, axes = plt.subplots(1, 1 + len(names), figsize=(4 + 2.6 * len(names), 3))
+    fig, axes = plt.subplots(1, 1 + len(names), figsize=column_figsize(3.0),
+                             gridspec_kw={"width_ratios": [2] + [1] * len(names)})
     order = None
     for k, n in enumerate(names):
         t = results[n]["table"].reset_index(drop=True)
@@ -223,7 +242,7 @@ def generator_comparison(results: dict) -> plt.Figure:
         axes[1 + k].axis("off")
     axes[0].set_xticks(range(len(order)), order, rotation=90)
     axes[0].set(ylabel="MEI activation", xlabel="layer")
-    axes[0].legend(frameon=False, fontsize=8)
+    legend_above(axes[0], ncols=1)
     fig.tight_layout()
     return fig
 
@@ -237,7 +256,7 @@ def mango_labelled(comparisons: dict) -> plt.Figure:
     by grey lines; black bars: means."""
     metrics = [("activation", "MEI activation A (neuron)"),
                ("evaluations", "evaluations to reach it")]
-    fig, axes = plt.subplots(2, len(comparisons), figsize=(3.2 * len(comparisons), 5),
+    fig, axes = plt.subplots(2, len(comparisons), figsize=(min(WIDTH_IN, 3.2 * len(comparisons)), 5),
                              squeeze=False, sharey="row", sharex="col")
     for c, (title, (per, names)) in enumerate(comparisons.items()):
         jit = np.random.default_rng(0).uniform(-0.08, 0.08, len(per))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from fclib.figures._common import styled
+from fclib.figures._common import WIDTH_IN, column_figsize, legend_above, styled
 
 __all__ = ['training_curve', 'fig_a1_firing_rates', 'raster', 'presentations']
 
@@ -15,15 +15,15 @@ __all__ = ['training_curve', 'fig_a1_firing_rates', 'raster', 'presentations']
 def training_curve(history: list[dict]) -> plt.Figure:
     """Loss and accuracy per epoch (training and held-out)."""
     h = pd.DataFrame(history)
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
+    fig, (a, b) = plt.subplots(1, 2, figsize=column_figsize(2.9))
     a.plot(h.epoch + 1, h.loss, label="training")
-    a.plot(h.epoch + 1, h.test_loss, label="held-out")
+    a.plot(h.epoch + 1, h.test_loss, ls="--", label="held-out")
     a.set(xlabel="epoch", ylabel="cross-entropy")
-    a.legend(frameon=False)
+    legend_above(a)
     b.plot(h.epoch + 1, h.train_accuracy, label="training (augmented)")
-    b.plot(h.epoch + 1, h.test_accuracy, label="held-out")
+    b.plot(h.epoch + 1, h.test_accuracy, ls="--", label="held-out")
     b.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
-    b.legend(frameon=False)
+    legend_above(b, ncols=1)
     sns.despine(fig)
     fig.tight_layout()
     return fig
@@ -38,7 +38,7 @@ def fig_a1_firing_rates(summary: pd.DataFrame, rates: dict[str, np.ndarray],
     image of every neuron}``. Two axes: rates (violins, log scale) and silent fractions.
     """
     layers = list(summary.index)
-    fig, (a, b) = plt.subplots(2, 1, figsize=(9, 5.5), sharex=True,
+    fig, (a, b) = plt.subplots(2, 1, figsize=column_figsize(5.2), sharex=True,
                                gridspec_kw={"height_ratios": [2, 1]})
     eps = 1e-3
     data = [np.maximum(rates[name], eps) for name in layers]
@@ -46,12 +46,12 @@ def fig_a1_firing_rates(summary: pd.DataFrame, rates: dict[str, np.ndarray],
     for body in parts["bodies"]:
         body.set_alpha(0.5)
     a.plot(range(len(layers)), summary.mean_rate, "o", color="k", label="mean")
-    a.axhline(silent_threshold, color="tab:red", lw=1, ls="--",
+    a.axhline(silent_threshold, color="C3", lw=1, ls="--",
               label=f"silent below {silent_threshold:g}")
     a.set_yscale("log")
     a.set(ylabel="spikes per image\n(per neuron)")
-    a.legend(frameon=False, loc="upper right")
-    b.bar(range(len(layers)), summary.silent_fraction, color="tab:red", alpha=0.7)
+    legend_above(a)  # above the violins, never over them
+    b.bar(range(len(layers)), summary.silent_fraction, color="C3", alpha=0.8)
     b.set(ylabel="silent fraction", ylim=(0, max(0.05, summary.silent_fraction.max() * 1.15)))
     b.set_xticks(range(len(layers)), layers)
     b.set_xlabel("layer")
@@ -66,9 +66,9 @@ def raster(sample: dict, T: int, labels=None) -> plt.Figure:
     layers = list(sample)
     n_rows = sum(sample[name].sizes["neuron"] for name in layers)
     n_frames = next(iter(sample.values())).sizes["frame"]
-    fig, ax = plt.subplots(figsize=(9, 0.12 * n_rows + 1.5))
+    fig, ax = plt.subplots(figsize=column_figsize(0.12 * n_rows + 1.5))
     row = 0
-    colors = sns.color_palette("husl", len(layers))
+    colors = [f"C{i % 7}" for i in range(len(layers))]
     ticks = []
     for color, name in zip(colors, layers):
         s = sample[name].values
@@ -97,7 +97,9 @@ def presentations(images: np.ndarray, titles=None, ncols: int = 8) -> plt.Figure
     """A grid of presented images ``(n, C, H, W)``."""
     n = len(images)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.2 * ncols, 1.3 * nrows), squeeze=False)
+    side = min(1.2, WIDTH_IN / ncols)  # a panel's side in inches: the grid fits the column
+    fig, axes = plt.subplots(nrows, ncols, figsize=(side * ncols, (side + 0.15) * nrows),
+                             squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k < n:

@@ -7,11 +7,12 @@ import numpy as np
 import seaborn as sns
 import xarray as xr
 
-from fclib.figures._common import styled
+from fclib.figures._common import column_figsize, figure_legend, legend_beside, panel_grid, styled
 
 __all__ = ["fig_own_raster", "fig_planted_recovery", "fig_own_response_functions"]
 
-_COLOURS = {"planted": "tab:red", "shared tuning": "tab:blue", "other": "0.6"}
+_COLOURS = {"planted": "C3", "shared tuning": "C0", "other": "0.6"}
+_STYLES = {"planted": "-", "shared tuning": "--", "other": ":"}
 
 
 @styled
@@ -22,11 +23,11 @@ def fig_own_raster(spikes: xr.DataArray, n_units: int = 60, n_trials: int = 8) -
     T = int(spikes.attrs.get("T", spikes.sizes["frame"]))
     n_trials = max(1, min(n_trials, spikes.sizes["frame"] // T))
     x = spikes.isel(neuron=slice(0, n_units), frame=slice(0, n_trials * T))
-    fig, ax = plt.subplots(figsize=(9, 3.2))
+    fig, ax = plt.subplots(figsize=column_figsize(3.2))
     ax.imshow(x.values, aspect="auto", cmap="Greys", interpolation="nearest",
               extent=(-0.5, x.sizes["frame"] - 0.5, x.sizes["neuron"] - 0.5, -0.5))
     for p in range(1, n_trials):
-        ax.axvline(p * T - 0.5, color="tab:orange", lw=0.8)
+        ax.axvline(p * T - 0.5, color="C1", lw=0.8)
     if "stimulus" in x.coords:
         stim = np.asarray(x["stimulus"].values)[::T]
         for p, s in enumerate(stim):
@@ -43,8 +44,11 @@ def fig_planted_recovery(pairs: dict, truth: xr.DataArray, threshold: float = 4.
     planted, shared-tuning and other pairs (:func:`fclib.stats.simulate.pair_truth`), each
     normalised to its own count, with the significance threshold; values beyond the x axis
     are drawn in its last bin."""
-    fig, axes = plt.subplots(1, len(pairs), figsize=(3.4 * len(pairs), 3.0), sharey=True,
-                             squeeze=False)
+    nrows, ncols, size = panel_grid(len(pairs), 3, 2.6)
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, sharey=True, squeeze=False,
+                             layout="constrained")
+    for ax in axes.flat[len(pairs):]:
+        ax.remove()
     zs = {}
     for name, ds in pairs.items():
         ti = ds["target_neuron"].values if "target_neuron" in ds.coords else np.arange(ds.sizes["target"])
@@ -54,18 +58,17 @@ def fig_planted_recovery(pairs: dict, truth: xr.DataArray, threshold: float = 4.
     finite = np.concatenate([z[np.isfinite(z) & (lab != "")].ravel() for z, lab in zs.values()])
     hi = float(np.quantile(finite, 0.9995)) if finite.size else threshold + 1
     edges = np.linspace(min(-6.0, float(finite.min(initial=0))), max(hi, threshold + 2), bins + 1)
-    for ax, (name, (z, lab)) in zip(axes[0], zs.items()):
+    for ax, (name, (z, lab)) in zip(axes.flat, zs.items()):
         for c, colour in _COLOURS.items():
             v = z[(lab == c) & np.isfinite(z)]
             if v.size:
                 ax.hist(np.clip(v, edges[0], edges[-1]), edges, weights=np.full(v.size, 1 / v.size),
-                        histtype="step", color=colour, lw=1.3, label=c)
+                        histtype="step", color=colour, ls=_STYLES[c], lw=1.3, label=c)
         ax.axvline(threshold, color="k", ls="--", lw=0.8)
         ax.set(title=f"{name} null", xlabel="z", yscale="log")
     axes[0, 0].set_ylabel("share of pairs of the class")
-    axes[0, -1].legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    figure_legend(fig)
     sns.despine(fig)
-    fig.tight_layout()
     return fig
 
 
@@ -85,7 +88,7 @@ def fig_own_response_functions(counts: xr.Dataset, neurons, min_frames: int = 10
     if missing:
         raise ValueError(f"neurons {missing[:5]} are not target neurons of counts; it has "
                          f"{have.size} (e.g. {have[:5].tolist()})")
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    fig, ax = plt.subplots(figsize=column_figsize(3.2))
     k = counts["cofiring"].values
     for n in neurons:
         nf = counts["n_frames"].sel(neuron=n).values
@@ -97,7 +100,7 @@ def fig_own_response_functions(counts: xr.Dataset, neurons, min_frames: int = 10
         ax.scatter(k[ok], fire[ok] / nf[ok], s=4 + 30 * np.log10(nf[ok]), color=line.get_color())
     ax.set(xlabel="co-firing k (group members firing in the bin)",
            ylabel="P(target fires | k)", ylim=(0, 1))
-    ax.legend(frameon=False, fontsize=8)
+    legend_beside(ax)
     sns.despine(fig)
     fig.tight_layout()
     return fig

@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from fclib.figures._common import styled
+from fclib.figures._common import (MIN_FONT_PT, OKABE_ITO, WIDTH_IN, box_ylim, column_figsize,
+                                   figure_legend, legend_above, legend_beside, panel_grid,
+                                   series_styles, styled, wrap_labels)
 
 __all__ = ['fig_a11_perturbed_images', 'fig_a12_firing_rates', 'fig_4_5_responses_under_distortion',
            'fig_a13_slope_change_vs_mi', 'fig_a14_a16_last_layer', 'network_activity',
@@ -36,7 +38,9 @@ def fig_a11_perturbed_images(images: dict, labels: dict | None = None) -> plt.Fi
     n = len(images[conds[0]])
     if any(len(v) != n for v in images.values()):
         raise ValueError("every condition needs the same number of images")
-    fig, axes = plt.subplots(len(conds), n, figsize=(1.25 * n, 1.35 * len(conds)), squeeze=False)
+    side = min(1.2, (WIDTH_IN - 0.9) / n)  # room on the left for the row labels
+    fig, axes = plt.subplots(len(conds), n, figsize=(side * n + 0.9, (side + 0.1) * len(conds)),
+                             squeeze=False)
     for row, c in zip(axes, conds):
         for ax, img in zip(row, images[c]):
             _show(ax, img)
@@ -50,13 +54,13 @@ def fig_a11_perturbed_images(images: dict, labels: dict | None = None) -> plt.Fi
 def fig_a12_firing_rates(rates: pd.DataFrame, ylabel: str = "mean spikes per image") -> plt.Figure:
     """Mean firing rate per layer (rows of ``rates``), one line per condition (columns)
     (paper Fig. A12: noise lowers the rates)."""
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = plt.subplots(figsize=column_figsize(3.0))
     x = np.arange(len(rates))
-    for c in rates.columns:
-        ax.plot(x, rates[c].to_numpy(dtype=float), marker="o", label=str(c))
+    for st, c in zip(series_styles(rates.shape[1]), rates.columns):
+        ax.plot(x, rates[c].to_numpy(dtype=float), marker="o", label=str(c), **st)
     ax.set_xticks(x, [str(i) for i in rates.index], rotation=45, ha="right")
     ax.set(ylabel=ylabel, xlabel="layer")
-    ax.legend(frameon=False, fontsize=8)
+    legend_beside(ax)
     sns.despine(fig)
     fig.tight_layout()
     return fig
@@ -73,20 +77,28 @@ def fig_4_5_responses_under_distortion(table: pd.DataFrame, r2_min: float | None
     ``r2_min`` draws the selection threshold on the R² panel.
     """
     cols = ["relu_r2", "slope change", "strong regime reached"]
-    labels = ["ReLU $R^2$", "relative slope change", "frames beyond the original intersection"]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
-    for ax, col, lab in zip(axes, cols, labels):
-        sns.boxplot(data=table, x="layer pair", y=col, hue="condition", showfliers=False, ax=ax)
-        ax.set(ylabel=lab)
-        if ax is not axes[-1] and ax.get_legend() is not None:
+    labels = ["ReLU $R^2$", "relative slope change", "frames beyond the\noriginal intersection"]
+    limits = [(-1.0, None), (-1.5, 1.5), (None, None)]  # where whiskers beyond are cut (noted)
+    conds = list(dict.fromkeys(table["condition"]))
+    pairs = list(table["layer pair"].cat.categories) if hasattr(table["layer pair"], "cat") \
+        else list(dict.fromkeys(table["layer pair"]))
+    fig, axes = plt.subplots(3, 1, figsize=column_figsize(7.0), sharex=True, layout="constrained")
+    palette = dict(zip(conds, OKABE_ITO))
+    for ax, col, lab, (floor, ceiling) in zip(axes, cols, labels, limits):
+        sns.boxplot(data=table, x="layer pair", y=col, hue="condition", order=pairs,
+                    hue_order=conds, palette=palette, showfliers=False, ax=ax)
+        ax.set(ylabel=lab, xlabel="")
+        if ax.get_legend() is not None:
             ax.get_legend().remove()
-    axes[-1].legend(frameon=False, fontsize=7)
+        groups = [g[col].to_numpy(dtype=float) for _, g in table.groupby(["layer pair", "condition"],
+                                                                        observed=True)]
+        box_ylim(ax, groups, floor, ceiling)
     if r2_min is not None:
         axes[0].axhline(r2_min, color="k", ls=":", lw=0.8)
-    axes[0].set_ylim(-0.5, 1.02)
-    axes[1].set_ylim(-1.5, 1.5)
+    axes[-1].set_xlabel("layer pair")
+    axes[-1].tick_params(axis="x", rotation=45)
+    figure_legend(fig, *axes[0].get_legend_handles_labels())
     sns.despine(fig)
-    fig.tight_layout()
     return fig
 
 
@@ -101,20 +113,30 @@ def fig_a13_slope_change_vs_mi(table: pd.DataFrame, conditions=None) -> plt.Figu
     pairs = list(dict.fromkeys(table["layer pair"]))
     if conditions is None:
         conditions = [c for c in dict.fromkeys(table["condition"]) if c != "original"]
-    fig, axes = plt.subplots(1, len(pairs), figsize=(4.2 * len(pairs), 3.3), sharey=True,
-                             squeeze=False)
-    for ax, k in zip(axes[0], pairs):
+    nrows, ncols, size = panel_grid(len(pairs), 4, 2.6)
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, sharey=True, squeeze=False,
+                             layout="constrained")
+    for ax in axes.flat[len(pairs):]:
+        ax.remove()
+    drawn = table[table["condition"].isin(conditions)]["slope change"].to_numpy(dtype=float)
+    drawn = drawn[np.isfinite(drawn)]
+    lim = 1.5 if not drawn.size else float(min(max(1.5, np.abs(drawn).max() * 1.05), 5.0))
+    for i, (ax, k) in enumerate(zip(axes.flat, pairs)):
         for j, c in enumerate(conditions):
             d = table[(table["layer pair"] == k) & (table["condition"] == c)]
             d = d.dropna(subset=["slope change"])
-            ax.scatter(d["MI"], d["slope change"], s=4, alpha=0.35, color=f"C{j + 1}", label=c,
+            ax.scatter(d["MI"], d["slope change"], s=5, alpha=0.4, color=f"C{j + 1}", label=c,
                        rasterized=True)
         ax.axhline(0, color="k", lw=0.6)
-        ax.set(title=k, xlabel="MI (bits, corrected)", ylim=(-1.5, 1.5))
-    axes[0, 0].set_ylabel("relative slope change")
-    axes[0, 0].legend(frameon=False, markerscale=3)
+        ax.set(title=k, xlabel="MI (bits, corrected)", ylim=(-lim, lim))
+        if i % ncols == 0:
+            ax.set_ylabel("relative slope change")
+    beyond = int((np.abs(drawn) > lim).sum())
+    if beyond:
+        fig.text(0.0, 0.0, f"{beyond} of {drawn.size} neurons beyond ±{lim:g} are not shown",
+                 fontsize=MIN_FONT_PT, color="0.3")
+    figure_legend(fig, markerscale=2.5)
     sns.despine(fig)
-    fig.tight_layout()
     return fig
 
 
@@ -130,16 +152,18 @@ def fig_a14_a16_last_layer(table: pd.DataFrame, chance: float | None = None,
     the preferred-class panel.
     """
     cols = ["strong share", "preferred class when strong", "entropy", "MI"]
-    fig, axes = plt.subplots(1, 4, figsize=(14, 3.2))
-    for ax, col in zip(axes, cols):
-        sns.boxplot(data=table, x="condition", y=col, showfliers=False, ax=ax)
+    fig, axes = plt.subplots(2, 2, figsize=column_figsize(5.0), layout="constrained")
+    conds = list(dict.fromkeys(table["condition"]))
+    for ax, col in zip(axes.flat, cols):
+        sns.boxplot(data=table, x="condition", y=col, order=conds, color=OKABE_ITO[5],
+                    showfliers=False, ax=ax)
         ax.set(xlabel="", ylabel="", title=col)
+        ax.set_xticks(range(len(conds)), wrap_labels(conds, 14))
     if chance is not None:
-        axes[1].axhline(chance, color="k", ls=":", lw=0.8)
+        axes[0, 1].axhline(chance, color="k", ls=":", lw=0.8)
     if title:
-        fig.suptitle(title, fontsize=9)
+        fig.suptitle(title)
     sns.despine(fig)
-    fig.tight_layout()
     return fig
 
 
@@ -147,16 +171,15 @@ def fig_a14_a16_last_layer(table: pd.DataFrame, chance: float | None = None,
 def network_activity(rates: pd.DataFrame, silent: pd.DataFrame) -> plt.Figure:
     """Mean firing rate (left) and share of silent neurons (right) per layer (rows), one line
     per network (columns)."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    fig, axes = plt.subplots(1, 2, figsize=column_figsize(3.0), layout="constrained")
     for ax, d, lab in zip(axes, (rates, silent), ("mean spikes per image", "silent fraction")):
         x = np.arange(len(d))
-        for j, n in enumerate(d.columns):
-            ax.plot(x, d[n].to_numpy(dtype=float), marker="o", color=f"C{3 * j}", label=str(n))
+        for st, n in zip(series_styles(d.shape[1]), d.columns):
+            ax.plot(x, d[n].to_numpy(dtype=float), marker="o", label=str(n), **st)
         ax.set_xticks(x, [str(i) for i in d.index], rotation=45, ha="right")
         ax.set(ylabel=lab, xlabel="layer")
-    axes[0].legend(frameon=False)
+    figure_legend(fig)
     sns.despine(fig)
-    fig.tight_layout()
     return fig
 
 
@@ -169,19 +192,24 @@ def fig_a17_sttc_distributions(sttc: dict, bins=None) -> plt.Figure:
     """
     bins = np.linspace(-0.3, 1, 131) if bins is None else bins
     pairs = list(sttc)
-    fig, axes = plt.subplots(1, len(pairs), figsize=(4.2 * len(pairs), 3.0), sharey=True,
-                             squeeze=False)
-    for ax, k in zip(axes[0], pairs):
-        for j, (n, v) in enumerate(sttc[k].items()):
+    nrows, ncols, size = panel_grid(len(pairs), 3, 2.6)
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, sharey=True, squeeze=False,
+                             layout="constrained")
+    for ax in axes.flat[len(pairs):]:
+        ax.remove()
+    for i, (ax, k) in enumerate(zip(axes.flat, pairs)):
+        styles = series_styles(len(sttc[k]))
+        for st, (n, v) in zip(styles, sttc[k].items()):
             v = np.asarray(v, dtype=float).ravel()
             v = v[np.isfinite(v)]
             if v.size:
-                ax.hist(v, bins=bins, histtype="step", density=True, color=f"C{3 * j}", label=n)
+                ax.hist(v, bins=bins, histtype="step", density=True, color=st["color"],
+                        ls=st["ls"], label=n)
         ax.set(yscale="log", title=k, xlabel="STTC")
-    axes[0, 0].set_ylabel("density")
-    axes[0, 0].legend(frameon=False)
+        if i % ncols == 0:
+            ax.set_ylabel("density")
+    figure_legend(fig)
     sns.despine(fig)
-    fig.tight_layout()
     return fig
 
 
@@ -197,25 +225,23 @@ def fig_a17_properties(table: pd.DataFrame, columns, labels: dict | None = None,
     columns = list(columns)
     names = list(table["layer pair"].cat.categories) if hasattr(table["layer pair"], "cat") \
         else list(dict.fromkeys(table["layer pair"]))
-    ncols = 3
-    nrows = int(np.ceil(len(columns) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(13, 2.8 * nrows), sharex=True, squeeze=False)
+    nrows, ncols, size = panel_grid(len(columns), 3, 2.5, min_panel_width=2.4)
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, layout="constrained")
+    for ax in axes.flat[len(columns):]:
+        ax.remove()
     nets = list(dict.fromkeys(table["network"]))
+    styles = series_styles(len(nets))
     for ax, col in zip(axes.flat, columns):
-        for j, n in enumerate(nets):
+        for st, n in zip(styles, nets):
             d = table[table["network"] == n].set_index("layer pair").reindex(names)
-            ax.plot(range(len(names)), d[col].to_numpy(dtype=float), marker="o",
-                    color=f"C{3 * j}", label=n)
-        ax.set_title((labels or {}).get(col, col), fontsize=10)
+            ax.plot(range(len(names)), d[col].to_numpy(dtype=float), marker="o", label=n, **st)
+        ax.set_title((labels or {}).get(col, col))
         if col in log:
             ax.set_yscale("log")
-    for ax in axes.flat[len(columns):]:
-        ax.axis("off")
-    for ax in axes[-1]:
+        # every panel names its layer pairs: a reader reads one panel at a time
         ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
-    axes[0, 0].legend(frameon=False)
+    figure_legend(fig)
     sns.despine(fig)
-    fig.tight_layout()
     return fig
 
 
@@ -227,20 +253,21 @@ def detector_roc(results: dict, clean=None, adversarial=None, feature: str = "")
     ``results`` maps a detector's name to a :func:`fclib.stats.detect.detect` result.
     """
     two = clean is not None and adversarial is not None
-    fig, axes = plt.subplots(1, 2 if two else 1, figsize=(10 if two else 5, 3.8), squeeze=False)
+    fig, axes = plt.subplots(1, 2 if two else 1, figsize=column_figsize(3.6, 1.0 if two else 0.6),
+                             squeeze=False)
     ax = axes[0, 0]
-    for j, (name, d) in enumerate(results.items()):
-        ax.plot(d["fpr"], d["tpr"], color=f"C{j}", label=f"{name}: AUC {d['auc']:.3f}")
+    for st, (name, d) in zip(series_styles(len(results)), results.items()):
+        ax.plot(d["fpr"], d["tpr"], label=f"{name}: AUC {d['auc']:.3f}", **st)
     ax.plot([0, 1], [0, 1], "k:", lw=0.8)
-    ax.set(xlabel="false-positive rate", ylabel="true-positive rate", title="held-out images")
-    ax.legend(frameon=False, fontsize=8)
+    ax.set(xlabel="false-positive rate", ylabel="true-positive rate\n(held-out images)")
+    legend_above(ax, ncols=1)
     if two:
         ax = axes[0, 1]
-        for v, col, lab in ((clean, "C0", "clean"), (adversarial, "C3", "FGSM")):
+        for v, col, ls, lab in ((clean, "C0", "-", "clean"), (adversarial, "C3", "--", "FGSM")):
             ax.hist(np.asarray(v, dtype=float), bins=60, histtype="step", density=True, color=col,
-                    label=lab)
+                    ls=ls, label=lab)
         ax.set(xlabel=feature, ylabel="density")
-        ax.legend(frameon=False)
+        legend_above(ax)
     sns.despine(fig)
     fig.tight_layout()
     return fig
@@ -254,8 +281,11 @@ def fig_accuracy_sweeps(sweeps: dict, clean: float, marks: dict | None = None) -
     is the unperturbed accuracy (solid line; dashed: half of it); ``marks`` optionally maps a
     title to strengths to mark (vertical dotted lines, e.g. the paper's and the analysed one).
     """
-    fig, axes = plt.subplots(1, len(sweeps), figsize=(3.4 * len(sweeps), 2.8), squeeze=False)
-    for ax, (title, ser) in zip(axes[0], sweeps.items()):
+    nrows, ncols, size = panel_grid(len(sweeps), 3, 2.6)
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, layout="constrained")
+    for ax in axes.flat[len(sweeps):]:
+        ax.remove()
+    for ax, (title, ser) in zip(axes.flat, sweeps.items()):
         ax.plot(ser.index.to_numpy(dtype=float), 100 * ser.to_numpy(dtype=float), "o-",
                 color="C0", label="perturbed")
         ax.axhline(100 * clean, color="k", lw=1, label="clean")
@@ -265,6 +295,5 @@ def fig_accuracy_sweeps(sweeps: dict, clean: float, marks: dict | None = None) -
         ax.set_xlabel(title)
         ax.set_ylabel("held-out accuracy (%)")
         ax.set_ylim(0, 100)
-    axes[0][0].legend(loc="lower left", fontsize="small")
-    fig.tight_layout()
+    figure_legend(fig)
     return fig

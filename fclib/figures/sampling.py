@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
+from matplotlib.lines import Line2D
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from fclib.figures._common import styled
+from fclib.figures._common import column_figsize, figure_legend, series_styles, styled
 
 __all__ = ["sampling_ratios_figure"]
 
@@ -28,28 +29,43 @@ def sampling_ratios_figure(ratios: pd.DataFrame) -> plt.Figure:
     ``ratios``: :func:`fclib.stats.sampling.sampling_ratios`.
     """
     cols = [c for c in _PANELS if c in ratios.columns]
-    fig, axes = plt.subplots(1, len(cols), figsize=(3.1 * len(cols), 3.2), sharex=True)
-    axes = np.atleast_1d(axes)
+    ncols = min(2, len(cols))
+    nrows = int(np.ceil(len(cols) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=column_figsize(2.6 * nrows), sharex=True,
+                             squeeze=False, layout="constrained")
+    for ax in axes.flat[len(cols):]:
+        ax.remove()
+    axes = axes.ravel()[:len(cols)]
     pairs = list(dict.fromkeys(ratios.index.get_level_values("layer pair")))
-    colors = dict(zip(pairs, sns.color_palette("viridis", len(pairs))))
+    # distinct colours per layer pair (a ramp only where more than 7 pairs share the axes);
+    # the line style tells random neurons (solid) from a spatial patch (dashed)
+    colors = {p: st["color"] for p, st in zip(pairs, series_styles(len(pairs), ordered=len(pairs) > 7))}
     f = np.array(sorted(set(ratios.index.get_level_values("fraction"))))
     for ax, c in zip(axes, cols):
         label, power = _PANELS[c]
-        ax.plot(f, f ** power, color="0.6", ls=":", lw=1.2,
-                label={0: "1", 1: "f", -1: "1/f"}[power])
+        reference = {0: "1", 1: "f", -1: "1/f"}[power]
+        ax.plot(f, f ** power, color="0.6", ls=":", lw=1.2)
         for (pair, how), d in ratios.groupby(level=["layer pair", "how"], sort=False):
             d = d.sort_values("recorded")
             ax.plot(d["recorded"], d[c], marker="o", ms=3, color=colors[pair],
-                    ls="-" if how == "random" else "--",
-                    label=f"{pair} ({how})")
-        ax.set(xscale="log", yscale="log", title=label, xlabel="fraction recorded f")
+                    ls="-" if how == "random" else "--")
+        ax.set(xscale="log", yscale="log", title=f"{label} (dotted: {reference})",
+               xlabel="fraction recorded f")
         ax.set_xticks(f, [f"{v:.2g}" for v in f])
         ax.xaxis.set_minor_locator(mticker.NullLocator())
+        # three significant digits on both tick kinds: a narrow range (0.99-1.01) would
+        # otherwise show the same label ("1") at three heights
         ax.yaxis.set_major_formatter(mticker.FormatStrFormatter("%.3g"))
-        ax.yaxis.set_minor_formatter(mticker.FormatStrFormatter("%.2g"))
-        ax.tick_params(axis="y", which="minor", labelsize=7)
-    axes[0].set_ylabel("sample / whole layer")
-    axes[-1].legend(frameon=False, fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+        ax.yaxis.set_minor_formatter(mticker.FormatStrFormatter("%.3g"))
+    for ax in axes[::ncols]:
+        ax.set_ylabel("sample / whole layer")
+    # one entry per layer pair (colour) and per way of sampling (line style)
+    handles = [Line2D([], [], color=colors[p], marker="o", ms=3) for p in pairs]
+    labels = list(pairs)
+    hows = list(dict.fromkeys(ratios.index.get_level_values("how")))
+    for how in hows:
+        handles.append(Line2D([], [], color="0.2", ls="-" if how == "random" else "--"))
+        labels.append({"random": "random neurons", "patch": "central spatial patch"}.get(how, how))
+    figure_legend(fig, handles, labels, ncols=min(4, len(handles)))
     sns.despine(fig)
-    fig.tight_layout()
     return fig

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
 
-from fclib.figures._common import styled
+from fclib.figures._common import WIDTH_IN, styled, wrap_labels
 
 __all__ = ["fig_verdicts"]
 
@@ -28,18 +28,24 @@ def fig_verdicts(table: pd.DataFrame, runs) -> plt.Figure:
         raise ValueError(f"the table has no verdict column for {missing}")
     verdict = table[[f"{r}: verdict" for r in runs]].replace({"not measured": "—"})
     code = np.vectorize(lambda v: VERDICTS.index(v) if v in VERDICTS else 3)(verdict.to_numpy())
-    fig, ax = plt.subplots(figsize=(2.2 + 2.4 * len(runs), 0.42 * len(table) + 1.2))
+    label_in = 2.6                                  # claims, wrapped on two lines of 8 pt
+    cell_in = min(2.4, (WIDTH_IN - label_in) / len(runs))
+    chars = max(8, int(cell_in * 100 / 5.8))         # 8 pt characters are about 5.6 px wide
+    fig, ax = plt.subplots(figsize=(label_in + cell_in * len(runs), 0.42 * len(table) + 1.2))
     ax.imshow(code, cmap=ListedColormap(_COLOURS), vmin=-0.5, vmax=len(VERDICTS) - 0.5,
               aspect="auto")
     for i in range(len(table)):
         for j, r in enumerate(runs):
-            ax.text(j, i, str(table[r].iloc[i])[:28], ha="center", va="center", fontsize=7)
+            text = str(table[r].iloc[i])
+            ax.text(j, i, text if len(text) <= chars else text[:chars - 1] + "…", ha="center",
+                    va="center", fontsize=8)
     ax.set_xticks(range(len(runs)), runs)
     ax.xaxis.tick_top()
-    ax.set_yticks(range(len(table)), [q[:48] for q in table["quantity"]], fontsize=7)
+    ax.set_yticks(range(len(table)), ["\n".join(wrap_labels([q], 42)[0].split("\n")[:2])
+                                      for q in table["quantity"]])
     ax.tick_params(length=0)
     handles = [plt.Rectangle((0, 0), 1, 1, facecolor=c, edgecolor="0.5") for c in _COLOURS[:4]]
     ax.legend(handles, ["reproduced", "partly", "not reproduced", "no verdict"],
-              loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=4, fontsize=7, frameon=False)
+              loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=2, frameon=False)
     fig.tight_layout()
     return fig

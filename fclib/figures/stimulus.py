@@ -6,11 +6,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from fclib.figures._common import styled
+from fclib.figures._common import (OKABE_ITO, box_ylim, column_figsize, legend_above, no_data,
+                                   styled)
 
 __all__ = ["edge_survival", "ensembles_by_variant", "significance_by_repeats"]
 
-_NULL_COLOURS = {"circular": "#4c72b0", "stimulus": "#dd8452"}
+_NULL_COLOURS = {"circular": OKABE_ITO[0], "stimulus": OKABE_ITO[1]}
 
 
 @styled
@@ -18,20 +19,20 @@ def edge_survival(table: pd.DataFrame, threshold: float) -> plt.Figure:
     """Per layer pair (rows of ``table``, from :func:`fclib.stats.ensembles.edge_survival`):
     the share of pairs significant under each null (left) and the share of circular-null
     edges that survive the stimulus-preserving null (right)."""
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, (a, b) = plt.subplots(1, 2, figsize=column_figsize(3.4))
     x = np.arange(len(table))
     w = 0.4
     a.bar(x - w / 2, 100 * table["circular_fraction"], w, label="circular null",
           color=_NULL_COLOURS["circular"])
     a.bar(x + w / 2, 100 * table["stimulus_fraction"], w, label="stimulus-preserving null",
           color=_NULL_COLOURS["stimulus"])
-    a.set_ylabel(f"pairs with z > {threshold:g} and STTC > 0 (%)")
-    a.legend(frameon=False, fontsize=9)
+    a.set_ylabel(f"pairs with z > {threshold:g}\nand STTC > 0 (%)")
+    legend_above(a, ncols=1)
     b.plot(x, 100 * table["survival"], "o-", color="k")
     b.set_ylim(0, 100)
     b.set_ylabel("circular edges surviving (%)")
     for ax in (a, b):
-        ax.set_xticks(x, table.index, rotation=45, ha="right", fontsize=8)
+        ax.set_xticks(x, table.index, rotation=45, ha="right")
         ax.set_xlabel("layer pair")
     fig.tight_layout()
     return fig
@@ -48,9 +49,11 @@ def ensembles_by_variant(results: dict, r2_min: float) -> plt.Figure:
     frames in the strong regime and the share of strong frames showing the preferred class,
     for each way of choosing the groups (``results``: variant -> list of
     :func:`fclib.stats.ensembles.evaluate_groups` Datasets)."""
-    panels = [("relu_r2", "ReLU fit R²", None), ("strong_fraction", "frames in the strong regime", "selected"),
-              ("preferred_when_strong", "strong frames of the preferred class", "selected")]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+    panels = [("relu_r2", "ReLU fit R²", None),
+              ("strong_fraction", "frames in the strong regime", "selected"),
+              ("preferred_when_strong", "strong frames of\nthe preferred class", "selected")]
+    # horizontal boxes: the variants are named once, on the left, in words that fit
+    fig, axes = plt.subplots(1, 3, figsize=column_figsize(0.45 * len(results) + 1.2), sharey=True)
     names = list(results)
     for ax, (var, label, mask) in zip(axes, panels):
         data = []
@@ -63,13 +66,17 @@ def ensembles_by_variant(results: dict, r2_min: float) -> plt.Figure:
                 x = np.asarray(ds[var].values, dtype=float)[keep]
                 vals.append(x[np.isfinite(x)])
             data.append(np.concatenate(vals) if vals else np.array([]))
-        ax.boxplot([d if d.size else [np.nan] for d in data], showfliers=False)
-        ax.set_xticks(np.arange(1, len(names) + 1), [_VARIANT_LABELS.get(n, n) for n in names],
-                      fontsize=8)
-        ax.set_ylabel(label + ("" if mask is None else f"\n(R² > {r2_min:g})"))
+        pos = np.arange(len(names))
+        ax.boxplot([d if d.size else [np.nan] for d in data], positions=pos, showfliers=False,
+                   orientation="horizontal", medianprops=dict(color="k"))
+        ax.set_yticks(pos, [" ".join(_VARIANT_LABELS.get(n, n).replace("-\n", "-").split())
+                            for n in names])
+        ax.set_xlabel(label + ("" if mask is None else f" (R² > {r2_min:g})"))
         if var == "relu_r2":
-            ax.axhline(r2_min, ls="--", color="0.5", lw=1)
-            ax.set_ylim(-0.5, 1.02)
+            ax.axvline(r2_min, ls="--", color="0.5", lw=1)
+            box_ylim(ax, data, floor=-1.0, axis="x")
+            ax.set_xlim(right=max(1.02, ax.get_xlim()[1]))
+    axes[0].invert_yaxis()  # the first variant on top
     fig.tight_layout()
     return fig
 
@@ -79,18 +86,17 @@ def significance_by_repeats(table: pd.DataFrame, threshold: float) -> plt.Figure
     """Share of significant pairs under each null against the number of presentations per
     image, at a fixed number of frames (``table``: columns ``repeats``, ``null``,
     ``fraction``)."""
-    fig, ax = plt.subplots(figsize=(5, 3.6))
+    fig, ax = plt.subplots(figsize=column_figsize(3.2, 0.7))
     for null, sub in table.groupby("null", sort=False):
         sub = sub.sort_values("repeats")
         ax.plot(sub["repeats"], 100 * sub["fraction"], "o-", label=f"{null} null",
                 color=_NULL_COLOURS.get(null))
     ax.set_xlabel("presentations per image (same number of frames)")
-    ax.set_ylabel(f"pairs with z > {threshold:g} and STTC > 0 (%)")
+    ax.set_ylabel(f"pairs with z > {threshold:g}\nand STTC > 0 (%)")
     ax.set_xticks(sorted(table["repeats"].unique()))
     if len(table):
-        ax.legend(frameon=False)
+        legend_above(ax)
     else:
-        ax.text(0.5, 0.5, "no repetition count reached by two stimuli", ha="center",
-                va="center", transform=ax.transAxes)
+        no_data(ax, "no repetition count is reached by two stimuli")
     fig.tight_layout()
     return fig
