@@ -616,3 +616,71 @@ def test_a_panel_without_data_says_why():
                     and a.get_label() != "<colorbar>"]
     finally:
         plt.close(fig)
+
+
+# --------------------------------------------------------------------------- alt text from captions
+def _alt_text_extension():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "book" / "_ext" / "alt_text.py"
+    spec = importlib.util.spec_from_file_location("alt_text", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_RST = """
+.. figure:: a1b2c3.png
+
+   **Paper Fig. 2 A-C.** Firing probability against
+   the co-firing of the group.
+
+.. figure:: d4e5f6.png
+   :alt: chosen by the chapter
+
+   A caption.
+
+.. figure:: 0a0b0c.png
+
+.. image:: 9f9f9f.png
+"""
+
+
+def test_captioned_figures_get_their_caption_as_alt_text():
+    from docutils.core import publish_doctree
+    from docutils import nodes
+
+    tree = publish_doctree(_RST, settings_overrides={"report_level": 5})
+    assert [i.get("alt") for i in tree.findall(nodes.image)] == [None, "chosen by the chapter", None, None]
+    assert _alt_text_extension().caption_alt(tree) == 1
+    assert [i.get("alt") for i in tree.findall(nodes.image)] == [
+        "Paper Fig. 2 A-C. Firing probability against the co-firing of the group.",
+        "chosen by the chapter", None, None]
+
+
+def test_sphinx_writes_the_caption_into_the_img_alt(tmp_path):
+    import re
+    from pathlib import Path
+
+    from sphinx.application import Sphinx
+
+    src = tmp_path / "src"
+    src.mkdir()
+    ext = Path(__file__).resolve().parents[1] / "book" / "_ext"
+    (src / "conf.py").write_text(f"import sys\nsys.path.insert(0, {str(ext)!r})\n"
+                                 "extensions = ['alt_text']\n")
+    (src / "index.rst").write_text("Page\n====\n" + _RST)
+    for name in ("a1b2c3", "d4e5f6", "0a0b0c", "9f9f9f"):
+        fig, _ = plt.subplots(figsize=(1, 1))
+        fig.savefig(src / f"{name}.png")
+        plt.close(fig)
+    app = Sphinx(str(src), str(src), str(tmp_path / "out"), str(tmp_path / "doctrees"), "html",
+                 status=None, warning=None, freshenv=True)
+    app.build()
+    html = (tmp_path / "out" / "index.html").read_text()
+    alts = {name: alt for alt, name in re.findall(r'<img alt="([^"]*)" src="[^"]*?(\w+)\.png"', html)}
+    assert len(alts) == 4, html
+    assert alts["a1b2c3"] == "Paper Fig. 2 A-C. Firing probability against the co-firing of the group."
+    assert alts["d4e5f6"] == "chosen by the chapter"
+    assert alts["0a0b0c"].endswith("0a0b0c.png")  # no caption: Sphinx's default, the file name
