@@ -606,14 +606,39 @@ def test_box_plots_contain_their_boxes_and_say_where_they_cut():
         plt.close(fig)
 
 
-def test_a_panel_without_data_says_why():
-    sel = _mango_sel().assign(strong=False, selective=False)
-    fig = ff.mango_selective(sel)
+def _empty_scaling():
+    from fclib.stats import response_tables as frt
+
+    res, table = _res()
+    t = table.copy()
+    t.loc[t["layer pair"] == "L2→L3", "selected"] = False
+    return ff.fig_a3_slope_scaling(t, frt.power_laws(table[table["selected"]], list(res)))
+
+
+EMPTY = {
+    "mango_selective": lambda: ff.mango_selective(_mango_sel().assign(strong=False, selective=False)),
+    "mango_emergence": lambda: ff.mango_emergence(
+        _mango_sel(), pd.DataFrame({"layer": ["L1"], "first_strong_epoch": [np.nan]}), {1: 0.5}),
+    "mango_specialisation": lambda: ff.mango_specialisation(pd.DataFrame(
+        {"labile": 0.0, "stable": 0.0, "non-specialised": 1.0}, index=["L1", "L2", "L3", "L4"])),
+    "fig_1a_sttc_distributions": lambda: ff.fig_1a_sttc_distributions(
+        {"a": rng.normal(size=50), "b": []}, {"a": rng.normal(size=50), "b": []}),
+    "fig_a3_slope_scaling": _empty_scaling,
+    "fig_a17_sttc_distributions": lambda: ff.fig_a17_sttc_distributions(
+        {"a": {"trained": rng.normal(0, 0.1, 50)}, "b": {"trained": [np.nan]}}),
+    "significance_by_repeats": lambda: ff.significance_by_repeats(
+        pd.DataFrame({"repeats": [], "null": [], "fraction": []}), 4.0),
+    "null_agreement": lambda: ff.null_agreement(np.full(5, np.nan), np.zeros(5), 4.0),
+}
+
+
+@pytest.mark.parametrize("name", list(EMPTY))
+def test_a_panel_without_data_says_why(name):
+    fig = EMPTY[name]()
     try:
         texts = [t.get_text() for ax in fig.axes for t in ax.texts]
-        assert any(t.startswith("nothing to show") for t in texts)
-        assert not [a for a in fig.axes if a.axison and not a.images and a.get_visible()
-                    and a.get_label() != "<colorbar>"]
+        assert any(t.startswith("nothing to show") for t in texts), texts
+        assert _problems(fig) == []
     finally:
         plt.close(fig)
 

@@ -39,8 +39,12 @@ def book_style() -> dict:
     of ``book.mplstyle`` beside this module (100 dpi, 8-9.5 pt text, the Okabe-Ito colour
     cycle). Figure functions draw inside ``plt.rc_context(book_style())``; nothing is
     changed globally."""
-    return {**sns.axes_style("ticks"),
-            **mpl.rc_params_from_file(str(_STYLE_FILE), use_default_template=False)}
+    return {**sns.axes_style("ticks"), **_style_file()}
+
+
+@functools.lru_cache(maxsize=1)
+def _style_file() -> dict:
+    return dict(mpl.rc_params_from_file(str(_STYLE_FILE), use_default_template=False))
 
 
 def styled(func):
@@ -228,6 +232,10 @@ def pair_scatter(table: pd.DataFrame, x: str, y: str, xlabel: str, ylabel: str, 
                              layout="constrained")
     for ax, name in zip(axes.flat, names):
         d = table[table[by] == name]
+        if d.empty:
+            ax.set_title(name)
+            no_data(ax, "no neuron of this layer pair")
+            continue
         ax.scatter(d[x], d[y], s=4, alpha=0.35, lw=0, color=OKABE_ITO[0])
         if highlight is not None:
             h = d[d[highlight].astype(bool)]

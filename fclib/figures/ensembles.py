@@ -7,7 +7,8 @@ import pandas as pd
 import seaborn as sns
 
 from fclib.figures._common import (_points, by_layer_pair, column_figsize, figure_legend,
-                                   legend_above, legend_beside, panel_grid, series_styles, styled)
+                                   legend_above, legend_beside, no_data, panel_grid, series_styles,
+                                   styled)
 
 __all__ = ['response_functions', 'fig_2a_relu_examples', 'fig_2d_relu_r2', 'fig_2d_relu_nrmse',
            'fig_2m_two_line_examples', 'fig_2q_intersection_fraction', 'fig_2q_rise_quantile',
@@ -122,8 +123,12 @@ def fig_a3_slope_scaling(table: pd.DataFrame, laws: pd.DataFrame) -> plt.Figure:
     fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, sharex=True, sharey=True)
     for ax, name in zip(axes.flat, names):
         d = table[(table["layer pair"] == name) & table["selected"]]
-        ax.scatter(d["degree"], d["relu_slope"], s=4, alpha=0.35, lw=0, color="C0")
         law = laws.loc[name]
+        if d.empty:
+            ax.set_title(name)
+            no_data(ax, "no neuron of this layer pair passed the R² selection")
+            continue
+        ax.scatter(d["degree"], d["relu_slope"], s=4, alpha=0.35, lw=0, color="C0")
         if np.isfinite(law.beta):
             xx = np.geomspace(max(d["degree"].min(), 1), d["degree"].max(), 50)
             ax.plot(xx, 10 ** law.log10_a * xx ** -law.beta, color="C3", lw=1)

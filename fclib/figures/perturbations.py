@@ -8,7 +8,7 @@ import pandas as pd
 import seaborn as sns
 
 from fclib.figures._common import (MIN_FONT_PT, OKABE_ITO, WIDTH_IN, box_ylim, column_figsize,
-                                   figure_legend, legend_above, legend_beside, panel_grid,
+                                   figure_legend, legend_above, legend_beside, no_data, panel_grid,
                                    series_styles, styled, wrap_labels)
 
 __all__ = ['fig_a11_perturbed_images', 'fig_a12_firing_rates', 'fig_4_5_responses_under_distortion',
@@ -122,6 +122,11 @@ def fig_a13_slope_change_vs_mi(table: pd.DataFrame, conditions=None) -> plt.Figu
     drawn = drawn[np.isfinite(drawn)]
     lim = 1.5 if not drawn.size else float(min(max(1.5, np.abs(drawn).max() * 1.05), 5.0))
     for i, (ax, k) in enumerate(zip(axes.flat, pairs)):
+        mine = table[(table["layer pair"] == k) & table["condition"].isin(conditions)]
+        if not np.isfinite(mine["slope change"].to_numpy(dtype=float)).any():
+            ax.set_title(k)
+            no_data(ax, "no neuron of this layer pair has a slope under a perturbation")
+            continue
         for j, c in enumerate(conditions):
             d = table[(table["layer pair"] == k) & (table["condition"] == c)]
             d = d.dropna(subset=["slope change"])
@@ -186,11 +191,16 @@ def network_activity(rates: pd.DataFrame, silent: pd.DataFrame) -> plt.Figure:
 @styled
 def fig_a17_sttc_distributions(sttc: dict, bins=None) -> plt.Figure:
     """STTC distributions of several layer pairs, one panel per pair, one line per network
-    (paper Fig. A17).
+    (paper Fig. A17); by default in bins of 0.01 from -0.3 (or below, to the lowest value)
+    to 1.
 
     ``sttc`` maps a layer pair to ``{network: array of STTC values}`` (NaN ignored).
     """
-    bins = np.linspace(-0.3, 1, 131) if bins is None else bins
+    if bins is None:  # 0.01 wide from -0.3 (or the lowest value) to 1: no value left out
+        lows = [np.nanmin(np.asarray(v, dtype=float)) for d in sttc.values() for v in d.values()
+                if np.isfinite(np.asarray(v, dtype=float)).any()]
+        lo = min([-0.3] + [np.floor(x * 100) / 100 for x in lows])
+        bins = np.linspace(lo, 1, int(round((1 - lo) * 100)) + 1)
     pairs = list(sttc)
     nrows, ncols, size = panel_grid(len(pairs), 3, 2.6)
     fig, axes = plt.subplots(nrows, ncols, figsize=size, sharey=True, squeeze=False,
@@ -198,6 +208,10 @@ def fig_a17_sttc_distributions(sttc: dict, bins=None) -> plt.Figure:
     for ax in axes.flat[len(pairs):]:
         ax.remove()
     for i, (ax, k) in enumerate(zip(axes.flat, pairs)):
+        if not any(np.isfinite(np.asarray(v, dtype=float)).any() for v in sttc[k].values()):
+            ax.set_title(k)
+            no_data(ax, "no pair of this layer pair has a defined STTC")
+            continue
         styles = series_styles(len(sttc[k]))
         for st, (n, v) in zip(styles, sttc[k].items()):
             v = np.asarray(v, dtype=float).ravel()

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from fclib.figures._common import (WIDTH_IN, column_figsize, figure_legend, legend_above, panel_grid,
-                                   styled)
+from fclib.figures._common import (WIDTH_IN, column_figsize, figure_legend, legend_above, no_data,
+                                   panel_grid, styled)
 
 __all__ = ["fig_ttfs_training", "fig_ttfs_raster", "fig_ttfs_spread", "fig_ttfs_information_gain",
            "fig_ttfs_pathways"]
@@ -91,7 +91,10 @@ def fig_ttfs_information_gain(ig: pd.DataFrame, reference: dict | None = None) -
     layers = list(ig["layer"].cat.categories)
     fig, axes = plt.subplots(2, len(layers), figsize=(min(WIDTH_IN, 2.4 * len(layers)), 4.2),
                              sharex=True, squeeze=False)
-    bins = np.linspace(-0.1, 1.0, 23)
+    every = np.r_[ig["ig"].dropna().to_numpy(dtype=float), ig["ig_null"].dropna().to_numpy(dtype=float)]
+    lo = min(-0.1, float(every.min(initial=0)))   # the bins hold every value
+    hi = max(1.0, float(every.max(initial=0)))
+    bins = np.linspace(lo, hi, int(np.ceil((hi - lo) / 0.05)) + 1)
     for j, layer in enumerate(layers):
         for i, kind in enumerate(["E", "I"]):
             ax = axes[i, j]
@@ -99,6 +102,10 @@ def fig_ttfs_information_gain(ig: pd.DataFrame, reference: dict | None = None) -
             v = d["ig"].dropna().to_numpy()
             nv = d["ig_null"].dropna().to_numpy()
             color = "k" if kind == "E" else "C3"
+            if not v.size and not nv.size:
+                ax.set_title(f"{layer} {kind}")
+                no_data(ax, f"no {kind} neuron of {layer} has an IG")
+                continue
             if v.size:
                 ax.hist(v, bins=bins, color=color, alpha=0.6, density=True)
                 ax.axvline(np.median(v), color=color, lw=1.2)
