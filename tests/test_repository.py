@@ -103,8 +103,8 @@ def _launch_target(url: str) -> str | None:
 def _tiny_book(root: Path) -> Path:
     """The book's _config.yml and _toc.yml over stand-in pages: every chapter a one-cell
     notebook at book/chapters/NAME.ipynb (where the build puts the executed chapters), the
-    workshop pages as they are, the other pages a title. The static files (MathJax) and
-    the landing page's results table (which reads executed chapters) are left out."""
+    workshop pages as they are, the other pages a title; the book's local extensions
+    (book/_ext) come along, the static files (MathJax) do not."""
     import shutil
 
     import nbformat
@@ -112,8 +112,10 @@ def _tiny_book(root: Path) -> Path:
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     for key in ("html_static_path", "mathjax_path"):
         config["sphinx"]["config"].pop(key, None)
-    config["sphinx"].pop("local_extensions", None)
     (root / "_config.yml").write_text(yaml.safe_dump(config))
+    if (ROOT / "book" / "_ext").is_dir():
+        shutil.copytree(ROOT / "book" / "_ext", root / "book" / "_ext",
+                        ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "_toc.yml", root / "_toc.yml")
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     pages = [toc["root"]] + [c["file"] for p in toc["parts"] for c in p["chapters"]]
