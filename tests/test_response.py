@@ -45,7 +45,7 @@ def _random_groups(rng, n_src, n_tgt, L, p=0.08):
     return src, ids, g, da
 
 
-@pytest.mark.parametrize("method", ["events", "dense", "auto"])
+@pytest.mark.parametrize("method", ["events", "rows", "dense", "auto"])
 @pytest.mark.parametrize("L", [1, 77, 1000])
 def test_cofiring_matches_dense_product(L, method):
     rng = np.random.default_rng(L)
@@ -252,3 +252,33 @@ def test_cofiring_checks_the_neuron_count_of_unlabelled_spikes():
             fr.cofiring(spikes, g)
     full = np.concatenate([src, np.zeros((20, 50), np.uint8)])
     np.testing.assert_array_equal(fr.cofiring(full, g).values, np.tile(src[:6].sum(0), (4, 1)))
+
+
+@pytest.mark.parametrize("method", ["events", "rows", "dense", "auto"])
+def test_cofiring_methods_agree_over_several_target_chunks(method):
+    # more targets than one chunk of the rows method (256), busy sources, frame blocks
+    # that do not divide the frames: every method gives the dense product exactly
+    rng = np.random.default_rng(3)
+    n_src, n_tgt, L = 90, 600, 203
+    src, ids, g, da = _random_groups(rng, n_src, n_tgt, L, p=0.3)
+    cof = fr.cofiring(da, g, method=method, block=50)
+    members = [np.searchsorted(ids, fg.members(g, t)) for t in g["neuron"].values]
+    np.testing.assert_array_equal(cof.values, cofiring_dense(src, members, n_src))
+    assert g["degree"].values.max() > 5 and cof.sizes["neuron"] == n_tgt
+
+
+def test_cofiring_rows_counts_past_int16():
+    # a group of over 32,767 sources counts in int32, by every method
+    L, n_src = 6, 33_000
+    src = np.zeros((n_src, L), np.uint8)
+    src[:, 1] = 1
+    src[::2, 4] = 1
+    z = np.full((2, n_src), 9.0)
+    z[1, 1:] = 0.0
+    g = fg.one_fc_groups(_pairs(z, np.full((2, n_src), 0.1)))
+    da = xr.DataArray(src, dims=("neuron", "frame"))
+    want = np.array([[0, n_src, 0, 0, n_src // 2 + n_src % 2, 0], [0, 1, 0, 0, 1, 0]])
+    for method in ("events", "rows", "dense"):
+        cof = fr.cofiring(da, g, method=method)
+        assert cof.dtype == np.int32, method
+        np.testing.assert_array_equal(cof.values, want, err_msg=method)
