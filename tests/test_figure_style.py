@@ -526,6 +526,110 @@ def test_style_is_colour_blind_safe_and_large_enough():
     assert {s["ls"] for s in _common.series_styles(6)} == {"-"}
 
 
+# --------------------------------------------------------------------------- at the paper's scale
+P15 = [f"L{i}→L{i + 1}" for i in range(1, 16)]       # SEW-ResNet18: 16 layers, 15 pairs
+L16 = [f"L{i}" for i in range(1, 17)]
+
+
+def _cat(values, cats):
+    return pd.Categorical(values, categories=cats, ordered=True)
+
+
+def _many_emergence():
+    from fclib.stats.emergence import emergence_table
+
+    tabs, acc = {}, {}
+    for net, epochs in (("trained", [0, 1, 2, 5, 10, 20, 40]), ("rate-matched", [None])):
+        for e in epochs:
+            rows = [(u, q, float(rng.random())) for u in L16 for q in ("median MI",)]
+            rows += [(u, q, float(rng.random())) for u in P15 for q in ("significant fraction", "median group size")]
+            tabs[(net, e)] = pd.DataFrame(rows, columns=["layer pair", "quantity", "value"])
+            acc[(net, e)] = 0.1 if e in (0, None) else min(0.9, 0.2 + 0.02 * e)
+    return emergence_table(tabs, acc)
+
+
+def _many_sampling():
+    from fclib.stats.sampling import sampling_ratios
+
+    rows = [{"layer pair": pair, "how": how, "fraction": f, "recorded": f,
+             "significant": 0.1 + 0.1 * rng.random(), "mean_degree": 10 * f + rng.random(),
+             "relu_slope": 0.1 / f, "onset_fraction": 0.3 + 0.1 * rng.random()}
+            for pair in P15 for how in ("random", "patch") for f in (0.1, 0.25, 0.5, 1.0)]
+    return sampling_ratios(pd.DataFrame(rows))
+
+
+def _many_mango():
+    return pd.DataFrame([{"layer": layer, "epoch": e, "channel": c, "entropy": rng.random(),
+                          "strong": rng.random() > 0.5, "selective": rng.random() > 0.7,
+                          "activation": rng.random()}
+                         for layer in L16 for e in (0, 1, 2, 5, 10, 20) for c in range(3)])
+
+
+MANY = {
+    "by_layer_pair": lambda: ff.by_layer_pair(pd.DataFrame({
+        "layer pair": _cat(np.repeat(P15, 30), P15), "v": rng.normal(size=450)}), "v", "value",
+        band=(0.1, 0.2)),
+    "fig_4_5_responses_under_distortion": lambda: ff.fig_4_5_responses_under_distortion(pd.DataFrame({
+        "layer pair": np.tile(np.repeat(P15, 10), 3), "condition": np.repeat(["original", "noise", "FGSM"], 150),
+        "relu_r2": rng.normal(0.5, 0.8, 450), "slope change": rng.normal(0, 1, 450),
+        "strong regime reached": rng.random(450)}), r2_min=0.8),
+    "fig_a13_slope_change_vs_mi": lambda: ff.fig_a13_slope_change_vs_mi(pd.DataFrame({
+        "layer pair": np.tile(np.repeat(P15, 10), 3), "condition": np.repeat(["original", "noise", "FGSM"], 150),
+        "MI": rng.random(450), "slope change": rng.normal(0, 1, 450)})),
+    "pair_scatter": lambda: ff.pair_scatter(pd.DataFrame({
+        "layer pair": _cat(np.repeat(P15, 20), P15), "degree": rng.integers(1, 50, 300),
+        "mi": rng.random(300), "hub": rng.random(300) > 0.9}), "degree", "mi", "N", "MI", highlight="hub"),
+    "degree_distributions": lambda: ff.degree_distributions({k: rng.integers(0, 40, 60) for k in P15}, 4.0),
+    "collapse_by_exponent": lambda: ff.collapse_by_exponent(pd.DataFrame(
+        rng.random((11, 15)), index=np.linspace(0, 1, 11), columns=P15)),
+    "fig_a10cd_similarity_vs_cofiring": lambda: ff.fig_a10cd_similarity_vs_cofiring(pd.DataFrame({
+        "layer pair": np.repeat(P15, 5), "bin": np.tile(np.linspace(0.1, 0.9, 5), 15),
+        "P(presented = preferred)": rng.random(75), "semantic rank similarity": rng.random(75)}),
+        chance={"P(presented = preferred)": 0.1}),
+    "fig_a9_identity_vs_aggregate": lambda: ff.fig_a9_identity_vs_aggregate(pd.DataFrame({
+        "layer pair": np.repeat(P15, 2), "classifier": ["logistic", "naive Bayes"] * 15,
+        "aggregate": rng.random(30), "identity": rng.random(30), "difference": np.zeros(30),
+        "ci_low": -0.1 * np.ones(30), "ci_high": 0.1 * np.ones(30)})),
+    "fig_a17_properties": lambda: ff.fig_a17_properties(pd.DataFrame({
+        "network": ["trained", "permuted"] * 15, "layer pair": _cat(np.repeat(P15, 2), P15),
+        "significant": rng.random(30), "median group size": rng.integers(1, 9, 30),
+        "median MI (bits)": rng.random(30), "with a group": rng.random(30)}),
+        ["significant", "median group size", "median MI (bits)", "with a group"]),
+    "fig_a12_firing_rates": lambda: ff.fig_a12_firing_rates(pd.DataFrame(
+        rng.random((16, 3)), index=L16, columns=["original", "noise", "FGSM"])),
+    "network_activity": lambda: ff.network_activity(
+        pd.DataFrame(rng.random((16, 2)), index=L16, columns=["trained", "permuted"]),
+        pd.DataFrame(rng.random((16, 2)), index=L16, columns=["trained", "permuted"])),
+    "edge_survival": lambda: ff.edge_survival(pd.DataFrame({
+        "circular_fraction": rng.random(15) / 5, "stimulus_fraction": rng.random(15) / 10,
+        "survival": rng.random(15)}, index=P15), 4.0),
+    "emergence_curves": lambda: ff.emergence_curves(_many_emergence()),
+    "emergence_vs_accuracy": lambda: ff.emergence_vs_accuracy(_many_emergence()),
+    "sampling_ratios_figure": lambda: ff.sampling_ratios_figure(_many_sampling()),
+    "matched_rates": lambda: ff.matched_rates(pd.DataFrame(
+        {"target": rng.random(17), "rate": rng.random(17), "base rate": rng.random(17),
+         "gain": rng.random(17) + 0.5},
+        index=["stem.2"] + [f"blocks.{i // 2}.sn{i % 2 + 1}" for i in range(16)])),
+    "mango_entropy": lambda: ff.mango_entropy(_many_mango(), 1, 20),
+    "mango_selective": lambda: ff.mango_selective(_many_mango()),
+    "mango_diversity": lambda: ff.mango_diversity(pd.DataFrame(
+        [{"epoch": e, "layer": layer, "euclidean": rng.random(), "cosine": rng.random()}
+         for e in (0, 1, 2, 5, 10, 20) for layer in L16])),
+    "mango_specialisation": lambda: ff.mango_specialisation(pd.DataFrame(
+        rng.dirichlet([1, 1, 1], 16), index=L16, columns=["labile", "stable", "non-specialised"])),
+}
+
+
+@pytest.mark.parametrize("name", list(MANY))
+def test_figures_stay_legible_at_the_papers_scale(name):
+    """15 layer pairs, 16 layers, 7 snapshots: what the paper's network gives the figures."""
+    fig = MANY[name]()
+    try:
+        assert _problems(fig) == []
+    finally:
+        plt.close(fig)
+
+
 # --------------------------------------------------------------------------- data equal the input
 def test_response_curve_draws_the_measured_probabilities():
     examples = _examples()
@@ -592,8 +696,9 @@ def test_scaling_draws_every_selected_neuron():
 
 
 def test_box_plots_contain_their_boxes_and_say_where_they_cut():
+    gen = np.random.default_rng(3)
     t = pd.DataFrame({"layer pair": pd.Categorical(["a"] * 50 + ["b"] * 50),
-                      "relu_r2": np.r_[rng.normal(-0.86, 0.3, 50), rng.normal(-8, 4, 50)]})
+                      "relu_r2": np.r_[gen.normal(-0.86, 0.3, 50), gen.normal(-8, 4, 50)]})
     fig = ff.fig_2d_relu_r2(t, 0.8)
     try:
         ax = fig.axes[0]

@@ -209,6 +209,11 @@ def by_layer_pair(table: pd.DataFrame, column: str, ylabel: str, *, band=None,
         ax.set_yscale("log")
     else:
         box_ylim(ax, data, floor, ceiling)
+        lo, hi = ax.get_ylim()  # the reference line and the paper's range stay in view
+        refs = [v for v in ([hline] if hline is not None else []) + list(band or [])]
+        if refs:
+            pad = 0.04 * (max(hi, *refs) - min(lo, *refs))
+            ax.set_ylim(min(lo, min(refs) - pad), max(hi, max(refs) + pad))
     ax.set(ylabel=ylabel, xlabel=xlabel)
     if band is not None:
         legend_beside(ax)
@@ -236,7 +241,7 @@ def pair_scatter(table: pd.DataFrame, x: str, y: str, xlabel: str, ylabel: str, 
             ax.set_title(name)
             no_data(ax, "no neuron of this layer pair")
             continue
-        ax.scatter(d[x], d[y], s=4, alpha=0.35, lw=0, color=OKABE_ITO[0])
+        ax.scatter(d[x], d[y], s=5, alpha=0.5, lw=0, color=OKABE_ITO[0])
         if highlight is not None:
             h = d[d[highlight].astype(bool)]
             ax.scatter(h[x], h[y], s=8, color=OKABE_ITO[3], lw=0, label=highlight)

@@ -3,6 +3,7 @@ A11-A17, and the adversarial-input detector."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -15,6 +16,14 @@ __all__ = ['fig_a11_perturbed_images', 'fig_a12_firing_rates', 'fig_4_5_response
            'fig_a13_slope_change_vs_mi', 'fig_a14_a16_last_layer', 'network_activity',
            'fig_a17_sttc_distributions', 'fig_a17_properties', 'detector_roc',
            'fig_accuracy_sweeps']
+
+
+def _some_minor(v, _pos):
+    """Label of a minor tick of a log axis: 2, 3 and 5 times a power of ten only."""
+    if v <= 0:
+        return ""
+    mantissa = v / 10 ** np.floor(np.log10(v))
+    return f"{v:g}" if any(np.isclose(mantissa, m) for m in (2, 3, 5)) else ""
 
 
 def _show(ax, img):
@@ -239,7 +248,9 @@ def fig_a17_properties(table: pd.DataFrame, columns, labels: dict | None = None,
     columns = list(columns)
     names = list(table["layer pair"].cat.categories) if hasattr(table["layer pair"], "cat") \
         else list(dict.fromkeys(table["layer pair"]))
-    nrows, ncols, size = panel_grid(len(columns), 3, 2.5, min_panel_width=2.4)
+    # many layer pairs need wider panels for their names
+    nrows, ncols, size = panel_grid(len(columns), 3 if len(names) <= 6 else 2, 2.6,
+                                    min_panel_width=2.4)
     fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, layout="constrained")
     for ax in axes.flat[len(columns):]:
         ax.remove()
@@ -252,6 +263,8 @@ def fig_a17_properties(table: pd.DataFrame, columns, labels: dict | None = None,
         ax.set_title((labels or {}).get(col, col))
         if col in log:
             ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(mticker.FormatStrFormatter("%g"))  # 2, not 2×10⁰
+            ax.yaxis.set_minor_formatter(mticker.FuncFormatter(_some_minor))
         # every panel names its layer pairs: a reader reads one panel at a time
         ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
     figure_legend(fig)

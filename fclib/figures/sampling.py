@@ -1,6 +1,8 @@
 """Figures of the chapter "What sampling misses" (:mod:`fclib.stats.sampling`)."""
 from __future__ import annotations
 
+import re
+
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 from matplotlib.lines import Line2D
@@ -37,6 +39,7 @@ def sampling_ratios_figure(ratios: pd.DataFrame) -> plt.Figure:
         ax.remove()
     axes = axes.ravel()[:len(cols)]
     pairs = list(dict.fromkeys(ratios.index.get_level_values("layer pair")))
+    pairs.sort(key=lambda p: [int(x) for x in re.findall(r"\d+", str(p))] or [0])  # L2 before L10
     # distinct colours per layer pair (a ramp only where more than 7 pairs share the axes);
     # the line style tells random neurons (solid) from a spatial patch (dashed)
     colors = {p: st["color"] for p, st in zip(pairs, series_styles(len(pairs), ordered=len(pairs) > 7))}
@@ -53,10 +56,15 @@ def sampling_ratios_figure(ratios: pd.DataFrame) -> plt.Figure:
                xlabel="fraction recorded f")
         ax.set_xticks(f, [f"{v:.2g}" for v in f])
         ax.xaxis.set_minor_locator(mticker.NullLocator())
-        # three significant digits on both tick kinds: a narrow range (0.99-1.01) would
-        # otherwise show the same label ("1") at three heights
+        # under a decade, about five evenly spaced labelled ticks (a log locator would label
+        # none, or 1 three times over 0.99-1.01); over a decade, the powers of ten only
+        lo, hi = ax.get_ylim()
+        if hi < 10 * lo:
+            ax.yaxis.set_major_locator(mticker.MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+            ax.yaxis.set_minor_locator(mticker.NullLocator())
+        else:
+            ax.yaxis.set_minor_formatter(mticker.NullFormatter())
         ax.yaxis.set_major_formatter(mticker.FormatStrFormatter("%.3g"))
-        ax.yaxis.set_minor_formatter(mticker.FormatStrFormatter("%.3g"))
     for ax in axes[::ncols]:
         ax.set_ylabel("sample / whole layer")
     # one entry per layer pair (colour) and per way of sampling (line style)
