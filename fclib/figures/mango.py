@@ -1,4 +1,5 @@
-"""Figures of the MANGO chapter (003: gradient-free most exciting inputs across training)."""
+"""Figures of the MANGO chapter (the MANGO paper: gradient-free most exciting inputs across
+training)."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -18,7 +19,7 @@ __all__ = ["mango_convergence", "mango_table1", "mango_entropy", "mango_selectiv
 @styled
 def mango_convergence(table: pd.DataFrame, trace: np.ndarray, formation: dict | None = None
                       ) -> plt.Figure:
-    """003's Fig. 4: best activation against evaluations per method (mean ± s.e. over
+    """The MANGO paper's Fig. 4: best activation against evaluations per method (mean ± s.e. over
     units and layers), and one MEI forming (``formation`` from
     :func:`fclib.snn.mei.mei_formation`)."""
     n_img = 0 if formation is None else len(formation["evaluations"])
@@ -50,18 +51,19 @@ def mango_convergence(table: pd.DataFrame, trace: np.ndarray, formation: dict | 
 
 
 def mango_table1(ours: pd.DataFrame) -> pd.DataFrame:
-    """Table 1 replica: our mean activation (and wall seconds) at each budget beside 003's,
-    one row per method (``ours`` from :func:`fclib.stats.mei.method_table`)."""
+    """Table 1 replica: our mean activation (and wall seconds) at each budget beside the MANGO
+    paper's, one row per method (``ours`` from :func:`fclib.stats.mei.method_table`)."""
     cols = [c for c in ours.columns if c.startswith(("act", "time")) and not c.endswith("se")]
-    paper = PAPER_TABLE1  # every budget of 003, also those beyond this run's
+    paper = PAPER_TABLE1  # every budget of the MANGO paper, also those beyond this run's
     out = pd.concat({"this run": ours[cols + ["calls"]].astype(float),
-                     "003": paper}, axis=1)
+                     "MANGO paper": paper}, axis=1)
     return out.reindex(list(dict.fromkeys(list(ours.index) + list(PAPER_TABLE1.index))))
 
 
 @styled
 def mango_entropy(sel: pd.DataFrame, early: int, late: int) -> plt.Figure:
-    """003's Fig. 6: class entropy of MEIs at an early and a late epoch, per layer depth."""
+    """The MANGO paper's Fig. 6: class entropy of MEIs at an early and a late epoch, per layer
+    depth."""
     fig, axes = plt.subplots(1, 2, figsize=column_figsize(3.0), sharey=True)
     layers = list(dict.fromkeys(sel["layer"]))
     for ax, e in zip(axes, (early, late)):
@@ -87,8 +89,8 @@ def _heat(ax, piv, title):
 
 @styled
 def mango_selective(sel: pd.DataFrame) -> plt.Figure:
-    """003's Fig. 7: share of units with a strong MEI (left) and of selective units (right),
-    epoch × layer."""
+    """The MANGO paper's Fig. 7: share of units with a strong MEI (left) and of selective units
+    (right), epoch × layer; a panel where every share is zero says so instead."""
     fig, axes = plt.subplots(1, 2, figsize=column_figsize(3.4), layout="constrained")
     order = list(dict.fromkeys(sel["layer"]))
     im = None
@@ -110,8 +112,8 @@ def mango_selective(sel: pd.DataFrame) -> plt.Figure:
 
 @styled
 def mango_emergence(sel: pd.DataFrame, first: pd.DataFrame, accuracy: dict) -> plt.Figure:
-    """003's Figs. 8–9: first epoch with a strong MEI per layer; MEI activation against epoch
-    per layer beside the held-out accuracy (``accuracy``: epoch → accuracy)."""
+    """The MANGO paper's Figs. 8–9: first epoch with a strong MEI per layer; MEI activation
+    against epoch per layer beside the held-out accuracy (``accuracy``: epoch → accuracy)."""
     fig, axes = plt.subplots(1, 2, figsize=column_figsize(3.4), layout="constrained")
     order = list(dict.fromkeys(sel["layer"]))
     f = first.dropna()
@@ -141,7 +143,8 @@ def mango_emergence(sel: pd.DataFrame, first: pd.DataFrame, accuracy: dict) -> p
 
 @styled
 def mango_specialisation(spec: pd.DataFrame) -> plt.Figure:
-    """003's Fig. 10 (left): labile, stable and non-specialised shares per layer."""
+    """The MANGO paper's Fig. 10 (left): labile, stable and non-specialised shares per layer; where
+    no unit is labile or stable, a sentence says so instead of bars of one colour."""
     fig, ax = plt.subplots(figsize=column_figsize(3.0))
     specialised = spec.drop(columns=[c for c in spec.columns if c.startswith("non")])
     if not np.nan_to_num(specialised.to_numpy(dtype=float)).any():
@@ -161,8 +164,8 @@ def mango_specialisation(spec: pd.DataFrame) -> plt.Figure:
 
 @styled
 def mango_diversity(dist: pd.DataFrame) -> plt.Figure:
-    """003's Fig. 11: mean Euclidean and cosine distance between a unit's MEI latents, per
-    layer, one line per epoch."""
+    """The MANGO paper's Fig. 11: mean Euclidean and cosine distance between a unit's MEI
+    latents, per layer, one line per epoch."""
     fig, axes = plt.subplots(1, 2, figsize=column_figsize(3.2), layout="constrained")
     order = list(dict.fromkeys(dist["layer"]))
     epochs = sorted(dist["epoch"].unique())
@@ -180,7 +183,7 @@ def mango_diversity(dist: pd.DataFrame) -> plt.Figure:
 
 @styled
 def mango_complexity(comp: pd.DataFrame) -> plt.Figure:
-    """003's Fig. 12: JPEG and ZIP size over raw size of MEIs against epoch, per layer
+    """The MANGO paper's Fig. 12: JPEG and ZIP size over raw size of MEIs against epoch, per layer
     (``comp``: columns epoch, layer, jpeg, zip)."""
     fig, axes = plt.subplots(1, 2, figsize=column_figsize(3.2), sharex=True, layout="constrained")
     order = list(dict.fromkeys(comp["layer"]))
