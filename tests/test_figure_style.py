@@ -814,3 +814,15 @@ def test_sphinx_writes_the_caption_into_the_img_alt(tmp_path):
     assert alts["a1b2c3"] == "Paper Fig. 2 A-C. Firing probability against the co-firing of the group."
     assert alts["d4e5f6"] == "chosen by the chapter"
     assert alts["0a0b0c"].endswith("0a0b0c.png")  # no caption: Sphinx's default, the file name
+
+
+def test_mango_table1_sets_this_run_beside_the_paper_by_name():
+    from fclib.stats.mei import PAPER_TABLE1
+
+    ours = pd.DataFrame({"act 1e2": [0.5, 0.7], "act 1e2 se": [0.1, 0.1], "time 1e2": [1.0, 2.0],
+                         "calls": [100, 100]}, index=["TT", "NG"])
+    t = ff.mango_table1(ours)
+    assert list(dict.fromkeys(t.columns.get_level_values(0))) == ["this run", "MANGO paper"]
+    assert t.loc["TT", ("this run", "act 1e2")] == 0.5
+    assert t.loc["TT", ("MANGO paper", "act 1e2")] == PAPER_TABLE1.loc["TT", "act 1e2"]
+    assert list(t.index[:2]) == ["TT", "NG"] and set(PAPER_TABLE1.index) <= set(t.index)
