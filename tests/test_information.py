@@ -183,3 +183,45 @@ def test_counts_above_255_do_not_wrap():
     assert info["rate"].values.tolist() == [300.0, 25.0]
     assert info["mean_count"].values[0].tolist() == [300.0, 300.0]
     assert fi.presentation_counts(da.isel(frame=slice(0, 8)), 4).dtype == np.uint8
+
+
+@pytest.mark.parametrize("T", [1, 4, 7])
+def test_presentation_counts_kernel_equals_reshaped_sum(T):
+    rng = np.random.default_rng(T)
+    x = (rng.random((9, 35 * T)) < 0.3).astype(np.uint8)
+    counts = fi.presentation_counts(xr.DataArray(x, dims=("neuron", "frame")), T)
+    np.testing.assert_array_equal(counts, x.reshape(9, 35, T).sum(2))
+    assert counts.dtype == np.min_scalar_type(T)
+    empty = xr.DataArray(x[:, :0], dims=("neuron", "frame"))
+    assert fi.presentation_counts(empty, T).shape == (9, 0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_preferred_class_equals_information(seed):
+    rng = np.random.default_rng(seed)
+    da, _ = _layer(rng, n=40, P=500, T=3, C=7)
+    da = da.assign_coords(neuron=np.arange(40) * 3 + 1)
+    da[5] = 0  # a silent neuron: every class ties, the lowest wins
+    info = fi.information(da, 3, n_shuffles=0, n_classes=9)
+    pref = fi.preferred_class(da, 3, n_classes=9)
+    xr.testing.assert_equal(pref, info["preferred"].rename("preferred"))
+    assert int(pref[5]) == 0
+    with pytest.raises(ValueError, match="class indices 0..2"):
+        fi.preferred_class(da, 3, n_classes=3)
+
+
+def test_shuffled_mi_equals_one_mutual_information_per_shuffle():
+    rng = np.random.default_rng(4)
+    da, labels = _layer(rng, n=30, P=400, T=4, C=6)
+    counts = fi.presentation_counts(da, 4).astype(np.int64)
+    mi, sh = fi.shuffled_mutual_information(counts, labels, 6, n_shuffles=7, rng=11)
+    gen = np.random.default_rng(11)
+    want = np.zeros(30)
+    for _ in range(7):
+        want += fi.mutual_information(counts, gen.permutation(labels), 6)
+    want /= 7
+    np.testing.assert_array_equal(mi, fi.mutual_information(counts, labels, 6))
+    np.testing.assert_array_equal(sh, want)
+    mi0, sh0 = fi.shuffled_mutual_information(counts, labels, 6, n_shuffles=0)
+    np.testing.assert_array_equal(mi0, mi)
+    assert not sh0.any()

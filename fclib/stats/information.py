@@ -24,7 +24,8 @@ import xarray as xr
 from fclib.stats.sttc import as_trains, check_int, resolve_backend
 
 __all__ = ["presentation_counts", "presentation_labels", "joint_histogram", "mutual_information",
-           "class_profile", "information", "hubs", "frames_of_classes"]
+           "shuffled_mutual_information", "class_profile", "information", "preferred_class",
+           "hubs", "frames_of_classes"]
 
 
 def frames_of_classes(labels, classes) -> np.ndarray:
@@ -46,16 +47,29 @@ def frames_of_classes(labels, classes) -> np.ndarray:
 def presentation_counts(spikes: xr.DataArray, T: int) -> np.ndarray:
     """Spike count of every neuron in every presentation, ``(neuron, presentation)``.
 
-    Counted in int64 and returned in the smallest unsigned type that holds ``T`` (uint8 up
-    to T = 255), so no count wraps around however long a presentation is.
+    Returned in the smallest unsigned type that holds ``T`` (uint8 up to T = 255), so no
+    count wraps around however long a presentation is.
     """
     x = as_trains(spikes.load() if isinstance(spikes, xr.DataArray) else spikes)
     n, L = x.shape
     T = check_int(T, "T", 1, " (frames per presentation)")
     if L % T:
         raise ValueError(f"{L} frames is not a whole number of presentations of T={T} steps")
-    counts = x.reshape(n, L // T, T).sum(2, dtype=np.int64)
-    return counts.astype(np.min_scalar_type(int(T)), copy=False)
+    out = np.empty((n, L // T), dtype=np.min_scalar_type(int(T)))
+    _presentation_counts(x, int(T), out)
+    return out
+
+
+@nb.njit(parallel=True, cache=True)
+def _presentation_counts(x, T, out):
+    """``out[i, p] = sum of x[i, p*T:(p+1)*T]`` (summed in int64; a sum fits ``out``'s type)."""
+    n, P = out.shape
+    for i in nb.prange(n):
+        for p in range(P):
+            s = 0
+            for k in range(p * T, (p + 1) * T):
+                s += x[i, k]
+            out[i, p] = s
 
 
 def presentation_labels(spikes: xr.DataArray, T: int) -> np.ndarray:
@@ -174,6 +188,70 @@ def mutual_information(counts, labels, n_classes: int | None = None, *, backend:
     joint = joint_histogram(counts, labels, _n_classes(labels, n_classes), backend=backend,
                             device=dev)
     return _mi_on(joint, backend, dev)
+
+
+def shuffled_mutual_information(counts, labels, n_classes: int | None = None,
+                                n_shuffles: int = 10, rng=None, *, backend: str = "auto",
+                                device=None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`mutual_information` of ``counts`` and ``labels`` and its mean over ``n_shuffles``
+    label permutations, ``(mi, mi_shuffled)``, both ``(neuron,)`` in bits.
+
+    The permutations are ``rng.permutation(labels)``, drawn one after another (a Generator,
+    seed or None, :func:`fclib._util.as_generator`); each shuffle's MI is computed as
+    :func:`mutual_information` computes it and the MIs are summed in draw order, so the
+    result equals calling :func:`mutual_information` once per shuffle, with the counts and
+    labels checked once instead of once per shuffle. ``n_shuffles=0``: ``mi_shuffled`` is 0.
+    """
+    from fclib._util import as_generator
+
+    backend, dev = resolve_backend(backend, device)
+    n_shuffles = check_int(n_shuffles, "n_shuffles", 0)
+    labels = _class_indices(labels)
+    C = _n_classes(labels, n_classes)
+    joint = joint_histogram(counts, labels, C, backend=backend, device=dev)  # checks once
+    mi = _mi_on(joint, backend, dev)
+    counts = np.asarray(counts).astype(np.int64, copy=False)
+    K = joint.shape[1]
+    gen = as_generator(rng)
+    sh = np.zeros_like(mi)
+    for _ in range(n_shuffles):
+        sh += _mi_on(_joint_on(counts, gen.permutation(labels), K, C, backend, dev), backend, dev)
+    sh /= max(n_shuffles, 1)
+    return mi, sh
+
+
+def preferred_class(spikes: xr.DataArray, T: int, n_classes: int | None = None) -> xr.DataArray:
+    """Each neuron's preferred class: the class with the highest mean spike count per
+    presentation (ties: the lowest class), as :func:`information`'s ``preferred`` without
+    its histograms and information measures. Dim ``neuron`` (the ``neuron`` coordinate of
+    ``spikes`` or positions).
+    """
+    if isinstance(spikes, xr.DataArray) and spikes.sizes.get("neuron", 1) == 0:
+        raise ValueError(f"spikes has no neurons (shape {tuple(spikes.shape)}): an empty layer "
+                         "has no preferred class; leave it out")
+    counts = presentation_counts(spikes, T)
+    labels = presentation_labels(spikes, T)
+    C = _n_classes(labels, n_classes)
+    bad = (labels < 0) | (labels >= C)
+    if bad.any():
+        raise ValueError(f"labels must be class indices 0..{C - 1} (n_classes={C}); found "
+                         f"{np.unique(labels[bad])[:5].tolist()}; pass n_classes covering "
+                         "every label")
+    sums = np.zeros((counts.shape[0], C), dtype=np.int64)
+    _class_sums(counts, labels, sums)
+    per_class = np.bincount(labels, minlength=C).astype(float)
+    mean_count = sums / np.maximum(per_class, 1)
+    ids = spikes["neuron"].values if "neuron" in spikes.coords else np.arange(counts.shape[0])
+    return xr.DataArray(mean_count.argmax(1), dims="neuron", coords={"neuron": ids},
+                        name="preferred")
+
+
+@nb.njit(parallel=True, cache=True)
+def _class_sums(counts, labels, out):
+    """``out[i, c] = sum of counts[i, p]`` over the presentations ``p`` of class ``c``."""
+    for i in nb.prange(counts.shape[0]):
+        for p in range(counts.shape[1]):
+            out[i, labels[p]] += counts[i, p]
 
 
 def class_profile(counts, labels, n_classes: int | None = None) -> np.ndarray:
