@@ -1,4 +1,5 @@
-"""Inter-process artefact locks (fclib.pipeline.locks) and chapters executed side by side."""
+"""Inter-process artefact locks of the pipeline's stages (fclib.store.lock) and chapters
+executed side by side."""
 import json
 import os
 import subprocess
@@ -8,35 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from fclib.pipeline import locks
+from fclib import store
 from fclib.pipeline.book import execute_notebooks
 
-pytestmark = pytest.mark.skipif(not locks.HAVE_LOCKS, reason="no fcntl on this system")
+pytestmark = pytest.mark.skipif(not store.HAVE_LOCKS, reason="no fcntl on this system")
 
-_HOLDER = textwrap.dedent("""
-    import sys, time
-    from fclib.pipeline.locks import artefact_lock
-    folder, log, tag = sys.argv[1:4]
-    with artefact_lock("pairs|L1-L2", folder):
-        with open(log, "a") as f:
-            f.write(f"{tag} start {time.time()}\\n")
-        with artefact_lock("pairs|L1-L2", folder):    # re-entrant: no deadlock
-            time.sleep(0.6)
-        with open(log, "a") as f:
-            f.write(f"{tag} end {time.time()}\\n")
-""")
-
-
-def test_two_processes_holding_one_lock_take_turns(tmp_path):
-    log = tmp_path / "log.txt"
-    procs = [subprocess.Popen([sys.executable, "-c", _HOLDER, str(tmp_path), str(log), tag])
-             for tag in "ab"]
-    assert [p.wait(timeout=60) for p in procs] == [0, 0]
-    events = sorted((float(t), tag, what) for tag, what, t in
-                    (line.split() for line in log.read_text().splitlines()))
-    assert [what for _, _, what in events] == ["start", "end", "start", "end"]
-    assert events[0][1] == events[1][1] != events[2][1] == events[3][1]   # no interleaving
-    assert len(list((tmp_path / ".locks").glob("*.lock"))) == 1
+# Two processes taking turns on one lock, synchronised by a barrier file: tests/test_store.py.
 
 
 def test_accuracy_of_every_condition_runs_under_the_lock_of_its_one_file(smoke_run, tmp_path,
@@ -53,18 +31,18 @@ def test_accuracy_of_every_condition_runs_under_the_lock_of_its_one_file(smoke_r
     shutil.copytree(smoke_run.data_dir, data, ignore=shutil.ignore_patterns("accuracy.json",
                                                                            ".locks"))
     r = run("smoke", data, progress=False)
-    expected = locks._lock_file(str((r.record_dir / "accuracy.json").resolve()), data / "runs")
+    expected = store.lock_file(str((r.record_dir / "accuracy.json").resolve()), data / "runs")
     held = []
     real = perturb.accuracy
 
     def accuracy(*a, **k):
-        held.append(sorted(path for _, path in locks._held))
+        held.append(store.held_locks())
         return real(*a, **k)
 
     monkeypatch.setattr(perturb, "accuracy", accuracy)
     r.accuracy("original"), r.accuracy("noise")
     assert held == [[str(expected)], [str(expected)]]
-    assert not locks._held                                  # all released
+    assert not store.held_locks()                           # all released
 
 
 def _chapter(root: Path, name: str, body: str) -> None:
@@ -125,17 +103,39 @@ def test_a_failing_chapter_side_by_side_is_named_and_leaves_nothing(tmp_path):
         execute_notebooks(tmp_path, {"profile": "smoke"}, notebooks=["ok"], jobs=0)
 
 
+# "first" computes the pairs and holds their lock until "second" has found it taken (the
+# barrier file "found-taken"); "second" then waits for the lock and must read, not compute.
 _ASK_PAIRS = textwrap.dedent("""
     import json, sys, time
+    from pathlib import Path
     import fclib.stats.connectivity as conn
+    from fclib import store
     from fclib.pipeline import run
-    data, null = sys.argv[1], (None if sys.argv[2] == "none" else sys.argv[2])
+    data, null, role = Path(sys.argv[1]), (None if sys.argv[2] == "none" else sys.argv[2]), sys.argv[3]
+
+    def wait_for(name):
+        t0 = time.monotonic()
+        while not (data / name).exists():
+            if time.monotonic() - t0 > 240:
+                sys.exit(f"{role}: no {name} after 240 s")
+            time.sleep(0.01)
+
     slow = conn.pair_significance
-    def pair_significance(*a, **k):  # widen the window in which both could compute
-        time.sleep(3)
+    def pair_significance(*a, **k):  # computing: let the other process find the lock taken
+        (data / "computing").touch()
+        wait_for("found-taken")
         return slow(*a, **k)
     conn.pair_significance = pair_significance
     r = run("smoke", data, progress=False)
+    if role == "second":
+        wait_for("computing")
+        key = r.pairs_key("L1", "L2", null=null)[0]
+        path = (r.record_dir / "pairs" / f"original_L1-L2-{key}.nc").resolve()
+        try:
+            with store.lock(str(path), data / "runs", timeout=0):
+                sys.exit("second: the pairs' lock was free while the first computed them")
+        except TimeoutError:
+            (data / "found-taken").touch()
     ds = r.pairs("L1", "L2", null=null)
     print(json.dumps({"computed": "pairs L1-L2" in r.timings, "n": int(ds.sizes["target"])}))
 """)
@@ -151,12 +151,13 @@ def test_one_artefact_asked_for_two_ways_at_once_is_computed_once(smoke_run, tmp
     shutil.copytree(smoke_run.data_dir, data, ignore=shutil.ignore_patterns("pairs", "groups",
                                                                            ".locks"))
     assert smoke_run.cfg["null"] == "exact"
-    procs = [subprocess.Popen([sys.executable, "-c", _ASK_PAIRS, str(data), null],
-                              stdout=subprocess.PIPE, text=True) for null in ("none", "exact")]
-    outs = [p.communicate(timeout=300)[0] for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outs
-    res = [json.loads(o.strip().splitlines()[-1]) for o in outs]
-    assert sorted(r["computed"] for r in res) == [False, True]
+    procs = [subprocess.Popen([sys.executable, "-c", _ASK_PAIRS, str(data), null, role],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for null, role in (("none", "first"), ("exact", "second"))]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [e[-3000:] for _, e in outs]
+    res = [json.loads(o.strip().splitlines()[-1]) for o, _ in outs]
+    assert [r["computed"] for r in res] == [True, False]     # first computed, second read
     assert res[0]["n"] == res[1]["n"]
     files = list((data / "runs").glob("*/pairs/original_L1-L2-*"))
     assert len(files) == 1 and files[0].suffix == ".nc"

@@ -74,7 +74,7 @@ def test_generators_train_save_and_load(tmp_path):
         g2 = G.load_or_train(kind, tmp_path, "k", native, 16, **kw)
         idx = np.zeros((2, g1.d), dtype=int)
         np.testing.assert_allclose(g1(idx).numpy(), g2(idx).numpy())
-    assert not list(tmp_path.glob("*.tmp*"))
+    assert not list(tmp_path.glob("*.part"))
 
 
 def test_planted_unit_is_recovered():

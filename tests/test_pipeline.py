@@ -163,18 +163,18 @@ def test_code_fingerprint_ignores_docstrings_and_comments(tmp_path, monkeypatch)
     (pkg / "b.py").write_text("def g(x):\n    return 3 * x\n")  # an imported module's code
     assert module_fingerprint("fpx.a") == a0 and code_fingerprint(["fpx.a"]) != closure0
     # but fclib's own stages: the pairs' code is the null's, not the groups'
-    from fclib.pipeline.cache import STAGE_MODULES, _closure
+    from fclib.pipeline.cache import stage_closure
 
-    pairs = _closure(STAGE_MODULES["pairs"])
+    pairs = stage_closure("pairs")
     assert "fclib.stats.nulls" in pairs and "fclib.stats.sttc" in pairs
     assert "fclib.stats.groups" not in pairs and not any(m.startswith("fclib.snn") for m in pairs)
-    assert "fclib.stats.groups" in _closure(STAGE_MODULES["response"])
+    assert "fclib.stats.groups" in stage_closure("response")
 
 
 def test_changed_stage_code_recomputes_that_stage_and_dependants_only(smoke_run, monkeypatch):
     import json
 
-    import fclib.pipeline.cache as cache
+    import fclib.store as store
 
     r = smoke_run
     s, t = r.recording().layers[:2]
@@ -193,8 +193,8 @@ def test_changed_stage_code_recomputes_that_stage_and_dependants_only(smoke_run,
     model_mtime = r.model_path.stat().st_mtime_ns
     rec_mtime = r.recording_path().stat().st_mtime_ns
 
-    real = cache.module_fingerprint
-    monkeypatch.setattr(cache, "module_fingerprint",
+    real = store.module_fingerprint
+    monkeypatch.setattr(store, "module_fingerprint",
                         lambda name: real(name) + ("changed" if name == "fclib.stats.groups" else ""))
     again = pipeline.run("smoke", r.data_dir, progress=False)
     assert again.timings == {} and again.train_key == r.train_key  # nothing upstream

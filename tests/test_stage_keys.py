@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import fclib
+from fclib import store
 from fclib.pipeline import cache
 from fclib.pipeline.profiles import resolve
 from fclib.pipeline.stages import Run, stage_keys
@@ -89,7 +90,7 @@ def _copied_package(tmp_path_factory):
     module; every test restores what it edits)."""
     root = tmp_path_factory.mktemp("src")
     shutil.copytree(PKG, root / "fclib", ignore=shutil.ignore_patterns("__pycache__"))
-    real = cache._source_path
+    real = store._source_path
 
     def copied(name: str):
         path = real(name)
@@ -98,7 +99,7 @@ def _copied_package(tmp_path_factory):
         return str(root / Path(path).resolve().relative_to(PKG.parent))
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cache, "_source_path", copied)
+        mp.setattr(store, "_source_path", copied)
         yield root
 
 

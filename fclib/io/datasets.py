@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from fclib.store import atomic_write
+
 __all__ = [
     "Split",
     "load_digits",
@@ -183,12 +185,8 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> Path:
         + np.ascontiguousarray(array).tobytes()
     if path.suffix == ".gz":
         blob = gzip.compress(blob, compresslevel=1)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
-    try:
+    with atomic_write(path) as tmp:
         tmp.write_bytes(blob)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -501,31 +499,21 @@ def write_cifar_archive(root: str | os.PathLike, name: str = "cifar100", *, n_tr
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     out = root / spec["file"]
-    tmp = out.with_name(out.name + ".part")
-    try:
-        with tarfile.open(tmp, mode="w:gz", compresslevel=1) as tar:
-            for m, obj in members.items():
-                blob = pickle.dumps(obj, protocol=4)
-                info = tarfile.TarInfo(f"{spec['folder']}/{m}")
-                info.size = len(blob)
-                tar.addfile(info, io.BytesIO(blob))
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_write(out) as tmp, tarfile.open(tmp, mode="w:gz", compresslevel=1) as tar:
+        for m, obj in members.items():
+            blob = pickle.dumps(obj, protocol=4)
+            info = tarfile.TarInfo(f"{spec['folder']}/{m}")
+            info.size = len(blob)
+            tar.addfile(info, io.BytesIO(blob))
     return out
 
 
 def _download(url: str, path: Path, md5: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    try:
-        urllib.request.urlretrieve(url, tmp)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise RuntimeError(f"could not download {url} ({e}); place {path.name} in "
-                           f"{path.parent} by hand") from e
-    if _md5(tmp) != md5:
-        tmp.unlink(missing_ok=True)
-        raise ValueError(f"downloaded {url} but its MD5 is not {md5}; try again")
-    os.replace(tmp, path)
+    with atomic_write(path) as tmp:
+        try:
+            urllib.request.urlretrieve(url, tmp)
+        except OSError as e:
+            raise RuntimeError(f"could not download {url} ({e}); place {path.name} in "
+                               f"{path.parent} by hand") from e
+        if _md5(tmp) != md5:
+            raise ValueError(f"downloaded {url} but its MD5 is not {md5}; try again")

@@ -23,15 +23,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import warnings
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
+from fclib.store import atomic_write, publish
+
 __all__ = ["RecordingWriter", "Recording", "open_recording", "sample_neurons", "save_dataset",
-           "SILENT_THRESHOLD", "CONDITIONS", "presentation_stimuli"]
+           "write_netcdf", "load_dataset", "SILENT_THRESHOLD", "CONDITIONS", "presentation_stimuli"]
 
 SILENT_THRESHOLD = 0.01  # spikes per image (paper §3 "Exclusion Criteria")
 
@@ -203,7 +204,7 @@ class RecordingWriter:
         self.nc.delncattr("_resume_signature")
         self.nc.delncattr("_frames_written")
         self.nc.close()
-        os.replace(self.tmp, self.path)
+        publish(self.tmp, self.path)
         return False
 
     def _abort(self) -> None:
@@ -292,23 +293,29 @@ class Recording:
 
 
 def save_dataset(ds: xr.Dataset, path) -> Path:
-    """Write a Dataset to netCDF4 (zlib level 1) atomically: ``.part``, then renamed.
+    """Write a Dataset to netCDF4 (zlib level 1) atomically (:func:`fclib.store.atomic_write`).
 
     If writing fails (an attribute netCDF cannot store, a full disk, an interrupt), the
-    ``.part`` file is removed and the error raised: nothing half-written is left behind, and
+    temporary file is removed and the error raised: nothing half-written is left behind, and
     an existing file at ``path`` is kept unchanged.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    try:
-        ds.to_netcdf(tmp, engine="netcdf4",
-                     encoding={v: {"zlib": True, "complevel": 1} for v in ds.data_vars})
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_write(path) as tmp:
+        write_netcdf(ds, tmp)
+    return Path(path)
+
+
+def write_netcdf(ds: xr.Dataset, path) -> None:
+    """Write a Dataset to netCDF4 (zlib level 1) at ``path`` as it goes (no temporary name:
+    for a caller that writes inside :func:`fclib.store.atomic_write` or
+    :func:`fclib.store.cached`)."""
+    ds.to_netcdf(path, engine="netcdf4",
+                 encoding={v: {"zlib": True, "complevel": 1} for v in ds.data_vars})
+
+
+def load_dataset(path) -> xr.Dataset:
+    """A netCDF4 file read whole into memory (the file closed)."""
+    with xr.open_dataset(path, engine="netcdf4") as ds:
+        return ds.load()
 
 
 def presentation_stimuli(spikes: xr.DataArray, T: int, by: str = "image") -> np.ndarray:

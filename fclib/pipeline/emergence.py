@@ -2,7 +2,7 @@
 :mod:`fclib.stats.emergence` for every training snapshot of a run and for the rate-matched
 random network (:mod:`fclib.snn.matched`), recorded on the same presentations.
 
-Artefacts, under the run's ``record_dir`` (keys from :func:`fclib.pipeline.cache.artefact_key`
+Artefacts, under the run's ``record_dir`` (keys from :func:`fclib.store.artefact_key`
 with the recording's key as parent, so changed parameters or code recompute them):
 
 - ``matched-p<P>-<key>.nc``: the rate-matched network's recording of the first ``P =
@@ -11,12 +11,11 @@ with the recording's key as parent, so changed parameters or code recompute them
   calibration report and held-out accuracy;
 - ``emergence/<recording>-<key>.csv``: the quantities of one recording.
 
-Every file is written under a temporary name and renamed into place when complete.
+Every file is computed once under its lock and written atomically (:mod:`fclib.store`).
 """
 from __future__ import annotations
 
 import json
-import os
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -26,7 +25,7 @@ import pandas as pd
 
 from fclib.io import datasets as fdata
 from fclib.io.recordings import Recording, open_recording
-from fclib.pipeline.cache import artefact_key
+from fclib.store import artefact_key, atomic_write, cached, lock
 
 __all__ = ["snapshot_schedule", "matched_recording", "matched_report", "recording_table",
            "emergence"]
@@ -35,7 +34,7 @@ _RUNTIME = ("device", "amp", "channels_last", "deterministic")
 
 
 def _key(stage: str, params: dict, parent: str) -> tuple[str, dict]:
-    """:func:`fclib.pipeline.cache.artefact_key`, memoised while no fclib source file
+    """:func:`fclib.store.artefact_key`, memoised while no fclib source file
     changes (hashing the code takes a second or more per call; one chapter asks for the
     same keys many times)."""
     return _key_cached(stage, json.dumps(params, sort_keys=True, default=str), parent,
@@ -76,10 +75,24 @@ def _matched_paths(r, n_calibration: int, tolerance: float) -> tuple[Path, Path,
 
 
 def _write_text(text: str, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with atomic_write(path) as tmp:
+        tmp.write_text(text)
+
+
+def _lock(r, path: Path):
+    """The lock of the artefact at ``path``, kept where the run's stages keep theirs."""
+    return lock(str(Path(path).resolve()), r.data_dir / "runs")
+
+
+def _write_csv(table: pd.DataFrame, path: Path) -> None:
+    """The table as CSV, its key and key inputs (:func:`fclib.store.stamp`) on ``#`` lines
+    above it."""
+    head = "".join(f"# {k}: {v}\n" for k, v in table.attrs.items() if k.startswith("fclib_"))
+    path.write_text(head + table.to_csv(index=False))
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, comment="#")
 
 
 def matched_recording(r, *, n_calibration: int = 128, tolerance: float = 0.02,
@@ -94,35 +107,42 @@ def matched_recording(r, *, n_calibration: int = 128, tolerance: float = 0.02,
     and the held-out accuracy are in :func:`matched_report`.
     """
     path, side, key, inputs = _matched_paths(r, n_calibration, tolerance)
-    if not (path.exists() and side.exists()):
-        from fclib.snn.matched import permuted_rate_matched
-        from fclib.snn.perturb import accuracy
-        from fclib.snn.record import record
-
-        t0 = time.perf_counter()
-        split = r.split()
-        sched = snapshot_schedule(r, split)
-        calib = fdata.present(split.test_images, sched, 0, min(n_calibration, len(sched["image"])))
-        # calibrated on the device it is recorded on: a rate is that device's
-        model, report = permuted_rate_matched(r.model(), calib, seed=int(r.cfg["seed"]) + 11,
-                                              tolerance=tolerance, device=r.cfg["device"])
-        acc = accuracy(model, split.test_images, split.test_labels, device=r.cfg["device"])
-        info = {"accuracy": float(acc), "tolerance": float(tolerance),
-                "n_calibration": int(calib.shape[0]),
-                "report": report.reset_index().to_dict(orient="list"),
-                "fclib_key": key, "fclib_inputs": inputs}
-        if not path.exists():
-            budget = None if r.cfg["sample"] == "all" else r.cfg["neuron_budget"]
-            r.record_dir.mkdir(parents=True, exist_ok=True)
-            record(model, split.test_images, split.test_labels, sched, path,
-                   condition="rate-matched", batch_size=r.cfg["record_batch"], budget=budget,
-                   progress=progress, **{k: r.cfg[k] for k in _RUNTIME},
-                   attrs=dict(profile=r.cfg["profile"], class_names=list(split.class_names),
-                              train_key=r.train_key, fclib_key=key,
-                              calibration_tolerance=float(tolerance)))
-        _write_text(json.dumps(info, indent=1, default=str), side)
-        r.timings["record rate-matched"] = time.perf_counter() - t0
+    with _lock(r, path):  # another process may be recording it
+        if not (path.exists() and side.exists()):
+            _record_matched(r, path, side, key, inputs, n_calibration, tolerance, progress)
     return open_recording(path)
+
+
+def _record_matched(r, path: Path, side: Path, key: str, inputs: dict, n_calibration: int,
+                    tolerance: float, progress: bool) -> None:
+    """Calibrate and record the rate-matched network (:func:`matched_recording`, under its lock)."""
+    from fclib.snn.matched import permuted_rate_matched
+    from fclib.snn.perturb import accuracy
+    from fclib.snn.record import record
+
+    t0 = time.perf_counter()
+    split = r.split()
+    sched = snapshot_schedule(r, split)
+    calib = fdata.present(split.test_images, sched, 0, min(n_calibration, len(sched["image"])))
+    # calibrated on the device it is recorded on: a rate is that device's
+    model, report = permuted_rate_matched(r.model(), calib, seed=int(r.cfg["seed"]) + 11,
+                                          tolerance=tolerance, device=r.cfg["device"])
+    acc = accuracy(model, split.test_images, split.test_labels, device=r.cfg["device"])
+    info = {"accuracy": float(acc), "tolerance": float(tolerance),
+            "n_calibration": int(calib.shape[0]),
+            "report": report.reset_index().to_dict(orient="list"),
+            "fclib_key": key, "fclib_inputs": inputs}
+    if not path.exists():
+        budget = None if r.cfg["sample"] == "all" else r.cfg["neuron_budget"]
+        r.record_dir.mkdir(parents=True, exist_ok=True)
+        record(model, split.test_images, split.test_labels, sched, path,
+               condition="rate-matched", batch_size=r.cfg["record_batch"], budget=budget,
+               progress=progress, **{k: r.cfg[k] for k in _RUNTIME},
+               attrs=dict(profile=r.cfg["profile"], class_names=list(split.class_names),
+                          train_key=r.train_key, fclib_key=key,
+                          calibration_tolerance=float(tolerance)))
+    _write_text(json.dumps(info, indent=1, default=str), side)
+    r.timings["record rate-matched"] = time.perf_counter() - t0
 
 
 def matched_report(r, *, n_calibration: int = 128, tolerance: float = 0.02) -> pd.DataFrame:
@@ -164,16 +184,15 @@ def recording_table(r, which, *, threshold: float = 4.0, min_frames: int = 10,
     params = {"recording": stem, "threshold": float(threshold), "min_frames": int(min_frames),
               "saturation": float(saturation), "r2_min": float(r2_min),
               "n_shuffles": int(n_shuffles), "seed": int(r.cfg["seed"])}
-    key, _ = _key("fclib.stats.emergence", params, parent)
-    path = r.record_dir / "emergence" / f"{stem}-{key}.csv"
-    if not path.exists():
-        t0 = time.perf_counter()
-        tab = recording_quantities(get(), threshold=threshold, min_frames=min_frames,
-                                   saturation=saturation, r2_min=r2_min,
-                                   n_shuffles=n_shuffles, rng=int(r.cfg["seed"]))
-        _write_text(tab.to_csv(index=False), path)
-        r.timings[f"emergence {stem}"] = time.perf_counter() - t0
-    return pd.read_csv(path)
+    key = _key("fclib.stats.emergence", params, parent)
+    path = r.record_dir / "emergence" / f"{stem}-{key[0]}.csv"
+    return cached(path, lambda: recording_quantities(get(), threshold=threshold,
+                                                     min_frames=min_frames,
+                                                     saturation=saturation, r2_min=r2_min,
+                                                     n_shuffles=n_shuffles,
+                                                     rng=int(r.cfg["seed"])),
+                  _write_csv, _read_csv, key=key, lock_folder=r.data_dir / "runs",
+                  timings=r.timings, label=f"emergence {stem}")
 
 
 def emergence(r, *, threshold: float = 4.0, min_frames: int = 10, saturation: float = 0.95,

@@ -23,10 +23,10 @@ from fclib.io import datasets as fdata
 from fclib.pipeline.inputs import arch as _arch
 from fclib.pipeline.inputs import load_split
 from fclib.pipeline.cache import artefact_key
-from fclib.pipeline.locks import artefact_lock
 from fclib.pipeline.profiles import (PARAMS, RECORD_PARAMS, TRAIN_PARAMS, condition_file,
                                      resolve)
-from fclib.io.recordings import Recording, open_recording, save_dataset
+from fclib.io.recordings import Recording, load_dataset, open_recording, write_netcdf
+from fclib.store import atomic_write, cached, default_data_dir, lock
 
 __all__ = ["Run", "run", "load_split", "default_data_dir", "stage_keys"]
 
@@ -93,30 +93,8 @@ def _perturb_params(cfg: dict) -> dict:
 
 
 def _write_json(obj, path: Path) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1, default=str))
-    os.replace(tmp, path)
-
-
-def _stamped(ds, key: str, inputs: dict):
-    """``ds`` with the artefact's key and what it hashes in its attrs."""
-    ds = ds.copy()
-    ds.attrs.update(fclib_key=key, fclib_inputs=json.dumps(inputs, sort_keys=True, default=str))
-    return ds
-
-
-def default_data_dir() -> Path:
-    """Where artefacts live when no ``data_dir`` is given: ``$FCLIB_DATA_DIR`` if set, else
-    the book's own ``data/`` folder (beside ``_config.yml``) when fclib runs from the book's
-    checkout, else ``./data``. So papermill or the CLI started from another folder still find
-    the book's data instead of training a fresh model."""
-    env = os.environ.get("FCLIB_DATA_DIR")
-    if env:
-        return Path(env)
-    root = Path(__file__).resolve().parents[2]
-    if (root / "_config.yml").exists() and (root / "fclib").is_dir():
-        return root / "data"
-    return Path("data").resolve()
+    with atomic_write(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=1, default=str))
 
 
 @dataclass
@@ -154,10 +132,18 @@ class Run:
         return self.train_dir / "model.pt"
 
     def _lock(self, path: Path):
-        """The inter-process lock of the artefact at ``path`` (see :mod:`fclib.pipeline.locks`):
-        a stage checks for and computes its file under it, so chapters executed side by side
-        compute each artefact once."""
-        return artefact_lock(str(Path(path).resolve()), self.data_dir / "runs")
+        """The inter-process lock of the artefact at ``path`` (:func:`fclib.store.lock`, kept
+        in ``<data_dir>/runs/.locks``): a stage checks for and computes its file under it, so
+        chapters executed side by side compute each artefact once."""
+        return lock(str(Path(path).resolve()), self.data_dir / "runs")
+
+    def _cached(self, path: Path, compute, key: tuple[str, dict], label: str | None = None,
+                save=write_netcdf, load=load_dataset):
+        """:func:`fclib.store.cached` under the run's lock (:meth:`_lock`): the netCDF
+        artefact at ``path``, computed once, stamped with ``key``; with ``label``, the
+        seconds it took go to :attr:`timings`."""
+        return cached(path, compute, save, load, key=key, lock_folder=self.data_dir / "runs",
+                      timings=self.timings if label else None, label=label)
 
     def recording_path(self, condition: str = "original") -> Path:
         return self.record_dir / condition_file(condition, self.cfg)
@@ -251,43 +237,40 @@ class Run:
         Stored as ``<record_dir>/pairs/<condition>_<source>-<target>-<key>.nc`` (``sttc``
         and ``z``, float32), computed by :func:`fclib.stats.connectivity.pair_significance`.
         """
-        import xarray as xr
-
         from fclib.stats.connectivity import pair_significance
 
         method = null or self.cfg["null"]
-        key, inputs = self.pairs_key(source, target, condition, null=method, half=half)
-        path = self.record_dir / "pairs" / f"{self._stem(condition)}_{source}-{target}-{key}.nc"
-        with self._lock(path):  # another process may be computing it
-            if not path.exists():
-                t0 = time.perf_counter()
-                rec = self.recording(condition)
-                src, tgt = rec[source], rec[target]
-                if half is not None:  # load first: netCDF's fancy indexing on disk is slow
-                    frames = self.half_frames(half, condition)
-                    src, tgt = src.load().isel(frame=frames), tgt.load().isel(frame=frames)
-                backend, device = self._backend()
-                if method == "exact" and backend == "numba":
-                    # the target's spectra are reused by the next layer pair
-                    kw = {"autocorr": self._autocorr}
-                elif method == "exact":
-                    kw = {}
-                elif method == "shifts":
-                    kw = {"n_shifts": self.cfg["n_shifts"], "rng": self.cfg["seed"]}
-                else:
-                    from fclib.stats.connectivity import null_stimulus
+        key = self.pairs_key(source, target, condition, null=method, half=half)
+        path = (self.record_dir / "pairs"
+                / f"{self._stem(condition)}_{source}-{target}-{key[0]}.nc")
 
-                    stim, by = null_stimulus(src, rec.T, self.cfg["stimulus"])
-                    kw = {"stimulus": stim, "T": rec.T}
-                if backend == "torch":
-                    kw.update(backend="torch", device=device)
-                ds = pair_significance(src, tgt, method=method, **kw)
-                if method == "stimulus":
-                    ds.attrs["stimulus"] = by
-                save_dataset(_stamped(ds[["sttc", "z"]], key, inputs), path)
-                self.timings[f"pairs {source}-{target}"] = time.perf_counter() - t0
-        with xr.open_dataset(path, engine="netcdf4") as ds:
-            return ds.load()
+        def compute():
+            rec = self.recording(condition)
+            src, tgt = rec[source], rec[target]
+            if half is not None:  # load first: netCDF's fancy indexing on disk is slow
+                frames = self.half_frames(half, condition)
+                src, tgt = src.load().isel(frame=frames), tgt.load().isel(frame=frames)
+            backend, device = self._backend()
+            if method == "exact" and backend == "numba":
+                # the target's spectra are reused by the next layer pair
+                kw = {"autocorr": self._autocorr}
+            elif method == "exact":
+                kw = {}
+            elif method == "shifts":
+                kw = {"n_shifts": self.cfg["n_shifts"], "rng": self.cfg["seed"]}
+            else:
+                from fclib.stats.connectivity import null_stimulus
+
+                stim, by = null_stimulus(src, rec.T, self.cfg["stimulus"])
+                kw = {"stimulus": stim, "T": rec.T}
+            if backend == "torch":
+                kw.update(backend="torch", device=device)
+            ds = pair_significance(src, tgt, method=method, **kw)
+            if method == "stimulus":
+                ds.attrs["stimulus"] = by
+            return ds[["sttc", "z"]]
+
+        return self._cached(path, compute, key, f"pairs {source}-{target}")
 
     def pairs_key(self, source: str, target: str, condition: str = "original", *,
                   null: str | None = None, half: int | None = None):
@@ -321,25 +304,25 @@ class Run:
         reference when it is not the original); ``null`` and ``half`` as in :meth:`pairs`;
         see :func:`fclib.stats.groups.one_fc_groups`.
         """
-        from fclib.stats.groups import load_groups, one_fc_groups, save_groups
+        from fclib.stats.groups import load_groups, one_fc_groups
 
         prefix = "" if reference == "original" else f"{self._stem(reference)}_"
-        key, inputs = self.groups_key(source, target, threshold, reference, null=null, half=half)
-        path = self.record_dir / "groups" / f"{prefix}{source}-{target}_z{threshold:g}-{key}.nc"
-        with self._lock(path):  # another process may be computing it
-            if not path.exists():
-                method = null or self.cfg["null"]
-                if self.cfg["sample"] == "all" and half is None and method in ("exact", "shifts"):
-                    # every neuron: the streamed edge list, never a dense N x N matrix
-                    from fclib.stats.edges import groups_from_edges
+        key = self.groups_key(source, target, threshold, reference, null=null, half=half)
+        path = (self.record_dir / "groups"
+                / f"{prefix}{source}-{target}_z{threshold:g}-{key[0]}.nc")
 
-                    g = groups_from_edges(self.edges(source, target, threshold, reference,
-                                                     null=method), threshold)
-                else:
-                    g = one_fc_groups(self.pairs(source, target, reference, null=null, half=half),
-                                      threshold)
-                save_groups(_stamped(g, key, inputs), path)
-        return load_groups(path)
+        def compute():
+            method = null or self.cfg["null"]
+            if self.cfg["sample"] == "all" and half is None and method in ("exact", "shifts"):
+                # every neuron: the streamed edge list, never a dense N x N matrix
+                from fclib.stats.edges import groups_from_edges
+
+                return groups_from_edges(self.edges(source, target, threshold, reference,
+                                                    null=method), threshold)
+            return one_fc_groups(self.pairs(source, target, reference, null=null, half=half),
+                                 threshold)
+
+        return self._cached(path, compute, key, load=load_groups)
 
     def edges(self, source: str, target: str, threshold: float = 4.0,
               condition: str = "original", *, null: str | None = None,
@@ -402,38 +385,35 @@ class Run:
         - ``"random"``: as many random sources, matched to the group's firing rates
           (:func:`fclib.stats.controls.random_matched_groups`), in-sample.
         """
-        import xarray as xr
-
         from fclib.stats.ensembles import VARIANTS, evaluate_variant
 
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
         folds = (0, 1) if variant.endswith("_cv") else (None,)
         null = "stimulus" if variant == "stimulus_cv" else "exact"
+
+        def compute(fold):
+            rec = self.recording()
+            g = self.groups(source, target, threshold, null=null, half=fold)
+            fit = None if fold is None else self.half_frames(fold)
+            evaluate = None if fold is None else self.half_frames(1 - fold)
+            ds = evaluate_variant(rec[source].load(), rec[target].load(), g, rec.T,
+                                  variant, fit_frames=fit, eval_frames=evaluate,
+                                  n_classes=len(rec.attrs.get("class_names") or []) or None,
+                                  min_frames=min_frames, saturation=saturation,
+                                  r2_min=r2_min, rng=self.cfg["seed"])
+            ds.attrs["fold"] = -1 if fold is None else int(fold)
+            return ds
+
         out = []
         for fold in folds:
-            key, inputs = self.ensembles_key(source, target, variant, fold, threshold=threshold,
-                                             min_frames=min_frames, saturation=saturation,
-                                             r2_min=r2_min)
+            key = self.ensembles_key(source, target, variant, fold, threshold=threshold,
+                                     min_frames=min_frames, saturation=saturation,
+                                     r2_min=r2_min)
             path = (self.record_dir / "ensembles"
-                    / f"{variant}_{source}-{target}_z{threshold:g}_f{fold}-{key}.nc")
-            with self._lock(path):  # another process may be computing it
-                if not path.exists():
-                    t0 = time.perf_counter()
-                    rec = self.recording()
-                    g = self.groups(source, target, threshold, null=null, half=fold)
-                    fit = None if fold is None else self.half_frames(fold)
-                    evaluate = None if fold is None else self.half_frames(1 - fold)
-                    ds = evaluate_variant(rec[source].load(), rec[target].load(), g, rec.T,
-                                          variant, fit_frames=fit, eval_frames=evaluate,
-                                          n_classes=len(rec.attrs.get("class_names") or []) or None,
-                                          min_frames=min_frames, saturation=saturation,
-                                          r2_min=r2_min, rng=self.cfg["seed"])
-                    ds.attrs["fold"] = -1 if fold is None else int(fold)
-                    save_dataset(_stamped(ds, key, inputs), path)
-                    self.timings[f"ensembles {variant} {source}-{target}"] = time.perf_counter() - t0
-            with xr.open_dataset(path, engine="netcdf4") as ds:
-                out.append(ds.load())
+                    / f"{variant}_{source}-{target}_z{threshold:g}_f{fold}-{key[0]}.nc")
+            out.append(self._cached(path, lambda fold=fold: compute(fold), key,
+                                    f"ensembles {variant} {source}-{target}"))
         return out
 
     def ensembles_key(self, source: str, target: str, variant: str, fold: int | None, *,
@@ -469,46 +449,42 @@ class Run:
         - ``batch_n_frames``, ``batch_n_fire`` over ``(batch, neuron, cofiring)`` and
           ``batch_relu_slope``, ``batch_relu_r2`` over ``(batch, neuron)``.
         """
-        import xarray as xr
-
         from fclib.stats import response as fr
 
         reference = "permuted" if condition == "permuted" else "original"
-        key, inputs = self.response_key(source, target, condition, threshold=threshold,
-                                        min_frames=min_frames, saturation=saturation,
-                                        n_batches=n_batches, cross_validate=cross_validate)
+        key = self.response_key(source, target, condition, threshold=threshold,
+                                min_frames=min_frames, saturation=saturation,
+                                n_batches=n_batches, cross_validate=cross_validate)
         name = (f"{self._stem(condition)}_{source}-{target}_z{threshold:g}_m{min_frames}"
-                f"_s{saturation:g}_b{n_batches}{'_cv' if cross_validate else ''}-{key}.nc")
-        path = self.record_dir / "response" / name
-        with self._lock(path):  # another process may be computing it
-            if not path.exists():
-                t0 = time.perf_counter()
-                rec = self.recording(condition)
-                src, tgt = self.spikes(source, condition), self.spikes(target, condition)
-                seed = self.cfg["seed"]
-                if cross_validate:
-                    from fclib.stats.halves import half_images
+                f"_s{saturation:g}_b{n_batches}{'_cv' if cross_validate else ''}-{key[0]}.nc")
 
-                    ref_images = self.recording(reference)[source]["image"].values
-                    cb = fr.cross_validated_counts(
-                        src, tgt,
-                        [self.groups(source, target, threshold, reference=reference, half=f)
-                         for f in (0, 1)],
-                        [half_images(ref_images, f, rng=seed) for f in (0, 1)],
-                        n_batches=n_batches, rng=seed)
-                else:
-                    g = self.groups(source, target, threshold, reference=reference)
-                    cb = fr.batch_response_counts(src, tgt, g, n_batches=n_batches, rng=seed)
-                ds = fr.response_dataset(cb, tgt, rec.T, min_frames=min_frames,
-                                         saturation=saturation, r2_min=r2_min)
-                ds.attrs.update(source_layer=source, target_layer=target, condition=condition,
-                                threshold=float(threshold), min_frames=int(min_frames),
-                                n_batches=int(n_batches), batch_seed=int(seed),
-                                cross_validated=int(bool(cross_validate)))
-                save_dataset(_stamped(ds, key, inputs), path)
-                self.timings[f"response {condition} {source}-{target}"] = time.perf_counter() - t0
-        with xr.open_dataset(path, engine="netcdf4") as ds:
-            ds = ds.load()
+        def compute():
+            rec = self.recording(condition)
+            src, tgt = self.spikes(source, condition), self.spikes(target, condition)
+            seed = self.cfg["seed"]
+            if cross_validate:
+                from fclib.stats.halves import half_images
+
+                ref_images = self.recording(reference)[source]["image"].values
+                cb = fr.cross_validated_counts(
+                    src, tgt,
+                    [self.groups(source, target, threshold, reference=reference, half=f)
+                     for f in (0, 1)],
+                    [half_images(ref_images, f, rng=seed) for f in (0, 1)],
+                    n_batches=n_batches, rng=seed)
+            else:
+                g = self.groups(source, target, threshold, reference=reference)
+                cb = fr.batch_response_counts(src, tgt, g, n_batches=n_batches, rng=seed)
+            ds = fr.response_dataset(cb, tgt, rec.T, min_frames=min_frames,
+                                     saturation=saturation, r2_min=r2_min)
+            ds.attrs.update(source_layer=source, target_layer=target, condition=condition,
+                            threshold=float(threshold), min_frames=int(min_frames),
+                            n_batches=int(n_batches), batch_seed=int(seed),
+                            cross_validated=int(bool(cross_validate)))
+            return ds
+
+        ds = self._cached(self.record_dir / "response" / name, compute, key,
+                          f"response {condition} {source}-{target}")
         return fr.select_fits(ds, r2_min)
 
     def response_key(self, source: str, target: str, condition: str = "original", *,
@@ -563,24 +539,21 @@ class Run:
         included) under ``condition``, shuffles seeded by the run's seed, cached on disk as
         ``<record_dir>/information/<condition>_<layer>_s<n_shuffles>.nc``. Under FGSM on a
         subset of classes only the attacked images count (:meth:`analysed_frames`)."""
-        import xarray as xr
-
         from fclib.stats.information import information
 
-        key, inputs = self.information_key(layer, condition, n_shuffles)
+        key = self.information_key(layer, condition, n_shuffles)
         path = (self.record_dir / "information"
-                / f"{self._stem(condition)}_{layer}_s{n_shuffles}-{key}.nc")
-        with self._lock(path):  # another process may be computing it
-            if not path.exists():
-                rec = self.recording(condition)
-                n_classes = len(rec.attrs.get("class_names") or []) or None
-                backend, device = self._backend()
-                ds = information(self.spikes(layer, condition), rec.T, n_shuffles=n_shuffles,
-                                 rng=self.cfg["seed"], n_classes=n_classes, backend=backend,
-                                 device=device)
-                save_dataset(_stamped(ds, key, inputs), path)
-        with xr.open_dataset(path, engine="netcdf4") as ds:
-            return ds.load()
+                / f"{self._stem(condition)}_{layer}_s{n_shuffles}-{key[0]}.nc")
+
+        def compute():
+            rec = self.recording(condition)
+            n_classes = len(rec.attrs.get("class_names") or []) or None
+            backend, device = self._backend()
+            return information(self.spikes(layer, condition), rec.T, n_shuffles=n_shuffles,
+                               rng=self.cfg["seed"], n_classes=n_classes, backend=backend,
+                               device=device)
+
+        return self._cached(path, compute, key)
 
     def information_key(self, layer: str, condition: str = "original", n_shuffles: int = 20):
         """Key and key inputs of :meth:`information` (parent: the recording's key)."""
@@ -621,21 +594,13 @@ class Run:
         """Text embeddings of the run's class names (:func:`fclib.stats.semantic.embed_class_names`,
         computed with the installed model, offline), cached on disk as
         ``<train_dir>/embeddings/<backend>-<key>.nc``; dims ``("class", "dim")``."""
-        import xarray as xr
-
         from fclib.stats.semantic import embed_class_names
 
         names = [str(n) for n in self.summary["class_names"]]
-        key, inputs = self.embeddings_key(backend, names)
-        path = self.train_dir / "embeddings" / f"{backend}-{key}.nc"
-        with self._lock(path):  # another process may be computing it
-            if not path.exists():
-                t0 = time.perf_counter()
-                emb = embed_class_names(names, backend=backend)
-                save_dataset(_stamped(emb.to_dataset(name="embedding"), key, inputs), path)
-                self.timings[f"embeddings {backend}"] = time.perf_counter() - t0
-        with xr.open_dataset(path, engine="netcdf4") as ds:
-            ds = ds.load()
+        key = self.embeddings_key(backend, names)
+        ds = self._cached(self.train_dir / "embeddings" / f"{backend}-{key[0]}.nc",
+                          lambda: embed_class_names(names, backend=backend).to_dataset(
+                              name="embedding"), key, f"embeddings {backend}")
         emb = ds["embedding"]
         emb.attrs.update({k: v for k, v in ds.attrs.items() if not k.startswith("fclib_")})
         return emb
@@ -713,11 +678,11 @@ def run(profile: str = "default", data_dir: str | os.PathLike | None = None, *,
     (train_key, train_inputs), (record_key, record_inputs) = stage_keys(cfg)
     r = Run(cfg, data_dir, train_key, record_key)
     locks = data_dir / "runs"
-    with artefact_lock(f"train|{train_key}", locks):
+    with lock(f"train|{train_key}", locks):
         split = _train_stage(r, cfg, train_inputs, progress)
     conditions = ("original", *[c for c in conditions if c != "original"])
     for condition in conditions:
-        with artefact_lock(f"record|{record_key}|{condition}", locks):
+        with lock(f"record|{record_key}|{condition}", locks):
             split = _record_stage(r, cfg, condition, record_inputs, split, profile, progress)
     return r
 

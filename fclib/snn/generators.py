@@ -16,7 +16,6 @@ key of their parameters and code (written to a temporary name and renamed).
 """
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -28,6 +27,7 @@ import torch.nn.functional as F
 from fclib.io import datasets as fdata
 from fclib.snn.device import fp32_inference, model_device
 from fclib.snn.mei import one_thread
+from fclib.store import artefact_key, cached
 
 __all__ = ["LatentGenerator", "digits_native", "downsample_native", "upsample_matrix",
            "train_gan", "train_vqvae", "load_or_train", "class_coverage", "digit_generator",
@@ -187,32 +187,35 @@ def train_vqvae(images: np.ndarray, size: int, *, n: int = 32, code_dim: int = 8
     return gen.eval()
 
 
-def load_or_train(kind: str, directory, key: str, images: np.ndarray, size: int,
+def load_or_train(kind: str, directory, key, images: np.ndarray, size: int,
                   **params) -> LatentGenerator:
     """The generator saved as ``<directory>/<kind>-<key>.pt``, or a new one trained with
-    :func:`train_gan` / :func:`train_vqvae` and saved there (temporary name, then renamed).
+    :func:`train_gan` / :func:`train_vqvae` and saved there (:func:`fclib.store.cached`:
+    under the file's lock, written atomically, so two processes train it once).
     ``images`` may be a function returning them, called only when training is needed.
-    ``key`` must identify the images and ``params`` (e.g. :func:`fclib.pipeline.cache.artefact_key`)."""
-    path = Path(directory) / f"{kind}-{key}.pt"
-    if path.exists():
-        ck = torch.load(path, map_location="cpu", weights_only=False)
-        gen = LatentGenerator(**ck["config"])
-        gen.load_state_dict(ck["state"])
-        gen.train_seconds = ck["train_seconds"]
-        return gen.eval()
+    ``key`` must identify the images and ``params``: a string, or ``(key, inputs)`` of
+    :func:`fclib.store.artefact_key` (the inputs are then stored in the file)."""
     train = {"gan": train_gan, "vqvae": train_vqvae}.get(kind)
     if train is None:
         raise ValueError(f"kind must be 'gan' or 'vqvae', got {kind!r}")
-    if callable(images):
-        images = images()
-    with one_thread():  # small layers: threads cost more than they give on a busy machine
-        gen = train(images, size, **params)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    torch.save(dict(config=gen.config, state=gen.state_dict(),
-                    train_seconds=gen.train_seconds, params=params), tmp)
-    os.replace(tmp, path)
-    return gen
+    key, stamp = (key, None) if isinstance(key, str) else (key[0], key)
+
+    def compute() -> dict:
+        with one_thread():  # small layers: threads cost more than they give on a busy machine
+            gen = train(images() if callable(images) else images, size, **params)
+        return dict(config=gen.config, state=gen.state_dict(),
+                    train_seconds=gen.train_seconds, params=params)
+
+    return cached(Path(directory) / f"{kind}-{key}.pt", compute, torch.save, _load_generator,
+                  key=stamp)
+
+
+def _load_generator(path) -> LatentGenerator:
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    gen = LatentGenerator(**ck["config"])
+    gen.load_state_dict(ck["state"])
+    gen.train_seconds = ck["train_seconds"]
+    return gen.eval()
 
 
 @torch.no_grad()
@@ -250,11 +253,9 @@ def _keyed(kind, directory, params: dict, native_images, size: int, steps: int,
            seed: int) -> LatentGenerator:
     """:func:`load_or_train` under the key of ``params`` and this code (``generator.key``);
     ``native_images()`` is called only when the generator must be trained."""
-    from fclib.pipeline.cache import artefact_key
-
-    key = artefact_key("fclib.snn.generators", params)[0]
+    key = artefact_key("fclib.snn.generators", params)
     gen = load_or_train(kind, directory, key, native_images, size, steps=steps, seed=seed)
-    gen.key = key
+    gen.key = key[0]
     return gen
 
 

@@ -19,7 +19,6 @@ spikes averaged over the ``T`` steps only, so ``A ∈ {0, 1/T, ..., 1}`` (units
 """
 from __future__ import annotations
 
-import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +31,7 @@ from fclib._util import progress_bar
 from fclib.optim import maximise
 from fclib.snn.device import fp32_inference, model_device
 from fclib.stats.mei import class_entropy
+from fclib.store import artefact_key, atomic_write, cached
 
 __all__ = ["layer_activation", "unit_objective", "class_probabilities", "pick_units",
            "search_meis", "mei_formation", "save_search", "load_search", "cached_search",
@@ -214,16 +214,19 @@ def mei_formation(model, generator, layer: str, channel: int, method: str, budge
 
 
 def save_search(result: dict, path) -> Path:
-    """Write a :func:`search_meis` result to ``path`` (.npz; temporary name, then renamed)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a :func:`search_meis` result to ``path`` (.npz, atomically:
+    :func:`fclib.store.atomic_write`)."""
+    with atomic_write(path) as tmp:
+        _write_search(result, tmp)
+    return Path(path)
+
+
+def _write_search(result: dict, path: Path) -> None:
     t = result["table"]
     cols = {f"col_{c}": (t[c].to_numpy() if pd.api.types.is_numeric_dtype(t[c])
                          else t[c].astype(str).to_numpy(dtype=str)) for c in t.columns}
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}.npz")
-    np.savez(tmp, **cols, **{k: v for k, v in result.items() if k != "table"})
-    os.replace(tmp, path)
-    return path
+    with open(path, "wb") as f:
+        np.savez(f, **cols, **{k: v for k, v in result.items() if k != "table"})
 
 
 def load_search(path) -> dict:
@@ -239,19 +242,17 @@ def cached_search(directory, parent_key: str, models, generator, units, methods,
                   name: str = "meis") -> dict:
     """:func:`search_meis`, cached as ``<directory>/<name>-<key>.npz``; the key hashes the
     epochs, units, methods, budget, seed, the generator's key, ``parent_key`` (the trained
-    model's) and this code. ``result["path"]`` names the file."""
-    from fclib.pipeline.cache import artefact_key
-
+    model's) and this code; computed once under the file's lock (:func:`fclib.store.cached`),
+    the key's inputs stored in the file. ``result["path"]`` names the file."""
     params = dict(epochs=[int(e) for e, _ in models],
                   units=[[u[0], *map(int, u[1:])] for u in units],
                   methods=list(methods), budget=int(budget), seed=int(seed),
                   workers=int(workers), generator=getattr(generator, "key", generator.config))
-    key = artefact_key("fclib.snn.mei", params, parent=parent_key)[0]
-    path = Path(directory) / f"{name}-{key}.npz"
-    if not path.exists():
-        save_search(search_meis(models, generator, units, methods, budget, seed=seed,
-                                workers=workers, progress=progress), path)
-    out = load_search(path)
+    key = artefact_key("fclib.snn.mei", params, parent=parent_key)
+    path = Path(directory) / f"{name}-{key[0]}.npz"
+    out = cached(path, lambda: search_meis(models, generator, units, methods, budget,
+                                           seed=seed, workers=workers, progress=progress),
+                 _write_search, load_search, key=key)
     out["path"] = path
     return out
 

@@ -33,6 +33,7 @@ from fclib.snn.device import (autocast, cross_entropy, deterministic as determin
                               fp32_inference, model_device, prepare_model, resolve_device,
                               to_input)
 from fclib.snn.models import SEWResNet, arch_summary, build_model
+from fclib.store import atomic_write
 
 __all__ = ["train", "load_model", "load_snapshot", "snapshot_path", "evaluate", "TRAIN_KEYS"]
 
@@ -59,9 +60,8 @@ def _training_config(**kw) -> dict:
 
 
 def _atomic_save(obj, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_write(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def _check_arch(found: dict, wanted: dict, path: Path) -> None:

@@ -78,11 +78,11 @@ def embed_class_names(names, backend: str = "minilm", cache: str | os.PathLike |
     else:
         raise ValueError(f"backend must be 'minilm' or 'clip', got {backend!r}")
     if cache is not None:
-        path = Path(cache)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_text(json.dumps({"names": names, "backend": backend, "embedding": e.tolist()}))
-        os.replace(tmp, path)
+        from fclib.store import atomic_write
+
+        with atomic_write(cache) as tmp:
+            tmp.write_text(json.dumps({"names": names, "backend": backend,
+                                       "embedding": e.tolist()}))
     return _labelled(e, names, backend)
 
 

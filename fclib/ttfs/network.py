@@ -29,7 +29,6 @@ the layer widths, see :func:`init_weights`), then Dale-projected.
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from fclib._util import as_generator, progress_bar
+from fclib.store import artefact_key, cached, default_data_dir
 from fclib.ttfs.neuron import first_spike_times
 
 __all__ = ["T_EARLY", "T_LATE", "encode", "jitter_times", "ei_split", "Network", "init_weights",
@@ -362,43 +362,36 @@ def trained_network(cfg: dict, data_dir=None, *, progress: bool = True):
     """The untrained and the trained network of ``cfg`` (:func:`ttfs_config`) and the data.
 
     The trained weights are cached in ``<data_dir>/ttfs/<key>.npz``, the key hashing ``cfg``
-    and this module's code (:func:`fclib.pipeline.cache.artefact_key`); the file is written to
-    a temporary name and renamed into place. ``data_dir=None`` is
-    :func:`fclib.pipeline.stages.default_data_dir`. Returns ``(untrained, trained, data)`` with
+    and this module's code (:func:`fclib.store.artefact_key`), trained once under the file's
+    lock and written atomically (:func:`fclib.store.cached`). ``data_dir=None`` is
+    :func:`fclib.store.default_data_dir`. Returns ``(untrained, trained, data)`` with
     ``data = (train_times, train_labels, test_times, test_labels)``."""
-    import importlib
-
-    from fclib.pipeline.cache import artefact_key
-
-    # Where the file lives does not change what it holds: imported by name so that the
-    # pipeline's modules stay out of the key's code fingerprint (which follows imports).
-    default_data_dir = importlib.import_module("fclib.pipeline.stages").default_data_dir
-
     data = load_times(cfg)
     untrained = init_weights(data[0].shape[1], cfg["hidden"], 10, rng=cfg["seed"])
-    key, _ = artefact_key("fclib.ttfs.network", cfg)
-    folder = Path(default_data_dir() if data_dir is None else data_dir) / "ttfs"
-    path = folder / f"{key}.npz"
-    if path.exists():
+    key = artefact_key("fclib.ttfs.network", cfg)
+    path = Path(default_data_dir() if data_dir is None else data_dir) / "ttfs" / f"{key[0]}.npz"
+
+    def compute() -> dict:
+        trained = Network([w.copy() for w in untrained.weights], list(untrained.n_exc))
+        train_network(trained, data[0], data[1], epochs=cfg["epochs"],
+                      batch_size=cfg["batch_size"], lr=cfg["lr"], lr_step=cfg["lr_step"],
+                      lr_gamma=cfg["lr_gamma"], test_times=data[2], test_labels=data[3],
+                      rng=cfg["seed"], progress=progress)
+        arrays = {f"w{l}": w for l, w in enumerate(trained.weights)}
+        arrays.update({f"h_{k}": np.asarray(v, dtype=np.float64)
+                       for k, v in trained.history.items()})
+        return dict(n_layers=len(trained.weights), **arrays)
+
+    def load(path) -> Network:
         with np.load(path) as z:
             n = int(z["n_layers"])
             weights = [z[f"w{l}"] for l in range(n)]
             hist = {k[2:]: z[k].tolist() for k in z.files if k.startswith("h_")}
-        trained = Network(weights, list(untrained.n_exc), hist)
-        return untrained, trained, data
-    trained = Network([w.copy() for w in untrained.weights], list(untrained.n_exc))
-    train_network(trained, data[0], data[1], epochs=cfg["epochs"], batch_size=cfg["batch_size"],
-                  lr=cfg["lr"], lr_step=cfg["lr_step"], lr_gamma=cfg["lr_gamma"], test_times=data[2], test_labels=data[3], rng=cfg["seed"],
-                  progress=progress)
-    folder.mkdir(parents=True, exist_ok=True)
-    arrays = {f"w{l}": w for l, w in enumerate(trained.weights)}
-    arrays.update({f"h_{k}": np.asarray(v, dtype=np.float64) for k, v in trained.history.items()})
-    tmp = folder / f".{key}.{os.getpid()}.npz.tmp"
-    try:
-        with open(tmp, "wb") as f:
-            np.savez(f, n_layers=len(trained.weights), **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return untrained, trained, data
+        return Network(weights, list(untrained.n_exc), hist)
+
+    return untrained, cached(path, compute, _save_npz, load, key=key), data
+
+
+def _save_npz(arrays: dict, path) -> None:
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
