@@ -153,7 +153,7 @@ def test_reference_comparison_is_reproduced_and_agrees():
     this code; and per variant our hit count does not differ from the reference's (two-sided
     Fisher exact test, p > 0.05): ours misses the optimum on 003's binary coding as often as
     the authors' package does."""
-    from fclib.stats.mei import PROTES_REFERENCE
+    from fclib.optim.reference import PROTES_REFERENCE
 
     rec = json.loads(PROTES_REFERENCE.read_text())
     assert rec["objective"]["target"] == _T.tolist()

@@ -23,18 +23,14 @@ from __future__ import annotations
 
 import io
 import itertools
-import json
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 __all__ = ["class_entropy", "selectivity", "specialisation", "first_strong_epoch",
            "latent_distances", "complexity", "method_table", "PAPER_TABLE1", "TT_METHODS",
-           "MANGO_SETTINGS", "mango_settings", "neuron_coords", "hub_table", "member_table", "pick_labelled",
-           "compare_labelled", "PROTES_REFERENCE", "load_protes_reference",
-           "protes_reference_table"]
+           "neuron_coords", "hub_table", "member_table", "pick_labelled", "compare_labelled"]
 
 TT_METHODS = ("TT", "TT-s", "TT-b")
 
@@ -47,40 +43,6 @@ PAPER_TABLE1 = pd.DataFrame(
      "time 1e3": [91.123, 163.45, 14.456, 14.283, 15.236],
      "time 1e4": [861.266, 1685.464, 219.277, 383.852, 127.406]},
     index=pd.Index(["RS", "NG", "TT", "TT-b", "TT-s"], name="method"))
-
-#: Sizes of the MANGO chapter per profile: generator training steps, units per layer,
-#: layers (evenly spaced; ``None``: all) and evaluation budget of the snapshot search, units,
-#: layers and budget of the Table 1 comparison, and neurons per label of the hub and
-#: membership comparison (``labelled_units``, searched with ``budget``). ``None`` units:
-#: every channel. The default keeps the chapter near 3 minutes on two cores (Nevergrad's
-#: ask/tell costs tens of ms per evaluation); the full Table 1 is
-#: ``table_budget=10_000, table_units=None, table_layers=None``.
-MANGO_SETTINGS = {
-    "smoke": dict(gan_steps=40, vqvae_steps=40, units=1, budget=30, table_units=1,
-                  table_layers=1, table_budget=100, table_methods=["NG", "TT", "TT-b", "TT-s"],
-                  coverage_samples=100,
-                  layers=None, labelled_units=2),
-    "default": dict(gan_steps=3000, vqvae_steps=800, units=1, budget=100, table_units=1,
-                    table_layers=2, table_budget=200,
-                    table_methods=["RS", "NG", "NG-K", "TT", "TT-b", "TT-s"],
-                    coverage_samples=1000, layers=4, labelled_units=5),
-    "fashion": dict(gan_steps=3000, vqvae_steps=800, units=1, budget=100, table_units=1,
-                    table_layers=2, table_budget=200,
-                    table_methods=["RS", "NG", "NG-K", "TT", "TT-b", "TT-s"],
-                    coverage_samples=1000, layers=4, labelled_units=5),
-    "paper": dict(gan_steps=20000, vqvae_steps=10000, units=8, budget=1000, table_units=None,
-                  table_layers=None, table_budget=10_000,
-                  table_methods=["RS", "NG", "NG-K", "TT", "TT-b", "TT-s"],
-                  coverage_samples=1000, layers=None, labelled_units=20),
-}
-
-
-def mango_settings(profile: str, **overrides) -> dict:
-    """:data:`MANGO_SETTINGS` of a profile with ``overrides`` (``None`` keeps a value)."""
-    from fclib._util import profile_settings
-
-    return profile_settings(MANGO_SETTINGS, profile, overrides, "MANGO setting")
-
 
 def class_entropy(p) -> np.ndarray:
     """``-Σ p ln p / ln C`` over the last axis (0: one class certain, 1: uniform)."""
@@ -297,41 +259,3 @@ def compare_labelled(picked: pd.DataFrame, table: pd.DataFrame, trace: np.ndarra
     if preferred is not None:
         summ["% match"] = 100 * g["match"].mean()
     return per, summ.sort_index(ascending=False)
-
-
-#: Where ``benchmarks/protes_reference.py`` writes our PROTES against the ``protes`` package.
-PROTES_REFERENCE = Path(__file__).resolve().parents[2] / "benchmarks" / "reference" / \
-    "protes_reference.json"
-
-
-def load_protes_reference(path=None) -> dict | None:
-    """The record of ``benchmarks/protes_reference.py`` (default :data:`PROTES_REFERENCE`),
-    or ``None`` where it is absent (an installed package without the repository)."""
-    path = Path(path) if path is not None else PROTES_REFERENCE
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
-def protes_reference_table(record: dict) -> pd.DataFrame:
-    """That record as a table, one row per variant: ``K``, ``k_top``, quantisation, seeds at
-    the known optimum for ours and for the ``protes`` package (``"hits/seeds"``), the two-sided
-    Fisher p of the difference, and the mean evaluations used (stopped at the optimum)."""
-    from fclib.optim.protes import GRAY_PRESETS, PRESETS
-
-    rows = []
-    ref = record.get("reference", {}).get("summary", {})
-    for name, opts in {**PRESETS, **GRAY_PRESETS}.items():
-        ours = record["ours"]["summary"].get(name)
-        if ours is None:
-            continue
-        theirs = ref.get(name)
-        code = {False: "none", True: "binary (003)", "gray": "Gray"}[opts["qtt"]]
-        rows.append({"variant": name, "K": opts["k"], "k_top": opts["k_top"],
-                     "quantisation": code,
-                     "ours": f"{ours['hits']}/{ours['seeds']}",
-                     "protes package": f"{theirs['hits']}/{theirs['seeds']}" if theirs else "-",
-                     "Fisher p": record.get("comparison", {}).get(name, {}).get("fisher_p",
-                                                                                 np.nan),
-                     "mean evaluations (ours)": ours["mean_evaluations"],
-                     "mean evaluations (package)": theirs["mean_evaluations"] if theirs
-                     else np.nan})
-    return pd.DataFrame(rows).set_index("variant")
