@@ -78,10 +78,14 @@ def test_response_controls_and_drawn_values(run_like):
             assert traces == [0, 1, 2]
             curve = p.sel(neuron=n)
             seen = np.isfinite(curve.values)
-            np.testing.assert_array_equal(data["x"][0], ds["cofiring"].values[seen])
-            np.testing.assert_allclose(data["y"][0], curve.values[seen], atol=5e-5)
-            np.testing.assert_array_equal(data["customdata"][0],
-                                          ds["n_frames"].sel(neuron=n).values[seen])
+            # points on the grid x0, x0 + 1, ...: nulls where fewer than min_frames frames
+            assert data["x"][0] is None
+            y = np.array(data["y"][0], dtype=float)
+            x = data["x0"][0] + np.arange(y.size)
+            np.testing.assert_array_equal(x[np.isfinite(y)], ds["cofiring"].values[seen])
+            np.testing.assert_allclose(y[np.isfinite(y)], curve.values[seen], atol=5e-4)
+            size = np.array(data["marker.size"][0])
+            assert np.all(size[np.isfinite(y)] >= 5) and size.shape == y.shape
             # the ReLU line is the fit's: slope * max(0, k - threshold)
             row = ds.sel(neuron=n)
             fx, fy = np.array(data["x"][1]), np.array(data["y"][1])
@@ -89,7 +93,10 @@ def test_response_controls_and_drawn_values(run_like):
             np.testing.assert_allclose(fy, relu, atol=1e-3)
             onset = float(row["intersection"])
             assert data["x"][2] == ([] if not np.isfinite(onset) else [round(onset, 4)] * 2)
-            title = layout["title.text"] + layout["annotations[0].text"]
+            if np.isfinite(onset):  # from 0 to the top of the drawn data
+                assert data["y"][2][0] == 0
+                assert data["y"][2][1] >= max(np.nanmax(y), fy.max(initial=0)) - 1e-3
+            title = layout["annotations[0].text"]
             assert f"target neuron {n}" in title
             assert f"group size N = {int(row['degree'])}" in title
             assert f"preferred class: {names[int(preferred[pair].sel(neuron=n))]}" in title
@@ -97,9 +104,11 @@ def test_response_controls_and_drawn_values(run_like):
         prefix = b.args[1]["sliders"][0]["currentvalue"]["prefix"]
         assert (f"{len(steps)} of {fitted} with a ReLU fit, sampled at random" in prefix
                 if len(steps) < fitted else f"all {fitted} with a ReLU fit" in prefix)
+        assert b.args[1]["title.text"].startswith(f"<b>{pair}</b>")
+        assert "seen in ≥ 3 frames" in b.args[1]["title.text"]
     # the figure opens on the first pair's first step
     first = buttons[0].args[1]["sliders"][0]["steps"][0]["args"]
-    assert list(fig.data[0].y) == first[0]["y"][0]
+    assert list(fig.data[0].y) == first[0]["y"][0] and fig.data[0].x0 == first[0]["x0"][0]
     assert fig.layout.annotations[0].text == first[1]["annotations[0].text"]
     assert fig.layout.sliders[0].to_plotly_json() == buttons[0].args[1]["sliders"][0]
 
@@ -130,6 +139,10 @@ def test_connectivity_traces_buttons_and_counts(run_like):
     assert len(fig.data) == 3 * n
     buttons = fig.layout.updatemenus[0].buttons
     assert [b.label for b in buttons] == list(pairs)
+    finite = [np.isfinite(ds["sttc"].values) & np.isfinite(ds["z"].values)
+              for ds in pairs.values()]
+    z_all = np.concatenate([ds["z"].values[f] for ds, f in zip(pairs.values(), finite)])
+    sttc_all = np.concatenate([ds["sttc"].values[f] for ds, f in zip(pairs.values(), finite)])
     for i, (b, (k, ds)) in enumerate(zip(buttons, pairs.items())):
         assert b.args[0]["visible"] == [j // 3 == i for j in range(3 * n)]
         sttc_bar, z_bar, deg_bar = fig.data[3 * i: 3 * i + 3]
@@ -142,9 +155,14 @@ def test_connectivity_traces_buttons_and_counts(run_like):
         d_edges = np.append(np.array(deg_bar.x) - np.array(deg_bar.width) / 2,
                             deg_bar.x[-1] + deg_bar.width[-1] / 2)
         np.testing.assert_array_equal(deg_bar.y, np.histogram(deg, d_edges)[0])
-        z_edges = np.append(np.array(z_bar.x) - np.array(z_bar.width) / 2,
-                            z_bar.x[-1] + z_bar.width[-1] / 2)
-        np.testing.assert_array_equal(z_bar.y, np.histogram(z[ok], z_edges)[0])
+        # z and STTC: the same edges for every layer pair, spanning all pairs' values
+        for bar, pooled in ((z_bar, z_all), (sttc_bar, sttc_all)):
+            edges = np.append(np.array(bar.x) - np.array(bar.width) / 2,
+                              bar.x[-1] + bar.width[-1] / 2)
+            exact = np.linspace(pooled.min(), pooled.max(), 21)
+            np.testing.assert_allclose(edges, exact, atol=1e-5)
+        np.testing.assert_array_equal(z_bar.y, np.histogram(z[ok], np.linspace(
+            z_all.min(), z_all.max(), 21))[0])
     assert [tr.visible for tr in fig.data] == [j < 3 for j in range(3 * n)]
     assert any(s.x0 == 4.0 == s.x1 for s in fig.layout.shapes)  # the threshold line
     # degrees passed in are drawn as they are
@@ -158,7 +176,8 @@ SCRIPT_SRC = re.compile(r"<script[^>]*\bsrc\s*=", re.I)
 
 def test_html_is_self_contained_and_small(run_like):
     """plotly.js is embedded once, no script is loaded from anywhere, and the figure's own
-    data stay small: under 40 kB per sampled neuron and 20 kB per layer pair."""
+    data stay small: under 600 bytes per sampled neuron plus 16 per drawn point, and 20 kB
+    per layer pair of the connectivity figure."""
     pairs, responses, preferred = run_like
     fig_r = fi.explore_response(responses, preferred, n_neurons=20, rng=0)
     fig_c = fi.explore_connectivity(pairs, 4.0)
@@ -170,9 +189,10 @@ def test_html_is_self_contained_and_small(run_like):
     assert 'id="explore-response"' in with_js and 'id="explore-connectivity"' in without
     js = len(with_js) - len(fi.to_html(fig_r, include_plotlyjs=False, div_id="explore-response"))
     assert 3e6 < js < 6e6  # the bundled plotly.js, inline
-    n_neurons = sum(len(b.args[1]["sliders"][0]["steps"])
-                    for b in fig_r.layout.updatemenus[0].buttons)
-    assert len(with_js) - js < 40_000 * n_neurons
+    steps = [s for b in fig_r.layout.updatemenus[0].buttons
+             for s in b.args[1]["sliders"][0]["steps"]]
+    n_points = sum(len(s["args"][0]["y"][0]) for s in steps)
+    assert len(with_js) - js < 20_000 + 800 * len(steps) + 16 * n_points
     assert len(without) < 20_000 * len(pairs)
     with pytest.raises(ValueError, match="never loaded from a URL"):
         fi.to_html(fig_c, include_plotlyjs="cdn")
@@ -245,7 +265,8 @@ def test_controls_work_offline_in_a_browser(run_like, tmp_path):
     assert out["steps_before"] == out["steps_after"] == 6
     assert out["prefix"] == fig.layout.updatemenus[0].buttons[1].args[1]["sliders"][0][
         "currentvalue"]["prefix"]
-    assert out["y"] == out["expected_y"] and out["points"] == len(out["y"])
+    assert out["y"] == out["expected_y"]
+    assert out["points"] == sum(v is not None for v in out["y"])
     # the step moved was the second pair's: its slider was swapped in
     step = fig.layout.updatemenus[0].buttons[1].args[1]["sliders"][0]["steps"][1]["args"]
     assert out["y"] == step[0]["y"][0] and out["box"] == step[1]["annotations[0].text"]
@@ -265,7 +286,7 @@ def test_response_marks_the_papers_selection(run_like):
         n = int(step.label.split()[0])
         box = step.args[1]["annotations[0].text"]
         chosen = bool(ds["selected"].sel(neuron=n))
-        assert (f" (selected: R² > {cut:g})" in box) == chosen
-        assert (f"not selected: R² > {cut:g}" in box) == (not chosen)
+        assert (f" (selected, R² > {cut:g})" in box) == chosen
+        assert (f"not selected: needs R² > {cut:g}" in box) == (not chosen)
         seen.add(chosen)
     assert seen == {True, False}

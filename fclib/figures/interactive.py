@@ -53,17 +53,16 @@ def _layout(fig: go.Figure, height: int) -> None:
 
 
 # --------------------------------------------------------------------------- response function
-def _neuron_view(pair: str, ds: xr.Dataset, p: xr.DataArray, n: int, preferred, class_names,
-                 min_frames: int) -> tuple[dict, str]:
+def _neuron_view(ds: xr.Dataset, p: xr.DataArray, n: int, preferred,
+                 class_names) -> tuple[dict, dict]:
     """What one neuron's step changes: the three traces' data (points, ReLU fit, strong-regime
-    onset) and its title and properties box: ``(restyle dict for traces [0, 1, 2], layout
-    update)``."""
+    onset) and its properties box: ``(restyle dict for traces [0, 1, 2], layout update)``."""
     row = ds.sel(neuron=n)
     nf = row["n_frames"].values
     y = p.sel(neuron=n).values
     ok = np.isfinite(y)
-    k = ds["cofiring"].values[ok]
-    size = 5 + 11 * np.sqrt(nf[ok] / max(nf[ok].max(initial=1), 1))
+    kk = ds["cofiring"].values
+    k = kk[ok]
     slope, theta = float(row["relu_slope"]), float(row["relu_threshold"])
     k_sat = float(row["saturation_cofiring"]) if "saturation_cofiring" in row else np.nan
     k_end = min(k.max(initial=0), k_sat) if np.isfinite(k_sat) else k.max(initial=0)
@@ -74,10 +73,16 @@ def _neuron_view(pair: str, ds: xr.Dataset, p: xr.DataArray, n: int, preferred, 
     else:
         fx = fy = np.array([])
     onset = float(row["intersection"]) if "intersection" in row else np.nan
-    ox, oy = ([onset, onset], [0.0, 1.0]) if np.isfinite(onset) else ([], [])
-    data = {"x": [[int(v) for v in k], _r(fx), _r(ox)], "y": [_r(y[ok]), _r(fy), _r(oy)],
-            "marker.size": [_r(size, 1), 6, 6],
-            "customdata": [[int(v) for v in nf[ok]], [], []]}
+    # the onset line spans the drawn data (the y axis fits each neuron's curve)
+    top = max(np.nanmax(y[ok], initial=0.0), np.max(fy, initial=0.0), 0.05)
+    ox, oy = ([onset, onset], [0.0, top]) if np.isfinite(onset) else ([], [])
+    # the points on the co-firing grid k0, k0 + 1, ... (x0, no x: the x values cost nothing);
+    # a value seen in fewer than min_frames frames is a null (not drawn)
+    span = slice(*(np.flatnonzero(ok)[[0, -1]] + [0, 1])) if ok.any() else slice(0, 0)
+    area = np.where(ok, 5 + np.rint(11 * np.sqrt(nf / max(nf[ok].max(initial=1), 1))), 0)
+    data = {"x": [None, _r(fx), _r(ox)], "x0": [int(k0), None, None],
+            "y": [_r(y[span], 3), _r(fy), _r(oy)],
+            "marker.size": [[int(v) for v in area[span]], None, None]}
     deg = int(row["degree"])
     parts = [f"group size N = {deg}"]
     if preferred is not None:
@@ -87,8 +92,9 @@ def _neuron_view(pair: str, ds: xr.Dataset, p: xr.DataArray, n: int, preferred, 
     r2 = float(row["relu_r2"])
     fit = f"ReLU R² = {r2:.2f}" if np.isfinite(r2) else "no ReLU fit"
     if "selected" in row and "r2_min" in ds.attrs:  # the paper's selection (select_fits)
-        fit += (f" ({'' if bool(row['selected']) else 'not '}selected: "
-                f"R² > {float(ds.attrs['r2_min']):g})")
+        r2_min = float(ds.attrs["r2_min"])
+        fit += (f" (selected, R² > {r2_min:g})" if bool(row["selected"])
+                else f" (not selected: needs R² > {r2_min:g})")
     parts.append(fit)
     if np.isfinite(onset):
         frac = float(row["intersection_fraction"]) if "intersection_fraction" in row else np.nan
@@ -97,13 +103,11 @@ def _neuron_view(pair: str, ds: xr.Dataset, p: xr.DataArray, n: int, preferred, 
                      f"{100 * strong:.1f} % of frames beyond it)")
     else:
         parts.append("no strong-regime onset (no steeper second line)")
-    title = (f"<b>{pair}, target neuron {n}</b> <span style='font-size:13px'>(points: co-firing "
-             f"values seen in ≥ {min_frames} frames)</span>")
-    return data, {"title.text": title, "annotations[0].text": "<br>".join(parts)}
+    return data, {"annotations[0].text": f"<b>target neuron {n}</b><br>" + "<br>".join(parts)}
 
 
 def explore_response(responses: dict, preferred: dict | None = None, *, class_names=None,
-                     n_neurons: int = 100, rng=0, height: int = 520) -> go.Figure:
+                     n_neurons: int = 50, rng=0, height: int = 520) -> go.Figure:
     """Pick a layer pair and a target neuron: its response function with the ReLU fit, the
     start of its strong regime, its group size and preferred class.
 
@@ -127,7 +131,8 @@ def explore_response(responses: dict, preferred: dict | None = None, *, class_na
     Returns
     -------
     A Plotly figure with three traces (points: firing probability ``p(k)`` at co-firing
-    values seen in at least ``min_frames`` frames, marker area growing with the frames; the
+    values seen in at least ``min_frames`` frames, marker size growing with the frames,
+    given as ``x0`` and ``y`` with nulls for values seen in fewer frames; the
     ReLU fit, drawn up to the saturation point where the fit stops; the onset as a dashed
     line), a dropdown with one button per layer pair and a slider with one step per sampled
     neuron. Each step restyles the three traces with its neuron's data.
@@ -135,21 +140,24 @@ def explore_response(responses: dict, preferred: dict | None = None, *, class_na
     if not responses:
         raise ValueError("responses is empty: pass {layer pair: Run.response(...)}")
     gen = as_generator(rng)
-    views, notes = {}, {}
+    views, notes, min_frames = {}, {}, {}
     for pair, ds in responses.items():
         missing = [v for v in ("n_frames", "n_fire", "relu_slope", "relu_threshold", "relu_r2",
                                "intersection") if v not in ds]
         if missing or "degree" not in ds.coords:
             raise ValueError(f"responses[{pair!r}] lacks {missing or ['the degree coordinate']}: "
                              "pass the Datasets of Run.response / response_dataset")
+        if not np.array_equal(ds["cofiring"].values, np.arange(ds.sizes["cofiring"])):
+            raise ValueError(f"responses[{pair!r}]: cofiring must be 0, 1, 2, ... as "
+                             "response_counts makes it")
         fitted = ds["neuron"].values[np.isfinite(ds["relu_r2"].values)]
         if fitted.size == 0:
             continue  # nothing to show: the pair gets no button
         pick = gen.choice(fitted, min(int(n_neurons), fitted.size), replace=False)
         deg = ds["degree"].sel(neuron=pick).values
         pick = pick[np.lexsort((pick, deg))]
-        min_frames = int(ds.attrs.get("min_frames", 10))
-        p = response_curve(ds[["n_frames", "n_fire"]].sel(neuron=pick), min_frames)
+        min_frames[pair] = int(ds.attrs.get("min_frames", 10))
+        p = response_curve(ds[["n_frames", "n_fire"]].sel(neuron=pick), min_frames[pair])
         pref = None
         if preferred is not None:
             if pair not in preferred:
@@ -160,8 +168,7 @@ def explore_response(responses: dict, preferred: dict | None = None, *, class_na
             pref = dict(zip(pick.tolist(), np.asarray(pr.sel(neuron=pick).values).tolist()))
         notes[pair] = (f"{pick.size} of {fitted.size:,} with a ReLU fit, sampled at random"
                        if pick.size < fitted.size else f"all {fitted.size:,} with a ReLU fit")
-        views[pair] = [(int(n), int(d), *_neuron_view(pair, ds, p, n, pref, class_names,
-                                                      min_frames))
+        views[pair] = [(int(n), int(d), *_neuron_view(ds, p, n, pref, class_names))
                        for n, d in zip(pick.tolist(), ds["degree"].sel(neuron=pick).values)]
     if not views:
         raise ValueError("no layer pair has a neuron with a ReLU fit: nothing to explore")
@@ -181,11 +188,11 @@ def explore_response(responses: dict, preferred: dict | None = None, *, class_na
     first = next(iter(views))
     _, _, data0, layout0 = views[first][0]
     fig = go.Figure([
-        go.Scatter(x=data0["x"][0], y=data0["y"][0], mode="markers", name="firing probability",
+        go.Scatter(x0=data0["x0"][0], dx=1, y=data0["y"][0], mode="markers",
+                   name="firing probability",
+                   hovertemplate="k = %{x}<br>p = %{y:.3f}<extra></extra>",
                    marker=dict(color=PALETTE["blue"], size=data0["marker.size"][0],
-                               line=dict(width=0)),
-                   customdata=data0["customdata"][0],
-                   hovertemplate="k = %{x}<br>p = %{y:.3f}<br>%{customdata} frames<extra></extra>"),
+                               line=dict(width=0))),
         go.Scatter(x=data0["x"][1], y=data0["y"][1], mode="lines", name="ReLU fit",
                    line=dict(color=PALETTE["vermillion"], width=2.5), hoverinfo="skip"),
         go.Scatter(x=data0["x"][2], y=data0["y"][2], mode="lines",
@@ -193,20 +200,25 @@ def explore_response(responses: dict, preferred: dict | None = None, *, class_na
                    line=dict(color=PALETTE["black"], width=1.5, dash="dash"), hoverinfo="skip"),
     ])
     _layout(fig, height)
+    def title(pair):
+        return (f"<b>{pair}</b>: firing probability of a target neuron against the co-firing "
+                f"of its 1FC group<br><span style='font-size:13px'>(points: co-firing values "
+                f"seen in ≥ {min_frames[pair]} frames, larger where seen in more)</span>")
+
     buttons = [{"method": "update", "label": pair,
-                "args": [views[pair][0][2], {**views[pair][0][3], "sliders": [slider(pair)]},
-                         [0, 1, 2]]}
+                "args": [views[pair][0][2], {**views[pair][0][3], "title.text": title(pair),
+                                             "sliders": [slider(pair)]}, [0, 1, 2]]}
                for pair in views]
     fig.update_layout(
-        title=dict(text=layout0["title.text"], x=0.01, xanchor="left", font_size=15),
+        title=dict(text=title(first), x=0.01, xanchor="left", font_size=15),
         xaxis=dict(title="co-firing k (group members firing in the frame)", rangemode="tozero"),
-        yaxis=dict(title="firing probability", range=[-0.02, 1.02]),
+        yaxis=dict(title="firing probability", rangemode="tozero"),
         legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom",
                     font_size=13),
         updatemenus=[{"buttons": buttons, "active": 0, "direction": "down", "x": 0.09,
                       "xanchor": "left", "y": 1.02, "yanchor": "bottom", "showactive": True,
                       "pad": {"t": 0, "b": 0}}],
-        sliders=[slider(first)], margin=dict(t=100, b=150))
+        sliders=[slider(first)], margin=dict(t=150, b=150))
     # annotations[0]: the neuron's properties, top left where a response is still flat
     fig.add_annotation(text=layout0["annotations[0].text"], x=0.01, xref="paper", y=0.98,
                        yref="paper", xanchor="left", yanchor="top", align="left",
@@ -219,7 +231,7 @@ def explore_response(responses: dict, preferred: dict | None = None, *, class_na
 # --------------------------------------------------------------------------- connectivity
 def _hist(values: np.ndarray, edges: np.ndarray) -> tuple[list, list, list]:
     counts, _ = np.histogram(values, edges)
-    return _r((edges[1:] + edges[:-1]) / 2), _r(np.diff(edges), 6), [int(c) for c in counts]
+    return _r((edges[1:] + edges[:-1]) / 2, 6), _r(np.diff(edges), 6), [int(c) for c in counts]
 
 
 def _edges(pooled: list[np.ndarray], n_bins: int) -> np.ndarray:
@@ -298,7 +310,11 @@ def explore_connectivity(results: dict, threshold: float = 4.0, degrees: dict | 
                   row=1, col=2, annotation_text=f"z = {threshold:g}",
                   annotation_position="top right")
     _layout(fig, height)
-    fig.update_yaxes(type="log", dtick="D2")  # ticks at 1, 2, 5 x powers of ten
+    for col, counts in enumerate(([t.y for t in fig.data[0::3]], [t.y for t in fig.data[1::3]],
+                                  [t.y for t in fig.data[2::3]]), start=1):
+        top = max((max(c, default=0) for c in counts), default=0)
+        # ticks at every power of ten, or at 1, 2, 5 x powers of ten over few decades
+        fig.update_yaxes(type="log", dtick=1 if top > 1000 else "D2", row=1, col=col)
     fig.update_yaxes(title_text="count (log)", row=1, col=1)
     fig.update_xaxes(title_text="STTC", row=1, col=1)
     fig.update_xaxes(title_text="z", row=1, col=2)
