@@ -101,3 +101,62 @@ def test_repeat_subsample_shows_each_stimulus_equally_often():
         repeat_subsample(stim, 10, 400)
     with pytest.raises(ValueError, match="repeats must be >= 2"):
         repeat_subsample(stim, 1, 10)
+
+
+def _old_strong_results(cof, target, pref, inter, n_classes, T, n_shuffles, rng):
+    """evaluate_groups' strong-frame results as they were computed before the kernel:
+    numpy's strong mask, strong_regime_match and one mutual_information per shuffle."""
+    from fclib.stats.information import mutual_information, presentation_labels
+    from fclib.stats.semantic import strong_regime_match
+
+    frame_labels = np.asarray(target["label"].values, dtype=np.int64)
+    match = strong_regime_match(cof, frame_labels, pref, inter, n_classes)
+    strong = cof.values > np.where(np.isfinite(inter), inter, np.inf)[:, None]
+    per_pres = strong.reshape(strong.shape[0], -1, T).sum(2)
+    labels = presentation_labels(target, T)
+    mi = mutual_information(per_pres, labels, n_classes)
+    gen = np.random.default_rng(rng)
+    sh = np.zeros_like(mi)
+    for _ in range(n_shuffles):
+        sh += mutual_information(per_pres, gen.permutation(labels), n_classes)
+    sh /= max(n_shuffles, 1)
+    return match["preferred_when_strong"].values, np.where(np.isfinite(inter), mi - sh, np.nan)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_strong_frame_kernel_equals_the_numpy_computation(seed):
+    from fclib.stats.response import cofiring, fit_response, neuron_properties, response_counts
+
+    rng = np.random.default_rng(seed)
+    T, n_pres, n_src, n_tgt, C = 3, 300, 30, 25, 4
+    labels = rng.integers(0, C, n_pres)
+    frame_labels = np.repeat(labels, T)
+    L = n_pres * T
+    src = (rng.random((n_src, L)) < 0.15).astype(np.uint8)
+    src[:, (frame_labels == 1) & (rng.random(L) < 0.2)] = 1
+    tgt = (rng.random((n_tgt, L)) < 0.1).astype(np.uint8)
+    tgt[:, src.sum(0) > 8] |= (rng.random((n_tgt, int((src.sum(0) > 8).sum()))) < 0.7
+                               ).astype(np.uint8)
+    coords = {"label": ("frame", frame_labels)}
+    S = xr.DataArray(src, dims=("neuron", "frame"), coords=coords, attrs={"layer": "A"})
+    Tg = xr.DataArray(tgt, dims=("neuron", "frame"), coords=coords, attrs={"layer": "B"})
+    z = rng.normal(3, 3, (n_tgt, n_src)).astype(np.float32)
+    z[0] = 0.0  # an empty group: NaN fits, no strong frames
+    pairs = xr.Dataset({"sttc": (("target", "source"), np.ones((n_tgt, n_src), np.float32)),
+                        "z": (("target", "source"), z)},
+                       attrs={"source_layer": "A", "target_layer": "B"})
+    g = one_fc_groups(pairs, 4.0)
+    pref = rng.integers(0, C, n_tgt)
+    ev = evaluate_groups(S, Tg, g, T, preferred=pref, n_classes=C, min_frames=3, rng=seed)
+    cof = cofiring(S, g)
+    counts = response_counts(cof, Tg)
+    props = neuron_properties(counts, fit_response(counts, min_frames=3), Tg, T)
+    inter = props["intersection"].values
+    assert np.isfinite(inter).sum() >= 5 and (~np.isfinite(inter)).any()
+    when, strong_mi = _old_strong_results(cof, Tg, pref, inter, C, T, 10, seed)
+    np.testing.assert_array_equal(ev["preferred_when_strong"].values, when)
+    np.testing.assert_array_equal(ev["strong_mi"].values, strong_mi)
+    with pytest.raises(ValueError, match="preferred must be class indices"):
+        evaluate_groups(S, Tg, g, T, preferred=np.full(n_tgt, C), n_classes=C, rng=0)
+    with pytest.raises(ValueError, match="preferred must be class indices"):
+        evaluate_groups(S, Tg, g, T, preferred=np.full(n_tgt, 0.5), n_classes=C, rng=0)

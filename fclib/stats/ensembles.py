@@ -18,14 +18,14 @@ and control analyses are computed by the same code:
 """
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 import xarray as xr
 
 from fclib._util import as_generator as _rng
-from fclib.stats.information import mutual_information, presentation_labels
+from fclib.stats.information import presentation_labels, shuffled_mutual_information
 from fclib.stats.response import (as_layer, check_groups, check_presentations, check_same_frames,
                                   cofiring, fit_response, neuron_properties, response_counts)
-from fclib.stats.semantic import strong_regime_match
 
 __all__ = ["evaluate_groups", "evaluate_variant", "VARIANTS", "summarise_groups", "presentation_frames", "edge_survival",
            "significant_fraction", "repeat_subsample"]
@@ -42,6 +42,31 @@ def presentation_frames(presentations, T: int) -> np.ndarray:
     p = np.unique(p.astype(np.int64))
     return (p[:, None] * int(T) + np.arange(int(T))[None, :]).ravel()
 
+
+
+@nb.njit(parallel=True, cache=True)
+def _strong_frames(cof, inter, frame_labels, preferred, T):
+    """Per target ``t``: frames with ``cof[t, f] > inter[t]`` (none where ``inter[t]`` is not
+    finite) counted per presentation of ``T`` frames, in all, and among those whose label is
+    ``preferred[t]``. Returns ``(per_presentation (target, presentation), n_strong, n_match)``,
+    int64. The naive twin: ``(cof > inter[:, None]).reshape(n, -1, T).sum(2)`` and
+    :func:`fclib.stats.semantic.strong_regime_match`."""
+    n, L = cof.shape
+    per_pres = np.zeros((n, L // T), dtype=np.int64)
+    n_strong = np.zeros(n, dtype=np.int64)
+    n_match = np.zeros(n, dtype=np.int64)
+    for t in nb.prange(n):
+        x = inter[t]
+        if not np.isfinite(x):
+            continue
+        p = preferred[t]
+        for f in range(L):
+            if cof[t, f] > x:
+                per_pres[t, f // T] += 1
+                n_strong[t] += 1
+                if frame_labels[f] == p:
+                    n_match[t] += 1
+    return per_pres, n_strong, n_match
 
 
 def evaluate_groups(source: xr.DataArray, target: xr.DataArray, groups: xr.Dataset, T: int, *,
@@ -94,21 +119,27 @@ def evaluate_groups(source: xr.DataArray, target: xr.DataArray, groups: xr.Datas
             raise ValueError(f"preferred must have one class per target ({tid.size}), "
                              f"got shape {pref.shape}")
     frame_labels = np.asarray(target["label"].values, dtype=np.int64)
-    inter = props["intersection"].values
-    match = strong_regime_match(cof, frame_labels, pref, inter, n_classes)
-    # strong frames per presentation (0..T) against the class
-    strong = cof.values > np.where(np.isfinite(inter), inter, np.inf)[:, None]
-    per_pres = strong.reshape(strong.shape[0], -1, T).sum(2)
+    inter = np.asarray(props["intersection"].values, dtype=np.float64)
+    if isinstance(n_classes, (bool, np.bool_)) or not isinstance(n_classes, (int, np.integer)) \
+            or n_classes < 1:
+        raise ValueError(f"n_classes must be a positive integer, got {n_classes!r}")
+    pref = np.asarray(pref)
+    bad = ~np.isfinite(pref) | (pref != np.round(pref)) | (pref < 0) | (pref >= n_classes) \
+        if pref.dtype.kind == "f" else (pref < 0) | (pref >= n_classes)
+    if bad.any():
+        raise ValueError(f"preferred must be class indices in [0, {n_classes}); got "
+                         f"{np.unique(pref[bad])[:10].tolist()}")
+    # strong frames (co-firing beyond the intersection): per presentation (0..T) against the
+    # class, and the share of them showing the preferred class
+    per_pres, n_strong, n_match = _strong_frames(np.ascontiguousarray(cof.values), inter,
+                                                 frame_labels, pref.astype(np.int64), T)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        when_strong = n_match / n_strong
     labels = presentation_labels(target, T)
-    mi = mutual_information(per_pres, labels, n_classes)
-    gen = _rng(rng)
-    sh = np.zeros_like(mi)
-    for _ in range(n_shuffles):
-        sh += mutual_information(per_pres, gen.permutation(labels), n_classes)
-    sh /= max(n_shuffles, 1)
+    mi, sh = shuffled_mutual_information(per_pres, labels, n_classes, n_shuffles, rng)
     out = props[["relu_r2", "selected", "intersection", "intersection_fraction",
                  "strong_fraction"]].copy()
-    out["preferred_when_strong"] = ("neuron", match["preferred_when_strong"].values)
+    out["preferred_when_strong"] = ("neuron", when_strong)
     out["strong_mi"] = ("neuron", np.where(np.isfinite(inter), mi - sh, np.nan))
     out = out.assign_coords(degree=("neuron", cof["degree"].values))
     out.attrs.update(source_layer=groups.attrs.get("source_layer", ""),
@@ -152,12 +183,12 @@ def evaluate_variant(source: xr.DataArray, target: xr.DataArray, groups: xr.Data
     ValueError
         an unknown ``variant``.
     """
-    from fclib.stats.information import information
+    from fclib.stats.information import preferred_class
 
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
     tgt_fit = target if fit_frames is None else target.isel(frame=fit_frames)
-    info = information(tgt_fit, T, n_shuffles=0, n_classes=n_classes)
+    preferred = preferred_class(tgt_fit, T, n_classes=n_classes)
     if variant == "tuning":
         from fclib.stats.controls import tuning_matched_groups
 
@@ -166,8 +197,10 @@ def evaluate_variant(source: xr.DataArray, target: xr.DataArray, groups: xr.Data
         from fclib.stats.controls import random_matched_groups
 
         groups = random_matched_groups(groups, source["rate"], rng=rng)
-    ds = evaluate_groups(source, target, groups, T, preferred=info["preferred"],
-                         n_classes=int(info.sizes["class"]), frames=eval_frames,
+    n_classes = int(n_classes if n_classes is not None
+                    else presentation_labels(tgt_fit, T).max(initial=-1) + 1)
+    ds = evaluate_groups(source, target, groups, T, preferred=preferred,
+                         n_classes=n_classes, frames=eval_frames,
                          min_frames=min_frames, saturation=saturation, r2_min=r2_min, rng=rng)
     ds.attrs["variant"] = variant
     return ds
