@@ -1,11 +1,14 @@
 """Figure helpers shared by several chapters' figures, and the book's style.
 
 Every figure of the book is drawn to fit the content column of the rendered page: at most
-:data:`WIDTH_IN` inches wide at :data:`DPI` dots per inch (760 px), narrower than the
-:data:`COLUMN_PX` (784 px) that sphinx-book-theme 1.3 gives the article at a 1,400 px window
-(page 88rem; primary sidebar 20 %, secondary sidebar 17rem, article padding 2 x 2rem). The
-browser then shows the PNG at its drawn size, so a point is 100/72 px and the smallest text
-of the style (:data:`MIN_FONT_PT`, 8 pt) is 11 px high on the page.
+:data:`WIDTH_IN` inches wide at :data:`DPI` dots per inch (730 px; the notebook's PNG, cropped
+to its content with a 0.1 in pad, ends up at most ~745 px), within the :data:`COLUMN_PX`
+(756 px) that a figure's image gets in sphinx-book-theme 1.3 at a 1,400 px window. Measured in
+headless Chromium on a one-page build: with its 15 px scrollbar the page is 1,385 px, the
+primary sidebar takes 20 % (277 px), the secondary sidebar 17rem (272 px), leaving the article
+836 px; less its padding of 2 x 2rem, 772 px; less the ``<figure>``'s padding of 2 x 8 px,
+756 px. The browser then shows the PNG at its drawn size, so a point is 100/72 px and the
+smallest text of the style (:data:`MIN_FONT_PT`, 8 pt) is 11 px high on the page.
 """
 from __future__ import annotations
 
@@ -24,9 +27,9 @@ __all__ = ['book_style', 'styled', 'by_layer_pair', 'pair_scatter', 'COLUMN_PX',
            'series_styles', 'legend_beside', 'legend_above', 'no_data', 'box_ylim',
            'wrap_labels', 'figure_legend']
 
-COLUMN_PX = 784       # content column of sphinx-book-theme 1.3 at a 1,400 px window
+COLUMN_PX = 756       # a figure's image in sphinx-book-theme 1.3 at a 1,400 px window
 DPI = 100             # figure.dpi of the style; the inline backend saves PNGs at fig.dpi
-WIDTH_IN = 7.6        # the widest figure: 760 px, room for the 0.1 in pad of bbox "tight"
+WIDTH_IN = 7.3        # the widest figure: 730 px, room for the 0.1 in pad of bbox "tight"
 MIN_FONT_PT = 8       # no text of a figure is smaller (11 px on the page)
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
              "#F0E442")
