@@ -100,12 +100,13 @@ def test_response_controls_and_drawn_values(run_like):
             assert f"target neuron {n}" in title
             assert f"group size N = {int(row['degree'])}" in title
             assert f"preferred class: {names[int(preferred[pair].sel(neuron=n))]}" in title
-        # the sample size is stated beside the slider
-        prefix = b.args[1]["sliders"][0]["currentvalue"]["prefix"]
-        assert (f"{len(steps)} of {fitted} with a ReLU fit, sampled at random" in prefix
-                if len(steps) < fitted else f"all {fitted} with a ReLU fit" in prefix)
+        # the sample size is stated under the pair's title
+        head = b.args[1]["title.text"]
+        assert (f"{len(steps)} of its {fitted} target neurons with a ReLU fit, sampled at "
+                "random" in head if len(steps) < fitted
+                else f"all {fitted} target neurons with a ReLU fit" in head)
         assert b.args[1]["title.text"].startswith(f"<b>{pair}</b>")
-        assert "seen in ≥ 3 frames" in b.args[1]["title.text"]
+        assert "seen in ≥ 3 frames" in b.args[0]["name"][0]
     # the figure opens on the first pair's first step
     first = buttons[0].args[1]["sliders"][0]["steps"][0]["args"]
     assert list(fig.data[0].y) == first[0]["y"][0] and fig.data[0].x0 == first[0]["x0"][0]

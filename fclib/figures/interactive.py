@@ -99,15 +99,16 @@ def _neuron_view(ds: xr.Dataset, p: xr.DataArray, n: int, preferred,
     if np.isfinite(onset):
         frac = float(row["intersection_fraction"]) if "intersection_fraction" in row else np.nan
         strong = float(row["strong_fraction"]) if "strong_fraction" in row else np.nan
-        parts.append(f"strong regime from k = {onset:.1f}<br>({100 * frac:.0f} % of N; "
+        parts.append(f"strong regime from k = {onset:.1f} ({100 * frac:.0f} % of N; "
                      f"{100 * strong:.1f} % of frames beyond it)")
     else:
         parts.append("no strong-regime onset (no steeper second line)")
-    return data, {"annotations[0].text": f"<b>target neuron {n}</b><br>" + "<br>".join(parts)}
+    lines = [" · ".join([f"<b>target neuron {n}</b>", *parts[:-2]]), " · ".join(parts[-2:])]
+    return data, {"annotations[0].text": "<br>".join(lines)}
 
 
 def explore_response(responses: dict, preferred: dict | None = None, *, class_names=None,
-                     n_neurons: int = 50, rng=0, height: int = 520) -> go.Figure:
+                     n_neurons: int = 50, rng=0, height: int = 600) -> go.Figure:
     """Pick a layer pair and a target neuron: its response function with the ReLU fit, the
     start of its strong regime, its group size and preferred class.
 
@@ -166,65 +167,76 @@ def explore_response(responses: dict, preferred: dict | None = None, *, class_na
             pr = preferred[pair]
             pr = pr["preferred"] if isinstance(pr, xr.Dataset) else pr
             pref = dict(zip(pick.tolist(), np.asarray(pr.sel(neuron=pick).values).tolist()))
-        notes[pair] = (f"{pick.size} of {fitted.size:,} with a ReLU fit, sampled at random"
-                       if pick.size < fitted.size else f"all {fitted.size:,} with a ReLU fit")
+        notes[pair] = (f"{pick.size} of its {fitted.size:,} target neurons with a ReLU fit, "
+                       "sampled at random" if pick.size < fitted.size
+                       else f"all {fitted.size:,} target neurons with a ReLU fit")
         views[pair] = [(int(n), int(d), *_neuron_view(ds, p, n, pref, class_names))
                        for n, d in zip(pick.tolist(), ds["degree"].sel(neuron=pick).values)]
     if not views:
         raise ValueError("no layer pair has a neuron with a ReLU fit: nothing to explore")
 
+    t_px, b_px = 125, 185  # margins: title and the neuron's text above, controls below
+    plot_px = max(height - t_px - b_px, 100)
+
+    def below(px):  # paper y of a point px pixels below the plot area
+        return -px / plot_px
+
     def slider(pair):
         steps = [{"method": "update", "label": f"{n} (N = {d})",
                   "args": [data, layout, [0, 1, 2]]}
                  for n, d, data, layout in views[pair]]
-        return {"active": 0, "steps": steps, "len": 1.0, "x": 0, "y": -0.2, "yanchor": "top",
-                "pad": {"t": 30, "l": 0}, "ticklen": 0, "minorticklen": 0,
+        return {"active": 0, "steps": steps, "len": 0.8, "x": 0.2, "y": below(100),
+                "yanchor": "top", "pad": {"t": 25, "l": 0}, "ticklen": 0, "minorticklen": 0,
                 # one label per step would overlap: the labels are hidden, the current one shown
                 "font": {"color": "rgba(0,0,0,0)", "size": 1},
-                "currentvalue": {"prefix": f"target neuron ({notes[pair]}; ordered by group "
-                                           "size N): ",
-                                 "font": {"size": 13, "color": "#222222"}, "xanchor": "left"}}
+                "currentvalue": {"prefix": "target neuron ", "xanchor": "left",
+                                 "font": {"size": 13, "color": "#222222"}}}
+
+    def title(pair):
+        return (f"<b>{pair}</b>: firing probability of a target neuron against the co-firing "
+                f"of its 1FC group<br><span style='font-size:13px'>{notes[pair]}, ordered by "
+                "group size N</span>")
+
+    def names(pair):
+        return [f"firing probability (k seen in ≥ {min_frames[pair]} frames; larger: more)",
+                "ReLU fit", "strong regime starts (two-line fit)"]
 
     first = next(iter(views))
     _, _, data0, layout0 = views[first][0]
+    name0 = names(first)
     fig = go.Figure([
-        go.Scatter(x0=data0["x0"][0], dx=1, y=data0["y"][0], mode="markers",
-                   name="firing probability",
+        go.Scatter(x0=data0["x0"][0], dx=1, y=data0["y"][0], mode="markers", name=name0[0],
                    hovertemplate="k = %{x}<br>p = %{y:.3f}<extra></extra>",
                    marker=dict(color=PALETTE["blue"], size=data0["marker.size"][0],
                                line=dict(width=0))),
-        go.Scatter(x=data0["x"][1], y=data0["y"][1], mode="lines", name="ReLU fit",
+        go.Scatter(x=data0["x"][1], y=data0["y"][1], mode="lines", name=name0[1],
                    line=dict(color=PALETTE["vermillion"], width=2.5), hoverinfo="skip"),
-        go.Scatter(x=data0["x"][2], y=data0["y"][2], mode="lines",
-                   name="strong regime starts (two-line fit)",
+        go.Scatter(x=data0["x"][2], y=data0["y"][2], mode="lines", name=name0[2],
                    line=dict(color=PALETTE["black"], width=1.5, dash="dash"), hoverinfo="skip"),
     ])
     _layout(fig, height)
-    def title(pair):
-        return (f"<b>{pair}</b>: firing probability of a target neuron against the co-firing "
-                f"of its 1FC group<br><span style='font-size:13px'>(points: co-firing values "
-                f"seen in ≥ {min_frames[pair]} frames, larger where seen in more)</span>")
-
     buttons = [{"method": "update", "label": pair,
-                "args": [views[pair][0][2], {**views[pair][0][3], "title.text": title(pair),
-                                             "sliders": [slider(pair)]}, [0, 1, 2]]}
+                "args": [{**views[pair][0][2], "name": names(pair)},
+                         {**views[pair][0][3], "title.text": title(pair),
+                          "sliders": [slider(pair)]}, [0, 1, 2]]}
                for pair in views]
     fig.update_layout(
-        title=dict(text=title(first), x=0.01, xanchor="left", font_size=15),
+        title=dict(text=title(first), x=0, xref="paper", xanchor="left", y=1, yref="container",
+                   yanchor="top", pad=dict(t=24), font_size=15),
         xaxis=dict(title="co-firing k (group members firing in the frame)", rangemode="tozero"),
         yaxis=dict(title="firing probability", rangemode="tozero"),
-        legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom",
+        legend=dict(orientation="h", x=0, xanchor="left", y=below(62), yanchor="top",
                     font_size=13),
-        updatemenus=[{"buttons": buttons, "active": 0, "direction": "down", "x": 0.09,
-                      "xanchor": "left", "y": 1.02, "yanchor": "bottom", "showactive": True,
+        updatemenus=[{"buttons": buttons, "active": 0, "direction": "up", "x": 0,
+                      "xanchor": "left", "y": below(120), "yanchor": "top", "showactive": True,
                       "pad": {"t": 0, "b": 0}}],
-        sliders=[slider(first)], margin=dict(t=150, b=150))
-    # annotations[0]: the neuron's properties, top left where a response is still flat
-    fig.add_annotation(text=layout0["annotations[0].text"], x=0.01, xref="paper", y=0.98,
-                       yref="paper", xanchor="left", yanchor="top", align="left",
-                       showarrow=False, bgcolor="rgba(255,255,255,0.85)", font_size=13)
-    fig.add_annotation(text="layer pair", x=0, xref="paper", y=1.035, yref="paper",
-                       yanchor="bottom", showarrow=False, xanchor="left")
+        sliders=[slider(first)], margin=dict(t=t_px, b=b_px))
+    # annotations[0]: the neuron's properties, above the data
+    fig.add_annotation(text=layout0["annotations[0].text"], x=0, xref="paper", y=1.02,
+                       yref="paper", xanchor="left", yanchor="bottom", align="left",
+                       showarrow=False, font_size=13)
+    fig.add_annotation(text="layer pair", x=0, xref="paper", y=below(97), yref="paper",
+                       yanchor="top", showarrow=False, xanchor="left", font_size=13)
     return fig
 
 
