@@ -211,7 +211,7 @@ _CLICK = """
     out.steps_before = gd._fullLayout.sliders[0].steps.length;
     const b = gd.layout.updatemenus[0].buttons[1];  // what choosing the second pair runs
     await Plotly.update(gd, b.args[0], b.args[1], b.args[2]);
-    out.prefix = gd._fullLayout.sliders[0].currentvalue.prefix;
+    out.title = gd._fullLayout.title.text;
     out.steps_after = gd._fullLayout.sliders[0].steps.length;
     const st = gd.layout.sliders[0].steps[1];  // what moving the slider one step runs
     await Plotly.update(gd, st.args[0], st.args[1], st.args[2]);
@@ -264,8 +264,8 @@ def test_controls_work_offline_in_a_browser(run_like, tmp_path):
                      .replace("&quot;", '"'))
     assert "error" not in out, out.get("error")
     assert out["steps_before"] == out["steps_after"] == 6
-    assert out["prefix"] == fig.layout.updatemenus[0].buttons[1].args[1]["sliders"][0][
-        "currentvalue"]["prefix"]
+    assert out["title"] == fig.layout.updatemenus[0].buttons[1].args[1]["title.text"]
+    assert out["title"] != fig.layout.title.text
     assert out["y"] == out["expected_y"]
     assert out["points"] == sum(v is not None for v in out["y"])
     # the step moved was the second pair's: its slider was swapped in
