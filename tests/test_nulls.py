@@ -120,8 +120,8 @@ def test_exact_null_reuses_the_target_autocorrelations_for_the_next_pair(monkeyp
     l1, l2, l3 = ((rng.random((n, 600)) < 0.1).astype(np.uint8) for n in (7, 9, 5))
     plain = [fn.exact_null(l1, l2), fn.exact_null(l2, l3)]
     calls = []
-    real = fn._spectra
-    monkeypatch.setattr(fn, "_spectra", lambda x, *a, **k: calls.append(x.shape[0]) or real(x, *a, **k))
+    real = fn.power_spectra
+    monkeypatch.setattr(fn, "power_spectra", lambda x, *a, **k: calls.append(x.shape[0]) or real(x, *a, **k))
     cache = {}
     cached = [fn.exact_null(l1, l2, autocorr=cache, block=4), fn.exact_null(l2, l3, autocorr=cache)]
     assert calls == [7, 4, 4, 1, 5]  # L2 once, in blocks, as a target; reused as the next source

@@ -142,5 +142,5 @@ def test_rotated_bits_equal_packing_the_rolled_trains(L):
     doubled = m.doubled_bits(x)
     out = np.empty_like(pack_trains(x).T)  # written in the transposed source layout
     for s in sorted({0, 1, L // 2, L - 1, 64 % L, (128 % L) or 1}):
-        m._rotated_bits(doubled, s, L, out)
+        m.rotated_bits(doubled, s, L, out)
         np.testing.assert_array_equal(out.T, pack_trains(np.roll(x, s, axis=1)), err_msg=f"shift {s}")

@@ -11,7 +11,9 @@ __all__ = ["as_layer", "check_spike_values", "check_presentations", "check_group
            "check_layer", "neuron_rows", "check_same_frames", "attached_T", "resolve_T",
            "attached_stimulus"]
 
-_FRAME_COORDS = ("image", "presentation", "step", "label")
+#: The frame coordinates every recorded layer carries.
+FRAME_COORDS = ("image", "presentation", "step", "label")
+_FRAME_COORDS = FRAME_COORDS  # the old name, until fclib/stats/response.py imports FRAME_COORDS
 
 
 def _in_memory(da: xr.DataArray) -> bool:
@@ -271,7 +273,7 @@ def check_same_frames(a: xr.DataArray, b: xr.DataArray, what: str) -> None:
     if a.sizes["frame"] != b.sizes["frame"]:
         raise ValueError(f"{what}: {a.sizes['frame']} frames against {b.sizes['frame']}; both "
                          "layers must come from the same recording")
-    for c in _FRAME_COORDS:
+    for c in FRAME_COORDS:
         if c in a.coords and c in b.coords and not np.array_equal(a[c].values, b[c].values):
             raise ValueError(f"{what}: frame coordinate {c!r} differs between the layers; both "
                              "must come from the same recording, frames in the same order")

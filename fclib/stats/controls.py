@@ -40,32 +40,13 @@ from fclib.stats.information import presentation_counts, presentation_labels
 from fclib.stats.response import (as_layer, check_groups, check_layer, check_presentations,
                                   check_same_frames, layer_name, neuron_rows)
 from fclib._util import as_generator
+from fclib.stats.groups import group_csr
 from fclib.stats.halves import image_halves  # noqa: F401 (public here too)
 
 __all__ = ["random_matched_groups", "tuning_curves", "tuning_similarity",
            "tuning_matched_groups", "image_halves"]
 
 _SIMILARITIES = ("correlation", "cosine")
-
-
-def _real_groups(groups: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(target ids, indptr, source ids) of an edge table, sources of target i in
-    ``src[indptr[i]:indptr[i + 1]]``; checks the edge table against its degree table."""
-    if not isinstance(groups, xr.Dataset):
-        check_groups(groups)
-    for v in ("target", "source", "degree"):
-        if v not in groups:
-            raise ValueError(f"groups must be an edge table of fclib.stats.groups.one_fc_groups "
-                             f"(with 'target', 'source', 'degree'); it lacks {v!r}")
-    tid = np.asarray(groups["neuron"].values, dtype=np.int64)
-    deg = np.asarray(groups["degree"].values, dtype=np.int64)
-    order = np.argsort(groups["target"].values, kind="stable")
-    if not np.array_equal(np.repeat(tid, deg), groups["target"].values[order]):
-        raise ValueError("groups: the edge table is inconsistent with its degree table; "
-                         "rebuild it with fclib.stats.groups.one_fc_groups")
-    indptr = np.zeros(tid.size + 1, dtype=np.int64)
-    np.cumsum(deg, out=indptr[1:])
-    return tid, indptr, np.asarray(groups["source"].values, dtype=np.int64)[order]
 
 
 def _edge_table(groups: xr.Dataset, tid, indptr, src, shared, control: str, method: str,
@@ -264,7 +245,7 @@ def random_matched_groups(groups: xr.Dataset, source_rates, rng=None, n_bins: in
     neurons other than ``n_source``.
     """
     gen = as_generator(rng)
-    tid, indptr, src = _real_groups(groups)
+    tid, indptr, src = group_csr(groups)
     ids, rates = _rate_pool(groups, src, source_rates, active)
     n = ids.size
     if not (isinstance(n_bins, (int, np.integer)) and 1 <= n_bins <= max(n, 1)):
@@ -441,7 +422,7 @@ def tuning_matched_groups(groups: xr.Dataset, source, target, T: int,
     check_layer(target, groups.attrs, "target")
     check_same_frames(source, target, "tuning_matched_groups")
     T = check_presentations(source, T, "source")
-    tid, indptr, src = _real_groups(groups)
+    tid, indptr, src = group_csr(groups)
     deg = np.diff(indptr)
     rs = _analysed(source)
     sid = _ids(source)[rs]

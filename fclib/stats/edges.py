@@ -105,7 +105,7 @@ def _source_spectra(key: str, bits: np.ndarray, L: int) -> np.ndarray:
         hit = _SPECTRA.get(key)
     if hit is not None:
         return hit
-    spec = nulls._spectra(_unpack(bits, L))
+    spec = nulls.power_spectra(_unpack(bits, L))
     with _SPECTRA_LOCK:
         _SPECTRA.clear()
         _SPECTRA[key] = spec
@@ -127,13 +127,13 @@ def _exact_tile(tgt_bits, src_bits, L, src_key):
     n_a = tgt.sum(axis=1, dtype=np.int64).astype(np.float64)
     n_b = np.bitwise_count(src_bits).sum(axis=1, dtype=np.int64).astype(np.float64)
     c0 = np.empty((n_t, n_s), dtype=np.int64)
-    sttc._and_popcount(tgt_bits, sttc.transpose_bits(src_bits), c0)
+    sttc.and_popcount(tgt_bits, sttc.transpose_bits(src_bits), c0)
     rb = _source_spectra(src_key, src_bits, L)
-    m = nulls._spectra(tgt) @ rb.T
+    m = nulls.power_spectra(tgt) @ rb.T
     s = np.empty((n_t, n_s), dtype=np.float32)
     z = np.empty_like(s)
     mom = np.empty((4, n_t, n_s), dtype=np.float32)
-    nulls._exact_z(c0, m, n_a, n_b, L, s, z, mom)
+    nulls.exact_z(c0, m, n_a, n_b, L, s, z, mom)
     return s, z, mom[0], mom[1]
 
 
@@ -211,7 +211,7 @@ def _check_args(method, threshold, dt, rng, n_shifts, path, block, backend):
     if not isinstance(dt, (int, np.integer)) or dt < 0:
         raise ValueError(f"dt must be a non-negative int number of frames, got {dt!r}")
     if method == "exact":
-        nulls._check_exact_args(dt, rng)
+        nulls.check_exact_args(dt, rng)
     elif n_shifts < 2:
         raise ValueError(f"n_shifts must be >= 2, got {n_shifts}")
     if method == "shifts" and rng is None and path is not None:

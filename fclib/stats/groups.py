@@ -24,6 +24,7 @@ import numpy as np
 import xarray as xr
 
 from fclib.io.recordings import save_dataset
+from fclib.stats._checks import check_groups
 
 __all__ = ["one_fc_groups", "members", "group_csr", "save_groups", "load_groups"]
 
@@ -132,16 +133,39 @@ def members(groups: xr.Dataset, target: int) -> np.ndarray:
 
 
 def group_csr(groups: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(target ids, indptr, source ids) with the sources of target i in indices[indptr[i]:indptr[i+1]]."""
-    tid = groups["neuron"].values
-    deg = groups["degree"].values
+    """The groups of an edge table as compressed rows.
+
+    Parameters
+    ----------
+    groups : xr.Dataset
+        An edge table of :func:`one_fc_groups` (``target``, ``source`` over ``edge``;
+        ``degree`` over ``neuron``).
+
+    Returns
+    -------
+    (target ids, indptr, source ids), int64: the sources of target ``i`` are
+    ``source_ids[indptr[i]:indptr[i + 1]]``.
+
+    Raises
+    ------
+    ValueError
+        If ``groups`` is not such an edge table or its edges disagree with its degrees.
+    """
+    if not isinstance(groups, xr.Dataset):
+        check_groups(groups)
+    for v in ("target", "source", "degree"):
+        if v not in groups:
+            raise ValueError(f"groups must be an edge table of fclib.stats.groups.one_fc_groups "
+                             f"(with 'target', 'source', 'degree'); it lacks {v!r}")
+    tid = np.asarray(groups["neuron"].values, dtype=np.int64)
+    deg = np.asarray(groups["degree"].values, dtype=np.int64)
     indptr = np.zeros(tid.size + 1, dtype=np.int64)
     np.cumsum(deg, out=indptr[1:])
     order = np.argsort(groups["target"].values, kind="stable")
     if not np.array_equal(np.repeat(tid, deg), groups["target"].values[order]):
-        raise ValueError("edge table is inconsistent with its degree table; rebuild it with "
-                         "one_fc_groups")
-    return tid, indptr, groups["source"].values[order]
+        raise ValueError("groups: the edge table is inconsistent with its degree table; "
+                         "rebuild it with fclib.stats.groups.one_fc_groups")
+    return tid, indptr, np.asarray(groups["source"].values, dtype=np.int64)[order]
 
 
 def save_groups(groups: xr.Dataset, path: str | os.PathLike) -> Path:

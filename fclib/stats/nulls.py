@@ -39,17 +39,17 @@ import xarray as xr
 from numba import njit, prange
 
 from fclib._util import as_generator
-from fclib.stats.sttc import (_and_popcount, _counts_packed, _labelled, _n_neurons, _rotated_bits,
-                   _sttc_accumulate, _sttc_pair, _train_parts, as_trains, check_dt, check_int,
-                   check_population, doubled_bits, resolve_backend, sttc_from_counts,
-                   target_blocks, transpose_bits)
+from fclib.stats.sttc import (and_popcount, as_trains, check_dt, check_int, check_population,
+                              counts_packed, doubled_bits, labelled_pairs, n_neurons,
+                              resolve_backend, rotated_bits, sttc_accumulate, sttc_from_counts,
+                              sttc_pair, target_blocks, train_parts, transpose_bits)
 
 __all__ = ["sttc_zscore", "exact_null", "shift_null", "surrogate_uncoupled",
            "false_positive_rate", "calibrated_threshold", "call_agreement", "uncoupled_null_z",
            "false_positive_table", "false_positive_summary"]
 
 
-def _check_exact_args(dt: int, rng) -> None:
+def check_exact_args(dt: int, rng) -> None:
     """The exact null's own limits: ``dt = 0`` and no random numbers."""
     if dt != 0:
         raise ValueError("the exact null is derived for dt = 0; use method='shifts' for dt >= 1")
@@ -62,7 +62,7 @@ def _layer(trains: np.ndarray) -> xr.DataArray:
     return xr.DataArray(trains, dims=("neuron", "frame"))
 
 
-def _spectra(trains: np.ndarray, block: int = 512) -> np.ndarray:
+def power_spectra(trains: np.ndarray, block: int = 512) -> np.ndarray:
     """Folded power spectra ``(n, L // 2)``, float32, whose row products give the exact null.
 
     Row ``i`` holds ``sqrt(w_k / L) |F_i(k)|^2`` for ``k = 1 .. L // 2``, with ``w_k = 2``
@@ -85,7 +85,7 @@ def _spectra(trains: np.ndarray, block: int = 512) -> np.ndarray:
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _exact_z(c0, m, n_a, n_b, L, sttc_out, z_out, mom_out):
+def exact_z(c0, m, n_a, n_b, L, sttc_out, z_out, mom_out):
     """Observed STTC and its exact-null z of a block of pairs from co-firing counts ``c0``
     and spectral products ``m``; ``mom_out (4, rows, cols)`` (or an empty array) receives
     the STTC null's mean and sd and the co-firing count's null mean and sd."""
@@ -105,8 +105,8 @@ def _exact_z(c0, m, n_a, n_b, L, sttc_out, z_out, mom_out):
                 mean = (L * mu - c) / (L - 1)
                 second = (np.float64(m[i, j]) + L * mu * mu - c * c) / (L - 1)
                 sd = np.sqrt(max(second - mean * mean, 0.0))
-                obs = _sttc_pair(c, c, na, nb, t_a, t_b)
-                f_mean = _sttc_pair(mean, mean, na, nb, t_a, t_b)
+                obs = sttc_pair(c, c, na, nb, t_a, t_b)
+                f_mean = sttc_pair(mean, mean, na, nb, t_a, t_b)
                 p_a, p_b = mean / na, mean / nb
                 slope = 0.5 * ((1 - t_b * t_b) / (na * (1 - p_a * t_b) ** 2)
                                + (1 - t_a * t_a) / (nb * (1 - p_b * t_a) ** 2))
@@ -153,20 +153,20 @@ def exact_null(source, target, *, moments: bool = False, block: int = 1024,
     n_s, L = src.shape
     if L < 2:
         raise ValueError(f"the exact null needs at least 2 frames, got {L}")
-    n_t = _n_neurons(target)
+    n_t = n_neurons(target)
     if backend == "torch":
         from fclib.stats import _torch
 
         res = _torch.exact_null(src, target_blocks(target, block, L), n_t, dev, moments)
-        coords = _labelled(res["sttc"], source, target).coords
+        coords = labelled_pairs(res["sttc"], source, target).coords
         return xr.Dataset({k: (("target", "source"), v) for k, v in res.items()}, coords=coords,
                           attrs={"method": "exact", "n_frames": L, "dt": 0})
-    src_bits, _, n_b, _ = _train_parts(src, 0)
+    src_bits, _, n_b, _ = train_parts(src, 0)
     src_key = _trains_key(src_bits, L) if autocorr is not None else None
     src_bits = transpose_bits(src_bits)
     rb = autocorr.get(src_key) if autocorr is not None else None
     if rb is None:
-        rb = _spectra(src)
+        rb = power_spectra(src)
     tgt_spectra = [] if autocorr is not None else None
     n_b = n_b.astype(np.float64)
     sttc_all = np.empty((n_t, n_s), dtype=np.float32)
@@ -175,13 +175,13 @@ def exact_null(source, target, *, moments: bool = False, block: int = 1024,
     cof = np.empty((n_t, n_s), dtype=np.int32) if moments else None
     for i0, tgt in target_blocks(target, block, L):
         sl = slice(i0, i0 + tgt.shape[0])
-        tgt_bits, _, n_a, _ = _train_parts(tgt, 0)
+        tgt_bits, _, n_a, _ = train_parts(tgt, 0)
         c0 = np.empty((tgt.shape[0], n_s), dtype=np.int64)
-        _and_popcount(tgt_bits, src_bits, c0)
-        ra = _spectra(tgt)
+        and_popcount(tgt_bits, src_bits, c0)
+        ra = power_spectra(tgt)
         if tgt_spectra is not None:
             tgt_spectra.append((ra, tgt_bits))
-        _exact_z(c0, ra @ rb.T, n_a.astype(np.float64), n_b, L, sttc_all[sl], z_all[sl],
+        exact_z(c0, ra @ rb.T, n_a.astype(np.float64), n_b, L, sttc_all[sl], z_all[sl],
                  mom[:, sl])  # (4, 0, 0) without moments
         if moments:
             cof[sl] = c0
@@ -194,7 +194,7 @@ def exact_null(source, target, *, moments: bool = False, block: int = 1024,
     if moments:
         res.update(null_mean=mom[0], null_sd=mom[1], cofiring=cof, cofiring_mean=mom[2],
                    cofiring_sd=mom[3])
-    coords = _labelled(sttc_all, source, target).coords
+    coords = labelled_pairs(sttc_all, source, target).coords
     return xr.Dataset({k: (("target", "source"), v) for k, v in res.items()}, coords=coords,
                       attrs={"method": "exact", "n_frames": L, "dt": 0})
 
@@ -233,16 +233,16 @@ def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: 
         obs, mean, sd = _torch.shift_null(src, tgt, shifts, dt, dev)
         return _shift_dataset(obs, mean, sd, source, target, n_shifts, min_shift, dt, shifts)
 
-    bits, dil_bits, n_b, t_b = _train_parts(src, dt, source=True)
+    bits, dil_bits, n_b, t_b = train_parts(src, dt, source=True)
     blocks = []  # (rows, target parts, count buffers reused by every shift)
     for i in range(0, tgt.shape[0], block):
-        tp = _train_parts(tgt[i:i + block], dt)
+        tp = train_parts(tgt[i:i + block], dt)
         shape = (tp[0].shape[0], src.shape[0])
         bufs = (np.empty(shape, np.int64), np.empty(shape, np.int64) if dt else None)
         blocks.append((slice(i, i + block), tp, bufs))
     obs = np.empty((tgt.shape[0], src.shape[0]))
     for sl, tp, bufs in blocks:
-        c_ab, c_ba = _counts_packed(tp, bits, dil_bits, dt, *bufs)
+        c_ab, c_ba = counts_packed(tp, bits, dil_bits, dt, *bufs)
         obs[sl] = sttc_from_counts(c_ab, c_ba, tp[2], n_b, tp[3], t_b)
     # a circular shift keeps spike counts; at dt = 0 it also keeps the tiles, so the
     # shifted trains are rotated in their packed form instead of being packed anew
@@ -252,13 +252,13 @@ def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: 
     s2 = np.zeros_like(obs)
     for s in progress_bar(shifts, desc="shift null", progress=progress):
         if dt == 0:
-            _rotated_bits(doubled, int(s), L, rotated)
+            rotated_bits(doubled, int(s), L, rotated)
             bits = rotated
         else:
-            bits, dil_bits, _, t_b = _train_parts(np.roll(src, int(s), axis=1), dt, source=True)
+            bits, dil_bits, _, t_b = train_parts(np.roll(src, int(s), axis=1), dt, source=True)
         for sl, tp, bufs in blocks:
-            c_ab, c_ba = _counts_packed(tp, bits, dil_bits, dt, *bufs)
-            _sttc_accumulate(c_ab, c_ba, tp[2], n_b, tp[3], t_b, s1[sl], s2[sl])
+            c_ab, c_ba = counts_packed(tp, bits, dil_bits, dt, *bufs)
+            sttc_accumulate(c_ab, c_ba, tp[2], n_b, tp[3], t_b, s1[sl], s2[sl])
     mean = s1 / n_shifts
     var = np.maximum((s2 - n_shifts * mean ** 2) / (n_shifts - 1), 0.0)
     return _shift_dataset(obs, mean, np.sqrt(var), source, target, n_shifts, min_shift, dt,
@@ -269,7 +269,7 @@ def _shift_dataset(obs, mean, sd, source, target, n_shifts, min_shift, dt, shift
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (obs - mean) / sd
     z[~(sd > 0)] = np.nan
-    coords = _labelled(obs, source, target).coords
+    coords = labelled_pairs(obs, source, target).coords
     return xr.Dataset({"sttc": (("target", "source"), obs), "z": (("target", "source"), z),
                        "null_mean": (("target", "source"), mean),
                        "null_sd": (("target", "source"), sd)}, coords=coords,
@@ -321,7 +321,7 @@ def sttc_zscore(source, target, method: str = "exact", n_shifts: int = 150, rng=
     if method != "stimulus" and (stimulus is not None or T is not None or n_perm is not None):
         raise ValueError(f"stimulus=, T= and n_perm= belong to method='stimulus', not {method!r}")
     if method == "exact":
-        _check_exact_args(dt, rng)
+        check_exact_args(dt, rng)
         return exact_null(source, target, **kw)["z"]
     if method == "shifts":
         return shift_null(source, target, n_shifts=n_shifts, min_shift=min_shift, dt=dt, rng=rng,

@@ -44,6 +44,10 @@ from numba import njit, prange
 __all__ = ["sttc", "pair_coords", "sttc_from_counts", "pack_trains", "transpose_bits", "cofiring_counts",
            "as_trains", "resolve_backend", "check_dt", "check_int"]
 
+# The kernels and helpers that fclib.stats.nulls and fclib.stats.edges share with this module
+# (and_popcount, rotated_bits, train_parts, counts_packed, sttc_pair, sttc_accumulate,
+# labelled_pairs, n_neurons) are public names, outside __all__: a shared interface of the
+# package, not the user's API.
 BACKENDS = ("auto", "numba", "torch")
 
 _M1 = np.uint64(0x5555555555555555)
@@ -90,7 +94,7 @@ def _row_word(a, i, w, n_rows):
 
 
 @njit(parallel=True, cache=True)
-def _and_popcount(a, bt, out):
+def and_popcount(a, bt, out):
     """``out[i, j] = sum_w popcount(a[i, w] & bt[w, j])``: co-firing counts of packed targets
     ``a (n_target, n_words)`` with packed sources given transposed, ``bt (n_words, n_source)``.
 
@@ -154,7 +158,7 @@ def _half(p, t):
 
 
 @njit(inline="always", cache=True)
-def _sttc_pair(c_ab, c_ba, n_a, n_b, t_a, t_b):
+def sttc_pair(c_ab, c_ba, n_a, n_b, t_a, t_b):
     """STTC of one pair from its coincidence counts (``NaN`` if a train is silent)."""
     if n_a == 0 or n_b == 0:
         return np.nan
@@ -171,16 +175,16 @@ def _sttc_formula(c_ab, c_ba, n_a, n_b, t_a, t_b, out):
     na, nb = out.shape
     for i in prange(na):
         for j in range(nb):
-            out[i, j] = _sttc_pair(c_ab[i, j], c_ba[i, j], n_a[i], n_b[j], t_a[i], t_b[j])
+            out[i, j] = sttc_pair(c_ab[i, j], c_ba[i, j], n_a[i], n_b[j], t_a[i], t_b[j])
 
 
 @njit(parallel=True, cache=True)
-def _sttc_accumulate(c_ab, c_ba, n_a, n_b, t_a, t_b, s1, s2):
+def sttc_accumulate(c_ab, c_ba, n_a, n_b, t_a, t_b, s1, s2):
     """Add every pair's STTC to ``s1`` and its square to ``s2`` (running null moments)."""
     na, nb = s1.shape
     for i in prange(na):
         for j in range(nb):
-            v = _sttc_pair(c_ab[i, j], c_ba[i, j], n_a[i], n_b[j], t_a[i], t_b[j])
+            v = sttc_pair(c_ab[i, j], c_ba[i, j], n_a[i], n_b[j], t_a[i], t_b[j])
             s1[i, j] += v
             s2[i, j] += v * v
 
@@ -219,7 +223,7 @@ def cofiring_counts(target: np.ndarray, source: np.ndarray, *, backend: str = "a
                                       as_trains(source, "source", warn_orientation=False), dev)
     a, bt = pack_trains(target), transpose_bits(pack_trains(source))
     out = np.empty((a.shape[0], bt.shape[1]), dtype=np.int64)
-    _and_popcount(a, bt, out)
+    and_popcount(a, bt, out)
     return out
 
 
@@ -232,14 +236,14 @@ def sttc_from_counts(c_ab, c_ba, n_a, n_b, t_a, t_b) -> np.ndarray:
 
 
 def doubled_bits(trains: np.ndarray) -> np.ndarray:
-    """Bit-packed ``[trains, trains]`` (length ``2 L``), for :func:`_rotated_bits`."""
+    """Bit-packed ``[trains, trains]`` (length ``2 L``), for :func:`rotated_bits`."""
     return pack_trains(np.concatenate([trains, trains], axis=1))
 
 
 @njit(parallel=True, cache=True)
-def _rotated_bits(doubled, shift, L, out):
+def rotated_bits(doubled, shift, L, out):
     """Bit-packed trains circularly shifted by ``shift`` frames (``np.roll`` semantics),
-    written in the transposed source layout of :func:`_and_popcount`.
+    written in the transposed source layout of :func:`and_popcount`.
 
     ``doubled`` packs each train twice in a row; the shifted train is its ``L`` bits
     starting at bit ``L - shift``. ``out`` is ``(ceil(L / 64), n)``: word ``k`` of train
@@ -263,10 +267,10 @@ def _rotated_bits(doubled, shift, L, out):
         out[nw - 1, i] &= mask
 
 
-def _train_parts(trains: np.ndarray, dt: int, source: bool = False):
+def train_parts(trains: np.ndarray, dt: int, source: bool = False):
     """Packed trains, their window-dilated packed copy (None at dt = 0), spike counts and
     tiled fractions: what the STTC needs of one side. ``source=True`` gives the packed
-    trains in the transposed layout that :func:`_and_popcount` takes for sources."""
+    trains in the transposed layout that :func:`and_popcount` takes for sources."""
     L = trains.shape[1]
     order = transpose_bits if source else (lambda b: b)
     bits = order(pack_trains(trains))
@@ -277,25 +281,25 @@ def _train_parts(trains: np.ndarray, dt: int, source: bool = False):
     return bits, order(pack_trains(dil)), n, dil.sum(axis=1) / L
 
 
-def _counts_packed(tparts, source_bits, source_dil_bits, dt: int, c_ab=None, c_ba=None):
+def counts_packed(tparts, source_bits, source_dil_bits, dt: int, c_ab=None, c_ba=None):
     """Coincidence counts ``(c_ab, c_ba)`` of packed targets against packed sources given
-    transposed (see :func:`_train_parts`); ``c_ab``/``c_ba`` are optional buffers to reuse."""
+    transposed (see :func:`train_parts`); ``c_ab``/``c_ba`` are optional buffers to reuse."""
     a, a_dil = tparts[0], tparts[1]
     shape = (a.shape[0], source_bits.shape[1])
     c_ab = np.empty(shape, dtype=np.int64) if c_ab is None else c_ab
     if dt == 0:
-        _and_popcount(a, source_bits, c_ab)
+        and_popcount(a, source_bits, c_ab)
         return c_ab, c_ab
-    _and_popcount(a, source_dil_bits, c_ab)
+    and_popcount(a, source_dil_bits, c_ab)
     c_ba = np.empty(shape, dtype=np.int64) if c_ba is None else c_ba
-    _and_popcount(a_dil, source_bits, c_ba)
+    and_popcount(a_dil, source_bits, c_ba)
     return c_ab, c_ba
 
 
 def _sttc_packed(tparts, source_bits, source_dil_bits, n_b, t_b, dt: int) -> np.ndarray:
     """STTC of packed targets against packed sources given transposed (see
-    :func:`_train_parts`)."""
-    c_ab, c_ba = _counts_packed(tparts, source_bits, source_dil_bits, dt)
+    :func:`train_parts`)."""
+    c_ab, c_ba = counts_packed(tparts, source_bits, source_dil_bits, dt)
     return sttc_from_counts(c_ab, c_ba, tparts[2], n_b, tparts[3], t_b)
 
 
@@ -442,7 +446,7 @@ def pair_coords(source, target) -> dict:
     return coords
 
 
-def _labelled(values: np.ndarray, source, target) -> xr.DataArray:
+def labelled_pairs(values: np.ndarray, source, target) -> xr.DataArray:
     return xr.DataArray(values, dims=("target", "source"), coords=pair_coords(source, target))
 
 
@@ -484,17 +488,17 @@ def sttc(source, target, dt: int = 0, *, block: int = 2048, backend: str = "auto
         from fclib.stats import _torch
 
         blocks = target_blocks(target, block, src.shape[1])
-        out = _torch.sttc(src, blocks, _n_neurons(target), dt, dev)
-        return _labelled(out, source, target)
-    src_bits, src_dil_bits, n_b, t_b = _train_parts(src, dt, source=True)
-    out = np.empty((_n_neurons(target), src.shape[0]), dtype=np.float64)
+        out = _torch.sttc(src, blocks, n_neurons(target), dt, dev)
+        return labelled_pairs(out, source, target)
+    src_bits, src_dil_bits, n_b, t_b = train_parts(src, dt, source=True)
+    out = np.empty((n_neurons(target), src.shape[0]), dtype=np.float64)
     for i0, tgt in target_blocks(target, block, src.shape[1]):
-        out[i0:i0 + tgt.shape[0]] = _sttc_packed(_train_parts(tgt, dt), src_bits, src_dil_bits,
+        out[i0:i0 + tgt.shape[0]] = _sttc_packed(train_parts(tgt, dt), src_bits, src_dil_bits,
                                                  n_b, t_b, dt)
-    return _labelled(out, source, target)
+    return labelled_pairs(out, source, target)
 
 
-def _n_neurons(x) -> int:
+def n_neurons(x) -> int:
     return x.sizes["neuron"] if isinstance(x, xr.DataArray) else np.shape(x)[0]
 
 
@@ -507,7 +511,7 @@ def target_blocks(target, block: int, n_frames: int):
     """
     if not isinstance(target, xr.DataArray):
         _check_orientation(np.shape(target), "target")
-    for i0 in range(0, _n_neurons(target), block):
+    for i0 in range(0, n_neurons(target), block):
         tgt = target.isel(neuron=slice(i0, i0 + block)) if isinstance(target, xr.DataArray) \
             else np.asarray(target)[i0:i0 + block]
         tgt = as_trains(tgt, "target", warn_orientation=False)
