@@ -199,7 +199,7 @@ def check_groups(groups, what: str = "groups") -> xr.Dataset:
     return groups
 
 
-def layer_name(spikes) -> str | None:
+def layer_name(spikes, *, what: str = "spikes", use_name: bool = True) -> str | None:
     """The recorded layer ``spikes`` come from, or ``None`` where nothing says.
 
     A layer read with :func:`fclib.io.recordings.open_recording` says it three ways, read in
@@ -207,6 +207,9 @@ def layer_name(spikes) -> str | None:
     selections and arithmetic that drop attributes), and the DataArray's name (what
     :func:`fclib.stats.connectivity.pair_significance` records as ``source_layer`` and
     ``target_layer``). Plain arrays and unnamed, unlabelled DataArrays give ``None``.
+    ``use_name=False``: the name is not read (a per-neuron quantity such as a rate is named
+    after itself, not its layer). ``what`` names the argument in the error raised when the
+    neurons come from several layers.
     """
     if not isinstance(spikes, xr.DataArray):
         return None
@@ -215,10 +218,10 @@ def layer_name(spikes) -> str | None:
     if "layer" in spikes.coords:
         names = np.unique(np.asarray(spikes["layer"].values).astype(str))
         if names.size > 1:
-            raise ValueError(f"spikes mix neurons of layers {names.tolist()}; pass one layer")
+            raise ValueError(f"{what} mix neurons of layers {names.tolist()}; pass one layer")
         if names.size == 1:
             return str(names[0])
-    return None if spikes.name is None else str(spikes.name)
+    return None if spikes.name is None or not use_name else str(spikes.name)
 
 
 def check_layer(spikes, attrs: dict, role: str) -> None:

@@ -72,22 +72,6 @@ def _edge_table(groups: xr.Dataset, tid, indptr, src, shared, control: str, meth
                              **(attrs or {})})
 
 
-def _named_layer(x) -> str | None:
-    """The layer a rates DataArray says it belongs to (``layer`` attr or coordinate); a
-    coordinate's own name (``rate``) is not a layer name."""
-    if not isinstance(x, xr.DataArray):
-        return None
-    if x.attrs.get("layer"):
-        return str(x.attrs["layer"])
-    if "layer" in x.coords:
-        names = np.unique(np.asarray(x["layer"].values).astype(str))
-        if names.size == 1:
-            return str(names[0])
-        if names.size > 1:
-            raise ValueError(f"source_rates mix neurons of layers {names.tolist()}; pass one layer")
-    return None
-
-
 def _check_pool(groups: xr.Dataset, ids: np.ndarray, pool: np.ndarray, src: np.ndarray,
                 what: str) -> None:
     """Raise unless every real member is an analysed neuron of ``pool`` and the pool is as
@@ -112,7 +96,7 @@ def _rate_pool(groups: xr.Dataset, src: np.ndarray, source_rates,
                active) -> tuple[np.ndarray, np.ndarray]:
     """(ids, rates) of the candidate source neurons, sorted by id."""
     layer = groups.attrs.get("source_layer")
-    have = _named_layer(source_rates)
+    have = layer_name(source_rates, what="source_rates", use_name=False)
     if layer and have and have != str(layer):
         raise ValueError(f"source_rates are of layer {have} but the groups were computed with "
                          f"source layer {layer}; pass the rates of {layer}")
