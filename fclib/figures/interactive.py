@@ -193,9 +193,9 @@ def explore_response(responses: dict, preferred: dict | None = None, *, class_na
                                  "font": {"size": 13, "color": "#222222"}}}
 
     def title(pair):
-        return (f"<b>{pair}</b>: firing probability of a target neuron against the co-firing "
-                f"of its 1FC group<br><span style='font-size:13px'>{notes[pair]}, ordered by "
-                "group size N</span>")
+        return (f"<b>{pair}</b>: a target neuron's response to its 1FC group's co-firing"
+                f"<br><span style='font-size:13px'>{notes[pair]}, ordered by group size N"
+                "</span>")
 
     def names(pair):
         return [f"firing probability (k seen in ≥ {min_frames[pair]} frames; larger: more)",
