@@ -23,7 +23,7 @@ def training_curve(history: list[dict]) -> plt.Figure:
     b.plot(h.epoch + 1, h.train_accuracy, label="training (augmented)")
     b.plot(h.epoch + 1, h.test_accuracy, ls="--", label="held-out")
     b.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
-    legend_above(b, ncols=1)
+    legend_above(b)
     sns.despine(fig)
     fig.tight_layout()
     return fig
