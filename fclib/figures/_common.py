@@ -173,7 +173,11 @@ def figure_legend(fig, handles=None, labels=None, ncols: int | None = None, **kw
 
 
 # --------------------------------------------------------------------------- response functions
-def _points(ds, neuron, batch=None, min_frames=1):
+def response_points(ds, neuron, batch=None, min_frames=1):
+    """The points of one neuron's response curve in a response Dataset: co-firing values
+    ``k`` seen in at least ``min_frames`` frames (of image batch ``batch``, or of all), the
+    firing probability ``n_fire / n_frames`` at each, the frames behind each, and the
+    neuron's slice of ``ds``. Returns ``(k, p, n_frames, selection)``."""
     sel = ds.sel(neuron=neuron)
     nf = (sel["batch_n_frames"].isel(batch=batch) if batch is not None else sel["n_frames"]).values
     fire = (sel["batch_n_fire"].isel(batch=batch) if batch is not None else sel["n_fire"]).values

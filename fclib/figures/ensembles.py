@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from fclib.figures._common import (_points, by_layer_pair, column_figsize, figure_legend,
+from fclib.figures._common import (by_layer_pair, column_figsize, figure_legend,
                                    legend_above, legend_beside, no_data, panel_grid, series_styles,
-                                   styled)
+                                   response_points, styled)
 
 __all__ = ['response_functions', 'fig_2a_relu_examples', 'fig_2d_relu_r2', 'fig_2d_relu_nrmse',
            'fig_2m_two_line_examples', 'fig_2q_intersection_fraction', 'fig_2q_rise_quantile',
@@ -36,7 +36,7 @@ def response_functions(examples: dict, model: str = "relu", cdf: bool = False,
     for ax in axes.flat[n:]:
         ax.remove()
     for i, (ax, (title, (ds, neuron))) in enumerate(zip(axes.flat, examples.items())):
-        k, p, nf, sel = _points(ds, neuron, min_frames=min_frames)
+        k, p, nf, sel = response_points(ds, neuron, min_frames=min_frames)
         ax.scatter(k, p, s=4 + 30 * np.log10(nf) / np.log10(max(nf.max(), 10)), color="C2",
                    alpha=0.7, lw=0, label="firing probability")
         top = float(sel.saturation_cofiring) if "saturation_cofiring" in sel else np.nan
@@ -168,7 +168,7 @@ def fig_a3_collapse(ds, exponents: dict, max_neurons: int = 60, min_frames: int 
         ax.remove()
     for ax, (title, e) in zip(axes.flat, exponents.items()):
         for nid, n in zip(ids, deg):
-            k, p, _, _ = _points(ds, nid, min_frames=min_frames)
+            k, p, _, _ = response_points(ds, nid, min_frames=min_frames)
             ax.plot(k / max(n, 1) ** e, p, color=cmap(norm(max(n, 1))), lw=0.7, alpha=0.6)
         ax.set(title=title, ylim=(-0.03, 1.03),
                xlabel="co-firing" if e == 0 else f"co-firing / N^{e:.2f}")
@@ -206,7 +206,7 @@ def fig_a4_batch_responses(examples: dict, min_frames: int = 10) -> plt.Figure:
     for i, (ax, (title, (ds, neuron))) in enumerate(zip(axes.flat, examples.items())):
         styles = series_styles(ds.sizes["batch"])
         for b in range(ds.sizes["batch"]):
-            k, p, _, sel = _points(ds, neuron, batch=b, min_frames=min_frames)
+            k, p, _, sel = response_points(ds, neuron, batch=b, min_frames=min_frames)
             ax.plot(k, p, ".", ms=4, color=styles[b]["color"],
                     label=f"batch {b + 1}: slope {float(sel.batch_relu_slope[b]):.3g}")
         ax.set(xlabel="co-firing group members", ylim=(-0.03, 1.03))
