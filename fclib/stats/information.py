@@ -210,8 +210,11 @@ def shuffled_mutual_information(counts, labels, n_classes: int | None = None,
     C = _n_classes(labels, n_classes)
     joint = joint_histogram(counts, labels, C, backend=backend, device=dev)  # checks once
     mi = _mi_on(joint, backend, dev)
-    counts = np.asarray(counts).astype(np.int64, copy=False)
     K = joint.shape[1]
+    # the shuffles' histograms read the counts in their smallest type (uint8 for counts up
+    # to 255): the same histograms, an eighth of the memory traffic of int64
+    counts = np.asarray(counts).astype(np.int64 if backend == "torch"
+                                       else np.min_scalar_type(K - 1), copy=False)
     gen = as_generator(rng)
     sh = np.zeros_like(mi)
     for _ in range(n_shuffles):
