@@ -620,6 +620,7 @@ MANY = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(MANY))
 def test_figures_stay_legible_at_the_papers_scale(name):
     """15 layer pairs, 16 layers, 7 snapshots: what the paper's network gives the figures."""
