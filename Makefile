@@ -86,5 +86,7 @@ gpu-wheels:
 notebooks: $(STAMP)
 	$(PY) -c 'from fclib.pipeline.notebooks import write_notebooks; write_notebooks()'
 
+# _build/ holds the executed chapters and the HTML (book/chapters/*.ipynb: where an older fclib
+# put the executed chapters)
 clean-book:
 	rm -rf _build book/chapters/*.ipynb

@@ -1,9 +1,9 @@
 """Where an executed book spends its time: per chapter and per cell.
 
-    .venv/bin/python benchmarks/profile_book.py [--chapters book/chapters] [--top 25]
+    .venv/bin/python benchmarks/profile_book.py [--chapters _build/chapters] [--top 25]
         [--csv out.csv] [--markdown out.md] [--execute NAME ...] [--profile default]
 
-Reads the executed notebooks a build leaves (``book/chapters/NN_name.ipynb`` after
+Reads the executed notebooks a build leaves (``_build/chapters/NN_name.ipynb`` after
 ``make book`` or ``fclib book``): papermill writes every cell's wall time
 (``metadata.papermill.duration``) and the chapter's (the notebook's
 ``metadata.papermill.duration``, from its start to its end). Prints two tables, slowest
@@ -129,13 +129,13 @@ def execute(names: list[str], profile: str, data_dir: str | None) -> tuple[Path,
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu[name] = {"wall_measured": time.perf_counter() - t0,
                      "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)}
-    return tmp / "book" / "chapters", cpu
+    return tmp / "_build" / "chapters", cpu
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--chapters", default=str(ROOT / "book" / "chapters"),
-                    help="folder of executed notebooks (default: book/chapters)")
+    ap.add_argument("--chapters", default=str(ROOT / "_build" / "chapters"),
+                    help="folder of executed notebooks (default: _build/chapters)")
     ap.add_argument("--top", type=int, default=25, help="slowest cells to print")
     ap.add_argument("--csv", help="write the cell table here (and <stem>_chapters.csv)")
     ap.add_argument("--markdown", help="write both tables here as markdown")

@@ -61,7 +61,7 @@ def test_chapter_page_shows_its_figures_and_numbers(smoke_book, name):
 def test_executed_chapter_shows_its_figures_and_glued_numbers(smoke_book, name):
     root, _, _ = smoke_book
     n_img, _, glued = CHAPTERS[name]
-    nb = json.loads((root / "book" / "chapters" / f"{name}.ipynb").read_text())
+    nb = json.loads((root / "_build" / "chapters" / f"{name}.ipynb").read_text())
     pngs, names = 0, set()
     for cell, outs in _outputs(nb):
         for o in outs:
@@ -79,7 +79,7 @@ def test_executed_chapter_shows_its_figures_and_glued_numbers(smoke_book, name):
 @pytest.mark.parametrize("name", list(CHAPTERS))
 def test_chapter_cells_follow_the_conventions(smoke_book, name):
     root, _, _ = smoke_book
-    nb = json.loads((root / "book" / "chapters" / f"{name}.ipynb").read_text())
+    nb = json.loads((root / "_build" / "chapters" / f"{name}.ipynb").read_text())
     for cell, outs in _outputs(nb):
         src = "".join(cell["source"])
         tags = set(cell.get("metadata", {}).get("tags", []))

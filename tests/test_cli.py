@@ -7,7 +7,8 @@ import pytest
 import xarray as xr
 
 from fclib import pipeline
-from fclib.pipeline.book import CHAPTER_DIR, chapter_parameters, read_chapter, route_parameters
+from fclib.pipeline.book import (CHAPTER_DIR, EXECUTED_DIR, chapter_parameters, read_chapter,
+                                 route_parameters)
 from fclib.pipeline.stages import default_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -336,7 +337,7 @@ def test_book_progress_stamps_and_an_interruption_summary(tmp_path, jobs, sig):
 
     root = tmp_path / "book"
     _tiny_book(root)
-    chapters = root / CHAPTER_DIR
+    chapters = root / EXECUTED_DIR  # the executed chapters and their .part files
     p = _book_process(root, jobs)
     out, err = p.communicate(timeout=120)
     assert p.returncode == 0, err
@@ -361,3 +362,4 @@ def test_book_progress_stamps_and_an_interruption_summary(tmp_path, jobs, sig):
     assert "interrupted: 0/2 chapters current, the HTML not rebuilt" in err
     assert "Traceback" not in err, err
     assert not list(chapters.glob("*.part*")), list(chapters.iterdir())
+    assert not list((root / CHAPTER_DIR).glob("*.ipynb")), "nothing is written beside the sources"

@@ -83,7 +83,7 @@ def test_chapters_side_by_side_give_what_one_at_a_time_gives(tmp_path, monkeypat
                               progress=False, jobs=2, on_done=lambda n, s: seen.append(n))
     assert list(times) == ["a", "b", "c"] and sorted(seen) == ["a", "b", "c"]
     for name, value in (("a", 1), ("b", 2), ("c", 3)):
-        text = (tmp_path / "book" / "chapters" / f"{name}.ipynb").read_text()
+        text = (tmp_path / "_build" / "chapters" / f"{name}.ipynb").read_text()
         assert f'"{value * 7} {threads}\\n"' in text
     again = execute_notebooks(tmp_path, {"profile": "smoke"}, notebooks=["a", "b", "c"],
                               progress=False, jobs=2)
@@ -96,7 +96,7 @@ def test_a_failing_chapter_side_by_side_is_named_and_leaves_nothing(tmp_path):
     with pytest.raises(RuntimeError, match="(?s)chapter bad failed.*broken on purpose"):
         execute_notebooks(tmp_path, {"profile": "smoke"}, notebooks=["bad", "ok"],
                           progress=False, jobs=2)
-    chapters = tmp_path / "book" / "chapters"
+    chapters = tmp_path / "_build" / "chapters"
     assert not (chapters / "bad.ipynb").exists()
     assert not list(chapters.glob("*.part.ipynb"))
     with pytest.raises(ValueError, match="jobs must be >= 1"):

@@ -68,6 +68,7 @@ def test_wrong_parameter_type_stops_notebook_and_leaves_nothing(smoke_run, tmp_p
     with pytest.raises(Exception, match="epochs must be int"):
         pipeline.execute_notebooks(root, params, progress=False)
     assert not list((root / "book" / "chapters").glob("*.ipynb"))
+    assert not list((root / "_build" / "chapters").glob("*.ipynb"))
 
 
 def test_paper_profile_dry_run_through_the_pipeline(tmp_path):

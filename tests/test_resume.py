@@ -111,7 +111,7 @@ def test_a_run_killed_at_every_stage_finishes_with_identical_results(tmp_path):
             f"{{'profile': 'smoke', 'data_dir': {str(data)!r}}}, notebooks=[{chapter!r}], "
             f"progress=False)")
     _killed("papermill:execute_notebook", 1, "after", body)
-    out = book / "book" / "chapters" / f"{chapter}.ipynb"
+    out = book / "_build" / "chapters" / f"{chapter}.ipynb"  # never beside the source
     assert not out.exists()
     times = pipeline.execute_notebooks(book, {"profile": "smoke", "data_dir": str(data)},
                                        notebooks=[chapter], progress=False)
@@ -125,5 +125,6 @@ def test_a_run_killed_at_every_stage_finishes_with_identical_results(tmp_path):
 
     pipeline.execute_notebooks(clean, {"profile": "smoke", "data_dir": str(data)},
                                notebooks=[chapter], progress=False)
-    assert shown(out) == shown(clean / "book" / "chapters" / f"{chapter}.ipynb")
+    assert shown(out) == shown(clean / "_build" / "chapters" / f"{chapter}.ipynb")
+    assert not list((book / "book" / "chapters").glob("*.ipynb"))
     assert not list((data / "runs").rglob("*.part"))

@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["ROOT", "CHAPTERS", "read_chapter", "chapter_fingerprint", "chapter_parameters",
+__all__ = ["ROOT", "CHAPTERS", "CHAPTER_DIR", "EXECUTED_DIR", "read_chapter", "chapter_fingerprint", "chapter_parameters",
            "chapter_defaults", "route_parameters", "chapter_status", "execute_notebooks",
            "build_book"]
 
@@ -23,6 +23,12 @@ CHAPTERS = ["01_network_activity", "02_pairwise_correlations", "03_response_func
             "13_functional_or_stimulus", "14_when_ensembles_form", "15_sampling", "16_scale",
             "17_mango", "18_synchrony_semantization", "19_own_recording"]
 CHAPTER_DIR = Path("book") / "chapters"
+#: Where the executed chapters go (never beside their sources, which a teacher edits and
+#: jupytext pairs): ``<root>/_build/chapters/NAME.ipynb``.
+EXECUTED_DIR = Path("_build") / "chapters"
+#: The tree the HTML is built from: the book's configuration and pages, with the executed
+#: chapters in place of their MyST sources (:func:`build_book` makes it).
+STAGE_DIR = Path("_build") / "source"
 
 
 def read_chapter(path: str | os.PathLike):
@@ -276,7 +282,7 @@ def _plan(root: Path, params: dict, notebooks=None) -> list[tuple]:
     plan = []
     for name in names:
         src, nb = sources[name], nbs[name]
-        out = chapter_dir / f"{name}.ipynb"
+        out = root / EXECUTED_DIR / f"{name}.ipynb"
         stamp = hashlib.sha256(src.read_bytes() + json.dumps(routed[name], sort_keys=True).encode()
                                + chapter_fingerprint(nb).encode()).hexdigest()
         current = False
@@ -296,11 +302,29 @@ def chapter_status(root: str | os.PathLike, params: dict, notebooks=None) -> dic
     return {p[0]: p[5] for p in _plan(Path(root).resolve(), params, notebooks)}
 
 
+def _move_legacy_outputs(root: Path, notebooks=None) -> None:
+    """Executed chapters an earlier fclib wrote beside their sources
+    (``book/chapters/NAME.ipynb``) move to :data:`EXECUTED_DIR`, where a current one is
+    reused instead of executed again; one already there wins (the old one is removed)."""
+    names = [n.removesuffix(".md").removesuffix(".ipynb") for n in notebooks or CHAPTERS]
+    for name in names:
+        old = root / CHAPTER_DIR / f"{name}.ipynb"
+        if not old.is_file() or not (root / CHAPTER_DIR / f"{name}.md").exists():
+            continue
+        new = root / EXECUTED_DIR / f"{name}.ipynb"
+        if new.exists():
+            old.unlink()
+        else:
+            new.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(old, new)
+
+
 def execute_notebooks(root: str | os.PathLike, params: dict, notebooks=None,
                       progress: bool = True, jobs: int = 1,
                       on_done=None) -> dict[str, float]:
     """Execute the chapters ``<root>/book/chapters/NAME.md`` with papermill into
-    ``<root>/book/chapters/NAME.ipynb`` (what the book renders).
+    ``<root>/_build/chapters/NAME.ipynb`` (:data:`EXECUTED_DIR`; what the book renders,
+    never beside the sources).
 
     A chapter whose source, parameters and the code of the fclib modules it imports
     (:func:`chapter_fingerprint`) are unchanged since its last execution (a stamp in its
@@ -324,6 +348,8 @@ def execute_notebooks(root: str | os.PathLike, params: dict, notebooks=None,
         raise RuntimeError("jobs > 1 needs inter-process file locks (fcntl), which this system "
                            "lacks; execute the chapters one at a time (jobs=1)")
     root = Path(root).resolve()
+    _move_legacy_outputs(root, notebooks)
+    (root / EXECUTED_DIR).mkdir(parents=True, exist_ok=True)
     names, times, todo = [], {}, []
     for name, src, out, p, stamp, current in _plan(root, params, notebooks):
         names.append(name)
@@ -439,8 +465,35 @@ def _execute_parallel(todo, root: Path, jobs: int, times: dict, on_done) -> None
         raise error
 
 
+def stage_book(root: str | os.PathLike) -> Path:
+    """The tree the HTML is built from, ``<root>/_build/source`` (:data:`STAGE_DIR`), made
+    anew: links to ``_config.yml``, ``_toc.yml`` and every entry of ``book/`` but
+    ``chapters``, and a ``book/chapters`` folder of links to the executed chapters of
+    :data:`EXECUTED_DIR`. Sphinx reads the pages through the links; the sources are neither
+    copied nor written."""
+    root = Path(root).resolve()
+    stage = root / STAGE_DIR
+    if stage.is_symlink() or stage.is_file():
+        stage.unlink()
+    shutil.rmtree(stage, ignore_errors=True)
+    (stage / CHAPTER_DIR).mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml"):
+        if (root / name).exists():
+            (stage / name).symlink_to(root / name)
+    for entry in sorted((root / "book").iterdir()):
+        if entry.name != CHAPTER_DIR.name:
+            (stage / "book" / entry.name).symlink_to(entry)
+    for executed in sorted((root / EXECUTED_DIR).glob("*.ipynb")):
+        if not executed.name.endswith(".part.ipynb"):
+            (stage / CHAPTER_DIR / executed.name).symlink_to(executed)
+    return stage
+
+
 def build_book(root: str | os.PathLike) -> Path:
     """Build the HTML book at ``root`` with Sphinx warnings as errors; return index.html.
+
+    The book is built from :func:`stage_book`'s tree (the executed chapters in place of their
+    MyST sources) into ``<root>/_build/html``.
 
     The pages load MathJax from the book's own static files (``mathjax_path`` in
     ``_config.yml``, relative to one of its ``html_static_path`` folders) so that formulas
@@ -464,8 +517,9 @@ def build_book(root: str | os.PathLike) -> Path:
                 f"MathJax is missing: _config.yml sets mathjax_path {mathjax!r} but "
                 f"{static[0]} does not exist; run `make setup` to install it (npm), "
                 f"or the pages would show raw TeX")
-    proc = subprocess.run([exe, "build", str(root), "--warningiserror", "--keep-going"],
-                          capture_output=True, text=True)
+    stage = stage_book(root)
+    proc = subprocess.run([exe, "build", str(stage), "--path-output", str(root.resolve()),
+                           "--warningiserror", "--keep-going"], capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"the book build failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}")
     return root / "_build" / "html" / "index.html"

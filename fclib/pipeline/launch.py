@@ -2,7 +2,8 @@
 ``notebooks/``.
 
 sphinx-book-theme builds a launch URL from the page's source path
-(``book/chapters/NAME.ipynb``, an executed notebook the repository does not track, or a
+(``book/chapters/NAME.ipynb`` of the staged tree, an executed notebook the repository does
+not track, or a
 workshop page's ``.md``, which Colab cannot open). This hook runs after the theme's
 (``html-page-context``, priority 502 > the theme's 501) and puts
 :func:`fclib.pipeline.notebooks.launch_notebook`'s path in its place; a page with no notebook

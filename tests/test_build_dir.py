@@ -1,0 +1,69 @@
+"""Executed chapters go under _build/ (never beside their MyST sources), the HTML is built from
+a staged tree of links, and executed chapters an older fclib left beside the sources are moved
+there and reused."""
+import os
+from pathlib import Path
+
+from fclib.pipeline.book import CHAPTER_DIR, EXECUTED_DIR, STAGE_DIR, execute_notebooks, stage_book
+
+CHAPTER = """\
+---
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# {name}
+
+```{{code-cell}}
+:tags: [parameters]
+
+profile = "smoke"
+data_dir = None
+```
+
+```{{code-cell}}
+print(6 * 7)
+```
+"""
+
+
+def _book(root: Path, names=("a",)) -> Path:
+    (root / CHAPTER_DIR).mkdir(parents=True)
+    (root / "_config.yml").write_text("title: tiny\n")
+    (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")
+    (root / "book" / "intro.md").write_text("# Intro\n")
+    for name in names:
+        (root / CHAPTER_DIR / f"{name}.md").write_text(CHAPTER.format(name=name))
+    return root
+
+
+def test_executed_chapters_go_under_build_and_older_ones_move_there(tmp_path):
+    root = _book(tmp_path)
+    times = execute_notebooks(root, {"profile": "smoke"}, notebooks=["a"], progress=False)
+    out = root / EXECUTED_DIR / "a.ipynb"
+    assert times["a"] > 0 and out.exists() and "42" in out.read_text()
+    assert sorted(p.name for p in (root / CHAPTER_DIR).iterdir()) == ["a.md"]
+    # where an older fclib put it: moved, and reused since it is current
+    os.replace(out, root / CHAPTER_DIR / "a.ipynb")
+    again = execute_notebooks(root, {"profile": "smoke"}, notebooks=["a"], progress=False)
+    assert again == {"a": 0.0} and out.exists()
+    assert sorted(p.name for p in (root / CHAPTER_DIR).iterdir()) == ["a.md"]
+
+
+def test_stage_links_the_pages_and_the_executed_chapters(tmp_path):
+    root = _book(tmp_path)
+    (root / EXECUTED_DIR).mkdir(parents=True)
+    (root / EXECUTED_DIR / "a.ipynb").write_text("{}")
+    (root / EXECUTED_DIR / "b.part.ipynb").write_text("{}")
+    stage = stage_book(root)
+    assert stage == (root / STAGE_DIR).resolve()
+    assert (stage / "_config.yml").resolve() == (root / "_config.yml").resolve()
+    assert (stage / "book" / "intro.md").resolve() == (root / "book" / "intro.md").resolve()
+    assert [p.name for p in (stage / CHAPTER_DIR).iterdir()] == ["a.ipynb"]
+    assert (stage / CHAPTER_DIR / "a.ipynb").resolve() == (root / EXECUTED_DIR / "a.ipynb").resolve()
+    # made anew: a chapter no longer executed is gone
+    (root / EXECUTED_DIR / "a.ipynb").unlink()
+    assert list((stage_book(root) / CHAPTER_DIR).iterdir()) == []
+    assert (root / CHAPTER_DIR / "a.md").exists()
