@@ -18,9 +18,6 @@ PKG = Path(fclib.__file__).resolve().parent
 # Uses that wait for a fix in a file owned elsewhere: (file, "module._name"). Each entry names
 # its fix; remove the entry with the fix (the test then guards it).
 PENDING = {
-    # the response curve's points: make it public in fclib/figures/_common.py (or use
-    # fclib.stats.response.response_curve) and import that
-    ("fclib/figures/ensembles.py", "fclib.figures._common._points"),
     # fclib.stats._checks.FRAME_COORDS is public now: import that name instead
     ("fclib/stats/response.py", "fclib.stats._checks._FRAME_COORDS"),
 }
