@@ -251,6 +251,20 @@ def test_chapter_shows_its_figures(rendered, book_root, page):
             continue
         target = (r.path.parent / unquote(urlsplit(src).path)).resolve()
         assert target.is_file(), f"{page}: image {src!r} does not exist ({target})"
+    # figures are drawn at the content column's width (756 px at a 1,400 px window), so
+    # the browser never shrinks their text; their alt text is the caption, not a file name
+    from PIL import Image
+
+    for fig in figures:
+        img = fig.find("img")
+        src = img.get("src", "")
+        if src.startswith("data:") or not src.endswith(".png"):
+            continue
+        with Image.open(r.path.parent / unquote(urlsplit(src).path)) as im:
+            assert im.width <= 756, f"{page}: {src} is {im.width} px wide (column: 756 px)"
+        alt = img.get("alt", "")
+        assert alt and not re.fullmatch(r"[0-9a-f]{20,}\.png|.*\.(png|svg)", alt), \
+            f"{page}: figure alt text is {alt!r}"
 
 
 @pytest.mark.parametrize("page", ["index"] + PAGES)
