@@ -40,12 +40,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def _first_line(src: str, width: int = 70) -> str:
-    """The cell's first line that is not blank, a comment or an import (else its first)."""
+def _first_line(src: str, width: int = 60) -> str:
+    """The cell's first line that is not blank, a comment or an import (else its first),
+    and how many code lines follow it: a cell's time is that of all its lines."""
     lines = [ln.strip() for ln in src.splitlines() if ln.strip()]
-    pick = next((ln for ln in lines if not ln.startswith(("#", "import ", "from "))),
-                lines[0] if lines else "")
-    return pick if len(pick) <= width else pick[:width - 1] + "…"
+    code = [ln for ln in lines if not ln.startswith(("#", "import ", "from "))]
+    pick = code[0] if code else (lines[0] if lines else "")
+    pick = pick if len(pick) <= width else pick[:width - 1] + "…"
+    more = len(code) - 1
+    return f"{pick} (+{more} lines)" if more > 0 else pick
 
 
 def profile_notebook(path: Path) -> tuple[dict, list[dict]]:
@@ -74,6 +77,20 @@ def profile_notebook(path: Path) -> tuple[dict, list[dict]]:
                "slowest_share": (slowest / wall) if timed and wall else None,
                "start": meta.get("start_time"), "end": meta.get("end_time")}
     return chapter, cells
+
+
+def chapter_durations(folder) -> dict[str, float]:
+    """``{chapter: wall seconds}`` of the executed notebooks in ``folder`` (papermill's
+    ``metadata.papermill.duration``; chapters without one are left out): what a scheduler
+    can read from the last build to start the longest chapters first."""
+    out = {}
+    for p in sorted(Path(folder).glob("*.ipynb")):
+        if p.name.endswith(".part.ipynb"):
+            continue
+        sec = json.loads(p.read_text()).get("metadata", {}).get("papermill", {}).get("duration")
+        if sec is not None:
+            out[p.stem] = float(sec)
+    return out
 
 
 def _key(row):
