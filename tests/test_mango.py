@@ -94,7 +94,7 @@ def test_planted_unit_is_recovered():
 
 def test_search_meis_table_and_cache_round_trip(tiny, tmp_path):
     gen = G.LatentGenerator("gan", 4, 8, 16)
-    units = mei.pick_units({"L1": 8, "L2": 8}, 1, seed=0)
+    units = mei.pick_units({"L1": 8, "L2": 8}, 1, rng=0)
     res = mei.search_meis([(0, tiny)], gen, units, ["TT", "TT-s"], 20, progress=False)
     t = res["table"]
     assert len(t) == 4 and res["index"].shape == (4, 4) and res["trace"].shape == (4, 20)
@@ -176,7 +176,7 @@ def test_hub_and_member_labels_matching_and_comparison():
                           quantile=0.9)  # out-degrees 0, 3, 1, 2, 2: top and bottom 10 %
     assert q["neuron"].tolist() == [10, 11] and q["label"].tolist() == [False, True]
     h.loc[h["neuron"] == 13, "label"] = True  # hubs 13 (rate 2.0) and 15 (0.2)
-    p = smei.pick_labelled(h, 5, seed=0)
+    p = smei.pick_labelled(h, 5, rng=0)
     pairs = {tuple(sorted(g["neuron"])) for _, g in p.groupby("pair")}
     assert pairs == {(13, 14), (10, 15)}  # nearest rates: 2.0 ~ 2.1, 0.2 ~ 0.1
     table = pd.DataFrame({"layer": "L3", "channel": p["channel"], "y": p["y"], "x": p["x"],

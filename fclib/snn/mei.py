@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from fclib._util import progress_bar
+from fclib._util import as_generator, progress_bar
 from fclib.optim import maximise
 from fclib.snn.device import fp32_inference, model_device
 from fclib.stats.mei import class_entropy
@@ -128,10 +128,11 @@ def class_probabilities(model, images) -> np.ndarray:
     return p.cpu().numpy().astype(np.float64)
 
 
-def pick_units(channels: dict[str, int], n_units: int | None, seed: int = 0) -> list:
-    """``n_units`` channels per layer drawn without replacement (seeded; ``None``: all),
-    as ``[(layer, channel), ...]`` in layer order."""
-    rng = np.random.default_rng(seed)
+def pick_units(channels: dict[str, int], n_units: int | None, rng=None) -> list:
+    """``n_units`` channels per layer drawn without replacement (``None``: all) with ``rng``
+    (a ``numpy.random.Generator`` or an int seed), as ``[(layer, channel), ...]`` in layer
+    order."""
+    rng = as_generator(rng)
     out = []
     for layer, c in channels.items():
         ch = np.arange(c) if n_units is None or n_units >= c else np.sort(

@@ -205,11 +205,14 @@ def member_table(layer: str, coords: pd.DataFrame, sources, edge_sources,
     return out.reset_index()
 
 
-def pick_labelled(table: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
+def pick_labelled(table: pd.DataFrame, n: int, rng=None) -> pd.DataFrame:
     """Up to ``n`` neurons of each label, rate-matched: ``n`` of the rarer label drawn at
-    random (seeded), then for each (in random order) the neuron of the other label with the
-    nearest ``rate`` not taken yet. Returns those rows with ``pair`` (the matched pair)."""
-    rng = np.random.default_rng(seed)
+    random with ``rng`` (a ``numpy.random.Generator`` or an int seed), then for each (in
+    random order) the neuron of the other label with the nearest ``rate`` not taken yet.
+    Returns those rows with ``pair`` (the matched pair)."""
+    from fclib._util import as_generator
+
+    rng = as_generator(rng)
     t = table.reset_index(drop=True)
     pos, neg = t.index[t["label"]].to_numpy(), t.index[~t["label"]].to_numpy()
     rare, other = (pos, neg) if len(pos) <= len(neg) else (neg, pos)
