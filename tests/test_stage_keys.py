@@ -42,7 +42,8 @@ MODULE_EDITS = [
     ("fclib.stats.fits", RESPONSE | ENSEMBLES),
     # the FGSM condition's analysed frames (Run.analysed_frames) come from information too
     ("fclib.stats.information", {"information"} | ENSEMBLES | RESPONSE),
-    ("fclib.stats.semantic", {"embeddings"} | ENSEMBLES),
+    # the ensembles count strong frames and class matches themselves (_strong_frames)
+    ("fclib.stats.semantic", {"embeddings"}),
     ("fclib.stats.ensembles", ENSEMBLES),
     ("fclib.stats.controls", ENSEMBLES),
 ]
