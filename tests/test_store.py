@@ -1,11 +1,11 @@
 """fclib.store: atomic writes leave nothing behind, a lock serialises processes, a keyed
 cache computes once and stamps what its key hashes."""
 import json
-import os
 import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -189,10 +189,11 @@ def test_key_follows_parameters_parent_and_code_not_the_store(tmp_path, monkeypa
     assert "fclib.snn.mei" in closure and "fclib.store" not in closure
 
 
-def test_default_data_dir_honours_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("FCLIB_DATA_DIR", str(tmp_path))
-    assert store.default_data_dir() == tmp_path
-    monkeypatch.delenv("FCLIB_DATA_DIR")
-    root = store.default_data_dir().parent
-    assert (root / "fclib" / "store.py").exists() or not (root / "_config.yml").exists()
-    assert os.fspath(store.default_data_dir()).endswith("data")
+def test_default_data_dir_is_the_books_wherever_the_caller_runs(tmp_path, monkeypatch):
+    root = Path(store.__file__).resolve().parents[1]      # the checkout holding fclib/
+    monkeypatch.delenv("FCLIB_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    want = root / "data" if (root / "_config.yml").exists() else tmp_path / "data"
+    assert store.default_data_dir() == want
+    monkeypatch.setenv("FCLIB_DATA_DIR", str(tmp_path / "elsewhere"))
+    assert store.default_data_dir() == tmp_path / "elsewhere"
