@@ -15,12 +15,13 @@ read it names, with what it expected and how to write it.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
+
+from fclib.store import atomic_write
 
 __all__ = ["save_recording", "load_recording"]
 
@@ -110,9 +111,7 @@ def save_recording(populations: Mapping, path, *, attrs: dict | None = None) -> 
     if len(Ts) == 1 and None not in Ts:
         root["T"] = int(Ts.pop())
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    try:
+    with atomic_write(path) as tmp:
         xr.Dataset(attrs=root).to_netcdf(tmp, mode="w", engine="netcdf4")
         for name, x in pops.items():
             n_pres = x.sizes["frame"] // int(x.attrs.get("T", 1)) or 1
@@ -124,10 +123,6 @@ def save_recording(populations: Mapping, path, *, attrs: dict | None = None) -> 
             ds.attrs = dict(x.attrs, layer=name, layer_shape=json.dumps([x.sizes["neuron"]]))
             ds.to_netcdf(tmp, mode="a", group=name, engine="netcdf4",
                          encoding={"spikes": {"zlib": True, "complevel": 1}})
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -11,6 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from fclib.store import publish
+
 __all__ = ["ROOT", "CHAPTERS", "CHAPTER_DIR", "EXECUTED_DIR", "read_chapter", "chapter_fingerprint", "chapter_parameters",
            "chapter_defaults", "route_parameters", "chapter_status", "execute_notebooks",
            "build_book"]
@@ -261,7 +263,7 @@ def _execute_chapter(src: Path, out: Path, params: dict, stamp: str, root: Path,
     finally:
         src_nb.unlink(missing_ok=True)
         shutil.rmtree(sock_dir, ignore_errors=True)
-    os.replace(tmp, out)
+    publish(tmp, out)
     return time.perf_counter() - t0
 
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from fclib.pipeline.stages import default_data_dir
 from fclib.stats.simulate import simulate_recording
+from fclib.store import atomic_write
 
 __all__ = ["EXAMPLE_FILE", "EXAMPLE_PARAMS", "example_arrays", "make_example_recording",
            "example_recording"]
@@ -56,14 +57,8 @@ def make_example_recording(path: str | os.PathLike) -> Path:
     if path.suffix != ".npz":
         raise ValueError(f"the example recording is an .npz file; got {path}")
     arrays = example_arrays()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        with open(tmp, "wb") as f:  # an open file: np.savez adds no suffix to it
-            np.savez_compressed(f, **arrays)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(path) as tmp, open(tmp, "wb") as f:  # an open file: np.savez adds no suffix
+        np.savez_compressed(f, **arrays)
     return path
 
 

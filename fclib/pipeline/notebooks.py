@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 
 from fclib.pipeline.book import CHAPTER_DIR, CHAPTERS, ROOT, read_chapter
+from fclib.store import atomic_write
 
 __all__ = ["NOTEBOOK_DIR", "WORKSHOP_DIR", "WORKSHOP", "notebook_sources", "launch_notebook",
            "repository", "install_cell", "participant_notebook", "solved_notebook",
@@ -135,12 +136,7 @@ def write_notebooks(root: str | os.PathLike = ROOT) -> list[Path]:
     written = []
     for nb_path, src in notebook_sources(root).items():
         out = root / nb_path
-        out.parent.mkdir(parents=True, exist_ok=True)
-        part = out.with_name(f".{out.stem}.part.ipynb")
-        try:
-            nbformat.write(participant_notebook(root / src, root), part)
-            os.replace(part, out)
-        finally:
-            part.unlink(missing_ok=True)
+        with atomic_write(out) as part:
+            nbformat.write(participant_notebook(root / src, root), str(part))
         written.append(out)
     return written
