@@ -50,6 +50,7 @@ from fclib.pipeline.locks import artefact_lock
 from fclib.pipeline.profiles import (PROFILES, RECORD_PARAMS, TRAIN_PARAMS, condition_file,
                                      resolve)
 from fclib.pipeline.stages import default_data_dir, stage_keys
+from fclib.store import atomic_write, is_partial, publish
 
 __all__ = ["export_bundle", "import_bundle", "read_manifest", "stages_to_recompute",
            "BundleError", "ImportReport", "MANIFEST", "STAGE_PARENT"]
@@ -80,7 +81,7 @@ class BundleError(ValueError):
 
 def _temporary(name: str) -> bool:
     """Files a stage is still writing (or a lock): never part of a bundle."""
-    return name.endswith((".part", ".tmp", ".lock")) or ".part." in name
+    return is_partial(name) or name.endswith((".tmp", ".lock"))
 
 
 def _sha256(path: Path) -> str:
@@ -244,9 +245,7 @@ def export_bundle(source: str, output: str | os.PathLike, *, data_dir=None,
     if output.is_dir():
         raise ValueError(f"-o {output} is a folder; name the bundle file, e.g. "
                                 f"{output / 'bundle.tar.gz'}")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.part")
-    try:
+    with atomic_write(output) as tmp:
         with tarfile.open(tmp, "w:gz", compresslevel=compresslevel) as tf:
             blob = json.dumps(manifest, indent=1, sort_keys=True).encode()
             tf.addfile(_tarinfo(MANIFEST, len(blob), time.time()), io.BytesIO(blob))
@@ -257,9 +256,6 @@ def export_bundle(source: str, output: str | os.PathLike, *, data_dir=None,
                 if reader.hexdigest() != entry["sha256"]:
                     raise RuntimeError(f"{path} changed while it was exported (another "
                                        "process writing it?); run the export again")
-        os.replace(tmp, output)
-    finally:
-        tmp.unlink(missing_ok=True)
     return manifest
 
 
@@ -529,7 +525,7 @@ def _place(tmp_runs: Path, runs: Path, key: str, lock_name: str) -> tuple[int, i
                 kept += 1
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(p, target)
+            publish(p, target)
             placed += 1
         return placed, kept
 
