@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from fclib.store import publish
+from fclib.store import atomic_write, publish
 
 __all__ = ["ROOT", "CHAPTERS", "CHAPTER_DIR", "EXECUTED_DIR", "read_chapter", "chapter_fingerprint", "chapter_parameters",
            "chapter_defaults", "route_parameters", "chapter_status", "execute_notebooks",
@@ -366,9 +366,45 @@ def execute_notebooks(root: str | os.PathLike, params: dict, notebooks=None,
             times[name] = _execute_chapter(src, out, p, stamp, root, progress)
             if on_done is not None:
                 on_done(name, times[name])
-    else:
+    else:   # longest first, so that the last chapter to start is a short one
+        todo.sort(key=lambda t: -expected_seconds(root).get(t[0], 60.0))
         _execute_parallel(todo, root, jobs, times, on_done)
+    _record_seconds(root, {n: times[n] for n in names if times.get(n)})
     return {name: times[name] for name in names}
+
+
+#: Seconds per chapter of the default book on two cores (two chapters side by side), the
+#: order chapters start in until a build has recorded its own (``_build/chapter_seconds.json``).
+EXPECTED_SECONDS = {"13_functional_or_stimulus": 328, "10_perturbations": 213,
+                    "02_pairwise_correlations": 190, "11_permuted": 153, "15_sampling": 147,
+                    "18_synchrony_semantization": 143, "17_mango": 104,
+                    "14_when_ensembles_form": 98, "03_response_functions": 91,
+                    "08_semantics": 88, "09_identity": 80, "12_detection": 59}
+SECONDS_FILE = Path("_build") / "chapter_seconds.json"
+
+
+def expected_seconds(root: str | os.PathLike) -> dict:
+    """Each chapter's expected execution seconds: the last build's where recorded, else
+    :data:`EXPECTED_SECONDS`."""
+    out = dict(EXPECTED_SECONDS)
+    try:
+        out.update(json.loads((Path(root) / SECONDS_FILE).read_text()))
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def _record_seconds(root: Path, seconds: dict) -> None:
+    if not seconds:
+        return
+    path = root / SECONDS_FILE
+    try:
+        known = json.loads(path.read_text())
+    except (OSError, ValueError):
+        known = {}
+    known.update({k: round(float(v), 1) for k, v in seconds.items()})
+    with atomic_write(path) as tmp:
+        tmp.write_text(json.dumps(known, indent=1, sort_keys=True))
 
 
 _IN_CHAPTER = False  # a pool worker is executing a chapter (see _on_sigterm)
