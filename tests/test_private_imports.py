@@ -17,10 +17,7 @@ PKG = Path(fclib.__file__).resolve().parent
 
 # Uses that wait for a fix in a file owned elsewhere: (file, "module._name"). Each entry names
 # its fix; remove the entry with the fix (the test then guards it).
-PENDING = {
-    # fclib.stats._checks.FRAME_COORDS is public now: import that name instead
-    ("fclib/stats/response.py", "fclib.stats._checks._FRAME_COORDS"),
-}
+PENDING: set[tuple[str, str]] = set()
 
 
 def _module_name(path: Path) -> str:

@@ -13,7 +13,6 @@ __all__ = ["as_layer", "check_spike_values", "check_presentations", "check_group
 
 #: The frame coordinates every recorded layer carries.
 FRAME_COORDS = ("image", "presentation", "step", "label")
-_FRAME_COORDS = FRAME_COORDS  # the old name, until fclib/stats/response.py imports FRAME_COORDS
 
 
 def _in_memory(da: xr.DataArray) -> bool:

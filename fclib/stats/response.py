@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # the input checks live in fclib.stats._checks (which imports neither groups nor fits, so the
 # pairs stage's code fingerprint does not change with them); they stay public here
-from fclib.stats._checks import (_FRAME_COORDS, as_layer, check_groups, check_layer,  # noqa: F401
+from fclib.stats._checks import (FRAME_COORDS, as_layer, check_groups, check_layer,  # noqa: F401
                                  check_presentations, check_same_frames, check_spike_values,
                                  layer_name, neuron_rows, resolve_T)
 from fclib.stats.fits import fit_relu, fit_two_lines
@@ -196,7 +196,7 @@ def cofiring(source: xr.DataArray, groups: xr.Dataset, *, method: str = "auto",
             _cofiring_block(ev_ptr, ev_src, t_ptr, t_idx, buf)
             out[:, f0:f1] = buf.T
     coords = {"neuron": tid, "degree": ("neuron", groups["degree"].values)}
-    for c in _FRAME_COORDS:
+    for c in FRAME_COORDS:
         if c in source.coords:
             coords[c] = ("frame", source[c].values)
     return xr.DataArray(out, dims=("neuron", "frame"), coords=coords, name="cofiring",
