@@ -488,11 +488,13 @@ CLAIMS.update({
            "class information lives in the strong events",
            "reproduced when the share exceeds the tuning-matched groups' and chance, partly "
            "when it exceeds chance",
+           # chapter 13 glues chance in per cent, the shares as fractions
            lambda v: f"{_f(v, 'stimulus_cv_preferred_when_strong'):.2f} (tuning-matched "
-                     f"{_f(v, 'tuning_preferred_when_strong'):.2f}, chance {_f(v, 'chance'):.2f})",
+                     f"{_f(v, 'tuning_preferred_when_strong'):.2f}, chance "
+                     f"{_f(v, 'chance') / 100:.2f})",
            lambda v: _three(_f(v, "stimulus_cv_preferred_when_strong") >
-                            max(_f(v, "tuning_preferred_when_strong"), _f(v, "chance")),
-                            _f(v, "stimulus_cv_preferred_when_strong") > _f(v, "chance")),
+                            max(_f(v, "tuning_preferred_when_strong"), _f(v, "chance") / 100),
+                            _f(v, "stimulus_cv_preferred_when_strong") > _f(v, "chance") / 100),
            "The central results, five ways"),
     ],
     "18_synchrony_semantization": [
