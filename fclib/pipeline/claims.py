@@ -99,6 +99,11 @@ def _three(ok: bool, some: bool):
     return "reproduced" if ok else "partly" if some else "not reproduced"
 
 
+def _falls(v, new, ref, factor):
+    """Reproduced when ``new`` is at most ``factor`` times ``ref``, partly when below it."""
+    return _three(_f(v, new) <= factor * _f(v, ref), _f(v, new) < _f(v, ref))
+
+
 CLAIMS: dict[str, list[Claim]] = {}
 
 
@@ -430,8 +435,7 @@ CLAIMS.update({
            "reproduced when the share of strong frames falls by a tenth or more, partly when "
            "it falls",
            lambda v: f"{_f(v, 'strong_original'):.1f} → {_f(v, 'strong_noise'):.1f} % of frames",
-           lambda v: _three(_f(v, "strong_noise") <= 0.9 * _f(v, "strong_original"),
-                            _f(v, "strong_noise") < _f(v, "strong_original")),
+           lambda v: _falls(v, "strong_noise", "strong_original", 0.9),
            "Are the response functions disrupted? (Figs. 4 and 5)"),
     ],
     "11_permuted": [
@@ -460,8 +464,7 @@ CLAIMS.update({
            "reproduced when the share of ReLU fits with R² > 0.8 falls by half or more, partly "
            "when it falls",
            lambda v: f"{_f(v, 'sel_permuted'):.0f} % (trained {_f(v, 'sel_trained'):.0f} %)",
-           lambda v: _three(_f(v, "sel_permuted") <= 0.5 * _f(v, "sel_trained"),
-                            _f(v, "sel_permuted") < _f(v, "sel_trained")),
+           lambda v: _falls(v, "sel_permuted", "sel_trained", 0.5),
            "Do STTC and significance survive the permutation?"),
     ],
     "12_detection": [
@@ -570,8 +573,7 @@ CLAIMS["10_perturbations"] += [
           "reproduced when the share of strong frames of the preferred class falls by a fifth "
           "or more, partly when it falls",
           lambda v: f"{_f(v, 'ls_match_original'):.1f} → {_f(v, 'ls_match_noise'):.1f} %",
-          lambda v: _three(_f(v, "ls_match_noise") <= 0.8 * _f(v, "ls_match_original"),
-                           _f(v, "ls_match_noise") < _f(v, "ls_match_original")),
+          lambda v: _falls(v, "ls_match_noise", "ls_match_original", 0.8),
           "What does the last layer lose under distortion? (Figs. A14–A16)"),
     Claim("under noise, the last layer's count entropy and MI fall",
           "lower entropy, lower MI (Fig. A16)",
@@ -588,8 +590,7 @@ CLAIMS["10_perturbations"] += [
           "lower class-specific information (Figs. A14, A15)",
           "reproduced when the MI falls by a fifth or more, partly when it falls",
           lambda v: f"MI {_f(v, 'ls_mi_original'):.2f} → {_f(v, 'ls_mi_fgsm'):.2f} bits",
-          lambda v: _three(_f(v, "ls_mi_fgsm") <= 0.8 * _f(v, "ls_mi_original"),
-                           _f(v, "ls_mi_fgsm") < _f(v, "ls_mi_original")),
+          lambda v: _falls(v, "ls_mi_fgsm", "ls_mi_original", 0.8),
           "What does the last layer lose under distortion? (Figs. A14–A16)"),
 ]
 
@@ -608,16 +609,14 @@ CLAIMS["14_when_ensembles_form"] = [
           "reproduced when its median group size is at most half the trained network's, "
           "partly when smaller",
           lambda v: f"{_f(v, 'size_matched'):.0f} (trained {_f(v, 'size_last'):.0f})",
-          lambda v: _three(_f(v, "size_matched") <= 0.5 * _f(v, "size_last"),
-                           _f(v, "size_matched") < _f(v, "size_last")),
+          lambda v: _falls(v, "size_matched", "size_last", 0.5),
           "Untrained, trained and rate-matched networks side by side"),
     Claim("a rate-matched random network loses the response properties",
           "\"characteristic response properties are lost\" (§5)",
           "reproduced when its share of ReLU fits with R² > 0.8 is at most half the trained "
           "network's, partly when lower",
           lambda v: f"{_f(v, 'sel_matched'):.1f} % (trained {_f(v, 'sel_last'):.1f} %)",
-          lambda v: _three(_f(v, "sel_matched") <= 0.5 * _f(v, "sel_last"),
-                           _f(v, "sel_matched") < _f(v, "sel_last")),
+          lambda v: _falls(v, "sel_matched", "sel_last", 0.5),
           "Untrained, trained and rate-matched networks side by side"),
 ]
 
