@@ -153,7 +153,7 @@ def verdict_sentence(table) -> str:
     return " ".join([head] + parts)
 
 
-_BADGE = {"reproduced": "✅ reproduced", "partly": "◐ partly", "not reproduced": "✗ not reproduced",
+_BADGE = {"reproduced": "✓ reproduced", "partly": "◐ partly", "not reproduced": "✗ not reproduced",
           "not measured": "– not measured"}
 
 
@@ -212,7 +212,7 @@ def results_markdown(records: list[tuple[str, str, dict | None]]) -> str:
             continue
         for i, row in enumerate(rec["rows"]):
             counts[row["verdict"]] += 1
-            link = f"{{doc}}`{cell(title)} </{doc}>`" if i == 0 else "〃"
+            link = f"{{doc}}`{cell(title)} </{doc}>`" if i == 0 else ""
             lines.append(f"| {link} | {cell(row['claim'])} | {cell(row['paper'])} | "
                          f"{cell(row['this build'])} | {_BADGE[row['verdict']]} |")
     total = sum(counts.values())
