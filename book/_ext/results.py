@@ -1,5 +1,5 @@
 """Sphinx extension: the landing page's "results at a glance" from the executed chapters,
-and papermill's injected-parameters cell kept off the pages.
+papermill's injected-parameters cell kept off the pages, and figures left unnumbered.
 
 The directive ``results-at-a-glance`` reads, at build time, the ``claims_record`` each executed
 chapter notebook glued (``fclib.pipeline.claims.claims_section``) and the banner of the first
@@ -78,7 +78,18 @@ def remove_injected_parameters(app, doctree):
             node.parent.remove(node)
 
 
+def keep_only_exercise_numbers(app, env):
+    """No "Fig. 4.1" before a caption: each caption names the paper's figure it reproduces.
+    sphinx-exercise switches ``numfig`` on for its exercises; every other numbered type
+    (figures, tables, code blocks) loses its number here, exercises keep theirs."""
+    for types in env.toc_fignumbers.values():
+        for figtype in [t for t in types if t != "exercise"]:
+            del types[figtype]
+    return []
+
+
 def setup(app):
     app.add_directive("results-at-a-glance", ResultsAtAGlance)
     app.connect("doctree-read", remove_injected_parameters)
+    app.connect("env-get-updated", keep_only_exercise_numbers, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
