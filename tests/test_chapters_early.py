@@ -35,7 +35,9 @@ def _glued(nb) -> dict:
 
 
 def _text(data) -> str:
-    t = data.get("text/plain", "")
+    """The plain text of a glued value (a value glued with ``display=False``, such as the
+    claims record, carries it under a papermill-record prefix)."""
+    t = next((v for k, v in data.items() if k.endswith("text/plain")), "")
     return "".join(t) if isinstance(t, list) else t
 
 
