@@ -39,7 +39,7 @@ def protes_reference_table(record: dict) -> pd.DataFrame:
         if ours is None:
             continue
         theirs = ref.get(name)
-        code = {False: "none", True: "binary (003)", "gray": "Gray"}[opts["qtt"]]
+        code = {False: "none", True: "binary (as the MANGO paper)", "gray": "Gray"}[opts["qtt"]]
         rows.append({"variant": name, "K": opts["k"], "k_top": opts["k_top"],
                      "quantisation": code,
                      "ours": f"{ours['hits']}/{ours['seeds']}",

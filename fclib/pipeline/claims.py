@@ -169,14 +169,14 @@ def claims_section(chapter: str, values: dict | None = None):
     """The chapter's last cell: display its claims table and the sentence that says what
     holds (also glued as ``claims_text``), and glue the rows as JSON (``claims_record``) for
     the landing page."""
-    from IPython.display import Markdown, display
+    from IPython.display import HTML, Markdown, display
 
     table = claims_table(chapter, values)
     sentence = verdict_sentence(table)
     glue("claims_text", sentence, display=False)
     record = {"chapter": chapter, "rows": table.to_dict(orient="records")}
     glue("claims_record", json.dumps(record), display=False)
-    display(_styled(table))
+    display(HTML(_styled(table).to_html()))   # (a Styler's plain text holds an address)
     display(Markdown(sentence))
 
 
