@@ -61,6 +61,25 @@ HAVE_LOCKS = fcntl is not None
 # atomic writes
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # alive, another user's
+        return True
+    return True
+
+
+def _sweep(path: Path) -> None:
+    """Remove the temporary files of earlier writes of ``path`` whose process is gone (a run
+    killed mid-write leaves one; the next write of the same artefact clears it)."""
+    for old in path.parent.glob(f"{path.name}.*-*.part"):
+        pid = old.name[len(path.name) + 1:].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            old.unlink(missing_ok=True)
+
+
 def _temporary(path: Path) -> Path:
     """The temporary name of a write of ``path``: beside it, unique to this process and call,
     ending in ``.part`` (a writer that adds its own suffix to a name, such as ``np.savez``,
@@ -112,6 +131,7 @@ def atomic_write(path: str | os.PathLike):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _sweep(path)
     tmp = _temporary(path)
     try:
         yield tmp

@@ -197,3 +197,26 @@ def test_default_data_dir_is_the_books_wherever_the_caller_runs(tmp_path, monkey
     assert store.default_data_dir() == want
     monkeypatch.setenv("FCLIB_DATA_DIR", str(tmp_path / "elsewhere"))
     assert store.default_data_dir() == tmp_path / "elsewhere"
+
+
+def test_a_killed_writers_temporary_file_is_cleared_by_the_next_write(tmp_path):
+    """A process killed mid-write leaves ``NAME.<pid>-<hex>.part``; the next write of the same
+    file removes it (its process is gone), and leaves a live writer's file alone."""
+    import subprocess
+    import sys
+
+    from fclib.store import atomic_write
+
+    path = tmp_path / "a.nc"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    orphan = tmp_path / f"a.nc.{int(dead.stdout)}-deadbeef.part"
+    orphan.write_text("half")
+    live = tmp_path / "a.nc.1-cafecafe.part"   # pid 1 is alive
+    live.write_text("busy")
+    other = tmp_path / f"b.nc.{int(dead.stdout)}-deadbeef.part"
+    other.write_text("another artefact's")
+    with atomic_write(path) as tmp:
+        tmp.write_text("whole")
+    assert path.read_text() == "whole"
+    assert not orphan.exists() and live.exists() and other.exists()
