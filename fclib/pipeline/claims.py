@@ -182,19 +182,23 @@ def claims_section(chapter: str, values: dict | None = None):
 
 def read_record(notebook: str | Path) -> dict | None:
     """The ``claims_record`` glued in an executed notebook (``None`` if it has none)."""
+    for name, text in _glued_texts(notebook):
+        if name == "claims_record":
+            return json.loads(ast.literal_eval(text))
+    return None
+
+
+def _glued_texts(notebook):
+    """``(name, plain text)`` of every glued output of an executed notebook (a value glued
+    without display carries its text under papermill's record prefix)."""
     nb = json.loads(Path(notebook).read_text())
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []):
-            meta = out.get("metadata", {}).get("scrapbook", {})
-            if meta.get("name") != "claims_record":
-                continue
+            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
             data = out.get("data", {})
             text = next((t for k, t in data.items() if k.endswith("text/plain")), None)
-            if text is None:
-                continue
-            text = "".join(text) if isinstance(text, list) else text
-            return json.loads(ast.literal_eval(text))
-    return None
+            if name and text is not None:
+                yield name, "".join(text) if isinstance(text, list) else text
 
 
 def results_markdown(records: list[tuple[str, str, dict | None]]) -> str:
@@ -545,25 +549,15 @@ CLAIMS.update({
 def notebook_values(notebook: str | Path) -> dict:
     """Every value an executed notebook glued, read back from its outputs (numbers and
     strings; other objects such as figures are skipped)."""
-    nb = json.loads(Path(notebook).read_text())
     values = {}
-    for cell in nb.get("cells", []):
-        for out in cell.get("outputs", []):
-            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
-            if not name:
-                continue
-            data = out.get("data", {})
-            text = next((t for k, t in data.items() if k.endswith("text/plain")), None)
-            if text is None:
-                continue
-            text = "".join(text) if isinstance(text, list) else text
+    for name, text in _glued_texts(notebook):
+        try:
+            values[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
             try:
-                values[name] = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                try:
-                    values[name] = float(text.replace("np.float64(", "").rstrip(")"))
-                except ValueError:
-                    values[name] = text
+                values[name] = float(text.replace("np.float64(", "").rstrip(")"))
+            except ValueError:
+                values[name] = text
     return values
 
 
