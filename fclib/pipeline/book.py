@@ -367,7 +367,8 @@ def execute_notebooks(root: str | os.PathLike, params: dict, notebooks=None,
             if on_done is not None:
                 on_done(name, times[name])
     else:   # longest first, so that the last chapter to start is a short one
-        todo.sort(key=lambda t: -expected_seconds(root).get(t[0], 60.0))
+        expected = expected_seconds(root)
+        todo.sort(key=lambda t: -expected.get(t[0], 60.0))
         _execute_parallel(todo, root, jobs, times, on_done)
     _record_seconds(root, {n: times[n] for n in names if times.get(n)})
     return {name: times[name] for name in names}
