@@ -105,7 +105,7 @@ def ours(seeds: int, budget: int, variants=None) -> dict:
         rows = []
         for seed in range(seeds):
             t0 = time.perf_counter()
-            res = maximise(name, separable, D, N, budget, seed=seed, target=0.0)
+            res = maximise(name, separable, D, N, budget, rng=seed, target=0.0)
             rows.append({"seed": seed, "value": float(res["value"]),
                          "evaluations": int(len(res["trace"])),
                          "seconds": time.perf_counter() - t0})

@@ -1,7 +1,7 @@
 """Small helpers several fclib modules share."""
 from __future__ import annotations
 
-__all__ = ["progress_bar", "as_generator", "profile_settings"]
+__all__ = ["progress_bar", "as_generator", "seed_of", "profile_settings"]
 
 
 def progress_bar(iterable=None, *, progress: bool = True, **kw):
@@ -98,6 +98,24 @@ def as_generator(rng=None):
     raise TypeError(f"rng must be a numpy.random.Generator, an integer seed, a SeedSequence or None; "
                     f"got {type(rng).__name__} {rng!r}. Make one with "
                     "numpy.random.default_rng(seed)")
+
+
+def seed_of(rng=0) -> int:
+    """An integer seed from ``rng``: an int seed is returned as it is; a
+    ``numpy.random.Generator`` draws one (``rng.integers(2**32)``).
+
+    For code whose randomness is keyed by an integer rather than drawn from one Generator:
+    a cache key that must hold the seed, per-item streams ``default_rng([seed, i])``, torch
+    or Nevergrad generators. ``rng=0`` therefore reproduces what ``seed=0`` gave. ``None``
+    and other types are a ``TypeError`` (a cache key needs a fixed number)."""
+    import numpy as np
+
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(2**32))
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return int(rng)
+    raise TypeError(f"rng must be an integer seed or a numpy.random.Generator; got "
+                    f"{type(rng).__name__} {rng!r}")
 
 
 def profile_settings(table: dict, profile: str, overrides: dict, what: str = "parameter") -> dict:

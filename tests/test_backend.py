@@ -110,7 +110,7 @@ def test_sttc_zscore_every_method_on_both_backends():
     for kw in (dict(method="exact"), dict(method="shifts", rng=2, n_shifts=20, min_shift=4),
                dict(method="shifts", rng=2, n_shifts=20, min_shift=4, dt=1),
                dict(method="stimulus", stimulus=stim, T=T),
-               dict(method="stimulus", stimulus=stim, T=T, n_perm=15, rng=3)):
+               dict(method="stimulus", stimulus=stim, T=T, n_shuffles=15, rng=3)):
         a = fclib.sttc_zscore(s, t, **kw, **CPU)
         b = fclib.sttc_zscore(s, t, **kw, **NUMBA)
         np.testing.assert_allclose(a.values, b.values, rtol=2e-4, atol=1e-5, equal_nan=True,
@@ -131,8 +131,8 @@ def test_stimulus_null_equals_numba_with_dropped_presentations():
         np.testing.assert_allclose(a[v].values, b[v].values, rtol=1e-4, atol=1e-5,
                                    equal_nan=True, err_msg=v)
     _same_calls(a["z"], b["z"], threshold=2.0)
-    p_a = stimulus_permutation_null(s, t, stim, T, n_perm=10, rng=1, **CPU)
-    p_b = stimulus_permutation_null(s, t, stim, T, n_perm=10, rng=1, **NUMBA)
+    p_a = stimulus_permutation_null(s, t, stim, T, n_shuffles=10, rng=1, **CPU)
+    p_b = stimulus_permutation_null(s, t, stim, T, n_shuffles=10, rng=1, **NUMBA)
     np.testing.assert_allclose(p_a["z"].values, p_b["z"].values, rtol=1e-6, equal_nan=True)
 
 

@@ -9,27 +9,27 @@ def test_digits_split_is_deterministic_and_stratified():
     imgs, labels, names = data.load_digits(16)
     assert imgs.shape == (1797, 1, 16, 16) and imgs.dtype == np.float32
     assert 0 <= imgs.min() and imgs.max() <= 1
-    a = data.split_dataset(imgs, labels, names, 1 / 3, seed=0)
-    b = data.split_dataset(imgs, labels, names, 1 / 3, seed=0)
+    a = data.split_dataset(imgs, labels, names, 1 / 3, rng=0)
+    b = data.split_dataset(imgs, labels, names, 1 / 3, rng=0)
     np.testing.assert_array_equal(a.test_labels, b.test_labels)
     np.testing.assert_array_equal(a.train_images, b.train_images)
     assert len(a.train_labels) + len(a.test_labels) == 1797
     counts = np.bincount(a.test_labels, minlength=10)
     assert counts.min() >= 55 and counts.max() <= 62
-    c = data.split_dataset(imgs, labels, names, 1 / 3, seed=1)
+    c = data.split_dataset(imgs, labels, names, 1 / 3, rng=1)
     assert not np.array_equal(a.test_images, c.test_images)
 
 
 def test_split_caps_are_class_balanced():
     imgs, labels, names = data.load_digits(8)
-    s = data.split_dataset(imgs, labels, names, 0.3, seed=0, max_train=50, max_test=20)
+    s = data.split_dataset(imgs, labels, names, 0.3, rng=0, max_train=50, max_test=20)
     assert len(s.train_labels) == 50 and len(s.test_labels) == 20
     assert np.bincount(s.test_labels, minlength=10).tolist() == [2] * 10
 
 
 def test_presentations_are_seeded_and_distinct():
-    p = data.presentation_params(10_000, 600, seed=3)
-    q = data.presentation_params(10_000, 600, seed=3)
+    p = data.presentation_params(10_000, 600, rng=3)
+    q = data.presentation_params(10_000, 600, rng=3)
     for k in p:
         np.testing.assert_array_equal(p[k], q[k])
     # every image shown equally often (up to one)
@@ -43,10 +43,10 @@ def test_presentations_are_seeded_and_distinct():
 
 def test_present_identity_without_jitter_and_transforms_with_it():
     imgs, labels, _ = data.load_digits(16)
-    p = data.presentation_params(5, 5, seed=0, jitter=False)
+    p = data.presentation_params(5, 5, rng=0, jitter=False)
     out = data.present(imgs[:5], p)
     np.testing.assert_array_equal(out, imgs[:5][p["image"]])
-    pj = data.presentation_params(5, 5, seed=0)
+    pj = data.presentation_params(5, 5, rng=0)
     outj = data.present(imgs[:5], pj)
     assert outj.shape == (5, 1, 16, 16) and outj.min() >= 0 and outj.max() <= 1
     assert not np.allclose(outj, imgs[:5][pj["image"]])

@@ -185,7 +185,7 @@ def test_rate_matched_network_fires_as_the_trained_one_layer_by_layer():
     assert (np.abs(got - want) <= tol * want + 1e-12).all()
     assert not np.allclose(node_rates(base, x).values, want.values, rtol=0.1)
     assert float(base.stem[2].v_threshold) == 1.0   # the base is left unchanged
-    _, rep = permuted_rate_matched(trained, x, seed=3, tolerance=tol)
+    _, rep = permuted_rate_matched(trained, x, rng=3, tolerance=tol)
     assert rep["matched"].all()
     with pytest.raises(ValueError, match="bracket 1"):
         rate_matched(trained, base, x, gain_range=(2, 10))

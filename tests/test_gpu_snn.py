@@ -27,7 +27,7 @@ CFG = dict(epochs=2, batch_size=32, lr=0.1, momentum=0.9, weight_decay=0.0, augm
 @pytest.fixture(scope="module")
 def tiny_split():
     imgs, labels, names = data.load_digits(8)
-    return data.split_dataset(imgs, labels, names, 0.3, seed=0, max_train=64, max_test=40)
+    return data.split_dataset(imgs, labels, names, 0.3, rng=0, max_train=64, max_test=40)
 
 
 def _active(model):

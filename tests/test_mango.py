@@ -88,7 +88,7 @@ def test_planted_unit_is_recovered():
         x = gen(idx).numpy()
         return np.exp(-((x - target) ** 2).sum((1, 2, 3)) / 0.5)
 
-    i, y, _ = protes(f, 4, 8, 1500, seed=0)
+    i, y, _ = protes(f, 4, 8, 1500, rng=0)
     assert y > 0.999
 
 

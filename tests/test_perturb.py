@@ -19,14 +19,14 @@ def _model():
 
 def test_noise_is_seeded_bounded_and_clipped():
     x = torch.rand(8, 1, 16, 16)
-    a = fp.uniform_noise(0.3, seed=1)(x, None, np.arange(8))
-    b = fp.uniform_noise(0.3, seed=1)(x, None)
+    a = fp.uniform_noise(0.3, rng=1)(x, None, np.arange(8))
+    b = fp.uniform_noise(0.3, rng=1)(x, None)
     assert torch.equal(a, b)
     # each presentation gets its own draw, whatever the batches: resumable, batch-size free
-    noise = fp.uniform_noise(0.3, seed=1)
+    noise = fp.uniform_noise(0.3, rng=1)
     halves = torch.cat([noise(x[:3], None, np.arange(3)), noise(x[3:], None, np.arange(3, 8))])
     assert torch.equal(halves, a)
-    assert not torch.equal(fp.uniform_noise(0.3, seed=2)(x, None), a)
+    assert not torch.equal(fp.uniform_noise(0.3, rng=2)(x, None), a)
     assert not torch.equal(a[0] - x[0], a[1] - x[1])
     assert a.min() >= 0 and a.max() <= 1
     inside = (x > 0.3) & (x < 0.7)  # not clipped there
@@ -61,12 +61,12 @@ def test_fgsm_on_a_subset_of_classes(smoke_run):
     m, _ = load_model(smoke_run.model_path, _arch(smoke_run.cfg, split))
     x = torch.from_numpy(split.test_images[:50])
     y = torch.from_numpy(split.test_labels[:50])
-    classes = fp.attacked_classes(10, 3, seed=0)
+    classes = fp.attacked_classes(10, 3, rng=0)
     assert len(classes) == 3 and len(set(classes.tolist())) == 3
-    assert np.array_equal(classes, fp.attacked_classes(10, 3, seed=0))
-    assert np.array_equal(fp.attacked_classes(10, 0, seed=0), np.arange(10))
+    assert np.array_equal(classes, fp.attacked_classes(10, 3, rng=0))
+    assert np.array_equal(fp.attacked_classes(10, 0, rng=0), np.arange(10))
     with pytest.raises(ValueError, match="fgsm_classes"):
-        fp.attacked_classes(10, 11, seed=0)
+        fp.attacked_classes(10, 11, rng=0)
     xa = fp.fgsm(m, 0.1, classes)(x, y)
     hit = np.isin(y.numpy(), classes)
     assert hit.any() and (~hit).any()
@@ -81,7 +81,7 @@ def test_fgsm_on_a_subset_of_classes(smoke_run):
 
 def test_permutation_keeps_each_layer_weight_multiset():
     m = _model()
-    p = fp.permute_weights(m, seed=3)
+    p = fp.permute_weights(m, rng=3)
     changed = 0
     for (name, a), (_, b) in zip(m.named_parameters(), p.named_parameters()):
         if name.endswith("weight") and a.dim() > 1:
@@ -90,7 +90,7 @@ def test_permutation_keeps_each_layer_weight_multiset():
         else:
             assert torch.equal(a, b), name  # biases, BN and neuron parameters untouched
     assert changed > 0
-    assert torch.equal(fp.permute_weights(m, seed=3).fc.weight, p.fc.weight)  # seeded
+    assert torch.equal(fp.permute_weights(m, rng=3).fc.weight, p.fc.weight)  # seeded
 
 
 def test_conditions_and_their_files():
@@ -98,8 +98,8 @@ def test_conditions_and_their_files():
     assert condition_file("noise", cfg) == "noise-a0.25.nc"
     assert condition_file("fgsm", cfg) == "fgsm-e0.01.nc"
     m = _model()
-    assert fp.make_perturb("original", m, seed=cfg["seed"]) == (m, None)
-    pm, pert = fp.make_perturb("permuted", m, seed=cfg["seed"])
+    assert fp.make_perturb("original", m, rng=cfg["seed"]) == (m, None)
+    pm, pert = fp.make_perturb("permuted", m, rng=cfg["seed"])
     assert pert is None and pm is not m
     with pytest.raises(ValueError, match="unknown condition"):
         fp.make_perturb("blur", m)
@@ -120,7 +120,7 @@ def test_interrupted_noise_recording_resumes_to_the_same_file(smoke_run, tmp_pat
     split = smoke_run.split()
     m, _ = load_model(smoke_run.model_path, _arch(smoke_run.cfg, split))
     sched = fdata.presentation_params(20, len(split.test_images), 1)
-    noise = fp.uniform_noise(0.3, seed=5)
+    noise = fp.uniform_noise(0.3, rng=5)
     args = (m, split.test_images, split.test_labels, sched)
     kw = dict(condition="noise", budget=64, progress=False)
     full = record(*args, tmp_path / "full.nc", perturb=noise, batch_size=8, **kw)

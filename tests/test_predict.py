@@ -22,7 +22,7 @@ def test_identity_adds_nothing_when_only_the_count_matters():
     rows = []
     for i in range(8):
         X, y = _group(rng)
-        for name, r in fp.identity_vs_aggregate(X, y, seed=i).items():
+        for name, r in fp.identity_vs_aggregate(X, y, rng=i).items():
             rows.append({"neuron": i, "classifier": name, **r})
     diff = fp.paired_difference(pd.DataFrame(rows))
     assert set(diff["classifier"]) == set(fp.CLASSIFIERS)

@@ -10,7 +10,7 @@ from fclib.optim.protes import Adam, dense_probability, init_cores, log_prob, sa
 
 
 def test_log_prob_equals_normalised_tensor_on_every_index():
-    cores = init_cores(4, 3, 2, seed=1)
+    cores = init_cores(4, 3, 2, rng=1)
     dense = dense_probability(cores)
     idx = np.array(list(itertools.product(range(3), repeat=4)))
     lp = log_prob(cores, idx)
@@ -19,7 +19,7 @@ def test_log_prob_equals_normalised_tensor_on_every_index():
 
 
 def test_sample_frequencies_match_the_distribution():
-    cores = init_cores(4, 3, 2, seed=2)
+    cores = init_cores(4, 3, 2, rng=2)
     dense = dense_probability(cores)
     draws = sample(cores, 200_000, np.random.default_rng(0))
     freq = np.zeros(dense.shape)
@@ -31,7 +31,7 @@ def test_sample_frequencies_match_the_distribution():
 def test_log_prob_gradient_matches_finite_differences(d, n, rank):
     """The hand-written reverse pass against central differences, with cores of both signs
     (as after Adam steps) and a repeated row in the elite."""
-    cores = [c - 0.3 for c in init_cores(d, n, rank, seed=5)]
+    cores = [c - 0.3 for c in init_cores(d, n, rank, rng=5)]
     idx = np.random.default_rng(1).integers(0, n, (3, d))
     idx[2] = idx[0]
     _, grads = log_prob(cores, idx, grad=True)
@@ -50,7 +50,7 @@ def test_log_prob_gradient_matches_finite_differences(d, n, rank):
 
 
 def test_one_update_raises_the_elites_log_prob():
-    cores = init_cores(5, 4, 3, seed=3)
+    cores = init_cores(5, 4, 3, rng=3)
     elite = np.array([[0, 1, 2, 3, 0]])
     before = log_prob(cores, elite)[0]
     _, grads = log_prob(cores, elite, grad=True)
@@ -92,7 +92,7 @@ def _hits_and_beats_random_search(variant, seeds, budget):
     and check each run beats random search with as many evaluations on the same seed."""
     hits = 0
     for seed in seeds:
-        res = maximise(variant, _separable, 8, 16, budget, seed=seed, target=0.0)
+        res = maximise(variant, _separable, 8, 16, budget, rng=seed, target=0.0)
         rs = np.random.default_rng(seed).integers(0, 16, (len(res["trace"]), 8))
         assert res["value"] > _separable(rs).max(), (variant, seed)
         hits += res["value"] == 0.0
@@ -131,7 +131,7 @@ def test_tt_s_beats_random_search_but_misses_the_exact_optimum():
     optimum, ours 2 of 15; ``benchmarks/protes_reference.py``); quantising the Gray code
     instead removes the cliffs (``test_gray_quantised_variants_find_the_separable_optimum``)."""
     for seed in range(2):
-        res = maximise("TT-s", _separable, 8, 16, 2000, seed=seed)
+        res = maximise("TT-s", _separable, 8, 16, 2000, rng=seed)
         rs = np.random.default_rng(seed).integers(0, 16, (2000, 8))
         assert res["value"] > _separable(rs).max()
         assert res["value"] >= -6
@@ -160,7 +160,7 @@ def test_reference_comparison_is_reproduced_and_agrees():
     budget = rec["objective"]["budget"]
     for name in ("TT-s-gray", "TT-b-gray"):
         for row in rec["ours"]["runs"][name][:3]:
-            res = maximise(name, _separable, 8, 16, budget, seed=row["seed"], target=0.0)
+            res = maximise(name, _separable, 8, 16, budget, rng=row["seed"], target=0.0)
             assert (res["value"], len(res["trace"])) == (row["value"], row["evaluations"])
     assert set(rec["comparison"]) == set(PRESETS) | set(GRAY_PRESETS)
     for name, c in rec["comparison"].items():
@@ -191,12 +191,12 @@ def test_exact_budget_monotone_and_seed_deterministic_traces():
         calls.clear()
         values.clear()
         info = {}
-        i1, y1, tr1 = protes(f, 6, 8, 123, seed=4, info=info, **kw)
+        i1, y1, tr1 = protes(f, 6, 8, 123, rng=4, info=info, **kw)
         assert sum(calls) == 123 and len(tr1) == 123 and info["n_calls"] == len(calls)
         assert calls[-1] == 123 % kw["k"] or 123 % kw["k"] == 0
         np.testing.assert_array_equal(tr1, np.maximum.accumulate(values))
         assert tr1[-1] == y1 and -np.abs(i1 - 3).sum() == y1
-        i2, y2, tr2 = protes(f, 6, 8, 123, seed=4, **kw)
+        i2, y2, tr2 = protes(f, 6, 8, 123, rng=4, **kw)
         np.testing.assert_array_equal(tr1, tr2)
         np.testing.assert_array_equal(i1, i2)
 
@@ -204,7 +204,7 @@ def test_exact_budget_monotone_and_seed_deterministic_traces():
 def test_target_stops_at_the_first_batch_that_meets_it():
     f, calls, values = _recorded_objective()
 
-    i, y, tr = protes(f, 3, 8, 5000, k=10, seed=0, target=-1.0)
+    i, y, tr = protes(f, 3, 8, 5000, k=10, rng=0, target=-1.0)
     assert y >= -1.0 and len(tr) == sum(calls) < 5000 and len(tr) % 10 == 0
     assert np.max(values[:-10]) < -1.0 <= np.max(values[-10:])
     np.testing.assert_array_equal(tr, np.maximum.accumulate(values))
@@ -214,7 +214,7 @@ def test_target_stops_at_the_first_batch_that_meets_it():
 def test_nevergrad_baselines_count_budget_and_calls(method):
     pytest.importorskip("nevergrad")
     f = lambda i: -np.abs(i - 3).sum(1).astype(float)  # noqa: E731
-    res = maximise(method, f, 4, 8, 40, seed=0, workers=10)
+    res = maximise(method, f, 4, 8, 40, rng=0, workers=10)
     assert res["trace"].shape == (40,) and np.all(np.diff(res["trace"]) >= 0)
     assert res["n_calls"] == (40 if method != "NG-K" else 4)
     assert res["value"] == -np.abs(res["index"] - 3).sum()

@@ -16,7 +16,7 @@ CFG = dict(epochs=2, batch_size=32, lr=0.1, momentum=0.9, weight_decay=0.0, augm
 @pytest.fixture(scope="module")
 def tiny_split():
     imgs, labels, names = data.load_digits(8)
-    return data.split_dataset(imgs, labels, names, 0.3, seed=0, max_train=64, max_test=20)
+    return data.split_dataset(imgs, labels, names, 0.3, rng=0, max_train=64, max_test=20)
 
 
 def test_layer_names_and_shapes():
@@ -82,7 +82,7 @@ def test_recorded_spikes_equal_the_network_output(tiny_split, tmp_path, budget):
     torch.manual_seed(0)
     arch = dict(TINY, v_threshold=0.2)  # an untrained net that fires
     m = build_model(arch).eval()
-    sched = data.presentation_params(6, len(tiny_split.test_images), seed=1)
+    sched = data.presentation_params(6, len(tiny_split.test_images), rng=1)
     path = record(m, tiny_split.test_images, tiny_split.test_labels, sched, tmp_path / "r.nc",
                   batch_size=4, budget=budget, progress=False)
     rec = open_recording(path)
@@ -117,7 +117,7 @@ def test_paper_profile_dry_run(tmp_path):
     rng = np.random.default_rng(0)
     images = rng.random((3, 3, 32, 32), dtype=np.float32)
     labels = np.array([4, 7, 1])
-    sched = data.presentation_params(3, 3, seed=0, jitter=False)
+    sched = data.presentation_params(3, 3, rng=0, jitter=False)
     rec = open_recording(record(m, images, labels, sched, tmp_path / "paper.nc",
                                 batch_size=2, progress=False))
     assert rec.layers == [f"L{i}" for i in range(1, 17)]

@@ -167,8 +167,8 @@ def test_permutation_twin_agrees_with_the_exact_moments_within_monte_carlo_error
     keep = np.repeat(labels != 2, T)
     counts, values = enumerate_null(s[:, keep], t[:, keep], labels[labels != 2], T)
     exact = stimulus_null(s, t, labels, T, moments=True)
-    twin = stimulus_permutation_null(s, t, labels, T, n_perm=n, rng=1, moments=True)
-    assert twin.attrs["n_perm"] == n and twin.attrs["dropped_frames"] == T
+    twin = stimulus_permutation_null(s, t, labels, T, n_shuffles=n, rng=1, moments=True)
+    assert twin.attrs["n_shuffles"] == n and twin.attrs["dropped_frames"] == T
     np.testing.assert_array_equal(twin["sttc"].values, exact["sttc"].values)
     for name, stack in (("cofiring", counts), ("null", values)):
         key_mean = "cofiring_mean" if name == "cofiring" else "null_mean"
@@ -190,8 +190,8 @@ def test_permutation_twin_is_seeded_and_rejects_other_rngs():
     rng = np.random.default_rng(4)
     labels = np.repeat(np.arange(4), 5)
     s, t = trains(rng, 5, 60, 0.2), trains(rng, 3, 60, 0.2)
-    a = stimulus_permutation_null(s, t, labels, 3, n_perm=50, rng=9)
-    b = stimulus_permutation_null(s, t, labels, 3, n_perm=50, rng=np.random.default_rng(9))
+    a = stimulus_permutation_null(s, t, labels, 3, n_shuffles=50, rng=9)
+    b = stimulus_permutation_null(s, t, labels, 3, n_shuffles=50, rng=np.random.default_rng(9))
     xr.testing.assert_identical(a, b)
     with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
         stimulus_permutation_null(s, t, labels, 3, rng=np.random.RandomState(0))
@@ -275,7 +275,7 @@ def test_null_without_spread_gives_nan():
     assert np.isnan(ds["z"].values[0, 0]) and ds["cofiring_sd"].values[0, 0] == 0
     assert ds["cofiring_mean"].values[0, 0] == pytest.approx(ds["cofiring"].values[0, 0])
     assert np.isfinite(ds["z"].values[0, 1])
-    twin = stimulus_permutation_null(src, tgt, labels, T, n_perm=20, rng=0)
+    twin = stimulus_permutation_null(src, tgt, labels, T, n_shuffles=20, rng=0)
     assert np.isnan(twin["z"].values[0, 0])
 
 
@@ -332,8 +332,8 @@ def test_bad_inputs(fn, change, error, message):
 def test_bad_number_of_permutations():
     rng = np.random.default_rng(0)
     s = trains(rng, 3, 20, 0.3)
-    with pytest.raises(ValueError, match="n_perm must be an int >= 2, got 1"):
-        stimulus_permutation_null(s, s, np.repeat(np.arange(2), 5), 2, n_perm=1)
+    with pytest.raises(ValueError, match="n_shuffles must be an int >= 2, got 1"):
+        stimulus_permutation_null(s, s, np.repeat(np.arange(2), 5), 2, n_shuffles=1)
 
 
 def test_surrogate_within_stimulus_keeps_tuning_and_counts():

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from fclib._util import as_generator
 from fclib.store import atomic_write
 
 __all__ = [
@@ -90,16 +91,17 @@ def load_digits(size: int = 16) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]
     return imgs, d.target.astype(np.int64), DIGIT_NAMES
 
 
-def split_dataset(images, labels, class_names, test_fraction: float, seed: int,
+def split_dataset(images, labels, class_names, test_fraction: float, rng,
                   max_train: int | None = None, max_test: int | None = None) -> Split:
     """Deterministic stratified split into training and held-out images.
 
-    The same ``seed`` always gives the same split; ``max_train``/``max_test`` cut each
+    ``rng``: a ``numpy.random.Generator`` or an int seed
+    (:func:`fclib._util.as_generator`); the same seed always gives the same split; ``max_train``/``max_test`` cut each
     part to a class-balanced prefix (used by the ``smoke`` profile).
     """
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
-    rng = np.random.default_rng(seed)
+    rng = as_generator(rng)
     train_idx, test_idx = [], []
     for c in np.unique(labels):
         idx = np.flatnonzero(labels == c)
@@ -308,11 +310,12 @@ def load_mnist(size: int = 28) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]
 
 
 # --------------------------------------------------------------------------- presentations
-def presentation_params(n_presentations: int, n_images: int, seed: int, *,
+def presentation_params(n_presentations: int, n_images: int, rng, *,
                         max_shift: float = 1.5, max_rotation: float = 10.0,
                         scale_range: tuple[float, float] = (0.9, 1.1),
                         jitter: bool = True) -> dict[str, np.ndarray]:
-    """The seeded schedule of test presentations.
+    """The seeded schedule of test presentations, drawn from ``rng`` (a
+    ``numpy.random.Generator`` or an int seed, :func:`fclib._util.as_generator`).
 
     Presentation ``p`` shows held-out image ``image[p]`` (every image equally often, in a
     seeded random order) under an affine transform: translation ``(dy, dx)`` in pixels
@@ -326,7 +329,7 @@ def presentation_params(n_presentations: int, n_images: int, seed: int, *,
     """
     if n_presentations < 1 or n_images < 1:
         raise ValueError("n_presentations and n_images must be positive")
-    rng = np.random.default_rng(seed)
+    rng = as_generator(rng)
     reps = -(-n_presentations // n_images)
     order = np.concatenate([rng.permutation(n_images) for _ in range(reps)])[:n_presentations]
     if not jitter:

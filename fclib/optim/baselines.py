@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from fclib._util import seed_of
 from fclib.optim.protes import GRAY_PRESETS, PRESETS, run_preset
 
 __all__ = ["nevergrad_search", "maximise", "METHODS"]
@@ -27,7 +28,7 @@ METHODS: dict[str, dict] = {
 
 
 def nevergrad_search(f, d: int, n: int, budget: int, optimizer: str = "Portfolio",
-                     workers: int = 1, seed: int = 0, info: dict | None = None,
+                     workers: int = 1, rng=0, info: dict | None = None,
                      target: float | None = None):
     """Maximise ``f`` (int array ``(K, d)`` → ``K`` values) with a Nevergrad optimiser over
     ``TransitionChoice(range(n), repetitions=d)``.
@@ -35,14 +36,16 @@ def nevergrad_search(f, d: int, n: int, budget: int, optimizer: str = "Portfolio
     ``workers`` candidates are asked, evaluated in one call of ``f`` and told. Returns
     ``(best_index (d,), best_value, trace (budget,))`` like :func:`fclib.optim.protes`;
     ``info`` receives ``n_calls`` and ``seconds`` (wall time after each evaluation);
-    ``target`` stops the search after the first batch that meets a value ``>= target``.
+    ``target`` stops the search after the first batch that meets a value ``>= target``;
+    ``rng`` (an int seed or a Generator, :func:`fclib._util.seed_of`) seeds the optimiser's
+    ``numpy.random.RandomState``.
     """
     import nevergrad as ng
 
     if budget < 1 or workers < 1:
         raise ValueError(f"budget and workers must be >= 1, got {budget}, {workers}")
     param = ng.p.TransitionChoice(range(n), repetitions=d)
-    param.random_state = np.random.RandomState(seed)
+    param.random_state = np.random.RandomState(seed_of(rng))
     opt = ng.optimizers.registry[optimizer](parametrization=param, budget=budget,
                                             num_workers=workers)
     trace, seconds = np.empty(budget), np.empty(budget)
@@ -69,20 +72,21 @@ def nevergrad_search(f, d: int, n: int, budget: int, optimizer: str = "Portfolio
     return best_i, best_y, trace[:done]
 
 
-def maximise(method: str, f, d: int, n: int, budget: int, seed: int = 0, workers: int = 10,
+def maximise(method: str, f, d: int, n: int, budget: int, rng=0, workers: int = 10,
              target: float | None = None):
     """Run one method of :data:`METHODS` (``"RS"``, ``"NG"``, ``"NG-K"`` with ``workers``
     per call, ``"TT"``, ``"TT-s"``, ``"TT-b"`` and their ``-gray`` twins) and return a dict: ``index``, ``value``,
     ``trace`` and ``seconds`` (arrays of length ``budget``, shorter when ``target``, a known
-    optimum, stopped the search) and ``n_calls``."""
+    optimum, stopped the search) and ``n_calls``. ``rng``: an int seed or a Generator (which
+    draws one seed, :func:`fclib._util.seed_of`); the same seed gives the same search."""
     info: dict = {}
     if method in PRESETS or method in GRAY_PRESETS:
-        i, y, tr = run_preset(method, f, d, n, budget, seed=seed, info=info, target=target)
+        i, y, tr = run_preset(method, f, d, n, budget, rng=rng, info=info, target=target)
     elif method in METHODS:
         opts = dict(METHODS[method])
         if method == "NG-K":
             opts["workers"] = workers
-        i, y, tr = nevergrad_search(f, d, n, budget, seed=seed, info=info, target=target,
+        i, y, tr = nevergrad_search(f, d, n, budget, rng=rng, info=info, target=target,
                                     **opts)
     else:
         raise ValueError(f"unknown method {method!r}; choose one of {list(METHODS)}")

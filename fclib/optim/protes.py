@@ -44,6 +44,8 @@ import time
 
 import numpy as np
 
+from fclib._util import as_generator, seed_of
+
 __all__ = ["protes", "PRESETS", "GRAY_PRESETS", "init_cores", "sample", "log_prob",
            "dense_probability", "qtt_encode", "qtt_decode", "run_preset", "Adam"]
 
@@ -117,12 +119,13 @@ def qtt_decode(bits: np.ndarray, n: int, code: str = "binary") -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- the TT distribution
-def init_cores(d: int, n: int, rank: int, seed: int = 0) -> list[np.ndarray]:
+def init_cores(d: int, n: int, rank: int, rng=0) -> list[np.ndarray]:
     """Cores ``[G_1 (1×n×r), G_k (r×n×r), …, G_d (r×n×1)]`` (float64) uniform in [0, 1),
-    drawn from ``numpy.random.default_rng(seed)``."""
+    drawn from ``rng`` (a ``numpy.random.Generator`` or an int seed,
+    :func:`fclib._util.as_generator`)."""
     if d < 1 or n < 1 or rank < 1:
         raise ValueError(f"d, n and rank must be >= 1, got d={d}, n={n}, rank={rank}")
-    rng = np.random.default_rng(int(seed))
+    rng = as_generator(rng)
     shapes = [(1 if k == 0 else rank, n, 1 if k == d - 1 else rank) for k in range(d)]
     return [rng.random(s) for s in shapes]
 
@@ -248,7 +251,7 @@ class Adam:
 
 # --------------------------------------------------------------------------- the optimiser
 def protes(f, d: int, n: int, budget: int, k: int = 10, k_top: int = 1, rank: int = 5,
-           lr: float = 0.05, k_gd: int = 1, qtt: bool = False, seed: int = 0,
+           lr: float = 0.05, k_gd: int = 1, qtt: bool = False, rng=0,
            info: dict | None = None, target: float | None = None):
     """Maximise ``f`` over the grid ``{0, …, n-1}^d`` with PROTES.
 
@@ -264,7 +267,10 @@ def protes(f, d: int, n: int, budget: int, k: int = 10, k_top: int = 1, rank: in
     qtt : ``False``; ``True`` or ``"binary"``: quantise each coordinate into ``log2 n`` binary
         modes (``n`` must be a power of 2; 003's TT-s and TT-b); ``"gray"``: the same on the
         Gray code of the index (neighbouring grid points one bit apart).
-    seed : seeds the initial cores and the sampler; the same seed gives the same run.
+    rng : an int seed or a ``numpy.random.Generator`` (which draws one seed,
+        :func:`fclib._util.seed_of`); the seed ``s`` draws the initial cores from
+        ``default_rng(s)`` and the samples from ``default_rng([s, 1])``: the same seed gives
+        the same run.
     info : optional dict, filled with ``n_calls`` (calls of ``f``) and ``seconds`` (wall
         time of each evaluation since the start, one per evaluation made).
     target : optional; stop after the first batch in which a value ``>= target`` is met
@@ -282,8 +288,9 @@ def protes(f, d: int, n: int, budget: int, k: int = 10, k_top: int = 1, rank: in
         raise ValueError(f"need 1 <= k_top <= k, got k_top={k_top}, k={k}")
     code = _code(qtt)
     n_modes, size = (d * _bits(n), 2) if code else (d, n)
+    seed = seed_of(rng)
     cores = init_cores(n_modes, size, rank, seed)
-    rng = np.random.default_rng([int(seed), 1])
+    rng = np.random.default_rng([seed, 1])
     opt = Adam(cores, lr=lr)
     trace = np.empty(budget)
     seconds = np.empty(budget)
@@ -317,11 +324,11 @@ def protes(f, d: int, n: int, budget: int, k: int = 10, k_top: int = 1, rank: in
     return best_i.astype(np.int64), best_y, trace[:done]
 
 
-def run_preset(name: str, f, d: int, n: int, budget: int, seed: int = 0,
+def run_preset(name: str, f, d: int, n: int, budget: int, rng=0,
                info: dict | None = None, target: float | None = None):
     """:func:`protes` with one of the :data:`PRESETS` (``"TT"``, ``"TT-s"``, ``"TT-b"``) or
     :data:`GRAY_PRESETS` (the same with ``-gray``)."""
     presets = {**PRESETS, **GRAY_PRESETS}
     if name not in presets:
         raise ValueError(f"unknown TT variant {name!r}; choose one of {sorted(presets)}")
-    return protes(f, d, n, budget, seed=seed, info=info, target=target, **presets[name])
+    return protes(f, d, n, budget, rng=rng, info=info, target=target, **presets[name])

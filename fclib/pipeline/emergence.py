@@ -125,7 +125,7 @@ def _record_matched(r, path: Path, side: Path, key: str, inputs: dict, n_calibra
     sched = snapshot_schedule(r, split)
     calib = fdata.present(split.test_images, sched, 0, min(n_calibration, len(sched["image"])))
     # calibrated on the device it is recorded on: a rate is that device's
-    model, report = permuted_rate_matched(r.model(), calib, seed=int(r.cfg["seed"]) + 11,
+    model, report = permuted_rate_matched(r.model(), calib, rng=int(r.cfg["seed"]) + 11,
                                           tolerance=tolerance, device=r.cfg["device"])
     acc = accuracy(model, split.test_images, split.test_labels, device=r.cfg["device"])
     info = {"accuracy": float(acc), "tolerance": float(tolerance),

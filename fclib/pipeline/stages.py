@@ -89,7 +89,10 @@ def _writable_dir(data_dir: Path) -> Path:
 
 
 def _perturb_params(cfg: dict) -> dict:
-    return {k: cfg[k] for k in ("noise_amplitude", "fgsm_eps", "fgsm_classes", "seed")}
+    """:func:`fclib.snn.perturb.make_perturb`'s settings from a profile (its ``seed`` as
+    ``rng``)."""
+    return {**{k: cfg[k] for k in ("noise_amplitude", "fgsm_eps", "fgsm_classes")},
+            "rng": cfg["seed"]}
 
 
 def _write_json(obj, path: Path) -> None:

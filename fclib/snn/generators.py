@@ -24,6 +24,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from fclib._util import seed_of
 from fclib.io import datasets as fdata
 from fclib.snn.device import fp32_inference, model_device
 from fclib.snn.mei import one_thread
@@ -43,11 +44,12 @@ def upsample_matrix(native: int, size: int) -> np.ndarray:
     return np.stack([ndimage.zoom(e, size / native, order=1).ravel() for e in eye])
 
 
-def digits_native(test_fraction: float, seed: int, max_train: int | None = None) -> np.ndarray:
+def digits_native(test_fraction: float, rng, max_train: int | None = None) -> np.ndarray:
     """The training digits of the split that :func:`fclib.pipeline.inputs.load_split` makes
-    (same fraction and seed), at their native 8 × 8: ``(n, 1, 8, 8)`` float32 in [0, 1]."""
+    (same fraction and seed ``rng``), at their native 8 × 8: ``(n, 1, 8, 8)`` float32 in
+    [0, 1]."""
     imgs, labels, names = fdata.load_digits(8)
-    return fdata.split_dataset(imgs, labels, names, test_fraction, seed, max_train or None
+    return fdata.split_dataset(imgs, labels, names, test_fraction, rng, max_train or None
                                ).train_images
 
 
@@ -132,9 +134,12 @@ def _sn_discriminator(n_in: int, hidden: int) -> nn.Module:
 
 
 def train_gan(images: np.ndarray, size: int, *, d: int = 16, n: int = 64, steps: int = 3000,
-              batch_size: int = 64, lr: float = 2e-4, seed: int = 0) -> LatentGenerator:
+              batch_size: int = 64, lr: float = 2e-4, rng=0) -> LatentGenerator:
     """Train an SN-GAN on native images ``(N, 1, 8, 8)`` (hinge loss; z ~ N(0, I) while
-    training; the search grid covers [-4, 4]). ``generator.train_seconds`` holds the time."""
+    training; the search grid covers [-4, 4]). ``generator.train_seconds`` holds the time.
+    ``rng``: an int seed (or a Generator that draws one, :func:`fclib._util.seed_of`) for
+    torch's global generator and the batches' ``default_rng(seed)``."""
+    seed = seed_of(rng)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     native = images.shape[-1]
@@ -161,9 +166,11 @@ def train_gan(images: np.ndarray, size: int, *, d: int = 16, n: int = 64, steps:
 
 def train_vqvae(images: np.ndarray, size: int, *, n: int = 32, code_dim: int = 8,
                 steps: int = 2000, batch_size: int = 64, lr: float = 2e-3,
-                beta: float = 0.25, seed: int = 0) -> LatentGenerator:
+                beta: float = 0.25, rng=0) -> LatentGenerator:
     """Train a VQ-VAE (4 × 4 codes, ``n`` codewords) on native images ``(N, 1, 8, 8)``:
-    loss ``‖x − x̂‖² + ‖sg[z_e] − e‖² + β ‖z_e − sg[e]‖²``, straight-through gradients."""
+    loss ``‖x − x̂‖² + ‖sg[z_e] − e‖² + β ‖z_e − sg[e]‖²``, straight-through gradients.
+    ``rng``: seeds as in :func:`train_gan`."""
+    seed = seed_of(rng)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     native = images.shape[-1]
@@ -219,12 +226,13 @@ def _load_generator(path) -> LatentGenerator:
 
 
 @torch.no_grad()
-def class_coverage(gen: LatentGenerator, model, n_samples: int = 1000, seed: int = 0,
+def class_coverage(gen: LatentGenerator, model, n_samples: int = 1000, rng=0,
                    n_classes: int | None = None) -> np.ndarray:
     """Share of ``n_samples`` generated images that the classifier ``model`` assigns to each
     class (the mode-collapse check: every class should get >= 3 %). GAN latents are drawn
-    from N(0, I) as in training; VQ-VAE indices uniformly."""
-    g = torch.Generator().manual_seed(seed)  # drawn on the CPU: the same draw on any device
+    from N(0, I) as in training; VQ-VAE indices uniformly, with a torch generator seeded by
+    ``rng`` (an int seed, or a Generator that draws one: :func:`fclib._util.seed_of`)."""
+    g = torch.Generator().manual_seed(seed_of(rng))  # drawn on the CPU: the same draw on any device
     if gen.kind == "gan":
         z = torch.randn(n_samples, gen.d, generator=g).to(gen.up.device)
         x = gen.upsample(gen.native_images(z))
@@ -238,11 +246,13 @@ def class_coverage(gen: LatentGenerator, model, n_samples: int = 1000, seed: int
     return np.bincount(pred.cpu().numpy(), minlength=n_classes) / n_samples
 
 
-def digit_generator(kind: str, directory, *, size: int, test_fraction: float, seed: int,
+def digit_generator(kind: str, directory, *, size: int, test_fraction: float, rng,
                     max_train: int | None = None, steps: int = 2000) -> LatentGenerator:
     """A generator of the training digits of a split (``kind`` ``"gan"`` or ``"vqvae"``,
     default sizes), cached in ``directory`` under a key of its parameters and this code.
-    ``generator.key`` holds the key."""
+    ``rng``: the split's and the training's int seed (a Generator draws one,
+    :func:`fclib._util.seed_of`). ``generator.key`` holds the key."""
+    seed = seed_of(rng)
     params = dict(kind=kind, size=size, test_fraction=test_fraction, seed=seed,
                   max_train=max_train or 0, steps=steps)
     return _keyed(kind, directory, params, lambda: digits_native(test_fraction, seed, max_train),
@@ -254,18 +264,19 @@ def _keyed(kind, directory, params: dict, native_images, size: int, steps: int,
     """:func:`load_or_train` under the key of ``params`` and this code (``generator.key``);
     ``native_images()`` is called only when the generator must be trained."""
     key = artefact_key("fclib.snn.generators", params)
-    gen = load_or_train(kind, directory, key, native_images, size, steps=steps, seed=seed)
+    gen = load_or_train(kind, directory, key, native_images, size, steps=steps, rng=seed)
     gen.key = key[0]
     return gen
 
 
 def image_generator(kind: str, directory, images: np.ndarray, *, dataset: str, size: int,
-                    seed: int, max_train: int | None = None, steps: int = 2000) -> LatentGenerator:
+                    rng, max_train: int | None = None, steps: int = 2000) -> LatentGenerator:
     """A generator of a data set's training ``images`` (``(n, 1, s, s)``, e.g. Fashion-MNIST),
     trained at the native 8 x 8 of :func:`downsample_native` and upsampled to ``size`` as the
     digits' generators are; cached in ``directory`` under a key of its parameters and this
-    code (``generator.key``). The digits take :func:`digit_generator` (their native images
-    are the originals)."""
+    code (``generator.key``); ``rng`` as in :func:`digit_generator`. The digits take
+    :func:`digit_generator` (their native images are the originals)."""
+    seed = seed_of(rng)
     images = np.asarray(images)
     if max_train:
         images = images[:max_train]

@@ -182,7 +182,8 @@ def _calibrate(trained, model, x, tolerance, lo0, hi0, max_iter):
     return model, report
 
 
-def permuted_rate_matched(trained: torch.nn.Module, images, *, seed: int = 0, **kw):
+def permuted_rate_matched(trained: torch.nn.Module, images, *, rng=0, **kw):
     """:func:`rate_matched` with the trained network's weights permuted
-    (:func:`fclib.snn.perturb.permute_weights` with ``seed``) as the base."""
-    return rate_matched(trained, permute_weights(trained, seed), images, **kw)
+    (:func:`fclib.snn.perturb.permute_weights` with ``rng``, an int seed or a Generator) as
+    the base."""
+    return rate_matched(trained, permute_weights(trained, rng), images, **kw)

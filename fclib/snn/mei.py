@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from fclib._util import as_generator, progress_bar
+from fclib._util import as_generator, progress_bar, seed_of
 from fclib.optim import maximise
 from fclib.snn.device import fp32_inference, model_device
 from fclib.stats.mei import class_entropy
@@ -141,7 +141,7 @@ def pick_units(channels: dict[str, int], n_units: int | None, rng=None) -> list:
     return out
 
 
-def search_meis(models, generator, units, methods, budget: int, *, seed: int = 0,
+def search_meis(models, generator, units, methods, budget: int, *, rng=0,
                 workers: int = 10, progress: bool = True) -> dict:
     """MEIs of ``units`` under each of ``models`` with each of ``methods``.
 
@@ -152,7 +152,10 @@ def search_meis(models, generator, units, methods, budget: int, *, seed: int = 0
     units : ``[(layer, channel), ...]`` (see :func:`pick_units`) or neurons
         ``[(layer, channel, y, x), ...]`` (see :func:`fclib.stats.mei.pick_labelled`).
     methods : names of :data:`fclib.optim.METHODS`.
-    budget : evaluations per search; seed : the same for every search (seed-deterministic).
+    budget : evaluations per search.
+    rng : an int seed or a ``numpy.random.Generator`` (which draws one seed,
+        :func:`fclib._util.seed_of`); every search starts from that same seed, so a search
+        is reproducible on its own.
 
     Returns a dict: ``table`` (one row per epoch, unit and method: ``layer``, ``channel``,
     ``y`` and ``x`` (-1 for a whole channel), ``activation``, the MEI's
@@ -162,6 +165,7 @@ def search_meis(models, generator, units, methods, budget: int, *, seed: int = 0
     and wall seconds after each evaluation).
     """
     rows, index, image, trace, elapsed = [], [], [], [], []
+    seed = seed_of(rng)
     jobs = [(e, m, u, meth) for e, m in models for u in units for meth in methods]
     with one_thread():
         for epoch, model, unit, meth in progress_bar(jobs, desc="MEIs", progress=progress):
@@ -170,7 +174,7 @@ def search_meis(models, generator, units, methods, budget: int, *, seed: int = 0
             model.eval()
             f = unit_objective(model, layer, ch, generator, pos)
             t0 = time.perf_counter()
-            res = maximise(meth, f, generator.d, generator.n, budget, seed=seed,
+            res = maximise(meth, f, generator.d, generator.n, budget, rng=seed,
                            workers=workers)
             secs = time.perf_counter() - t0
             x = generator(res["index"][None])
@@ -191,10 +195,11 @@ def search_meis(models, generator, units, methods, budget: int, *, seed: int = 0
 
 
 def mei_formation(model, generator, layer: str, channel: int, method: str, budget: int,
-                  checkpoints, seed: int = 0, position=None) -> dict:
+                  checkpoints, rng=0, position=None) -> dict:
     """One MEI forming: the best image so far and its activation after each number of
     evaluations in ``checkpoints`` (003's Fig. 4, right). Returns ``evaluations``,
-    ``activation`` and ``image`` ``(len(checkpoints), H, W)``."""
+    ``activation`` and ``image`` ``(len(checkpoints), H, W)``. ``rng``: the search's int
+    seed or a Generator (:func:`fclib.optim.maximise`)."""
     f0 = unit_objective(model, layer, channel, generator, position)
     seen = []
 
@@ -204,7 +209,7 @@ def mei_formation(model, generator, layer: str, channel: int, method: str, budge
         return y
 
     with one_thread():
-        maximise(method, f, generator.d, generator.n, budget, seed=seed)
+        maximise(method, f, generator.d, generator.n, budget, rng=rng)
     vals = np.array([v for v, _ in seen])
     best = np.maximum.accumulate(vals)
     arg = np.array([int(np.flatnonzero(vals[:i + 1] == best[i])[0]) for i in range(len(vals))])
@@ -239,12 +244,14 @@ def load_search(path) -> dict:
 
 
 def cached_search(directory, parent_key: str, models, generator, units, methods,
-                  budget: int, *, seed: int = 0, workers: int = 10, progress: bool = True,
+                  budget: int, *, rng=0, workers: int = 10, progress: bool = True,
                   name: str = "meis") -> dict:
     """:func:`search_meis`, cached as ``<directory>/<name>-<key>.npz``; the key hashes the
-    epochs, units, methods, budget, seed, the generator's key, ``parent_key`` (the trained
+    epochs, units, methods, budget, seed (``rng``: an int seed, or a Generator that draws one,
+    :func:`fclib._util.seed_of`), the generator's key, ``parent_key`` (the trained
     model's) and this code; computed once under the file's lock (:func:`fclib.store.cached`),
     the key's inputs stored in the file. ``result["path"]`` names the file."""
+    seed = seed_of(rng)
     params = dict(epochs=[int(e) for e, _ in models],
                   units=[[u[0], *map(int, u[1:])] for u in units],
                   methods=list(methods), budget=int(budget), seed=int(seed),
@@ -252,7 +259,7 @@ def cached_search(directory, parent_key: str, models, generator, units, methods,
     key = artefact_key("fclib.snn.mei", params, parent=parent_key)
     path = Path(directory) / f"{name}-{key[0]}.npz"
     out = cached(path, lambda: search_meis(models, generator, units, methods, budget,
-                                           seed=seed, workers=workers, progress=progress),
+                                           rng=seed, workers=workers, progress=progress),
                  _write_search, load_search, key=key)
     out["path"] = path
     return out
@@ -260,15 +267,15 @@ def cached_search(directory, parent_key: str, models, generator, units, methods,
 
 def labelled_meis(directory, parent_key: str, model, generator, picked: dict, budget: int, *,
                   epoch: int = 0, preferred: dict | None = None, method: str = "TT",
-                  seed: int = 0, progress: bool = True) -> dict:
+                  rng=0, progress: bool = True) -> dict:
     """Neuron-level MEIs of labelled neurons, compared per label (hubs against other
     targets, 1FC-group members against non-members; beyond 003).
 
     ``picked``: comparison name → :func:`fclib.stats.mei.pick_labelled` rows (``layer``,
     ``channel``, ``y``, ``x``, ``label``, ``rate``, ``pair``, ``neuron``); ``preferred``:
     comparison name → preferred class per neuron id. One :func:`cached_search` over all
-    neurons (``method``, ``budget``). Returns name → ``(per_neuron, summary)`` of
-    :func:`fclib.stats.mei.compare_labelled`, and ``"search"`` → the search result
+    neurons (``method``, ``budget``, ``rng``: an int seed or a Generator). Returns name →
+    ``(per_neuron, summary)`` of :func:`fclib.stats.mei.compare_labelled`, and ``"search"`` → the search result
     (``None`` when no neuron was picked)."""
     from fclib.stats.mei import compare_labelled
 
@@ -277,7 +284,7 @@ def labelled_meis(directory, parent_key: str, model, generator, picked: dict, bu
     res = None
     if units:
         res = cached_search(directory, parent_key, [(epoch, model)], generator, units, [method],
-                            budget, seed=seed, progress=progress, name="labelled")
+                            budget, rng=rng, progress=progress, name="labelled")
     table = res["table"] if res else pd.DataFrame()
     trace = res["trace"] if res else np.zeros((0, budget))
     out = {k: compare_labelled(p, table, trace, (preferred or {}).get(k))

@@ -20,6 +20,7 @@ import copy
 import numpy as np
 import torch
 
+from fclib._util import seed_of
 from fclib.io.recordings import CONDITIONS
 from fclib.snn.device import cross_entropy
 
@@ -27,23 +28,25 @@ __all__ = ["uniform_noise", "fgsm", "attacked_classes", "permute_weights", "make
            "accuracy"]
 
 
-def uniform_noise(amplitude: float, seed: int = 0):
+def uniform_noise(amplitude: float, rng=0):
     """``perturb(x, y, index)`` adding seeded uniform noise in ``[-amplitude, amplitude]``,
     clipped to [0, 1].
 
-    Presentation ``i`` gets the draw of the seed ``(seed, i)``: the same whatever the batch
-    size, and the same when an interrupted recording resumes. Without ``index`` the batch
-    rows are numbered 0, 1, ...
+    ``rng``: an int seed or a ``numpy.random.Generator`` (which draws one seed now,
+    :func:`fclib._util.seed_of`). Presentation ``i`` gets the draw of the seed
+    ``(seed, i)``: the same whatever the batch size, and the same when an interrupted
+    recording resumes. Without ``index`` the batch rows are numbered 0, 1, ...
     """
     if amplitude < 0:
         raise ValueError(f"noise amplitude must be >= 0, got {amplitude}")
+    seed = seed_of(rng)
 
     def perturb(x: torch.Tensor, y=None, index=None) -> torch.Tensor:
         index = np.arange(len(x)) if index is None else np.asarray(index)
         if len(index) != len(x):
             raise ValueError(f"index has {len(index)} entries for {len(x)} images")
         shape = tuple(x.shape[1:])
-        u = np.stack([np.random.default_rng([int(seed), int(i)]).random(shape, dtype=np.float32)
+        u = np.stack([np.random.default_rng([seed, int(i)]).random(shape, dtype=np.float32)
                       for i in index])
         noise = (torch.from_numpy(u).to(x.device, x.dtype) * 2 - 1) * amplitude
         return (x + noise).clamp(0.0, 1.0)
@@ -77,22 +80,25 @@ def fgsm(model: torch.nn.Module, eps: float, classes=None):
     return perturb
 
 
-def attacked_classes(n_classes: int, fgsm_classes: int = 0, seed: int = 0) -> np.ndarray:
+def attacked_classes(n_classes: int, fgsm_classes: int = 0, rng=0) -> np.ndarray:
     """The classes FGSM attacks: all when ``fgsm_classes`` is 0, else that many, drawn
-    without replacement with the run's ``seed`` (sorted)."""
+    without replacement (sorted) from ``default_rng(seed + 13)``, ``seed`` the run's
+    (``rng``: an int seed or a Generator, :func:`fclib._util.seed_of`)."""
     k = int(fgsm_classes)
     if k < 0 or k > n_classes:
         raise ValueError(f"fgsm_classes must be in 0..{n_classes}, got {k}")
     if k == 0 or k == n_classes:
         return np.arange(n_classes)
-    return np.sort(np.random.default_rng(seed + 13).choice(n_classes, k, replace=False))
+    return np.sort(np.random.default_rng(seed_of(rng) + 13).choice(n_classes, k, replace=False))
 
 
-def permute_weights(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+def permute_weights(model: torch.nn.Module, rng=0) -> torch.nn.Module:
     """A copy of ``model`` with every weight tensor of a convolution or linear layer
-    permuted across its entries (seeded). Biases, BatchNorm statistics and the neurons'
+    permuted across its entries (a torch generator seeded with ``rng``, an int seed or a
+    numpy Generator that draws one: :func:`fclib._util.seed_of`). Biases, BatchNorm
+    statistics and the neurons'
     time constants are kept, so only which input reaches which output is scrambled."""
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = torch.Generator().manual_seed(seed_of(rng))
     out = copy.deepcopy(model)
     with torch.no_grad():
         for m in out.modules():
@@ -104,11 +110,13 @@ def permute_weights(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
 
 
 def make_perturb(condition: str, model: torch.nn.Module, *, noise_amplitude: float = 0.5,
-                 fgsm_eps: float = 4 / 255, fgsm_classes: int = 0, seed: int = 0):
+                 fgsm_eps: float = 4 / 255, fgsm_classes: int = 0, rng=0):
     """``(model, perturb)`` to record ``condition``: ``original`` (and ``train``, the same
     network on training images), ``noise`` (uniform noise of ``noise_amplitude``), ``fgsm``
     (step ``fgsm_eps`` on ``fgsm_classes`` seeded classes, 0: all) or ``permuted`` (every
-    layer's weights permuted, seeded)."""
+    layer's weights permuted, seeded). ``rng``: the run's int seed or a Generator (which
+    draws one, :func:`fclib._util.seed_of`); each condition offsets it by its own constant."""
+    seed = seed_of(rng)
     if condition in ("original", "train"):
         return model, None
     if condition == "noise":

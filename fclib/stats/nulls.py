@@ -279,7 +279,7 @@ def _shift_dataset(obs, mean, sd, source, target, n_shifts, min_shift, dt, shift
 
 def sttc_zscore(source, target, method: str = "exact", n_shifts: int = 150, rng=None, *,
                 min_shift: int = 20, dt: int = 0, stimulus=None, T: int | None = None,
-                n_perm: int | None = None, backend: str = "auto",
+                n_shuffles: int | None = None, backend: str = "auto",
                 device=None) -> xr.DataArray:
     """z-score of every pair's STTC against a null.
 
@@ -288,8 +288,8 @@ def sttc_zscore(source, target, method: str = "exact", n_shifts: int = 150, rng=
     source, target : ``DataArray(("neuron", "frame"))`` or 0/1 arrays (neurons x frames).
     method : ``"exact"`` (all circular shifts, dt = 0), ``"shifts"`` (``n_shifts`` random
         circular shifts) or ``"stimulus"`` (whole presentations of ``T`` frames permuted among
-        presentations of the same stimulus; exact moments, or ``n_perm`` random permutations;
-        :mod:`fclib.stats.stimulus`).
+        presentations of the same stimulus; exact moments, or ``n_shuffles`` random
+        permutations; :mod:`fclib.stats.stimulus`).
     n_shifts, min_shift : the random-shift test's parameters (paper: 150 shifts).
     rng : seed or ``numpy.random.Generator`` for the random shifts or permutations; refused
         by the exact tests, which draw nothing.
@@ -318,8 +318,8 @@ def sttc_zscore(source, target, method: str = "exact", n_shifts: int = 150, rng=
     check_population(target, "target", n_frames=n_frames)
     dt = check_dt(dt, n_frames)
     kw = dict(backend=resolved[0], device=resolved[1])
-    if method != "stimulus" and (stimulus is not None or T is not None or n_perm is not None):
-        raise ValueError(f"stimulus=, T= and n_perm= belong to method='stimulus', not {method!r}")
+    if method != "stimulus" and (stimulus is not None or T is not None or n_shuffles is not None):
+        raise ValueError(f"stimulus=, T= and n_shuffles= belong to method='stimulus', not {method!r}")
     if method == "exact":
         check_exact_args(dt, rng)
         return exact_null(source, target, **kw)["z"]
@@ -331,12 +331,12 @@ def sttc_zscore(source, target, method: str = "exact", n_shifts: int = 150, rng=
 
         if dt != 0:
             raise ValueError("the stimulus-preserving null is derived for dt = 0")
-        if n_perm is None:
+        if n_shuffles is None:
             if rng is not None:
-                raise ValueError("the exact stimulus null draws no random numbers; pass n_perm= "
+                raise ValueError("the exact stimulus null draws no random numbers; pass n_shuffles= "
                                  "for the random-permutation version")
             return stimulus_null(source, target, stimulus, T, **kw)["z"]
-        return stimulus_permutation_null(source, target, stimulus, T, n_perm=n_perm, rng=rng,
+        return stimulus_permutation_null(source, target, stimulus, T, n_shuffles=n_shuffles, rng=rng,
                                          **kw)["z"]
     raise ValueError(f"method must be 'exact', 'shifts' or 'stimulus', got {method!r}")
 
@@ -363,7 +363,7 @@ def false_positive_rate(source, target, method: str = "exact", thresholds=(3.0, 
     ``{threshold: rate}`` over the pairs with a defined z.
     """
     rng = as_generator(rng)
-    random_null = method == "shifts" or (method == "stimulus" and kw.get("n_perm") is not None)
+    random_null = method == "shifts" or (method == "stimulus" and kw.get("n_shuffles") is not None)
     z = sttc_zscore(_layer(surrogate_uncoupled(source, rng=rng)), target, method=method,
                     rng=rng if random_null else None, **kw)
     z = z.values[np.isfinite(z.values)]

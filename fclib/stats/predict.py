@@ -16,12 +16,16 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
+from fclib._util import seed_of
+
 __all__ = ["CLASSIFIERS", "identity_vs_aggregate", "compare_neurons", "paired_difference"]
 
 CLASSIFIERS = ("LinearSVC", "LogisticRegression", "RandomForest", "GaussianNB")
 
 
-def _make(name: str, seed: int):
+def _make(name: str, rng):
+    """A fresh classifier ``name``; ``rng`` (an int seed, or a Generator that draws one:
+    :func:`fclib._util.seed_of`) is the random forest's ``random_state``."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.naive_bayes import GaussianNB
@@ -37,7 +41,7 @@ def _make(name: str, seed: int):
                                                                   max_iter=1000))
     if name == "RandomForest":
         return RandomForestClassifier(n_estimators=40, max_depth=8, class_weight="balanced",
-                                      random_state=seed, n_jobs=1)
+                                      random_state=seed_of(rng), n_jobs=1)
     if name == "GaussianNB":
         return GaussianNB(priors=[0.5, 0.5])
     raise ValueError(f"unknown classifier {name!r}; choose from {CLASSIFIERS}")
@@ -58,7 +62,7 @@ def _binary(target) -> np.ndarray:
 
 
 def identity_vs_aggregate(members, target, classifiers=CLASSIFIERS, n_splits: int = 3,
-                          seed: int = 0) -> dict[str, dict[str, float]]:
+                          rng=0) -> dict[str, dict[str, float]]:
     """Cross-validated balanced accuracy of predicting ``target`` from the aggregate and
     from the identities of ``members``.
 
@@ -67,7 +71,7 @@ def identity_vs_aggregate(members, target, classifiers=CLASSIFIERS, n_splits: in
     members : (frames, members) 0/1 array: which group members fire in each frame.
     target : (frames,) 0/1 array: whether the target fires (integer, boolean, or floats that
         are exactly 0 or 1; anything else raises ``ValueError``).
-    n_splits : stratified folds (shuffled with ``seed``); both feature sets use the same folds.
+    n_splits : stratified folds (shuffled with ``rng``); both feature sets use the same folds.
 
     Returns ``{classifier: {"aggregate": score, "identity": score}}``.
     """
@@ -87,6 +91,7 @@ def identity_vs_aggregate(members, target, classifiers=CLASSIFIERS, n_splits: in
                          f"{X.shape} and {y.shape}")
     if np.bincount(y, minlength=2).min() < n_splits:
         raise ValueError(f"the target must fire and stay silent in at least {n_splits} frames each")
+    seed = seed_of(rng)
     feats = {"aggregate": X.sum(1, keepdims=True), "identity": X}
     folds = list(StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(X, y))
     out = {}

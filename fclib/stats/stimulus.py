@@ -450,25 +450,25 @@ def _draw_permutation(rng: np.random.Generator, d: _Design) -> np.ndarray:
     return perm
 
 
-def stimulus_permutation_null(source, target, stimulus=None, T: int | None = None, *, n_perm: int = 1000,
-                              rng=None, moments: bool = False, block: int = 1024,
+def stimulus_permutation_null(source, target, stimulus=None, T: int | None = None, *,
+                              n_shuffles: int = 1000, rng=None, moments: bool = False, block: int = 1024,
                               progress: bool = False, backend: str = "auto",
                               device=None) -> xr.Dataset:
-    """The sampled twin of :func:`stimulus_null`: ``n_perm`` random within-stimulus
+    """The sampled twin of :func:`stimulus_null`: ``n_shuffles`` random within-stimulus
     permutations of the source's presentations.
 
     Every permutation (drawn in Python from ``rng``, the same for all sources) reorders
     the presentations of each stimulus at random; the co-firing count ``c`` and the STTC of
     every pair are accumulated as running sums of their deviations from the observed values
     (float64, so no cancellation). ``z = (c_0 - mean_c) / sd_c`` (sample sd, ``ddof=1``),
-    which tends to :func:`stimulus_null`'s z as ``n_perm`` grows; ``null_mean``/``null_sd``
-    are the sampled STTC moments (not delta-method images). Costs ``n_perm`` co-firing
+    which tends to :func:`stimulus_null`'s z as ``n_shuffles`` grows; ``null_mean``/``null_sd``
+    are the sampled STTC moments (not delta-method images). Costs ``n_shuffles`` co-firing
     counts: for checks and small data.
 
     Parameters
     ----------
     source, target, stimulus, T, block : as :func:`stimulus_null`.
-    n_perm : number of permutations (>= 2).
+    n_shuffles : number of permutations (>= 2).
     rng : ``numpy.random.Generator``, int seed or ``None``.
     moments : also return the null moments.
     progress : show a progress bar over the permutations.
@@ -479,15 +479,15 @@ def stimulus_permutation_null(source, target, stimulus=None, T: int | None = Non
     Dataset over ``(target, source)`` as :func:`stimulus_null` (float32 ``sttc``, ``z``;
     with ``moments=True`` the sampled ``null_mean``, ``null_sd``, ``cofiring_mean``,
     ``cofiring_sd`` and ``cofiring``); attrs as there plus ``method="stimulus-permutation"``
-    and ``n_perm``.
+    and ``n_shuffles``.
     """
     from fclib._util import progress_bar
 
     backend, dev = resolve_backend(backend, device)
     kw = dict(backend=backend, device=dev)
     rng = as_generator(rng)
-    if isinstance(n_perm, bool) or not isinstance(n_perm, numbers.Integral) or n_perm < 2:
-        raise ValueError(f"n_perm must be an int >= 2, got {n_perm!r}")
+    if isinstance(n_shuffles, bool) or not isinstance(n_shuffles, numbers.Integral) or n_shuffles < 2:
+        raise ValueError(f"n_shuffles must be an int >= 2, got {n_shuffles!r}")
     d, src = _prepare(source, target, stimulus, T, block)
     n_s, L, M = src.shape[0], d.n_frames, d.n_presentations
     n_b = src.sum(axis=1, dtype=np.int64)
@@ -503,7 +503,7 @@ def stimulus_permutation_null(source, target, stimulus=None, T: int | None = Non
         obs[sl] = sttc_from_counts(c0[sl], c0[sl], n_a, n_b, n_a / L, n_b / L)
     sums = {k: np.zeros((n_t, n_s)) for k in ("c1", "c2", "s1", "s2")}
     src3 = src.reshape(n_s, M, d.T)
-    for _ in progress_bar(range(n_perm), desc="stimulus null", progress=progress):
+    for _ in progress_bar(range(n_shuffles), desc="stimulus null", progress=progress):
         perm_src = src3[:, _draw_permutation(rng, d), :].reshape(n_s, L)
         for sl, tgt, n_a in blocks:
             c = cofiring_counts(tgt, perm_src, **kw)
@@ -515,8 +515,8 @@ def stimulus_permutation_null(source, target, stimulus=None, T: int | None = Non
             sums["s2"][sl] += ds * ds
 
     def mean_sd(s1, s2):
-        m = s1 / n_perm
-        return m, np.sqrt(np.maximum((s2 - n_perm * m * m) / (n_perm - 1), 0.0))
+        m = s1 / n_shuffles
+        return m, np.sqrt(np.maximum((s2 - n_shuffles * m * m) / (n_shuffles - 1), 0.0))
 
     dc_mean, c_sd = mean_sd(sums["c1"], sums["c2"])
     ds_mean, s_sd = mean_sd(sums["s1"], sums["s2"])
@@ -531,7 +531,7 @@ def stimulus_permutation_null(source, target, stimulus=None, T: int | None = Non
                    null_sd=np.where(silent, np.nan, s_sd).astype(np.float32),
                    cofiring=c0.astype(np.int32), cofiring_mean=c_mean.astype(np.float32),
                    cofiring_sd=np.where(silent, np.nan, c_sd).astype(np.float32))
-    attrs = {**d.attrs(), "method": "stimulus-permutation", "n_perm": int(n_perm)}
+    attrs = {**d.attrs(), "method": "stimulus-permutation", "n_shuffles": int(n_shuffles)}
     return _dataset(res, source, target, attrs)
 
 

@@ -202,31 +202,31 @@ def ttfs_loss(output_times, labels, xi: float = 0.2, alpha: float = 0.005, beta:
     return per.mean()
 
 
-def load_digits_times(test_fraction: float = 1 / 3, seed: int = 0, max_train: int | None = None,
+def load_digits_times(test_fraction: float = 1 / 3, rng=0, max_train: int | None = None,
                       max_test: int | None = None):
-    """scikit-learn's 8×8 digits (values 0–16), split stratified and seeded
-    (:func:`fclib.io.datasets.split_dataset`), encoded with x_max = 16. Returns
-    ``(train_times, train_labels, test_times, test_labels)``."""
+    """scikit-learn's 8×8 digits (values 0–16), split stratified and seeded with ``rng`` (an
+    int seed or a Generator: :func:`fclib.io.datasets.split_dataset`), encoded with
+    x_max = 16. Returns ``(train_times, train_labels, test_times, test_labels)``."""
     from sklearn.datasets import load_digits
 
     from fclib.io.datasets import split_dataset
 
     d = load_digits()
     sp = split_dataset(d.images.astype(np.float64), d.target.astype(np.int64),
-                       [str(c) for c in range(10)], test_fraction, seed,
+                       [str(c) for c in range(10)], test_fraction, rng,
                        max_train=max_train or None, max_test=max_test or None)
     return (encode(sp.train_images), sp.train_labels, encode(sp.test_images), sp.test_labels)
 
 
-def load_mnist_times(test_fraction: float = 1 / 3, seed: int = 0, max_train: int | None = None,
+def load_mnist_times(test_fraction: float = 1 / 3, rng=0, max_train: int | None = None,
                      max_test: int | None = None, size: int = 16):
     """The 5,000 MNIST digits of :func:`fclib.io.datasets.load_mnist` at ``size`` x ``size``
-    (16: the resolution 002's authors train on), split stratified and seeded, encoded with
-    x_max = 1. Returns ``(train_times, train_labels, test_times, test_labels)``."""
+    (16: the resolution 002's authors train on), split stratified and seeded with ``rng``
+    (as in :func:`load_digits_times`), encoded with x_max = 1. Returns ``(train_times, train_labels, test_times, test_labels)``."""
     from fclib.io.datasets import load_mnist, split_dataset
 
     imgs, labels, names = load_mnist(size)
-    sp = split_dataset(imgs.astype(np.float64), labels, names, test_fraction, seed,
+    sp = split_dataset(imgs.astype(np.float64), labels, names, test_fraction, rng,
                        max_train=max_train or None, max_test=max_test or None)
     return (encode(sp.train_images, x_max=1.0), sp.train_labels,
             encode(sp.test_images, x_max=1.0), sp.test_labels)
