@@ -17,13 +17,67 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import xarray as xr
 
 from fclib.store import atomic_write
 
-__all__ = ["save_recording", "load_recording"]
+__all__ = ["save_recording", "load_recording", "LayerPair"]
+
+class LayerPair(NamedTuple):
+    """A pair of populations (layers): ``source`` projects to ``target``.
+
+    A tuple, so ``s, t = pair`` unpacks it. ``str(pair)`` is ``"source→target"``, the label
+    that tables, xarray coordinates and glued values show; :meth:`parse` reads such a label
+    back.
+
+    Examples
+    --------
+    >>> LayerPair.parse("L1→L2")
+    LayerPair(source='L1', target='L2')
+    >>> str(LayerPair("L1", "L2"))
+    'L1→L2'
+    """
+
+    source: str
+    target: str
+
+    #: The separator of the label.
+    SEP = "→"
+
+    def __str__(self) -> str:
+        return f"{self.source}{self.SEP}{self.target}"
+
+    @classmethod
+    def parse(cls, pair) -> "LayerPair":
+        """The pair a label ``"source→target"`` names (a ``LayerPair`` or a 2-tuple of names
+        is taken as it is).
+
+        Parameters
+        ----------
+        pair : str, LayerPair or tuple
+            ``"L1→L2"``, or ``(source, target)``.
+
+        Returns
+        -------
+        LayerPair
+
+        Raises
+        ------
+        ValueError
+            When ``pair`` is not two non-empty names joined by one ``→``.
+        """
+        if isinstance(pair, tuple) and len(pair) == 2 and all(
+                isinstance(p, str) and p for p in pair):
+            return cls(*pair)
+        parts = pair.split(cls.SEP) if isinstance(pair, str) else ()
+        if len(parts) != 2 or not all(parts):
+            raise ValueError(f"pair must be a layer pair 'source{cls.SEP}target' such as "
+                             f"'L1{cls.SEP}L2' (or a (source, target) tuple), got {pair!r}")
+        return cls(*parts)
+
 
 _FORMAT = "fclib populations 1"
 _HDF5 = b"\x89HDF\r\n\x1a\n"

@@ -27,6 +27,7 @@ import pandas as pd
 import xarray as xr
 
 from fclib._util import as_generator
+from fclib.io.populations import LayerPair
 
 __all__ = ["trend", "spearman_by", "first_to_last", "information_by_layer", "information_vs_degree",
            "condition_responses", "condition_summary", "spread_by_information",
@@ -116,7 +117,7 @@ def information_vs_degree(responses: dict, info: dict, hub_quantile: float = 0.9
         raise ValueError(f"hub_pair {hub_pair!r} is not one of the layer pairs {names}")
     parts = []
     for k, ds in responses.items():
-        target = k.split("→")[1]
+        target = LayerPair.parse(k).target
         if target not in info:
             raise ValueError(f"no information for {target}, the target layer of {k}")
         neurons = ds["neuron"].values

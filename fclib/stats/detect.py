@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from fclib.io.populations import LayerPair
 from fclib.stats.response import as_layer, check_presentations, cofiring
 
 __all__ = ["cofiring_features", "rate_features", "feature_sets", "group_overlap", "image_split",
@@ -204,8 +205,9 @@ def feature_sets(recording, groups: dict, T: int, frames=None) -> dict:
     if not groups:
         raise ValueError("no layer pairs given to build features from")
     sub = (lambda da: da) if frames is None else (lambda da: da.isel(frame=np.asarray(frames)))
-    layers = sorted({l for k in groups for l in k.split("→")}, key=lambda l: int(l[1:]))
-    cof = pd.concat([cofiring_features(sub(recording[k.split("→")[0]]), g, T, prefix=f"{k} ")
+    layers = sorted({l for k in groups for l in LayerPair.parse(k)}, key=lambda l: int(l[1:]))
+    cof = pd.concat([cofiring_features(sub(recording[LayerPair.parse(k).source]), g, T,
+                                       prefix=f"{k} ")
                      for k, g in groups.items()], axis=1)
     rate = pd.concat([rate_features(sub(recording[l]), T, prefix=f"{l} ") for l in layers], axis=1)
     images = np.asarray(sub(recording[layers[0]])["image"].values)[::T]

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from fclib.io.populations import LayerPair
 from fclib.stats.connectivity import active, consecutive_pairs, pair_significance
 from fclib.stats.ensembles import evaluate_groups, significant_fraction, summarise_groups
 from fclib.stats.groups import one_fc_groups
@@ -147,7 +148,7 @@ def recording_quantities(recording, *, threshold: float = 4.0, min_frames: int =
         q = pair_quantities(recording[s], recording[t], T, threshold=threshold,
                             min_frames=min_frames, saturation=saturation, r2_min=r2_min,
                             n_classes=n_classes)
-        rows.extend((f"{s}→{t}", k, v) for k, v in q.items())
+        rows.extend((str(LayerPair(s, t)), k, v) for k, v in q.items())
     return pd.DataFrame(rows, columns=["layer pair", "quantity", "value"])
 
 
@@ -184,7 +185,7 @@ def emergence_table(per_network: dict, accuracy: dict) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     out = pd.concat(parts, ignore_index=True)[cols]
     units = list(dict.fromkeys(out["layer pair"]))
-    order = sorted(units, key=lambda u: ("→" in u, _depth(u)))
+    order = sorted(units, key=lambda u: (LayerPair.SEP in u, _depth(u)))
     out["layer pair"] = pd.Categorical(out["layer pair"], categories=order, ordered=True)
     out["quantity"] = pd.Categorical(
         out["quantity"], ordered=True,
@@ -227,5 +228,5 @@ def _with_silent(spikes: xr.DataArray) -> xr.DataArray:
 
 def _depth(unit: str) -> tuple:
     """Sort key of ``"L3"`` or ``"L3→L4"``: the layer numbers."""
-    parts = unit.split("→")
+    parts = LayerPair.parse(unit) if LayerPair.SEP in unit else (unit,)
     return tuple(int(p[1:]) if p[1:].isdigit() else 0 for p in parts)
