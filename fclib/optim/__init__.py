@@ -1,5 +1,6 @@
-"""Gradient-free optimisers over index grids for activation maximisation (MANGO, 003):
-our own PROTES (tensor-train sampling) and Nevergrad baselines.
+"""Gradient-free optimisers over index grids for activation maximisation (the MANGO paper:
+Pospelov et al., "Fast gradient-free activation maximization for neurons in spiking neural
+networks"): our own PROTES (tensor-train sampling) and Nevergrad baselines.
 
 Torch and Nevergrad are imported inside the functions; ``fclib`` itself never imports this
 package.

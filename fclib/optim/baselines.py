@@ -1,7 +1,8 @@
-"""Nevergrad baselines of 003 (random search and ``Portfolio``) and one entry point for
-every method, recording the network calls and the wall time.
+"""Nevergrad baselines of the MANGO paper (Pospelov et al., "Fast gradient-free activation
+maximization for neurons in spiking neural networks": random search and ``Portfolio``) and
+one entry point for every method, recording the network calls and the wall time.
 
-003 (§3.4 and the authors' code) optimises over ``TransitionChoice(range(n), repetitions=d)``
+The MANGO paper (§3.4 and the authors' code) optimises over ``TransitionChoice(range(n), repetitions=d)``
 with one ``ask``/``tell`` per point, so each evaluation is one network call; PROTES sends
 ``K`` points per call. ``Portfolio`` with ``workers = K`` asks ``K`` candidates, evaluates them
 as one batch and tells them back, the fair batched comparison. Nevergrad minimises: the
@@ -18,7 +19,7 @@ from fclib.optim.protes import GRAY_PRESETS, PRESETS, run_preset
 
 __all__ = ["nevergrad_search", "maximise", "METHODS"]
 
-#: Methods of 003's Table 1 and their options (``workers`` > 1: batched asks).
+#: Methods of the MANGO paper's Table 1 and their options (``workers`` > 1: batched asks).
 METHODS: dict[str, dict] = {
     "RS": dict(optimizer="RandomSearch", workers=1),
     "NG": dict(optimizer="Portfolio", workers=1),

@@ -1,7 +1,8 @@
 """PROTES: probabilistic optimisation with a tensor-train distribution over an index grid.
 
 Batsheva, Chertkov, Ryzhakov, Oseledets (2023), "PROTES: probabilistic optimization with
-tensor sampling", NeurIPS; used by Pospelov et al. (MANGO, ``papers/003_…``) for most exciting
+tensor sampling", NeurIPS; used by Pospelov et al. (the MANGO paper, "Fast gradient-free activation maximization for
+neurons in spiking neural networks") for most exciting
 inputs. Re-implemented here in numpy (the reverse-mode gradient of ``log p`` written out)
 because the ``protes`` package pins numpy < 2.0.2.
 
@@ -30,10 +31,10 @@ little-endian (``i = Σ_b bit_b 2^b``, as ``teneva.ind_qtt_to_tt``), so the trai
 modes of size 2. Neighbouring grid points can then differ in many bits (7 = 0111, 8 = 1000):
 on a smooth objective the greedy small-batch update (K = 5, k_top = 1) settles one step from
 the optimum and does not cross such a "Hamming cliff". ``qtt="gray"`` (our addition, not in
-003) quantises the reflected Gray code of the index instead, in which neighbours differ in
+the MANGO paper) quantises the reflected Gray code of the index instead, in which neighbours differ in
 exactly one bit; on the separable known optimum of ``tests/test_protes.py`` it takes TT-s
 from 2 to 15 of 15 seeds (``benchmarks/protes_reference.py``, which also shows that the
-``protes`` package itself, run on 003's binary coding, misses the optimum as often as ours).
+``protes`` package itself, run on the MANGO paper's binary coding, misses the optimum as often as ours).
 
 Everything is numpy: the distribution has a few hundred parameters and is walked mode by mode,
 where torch's per-operation overhead made a run of 10⁴ evaluations ten to thirty times slower.
@@ -49,8 +50,8 @@ from fclib._util import as_generator, seed_of
 __all__ = ["protes", "PRESETS", "GRAY_PRESETS", "init_cores", "sample", "log_prob",
            "dense_probability", "qtt_encode", "qtt_decode", "run_preset", "Adam"]
 
-#: The TT variants of 003 (§3.4), all rank 5; lr = 0.05 and one Adam step (the authors' code).
-#: 003's text quantises TT-s and TT-b only; the authors' ``manager.py`` passes ``with_qtt=True``
+#: The TT variants of the MANGO paper (§3.4), all rank 5; lr = 0.05 and one Adam step (the authors' code).
+#: The paper's text quantises TT-s and TT-b only; the authors' ``manager.py`` passes ``with_qtt=True``
 #: to all three. We follow the text.
 PRESETS: dict[str, dict] = {
     "TT": dict(k=10, k_top=1, qtt=False, rank=5, lr=0.05, k_gd=1),
@@ -265,7 +266,7 @@ def protes(f, d: int, n: int, budget: int, k: int = 10, k_top: int = 1, rank: in
     k, k_top : samples per iteration and size of the elite (``k_top <= k``).
     rank, lr, k_gd : TT rank, Adam learning rate, Adam steps per iteration.
     qtt : ``False``; ``True`` or ``"binary"``: quantise each coordinate into ``log2 n`` binary
-        modes (``n`` must be a power of 2; 003's TT-s and TT-b); ``"gray"``: the same on the
+        modes (``n`` must be a power of 2; the MANGO paper's TT-s and TT-b); ``"gray"``: the same on the
         Gray code of the index (neighbouring grid points one bit apart).
     rng : an int seed or a ``numpy.random.Generator`` (which draws one seed,
         :func:`fclib._util.seed_of`); the seed ``s`` draws the initial cores from

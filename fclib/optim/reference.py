@@ -1,7 +1,7 @@
 """Reference results of the optimisers: our PROTES against the authors' ``protes`` package
 on a known optimum, as recorded by ``benchmarks/protes_reference.py`` in the repository.
 
-(003's Table 1, the published activations and times of each method, is
+(The MANGO paper's Table 1, the published activations and times of each method, is
 :data:`fclib.stats.mei.PAPER_TABLE1` until :mod:`fclib.figures.mango` reads it from here.)
 """
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The MANGO chapter's sizes per profile (003: activation maximisation across training)."""
+"""The MANGO chapter's sizes per profile (the MANGO paper: activation maximisation across
+training)."""
 from __future__ import annotations
 
 __all__ = ["MANGO_SETTINGS", "mango_settings"]

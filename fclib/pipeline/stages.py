@@ -1,6 +1,6 @@
 """The stage runner behind ``make book``: data -> model -> recording -> notebooks -> book.
 
-Every stage writes under ``<data_dir>/runs/<key>/`` (see :mod:`fclib.profiles`) and is
+Every stage writes under ``<data_dir>/runs/<key>/`` (see :mod:`fclib.pipeline.profiles`) and is
 skipped when its artefact exists. From the command line::
 
     python -m fclib.pipeline book --profile default      # everything, then the HTML book
@@ -443,12 +443,13 @@ class Run:
 
         Groups come from the original condition (:meth:`groups`), except for the permuted
         network, whose analysis is redone from its own pairs; co-firing and target spikes
-        come from ``condition``; fits as in :func:`fclib.response.fit_response`. Frames are also split into ``n_batches`` disjoint sets of
-        images (seeded by the run's seed) and every fit is repeated per batch (the
+        come from ``condition``; fits as in :func:`fclib.stats.response.fit_response`.
+        Frames are also split into ``n_batches`` disjoint sets of images (seeded by the
+        run's seed) and every fit is repeated per batch (the
         temporal-robustness test). Returns one Dataset:
 
         - ``n_frames``, ``n_fire`` over ``(neuron, cofiring)``: the response functions;
-        - the variables of :func:`fclib.response.neuron_properties` over ``neuron``;
+        - the variables of :func:`fclib.stats.response.neuron_properties` over ``neuron``;
         - ``batch_n_frames``, ``batch_n_fire`` over ``(batch, neuron, cofiring)`` and
           ``batch_relu_slope``, ``batch_relu_r2`` over ``(batch, neuron)``.
         """
@@ -538,7 +539,7 @@ class Run:
                                else self.cfg["device"])
 
     def information(self, layer: str, condition: str = "original", n_shuffles: int = 20):
-        """:func:`fclib.information.information` of every neuron of ``layer`` (silent ones
+        """:func:`fclib.stats.information.information` of every neuron of ``layer`` (silent ones
         included) under ``condition``, shuffles seeded by the run's seed, cached on disk as
         ``<record_dir>/information/<condition>_<layer>_s<n_shuffles>.nc``. Under FGSM on a
         subset of classes only the attacked images count (:meth:`analysed_frames`)."""
@@ -673,7 +674,7 @@ def run(profile: str = "default", data_dir: str | os.PathLike | None = None, *,
     profile : ``"smoke"``, ``"default"`` or ``"paper"``.
     data_dir : where ``runs/<key>/`` live; ``None``: :func:`default_data_dir` (the book's
         ``data/``, wherever the caller runs from).
-    overrides : individual parameters (see :data:`fclib.profiles.PARAMS`); ``None``
+    overrides : individual parameters (see :data:`fclib.pipeline.profiles.PARAMS`); ``None``
         keeps the profile's value.
     """
     cfg = resolve(profile, **overrides)

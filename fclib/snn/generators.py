@@ -1,10 +1,12 @@
-"""Small image generators whose latent grids MANGO searches (003, §3.2 and Appendix B).
+"""Small image generators whose latent grids MANGO searches (the MANGO paper, Pospelov et
+al., "Fast gradient-free activation maximization for neurons in spiking neural networks",
+§3.2 and Appendix B).
 
 No pretrained weights can be downloaded, so both are trained here on the training digits:
 
 * :func:`train_gan` — an SN-GAN (Miyato et al. 2018): hinge loss, every discriminator layer
   spectrally normalised; latent ``d`` coordinates (default 16) searched on a grid of ``n``
-  points (default 64) on [-4, 4] (003's code uses d = 128 on CIFAR).
+  points (default 64) on [-4, 4] (the paper's code uses d = 128 on CIFAR).
 * :func:`train_vqvae` — a VQ-VAE (van den Oord et al. 2017): 4 × 4 code positions, 32
   codewords, straight-through gradients, commitment 0.25; its latent is the code index grid
   (d = 16 positions, n = 32 codewords).

@@ -1,4 +1,6 @@
-"""Most exciting inputs (MEIs) of spiking units without gradients (MANGO, ``papers/003_…``).
+"""Most exciting inputs (MEIs) of spiking units without gradients (the MANGO
+paper: Pospelov et al., "Fast gradient-free activation maximization for neurons in spiking
+neural networks").
 
 A unit is one channel ``c`` of a spiking layer. Its activation
 
@@ -197,7 +199,7 @@ def search_meis(models, generator, units, methods, budget: int, *, rng=0,
 def mei_formation(model, generator, layer: str, channel: int, method: str, budget: int,
                   checkpoints, rng=0, position=None) -> dict:
     """One MEI forming: the best image so far and its activation after each number of
-    evaluations in ``checkpoints`` (003's Fig. 4, right). Returns ``evaluations``,
+    evaluations in ``checkpoints`` (the MANGO paper's Fig. 4, right). Returns ``evaluations``,
     ``activation`` and ``image`` ``(len(checkpoints), H, W)``. ``rng``: the search's int
     seed or a Generator (:func:`fclib.optim.maximise`)."""
     f0 = unit_objective(model, layer, channel, generator, position)
@@ -269,7 +271,7 @@ def labelled_meis(directory, parent_key: str, model, generator, picked: dict, bu
                   epoch: int = 0, preferred: dict | None = None, method: str = "TT",
                   rng=0, progress: bool = True) -> dict:
     """Neuron-level MEIs of labelled neurons, compared per label (hubs against other
-    targets, 1FC-group members against non-members; beyond 003).
+    targets, 1FC-group members against non-members; beyond the MANGO paper).
 
     ``picked``: comparison name → :func:`fclib.stats.mei.pick_labelled` rows (``layer``,
     ``channel``, ``y``, ``x``, ``label``, ``rate``, ``pair``, ``neuron``); ``preferred``:

@@ -1,9 +1,9 @@
 """Record the spikes of every residual-branch spiking layer under a named condition.
 
-For each presentation of the schedule (:func:`fclib.data.presentation_params`) the
+For each presentation of the schedule (:func:`fclib.io.datasets.presentation_params`) the
 model runs ``T`` timesteps; forward hooks on the PLIF layers ``L1``, ``L2``, ... copy the
-spikes of the sampled neurons (:func:`fclib.recording.sample_neurons`) and
-:class:`fclib.recording.RecordingWriter` streams them to netCDF4 batch by batch, so no
+spikes of the sampled neurons (:func:`fclib.io.recordings.sample_neurons`) and
+:class:`fclib.io.recordings.RecordingWriter` streams them to netCDF4 batch by batch, so no
 layer's spikes of all frames are ever held in memory at once. An interrupted recording
 (a killed process, a crash in an attack) resumes from the last batch on disk.
 """

@@ -231,7 +231,7 @@ def train(arch: dict, split, run_dir: str | os.PathLike, *, epochs: int, batch_s
     Parameters
     ----------
     arch : architecture dict (:func:`fclib.snn.models.small_sew_resnet_arch`, ...).
-    split : :class:`fclib.data.Split` with training and held-out images.
+    split : :class:`fclib.io.datasets.Split` with training and held-out images.
     run_dir : folder of this training run; ``model.pt`` is written there at the end.
     epochs, batch_size, lr, momentum, weight_decay : SGD with a cosine learning-rate schedule.
     augment : ``"none"``, ``"jitter"`` (digits) or ``"cifar"`` (crop, flip, blur).

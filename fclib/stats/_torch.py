@@ -243,7 +243,7 @@ def _half(p, t):
 
 def sttc_formula(c_ab, c_ba, n_a, n_b, t_a, t_b) -> torch.Tensor:
     """STTC ``(rows, cols)`` float64 from counts (float64) and per-neuron vectors, ``NaN``
-    where a train is silent (:func:`fclib.stats.sttc._sttc_pair`)."""
+    where a train is silent (:func:`fclib.stats.sttc.sttc_pair`)."""
     na, nb = n_a[:, None], n_b[None, :]
     v = 0.5 * (_half(c_ab / na, t_b[None, :]) + _half(c_ba / nb, t_a[:, None]))
     return torch.where((na == 0) | (nb == 0), torch.full_like(v, float("nan")), v)
@@ -296,7 +296,7 @@ def sttc(source: np.ndarray, target_blocks, n_target: int, dt: int, dev: torch.d
 
 # ----------------------------------------------------------------------------- exact null
 def spectra(x: torch.Tensor) -> torch.Tensor:
-    """Folded power spectra ``(n, L // 2)`` float32 (:func:`fclib.stats.nulls._spectra`)."""
+    """Folded power spectra ``(n, L // 2)`` float32 (:func:`fclib.stats.nulls.power_spectra`)."""
     n, L = x.shape
     K = L // 2
     w = torch.full((K,), 2.0 / L, dtype=torch.float32, device=x.device)
@@ -329,7 +329,7 @@ def source_spectra(x: torch.Tensor, dev: torch.device) -> torch.Tensor:
 
 def exact_z(c0, m, n_a, n_b, L: int):
     """Observed STTC, z and the four null moments (``f(mean)``, STTC null sd, co-firing
-    null mean and sd) of a block of pairs, float64 (:func:`fclib.stats.nulls._exact_z`)."""
+    null mean and sd) of a block of pairs, float64 (:func:`fclib.stats.nulls.exact_z`)."""
     na, nb = n_a[:, None], n_b[None, :]
     t_a, t_b = na / L, nb / L
     mu = na * nb / L

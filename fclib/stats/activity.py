@@ -1,6 +1,6 @@
 """Firing statistics of a recording: rates per layer, silent fraction, raster samples.
 
-Torch-free; works on any :class:`fclib.recording.Recording` (or any mapping of layer name
+Torch-free; works on any :class:`fclib.io.recordings.Recording` (or any mapping of layer name
 to ``DataArray(("neuron", "frame"))``).
 """
 from __future__ import annotations

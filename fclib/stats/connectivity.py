@@ -6,8 +6,8 @@ slope with group size, the collapse and the robustness across batches of images 
 3-6).
 
 Works on any recording whose layers are ``DataArray(("neuron", "frame"))`` with a boolean
-``silent`` coordinate (as written by :mod:`fclib.recording`); the STTC and z come from
-:mod:`fclib.sttc` and :mod:`fclib.nulls`.
+``silent`` coordinate (as written by :mod:`fclib.io.recordings`); the STTC and z come from
+:mod:`fclib.stats.sttc` and :mod:`fclib.stats.nulls`.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Weighted fits of response functions: ReLU, two lines (hinge) and power laws.
 
-Pure numerics on ndarrays, used by :mod:`fclib.response`. A response function is a set of
+Pure numerics on ndarrays, used by :mod:`fclib.stats.response`. A response function is a set of
 points ``(x_i, y_i)`` with weights ``w_i``: ``x`` the co-firing of a group, ``y`` the
 target's firing probability at that co-firing, ``w`` the number of frames behind the point.
 Weighting by frames makes a least-squares fit on the points equal to a least-squares fit on

@@ -37,7 +37,7 @@ def one_fc_groups(pairs: xr.Dataset, threshold: float = 4.0, *,
     ----------
     pairs : Dataset over ``(target, source)`` with ``sttc``, ``z`` and the coordinates
         ``target_neuron``/``source_neuron`` (as made by
-        :func:`fclib.connectivity.pair_significance` or the nulls; without them, positions
+        :func:`fclib.stats.connectivity.pair_significance` or the nulls; without them, positions
         are used); or a mapping ``{"sttc": ..., "z": ...}`` of two (target, source) arrays
         of one shape (plain arrays or DataArrays).
     threshold : z above which a positive pair is an edge.

@@ -1,4 +1,6 @@
-"""Tables of most exciting inputs (MEIs) across training, following 003 (MANGO, §4).
+"""Tables of most exciting inputs (MEIs) across training, following the MANGO paper (§4:
+Pospelov et al., "Fast gradient-free activation maximization for neurons in spiking neural
+networks").
 
 Torch-free: these functions take the table of :func:`fclib.snn.mei.search_meis` (one row per
 epoch, unit — ``layer``, ``channel`` — and method, with ``activation``, ``class``,
@@ -6,13 +8,13 @@ epoch, unit — ``layer``, ``channel`` — and method, with ``activation``, ``cl
 
 * class entropy of an MEI: ``H(p) / ln C`` of the softmax ``p`` of the T-averaged logits;
 * strong MEI: ``A >= 0.75``; selective unit (at an epoch): the three TT variants' MEIs share
-  the arg-max class, that class's probability is ``>= 0.75`` and ``A >= 0.75`` (003 says
+  the arg-max class, that class's probability is ``>= 0.75`` and ``A >= 0.75`` (the paper says
   "all three maximization techniques"; we require all three probabilities and activations);
 * labile unit: selective for >= 2 classes across epochs; stable: exactly one; non-specialised:
   never selective;
 * diversity: mean pairwise Euclidean and cosine distance between a unit's MEI latents;
 * complexity: JPEG and ZIP (deflate) size over raw 8-bit size;
-* beyond 003, neuron-level MEIs of labelled neurons: the hubs of the last layer pair (top
+* beyond the MANGO paper, neuron-level MEIs of labelled neurons: the hubs of the last layer pair (top
   ``1 - quantile`` of both 1FC degree and MI, :func:`fclib.stats.information.hubs`, as in
   the information chapter) against the other analysed targets (:func:`hub_table`), and 1FC
   group members (source neurons in the group of at least one target) against active
@@ -34,7 +36,8 @@ __all__ = ["class_entropy", "selectivity", "specialisation", "first_strong_epoch
 
 TT_METHODS = ("TT", "TT-s", "TT-b")
 
-#: 003's Table 1 (mean activation over all units and layers, ±0.001; time in 003's unit).
+#: The MANGO paper's Table 1 (mean activation over all units and layers, ±0.001; time in the
+#: paper's unit).
 PAPER_TABLE1 = pd.DataFrame(
     {"act 1e2": [0.384, 0.393, 0.411, 0.418, 0.392],
      "act 1e3": [0.468, 0.574, 0.581, 0.579, 0.564],
@@ -127,7 +130,7 @@ def complexity(images: np.ndarray, quality: int = 75) -> pd.DataFrame:
 
 def method_table(table: pd.DataFrame, trace: np.ndarray, elapsed: np.ndarray,
                  budgets=(100, 1000, 10_000)) -> pd.DataFrame:
-    """003's Table 1 from a search: per method, mean (± s.e.) best activation and wall seconds
+    """The MANGO paper's Table 1 from a search: per method, mean (± s.e.) best activation and wall seconds
     after each budget (budgets above the search's are left out), and network calls."""
     t = table.reset_index(drop=True)
     budgets = [b for b in budgets if b <= trace.shape[1]]

@@ -1,11 +1,11 @@
 """Co-firing of 1FC groups and the response functions of their target neurons (paper §3, §4).
 
-For a target neuron with 1FC group G (see :mod:`fclib.groups`) and a frame f, the group's
+For a target neuron with 1FC group G (see :mod:`fclib.stats.groups`) and a frame f, the group's
 co-firing is ``k_f = sum over s in G of spike_s(f)``: how many members fire in that frame.
 The target's response function is its firing probability at each co-firing value,
 ``p(k) = n_fire(k) / n_frames(k)``, where ``n_frames(k)`` counts the frames with co-firing
 ``k`` and ``n_fire(k)`` those in which the target fired too. Fits (ReLU, two lines) are
-weighted by ``n_frames`` (see :mod:`fclib.fits`).
+weighted by ``n_frames`` (see :mod:`fclib.stats.fits`).
 
 The groups stay those of the original condition; the spikes may come from any condition
 or any subset (batch) of frames.
@@ -127,7 +127,7 @@ def cofiring(source: xr.DataArray, groups: xr.Dataset, *, method: str = "auto",
     source : spikes of the source layer, ``DataArray(("neuron", "frame"))`` or a 2-D array;
         neuron ids are its ``neuron`` coordinate or, without one, positions (a whole
         recorded layer).
-    groups : edge table from :func:`fclib.groups.one_fc_groups`.
+    groups : edge table from :func:`fclib.stats.groups.one_fc_groups`.
 
     Raises ``ValueError`` when ``source`` is another layer than the groups' ``source_layer``
     (see :func:`check_layer`) or lacks neurons the groups refer to.
@@ -278,8 +278,8 @@ def fit_response(counts: xr.Dataset, min_frames: int = 10, saturation: float | N
     ceiling beyond is left out (``None`` fits everything). Returns a Dataset over the
     non-``cofiring`` dims of ``counts`` with ``relu_slope``, ``relu_threshold``, ``relu_r2``,
     ``relu_nrmse``, ``n_points``; ``intercept``, ``slope_weak``, ``slope_strong``,
-    ``intersection``, ``lines_r2``, ``lines_nrmse`` (see :func:`fclib.fits.fit_relu`,
-    :func:`fclib.fits.fit_two_lines`); and ``saturation_cofiring`` (NaN if never reached).
+    ``intersection``, ``lines_r2``, ``lines_nrmse`` (see :func:`fclib.stats.fits.fit_relu`,
+    :func:`fclib.stats.fits.fit_two_lines`); and ``saturation_cofiring`` (NaN if never reached).
     The ``nan_reason`` attribute says how many fits are NaN and why (too few co-firing
     values seen in ``min_frames`` frames, or no steeper second line).
     """
