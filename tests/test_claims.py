@@ -4,6 +4,7 @@ source)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,50 @@ def test_pages_speak_to_readers(page):
     src = (ROOT / page).read_text()
     found = [m.group(0) for m in claims.INTERNAL_WORDS.finditer(src)]
     assert not found, f"{page}: internal words {found}"
+
+
+_FIGURE = re.compile(r"```\{glue:figure\}[^\n]*\n(?::[^\n]*\n)*(.*?)\n```", re.S)
+#: a number with a percent sign ("12 %", "5–16 %", "8%")
+_PERCENT = re.compile(r"\d\s*%")
+#: percentages that are a convention of the drawing, not a result
+_CONVENTIONS = ("% confidence interval",)
+
+
+def _sentences(text):
+    """``text`` cut into sentences; "Fig. 2", "Figs. A7" and "s.e." do not end one."""
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z*{$(])", " ".join(text.split()))
+    out = []
+    for p in parts:
+        if out and re.search(r"(\bFigs?\.|\bs\.e\.|\be\.g\.|\bi\.e\.)$", out[-1]):
+            out[-1] += " " + p
+        else:
+            out.append(p)
+    return out
+
+
+def _captions():
+    for md in sorted((ROOT / CHAPTER_DIR).glob("*.md")):
+        for m in _FIGURE.finditer(md.read_text()):
+            yield md.name, m.group(1).strip()
+
+
+def test_sentences_keep_figure_labels_whole():
+    assert _sentences("**Paper Fig. 2 A–C.** Curves. **What to see:** x, the paper's 5 %.") == [
+        "**Paper Fig. 2 A–C.** Curves.", "**What to see:** x, the paper's 5 %."]
+
+
+def test_every_figure_caption_says_what_to_see_and_types_no_result():
+    """Each caption, after saying what is drawn, says what to look at and what the paper found
+    there ("**What to see:**"). The figure's data change with every build, so a caption states
+    no measured number: a percentage is allowed only in a sentence about the paper (its range,
+    its value) or as a drawing convention (a 95 % confidence interval)."""
+    caps = list(_captions())
+    assert len(caps) >= 50, "the chapters' glue:figure captions were not found"
+    for name, cap in caps:
+        cap = " ".join(cap.split())
+        assert "**What to see:**" in cap, f"{name}: caption without a 'What to see' sentence: {cap[:80]!r}"
+        for s in _sentences(cap):
+            if _PERCENT.search(s) and "paper" not in s.lower():
+                assert any(c in s for c in _CONVENTIONS), (
+                    f"{name}: a caption states a percentage outside a sentence about the paper: "
+                    f"{s!r}; say what to look for and what the paper reports, not this build's number")
