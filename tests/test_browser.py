@@ -87,9 +87,32 @@ def chromium():
     return exe
 
 
+# Written into a copy of each page before it is opened: once the page has loaded, every image
+# records the width it is displayed at and its own width in pixels, so the test sees whether the
+# browser shrank a figure (and with it the figure's text) to fit the column.
+MEASURE = ("<script>window.addEventListener('load', function () {"
+           "for (const img of document.images) {"
+           "img.setAttribute('data-shown-width', img.getBoundingClientRect().width);"
+           "img.setAttribute('data-natural-width', img.naturalWidth);}});</script>")
+# The window a reader on a laptop has; the book's content column is 756 px wide in it.
+WINDOW = "1400,1000"
+
+
 def _render(exe: str, html: Path, profile_dir: Path) -> tuple[str, list[str]]:
-    """Open ``html`` offline in headless Chromium; return the final DOM and console lines."""
+    """Open ``html`` offline in headless Chromium in a 1,400 px window; return the final DOM
+    (images carrying their displayed and natural widths) and the console lines."""
+    page = html.read_text(encoding="utf8")
+    measured = html.with_name(f".measure-{html.name}")  # beside it: relative links hold
+    measured.write_text(page.replace("</head>", MEASURE + "</head>", 1), encoding="utf8")
+    try:
+        return _chromium(exe, measured, profile_dir)
+    finally:
+        measured.unlink()
+
+
+def _chromium(exe: str, html: Path, profile_dir: Path) -> tuple[str, list[str]]:
     cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+           f"--window-size={WINDOW}",
            "--no-first-run", "--disable-background-networking", "--disable-component-update",
            "--disable-sync", "--disable-extensions", f"--user-data-dir={profile_dir}",
            # every host name fails to resolve: the page gets nothing from the network
@@ -262,6 +285,13 @@ def test_chapter_shows_its_figures(rendered, book_root, page):
             continue
         with Image.open(r.path.parent / unquote(urlsplit(src).path)) as im:
             assert im.width <= 756, f"{page}: {src} is {im.width} px wide (column: 756 px)"
+        # as the browser lays it out: shown at its own size, so its text (>= 8 pt at 100 dpi,
+        # tests/test_figure_style.py) is >= 11 px high on the screen
+        shown, natural = float(img["data-shown-width"]), float(img["data-natural-width"])
+        assert natural > 0, f"{page}: {src} did not load"
+        assert shown >= natural - 1, (f"{page}: {src} ({natural:.0f} px) is shown "
+                                      f"{shown:.0f} px wide: its text is shrunk to "
+                                      f"{shown / natural:.0%}")
         alt = img.get("alt", "")
         assert alt and not re.fullmatch(r"[0-9a-f]{20,}\.png|.*\.(png|svg)", alt), \
             f"{page}: figure alt text is {alt!r}"
