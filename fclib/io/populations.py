@@ -133,24 +133,35 @@ def _population(name, x) -> xr.DataArray:
 def save_recording(populations: Mapping, path, *, attrs: dict | None = None) -> Path:
     """Write binned populations to one netCDF4 recording (a group per population).
 
-    Parameters
-    ----------
-    populations : ``{name: DataArray(("neuron", "frame"))}`` (bool or 0/1; a 2-D array is
-        taken as neurons x frames), all on the same frames; e.g. the output of
-        :func:`fclib.io.bin_spikes` for each population. An ``xr.Dataset`` of such variables
-        is taken as well.
-    path : the file to write (``.nc``). Written as ``<path>.part`` and renamed into place,
-        so a failure leaves nothing behind and an existing file unchanged.
-    attrs : attributes of the whole recording (strings, numbers; others stored as JSON).
-
     Each group also holds what :func:`fclib.io.recordings.open_recording` expects of fclib's
     own recordings (``layer_shape``; ``rate``, spikes per presentation, and ``silent`` on
     ``neuron``); the root holds ``T`` where every population has the same one.
 
+    Parameters
+    ----------
+    populations : Mapping or xarray.Dataset
+        ``{name: DataArray(("neuron", "frame"))}`` (bool or 0/1; a 2-D array is taken as
+        neurons x frames), all on the same frames; e.g. the output of
+        :func:`fclib.io.bin_spikes` for each population. An ``xr.Dataset`` of such variables
+        is taken as well.
+    path : str or PathLike
+        The file to write (``.nc``). Written to a temporary name and renamed into place, so a
+        failure leaves nothing behind and an existing file unchanged.
+    attrs : dict, optional
+        Attributes of the whole recording (strings, numbers; others stored as JSON).
+
     Returns
     -------
-    The path written.
-    """
+    Path
+        The path written.
+
+    Raises
+    ------
+    TypeError
+        ``populations`` is not a non-empty mapping of populations.
+    ValueError
+        A bad population name, dims other than ``(neuron, frame)``, values
+        other than 0/1, or populations on different frames."""
     if not isinstance(populations, Mapping) or not len(populations):
         raise TypeError("populations must be a non-empty dict {name: DataArray ('neuron', "
                         f"'frame')}}; got {type(populations).__name__}")
@@ -223,9 +234,24 @@ def load_recording(path) -> dict[str, xr.DataArray]:
     :func:`fclib.io.recordings.open_recording`; their ``T`` attached as an attribute), a
     DataArray saved with ``DataArray.to_netcdf`` (named after its ``layer`` attribute or its
     name) and netCDF files with one group per population holding one ``(neuron, frame)``
-    variable. Anything else is a ``ValueError`` saying what was expected and how to write
-    it; a missing file a ``FileNotFoundError``.
-    """
+    variable.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The netCDF file.
+
+    Returns
+    -------
+    dict of str to xarray.DataArray
+        The populations by name, dims ``(neuron, frame)``.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ValueError
+        A file of none of these layouts (says what was expected and how to write it)."""
     import netCDF4
 
     path = Path(path)

@@ -49,8 +49,22 @@ def sample_neurons(shape: tuple[int, int, int], budget: int = 8192) -> dict[str,
     (§A.1 "Neuron Sampling"; the extracted text lost the formula, this is the rule that
     gives its 7,500-9,000 neurons for SEW-ResNet18: 7,744 / 8,192 / 9,216 / 8,192).
 
-    Returns ``channel``, ``y``, ``x`` index arrays in channel-major order.
-    """
+    Parameters
+    ----------
+    shape : (int, int, int)
+        The layer's ``(C, H, W)``.
+    budget : int
+        Neurons per layer above which a patch is sampled.
+
+    Returns
+    -------
+    dict of ndarray
+        ``channel``, ``y``, ``x`` int32 index arrays in channel-major order.
+
+    Raises
+    ------
+    ValueError
+        A shape with a dimension below 1."""
     c, h, w = (int(v) for v in shape)
     if min(c, h, w) < 1:
         raise ValueError(f"layer shape must be positive (C, H, W), got {shape}")
@@ -298,7 +312,18 @@ def save_dataset(ds: xr.Dataset, path) -> Path:
     If writing fails (an attribute netCDF cannot store, a full disk, an interrupt), the
     temporary file is removed and the error raised: nothing half-written is left behind, and
     an existing file at ``path`` is kept unchanged.
-    """
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        What to write.
+    path : str or PathLike
+        The file.
+
+    Returns
+    -------
+    Path
+        ``path``."""
     with atomic_write(path) as tmp:
         write_netcdf(ds, tmp)
     return Path(path)
@@ -307,23 +332,60 @@ def save_dataset(ds: xr.Dataset, path) -> Path:
 def write_netcdf(ds: xr.Dataset, path) -> None:
     """Write a Dataset to netCDF4 (zlib level 1) at ``path`` as it goes (no temporary name:
     for a caller that writes inside :func:`fclib.store.atomic_write` or
-    :func:`fclib.store.cached`)."""
+    :func:`fclib.store.cached`).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        What to write.
+    path : str or PathLike
+        The file."""
     ds.to_netcdf(path, engine="netcdf4",
                  encoding={v: {"zlib": True, "complevel": 1} for v in ds.data_vars})
 
 
 def load_dataset(path) -> xr.Dataset:
-    """A netCDF4 file read whole into memory (the file closed)."""
+    """A netCDF4 file read whole into memory (the file closed).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file.
+
+    Returns
+    -------
+    xarray.Dataset
+        Its contents, loaded."""
     with xr.open_dataset(path, engine="netcdf4") as ds:
         return ds.load()
 
 
 def presentation_stimuli(spikes: xr.DataArray, T: int, by: str = "image") -> np.ndarray:
-    """The stimulus of every presentation (length ``n_frames // T``), from the frame
-    coordinates of a recorded layer: ``by="image"`` the image index (the default profile
-    shows each held-out image many times), ``by="class"`` the class label (where each image
-    is shown once, as in the paper profile, presentations of one class are the repeats).
-    What the stimulus-preserving null permutes presentations within."""
+    """The stimulus of every presentation, from the frame coordinates of a recorded layer:
+    what the stimulus-preserving null permutes presentations within.
+
+    Parameters
+    ----------
+    spikes : xarray.DataArray
+        A recorded layer ``(neuron, frame)`` with an ``image`` (``by="image"``) or ``label``
+        (``by="class"``) coordinate on ``frame``, frames in presentation order.
+    T : int
+        Frames per presentation.
+    by : str
+        ``"image"``: the image index (the default profile shows each held-out image many
+        times); ``"class"``: the class label (where each image is shown once, as in the paper
+        profile, presentations of one class are the repeats).
+
+    Returns
+    -------
+    ndarray
+        int64, one stimulus per presentation (length ``n_frames // T``).
+
+    Raises
+    ------
+    ValueError
+        An unknown ``by``, a missing coordinate, a frame count that is not a multiple of
+        ``T``, or a stimulus that changes inside a presentation."""
     coord = {"image": "image", "class": "label"}.get(by)
     if coord is None:
         raise ValueError(f"by must be 'image' or 'class', got {by!r}")
@@ -342,8 +404,26 @@ def presentation_stimuli(spikes: xr.DataArray, T: int, by: str = "image") -> np.
 def open_recording(path, chunks=None) -> Recording:
     """Open a recording written by :class:`RecordingWriter`; nothing is loaded yet.
 
-    ``chunks={}`` gives dask-backed arrays (block-wise work on big recordings).
-    """
+    Parameters
+    ----------
+    path : str or PathLike
+        The recording's netCDF4 file.
+    chunks : dict, optional
+        ``{}`` gives dask-backed arrays (block-wise work on big recordings); ``None`` reads
+        each layer lazily as a whole.
+
+    Returns
+    -------
+    Recording
+        ``rec["L3"]`` is a ``DataArray(neuron, frame)``.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ValueError
+        A file that is not a whole recording (unreadable, no layers, layers of different
+        frame counts)."""
     return Recording(path, chunks=chunks)
 
 

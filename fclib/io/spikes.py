@@ -467,11 +467,22 @@ def _seconds(x, name: str) -> float:
 def from_neo(spiketrains, bin_size, **kw) -> xr.DataArray:
     """:func:`bin_spikes` of a list of ``neo.SpikeTrain`` (e.g. ``segment.spiketrains``).
 
-    ``bin_size`` is seconds or a ``quantities`` time (``5 * pq.ms``). ``t_start``/``t_stop``
-    default to the trains' own (earliest start, latest stop); unit ids to each train's
-    ``unit_id`` annotation, else its name, else its position. Other keywords go to
-    :func:`bin_spikes`.
-    """
+    ``t_start``/``t_stop`` default to the trains' own (earliest start, latest stop); unit ids
+    to each train's ``unit_id`` annotation, else its name, else its position.
+
+    Parameters
+    ----------
+    spiketrains : list of neo.SpikeTrain
+        The units' trains.
+    bin_size : float or quantities.Quantity
+        Seconds, or a ``quantities`` time (``5 * pq.ms``).
+    **kw
+        Other keywords of :func:`bin_spikes`.
+
+    Returns
+    -------
+    xarray.DataArray
+        bool ``(neuron, frame)``, as :func:`bin_spikes` returns."""
     _require("neo", "from_neo")
 
     trains = list(spiketrains)
@@ -489,8 +500,21 @@ def from_pynapple(tsgroup, bin_size: float, **kw) -> xr.DataArray:
     """:func:`bin_spikes` of a ``pynapple.TsGroup`` (times in seconds, pynapple's unit).
 
     Unit ids are the group's keys; ``t_start``/``t_stop`` default to the start of its first
-    and the end of its last ``time_support`` epoch. Other keywords go to :func:`bin_spikes`.
-    """
+    and the end of its last ``time_support`` epoch.
+
+    Parameters
+    ----------
+    tsgroup : pynapple.TsGroup
+        The units' spike times.
+    bin_size : float
+        Seconds.
+    **kw
+        Other keywords of :func:`bin_spikes`.
+
+    Returns
+    -------
+    xarray.DataArray
+        bool ``(neuron, frame)``, as :func:`bin_spikes` returns."""
     _require("pynapple", "from_pynapple")
 
     keys = list(tsgroup.keys())
@@ -510,9 +534,30 @@ def from_nwb(path: str | os.PathLike, bin_size: float, *, stimulus_column: str |
 
     Unit ids are the table's ids. With ``stimulus_column`` (a column of the file's trials
     table) the trials become presentations: their ``start_time`` the onsets, that column the
-    stimulus labels and the shortest trial the ``trial_duration`` (unless given). Other
-    keywords go to :func:`bin_spikes`.
-    """
+    stimulus labels and the shortest trial the ``trial_duration`` (unless given).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The NWB file.
+    bin_size : float
+        Seconds.
+    stimulus_column : str, optional
+        A column of the trials table naming each trial's stimulus.
+    **kw
+        Other keywords of :func:`bin_spikes`.
+
+    Returns
+    -------
+    xarray.DataArray
+        bool ``(neuron, frame)``, as :func:`bin_spikes` returns.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ValueError
+        No units table, or no trials column ``stimulus_column``."""
     NWBHDF5IO = _require("pynwb", "from_nwb").NWBHDF5IO
 
     path = os.fspath(path)

@@ -29,7 +29,19 @@ def _noun(what: str) -> str:
 
 def check_spike_values(x: np.ndarray, what: str = "spikes") -> None:
     """Raise ``ValueError`` unless ``x`` holds only 0/1 (or bools): NaN and other values are
-    named."""
+    named.
+
+    Parameters
+    ----------
+    x : ndarray
+        The values to check.
+    what : str
+        The argument's name, used in the error messages.
+
+    Raises
+    ------
+    ValueError
+        A dtype that is neither bool nor numeric, NaN, or a value other than 0 and 1."""
     if x.dtype == bool or x.size == 0:
         return
     if np.issubdtype(x.dtype, np.integer):
@@ -62,7 +74,27 @@ def as_layer(spikes, what: str = "spikes", *, allow_empty: bool = False) -> xr.D
     naming what is wrong (``what`` names the argument), also for a layer without neurons or
     frames unless ``allow_empty``; ``TypeError`` for ragged input (spike times: bin them with
     :func:`fclib.io.bin_spikes`).
-    """
+
+    Parameters
+    ----------
+    spikes : xarray.DataArray or array_like
+        0/1 trains ``(neuron, frame)``, or a 2-D array (neurons x frames).
+    what : str
+        The argument's name, used in the error messages.
+    allow_empty : bool
+        Accept a layer without neurons or frames.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``spikes`` with dims ``(neuron, frame)``.
+
+    Raises
+    ------
+    TypeError
+        A Dataset, or ragged / object input (spike times).
+    ValueError
+        Other dims or shape, values other than 0/1 or NaN, or an empty layer."""
     if isinstance(spikes, xr.Dataset):
         raise TypeError(f"{what} must be a DataArray ('neuron', 'frame') or a 2-D array, got a "
                         "Dataset; pick one layer (e.g. recording['L1'])")
@@ -168,7 +200,27 @@ def check_presentations(spikes: xr.DataArray, T=None, what: str = "the") -> int:
     """``T`` as an int after checking it: a positive integer (time steps per presentation)
     that divides the frames of ``spikes``, and matches its ``step`` coordinate and ``T``
     attribute if it has them; ``None`` takes the ``T`` the spikes carry
-    (:func:`resolve_T`). Raises ``ValueError`` saying which."""
+    (:func:`resolve_T`). Raises ``ValueError`` saying which.
+
+    Parameters
+    ----------
+    spikes : xarray.DataArray
+        A layer ``(neuron, frame)``.
+    T : int, optional
+        Time steps per presentation; ``None``: the ``T`` the spikes carry.
+    what : str
+        Names the spikes in the error messages.
+
+    Returns
+    -------
+    int
+        ``T``.
+
+    Raises
+    ------
+    ValueError
+        ``T`` not a positive integer, not dividing the frames, or disagreeing with the
+        ``step`` coordinate or ``T`` attribute."""
     T = resolve_T(spikes, T, what)
     L = spikes.sizes["frame"]
     if L % T:
@@ -186,7 +238,26 @@ def check_presentations(spikes: xr.DataArray, T=None, what: str = "the") -> int:
 def check_groups(groups, what: str = "groups") -> xr.Dataset:
     """``groups`` after checking it is an edge table of :func:`fclib.stats.groups.one_fc_groups`
     (or a control group table): ``TypeError`` for anything but a Dataset, ``ValueError`` for a
-    Dataset without its variables."""
+    Dataset without its variables.
+
+    Parameters
+    ----------
+    groups : xarray.Dataset
+        An edge table with ``target``, ``source`` and ``degree``.
+    what : str
+        The argument's name, used in the error messages.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``groups``, unchanged.
+
+    Raises
+    ------
+    TypeError
+        Anything but a Dataset.
+    ValueError
+        A Dataset without those variables."""
     if not isinstance(groups, xr.Dataset):
         raise TypeError(f"{what} must be the edge table of fclib.stats.groups.one_fc_groups "
                         f"(a Dataset with target, source, degree); got {type(groups).__name__}")
@@ -209,7 +280,25 @@ def layer_name(spikes, *, what: str = "spikes", use_name: bool = True) -> str | 
     ``use_name=False``: the name is not read (a per-neuron quantity such as a rate is named
     after itself, not its layer). ``what`` names the argument in the error raised when the
     neurons come from several layers.
-    """
+
+    Parameters
+    ----------
+    spikes : xarray.DataArray or array_like
+        A layer.
+    what : str
+        The argument's name, used in the error message.
+    use_name : bool
+        Read the DataArray's name as the layer's.
+
+    Returns
+    -------
+    str or None
+        The layer's name, or ``None``.
+
+    Raises
+    ------
+    ValueError
+        The ``layer`` coordinate names several layers."""
     if not isinstance(spikes, xr.DataArray):
         return None
     if spikes.attrs.get("layer"):
@@ -232,7 +321,21 @@ def check_layer(spikes, attrs: dict, role: str) -> None:
     layer (plain arrays, unnamed DataArrays; groups built from unlabelled pairs) nothing can
     be compared; then a source given by position (no ``neuron`` coordinate) must at least
     hold as many neurons as the groups' pairs had sources (``n_source``).
-    """
+
+    Parameters
+    ----------
+    spikes : xarray.DataArray or array_like
+        The layer passed as ``role``.
+    attrs : dict
+        Attributes naming ``source_layer``/``target_layer`` (and ``n_source``).
+    role : str
+        ``"source"`` or ``"target"``.
+
+    Raises
+    ------
+    ValueError
+        ``spikes`` name another layer than ``attrs``, or a source given by position holds
+        fewer neurons than the groups' sources."""
     want = str(attrs.get(f"{role}_layer", "") or "")
     want = None if want in ("", "None") else want
     have = layer_name(spikes)
@@ -249,7 +352,26 @@ def check_layer(spikes, attrs: dict, role: str) -> None:
 
 
 def neuron_rows(spikes: xr.DataArray, ids: np.ndarray, what: str) -> np.ndarray:
-    """Row positions in ``spikes`` of neuron ids (its ``neuron`` coordinate, else positions)."""
+    """Row positions in ``spikes`` of neuron ids (its ``neuron`` coordinate, else positions).
+
+    Parameters
+    ----------
+    spikes : xarray.DataArray
+        A layer ``(neuron, frame)``.
+    ids : ndarray
+        Neuron ids (values of the ``neuron`` coordinate, or positions without one).
+    what : str
+        Names the layer in the error messages (``"source"``, ``"target"``).
+
+    Returns
+    -------
+    ndarray
+        int64 row positions, one per id.
+
+    Raises
+    ------
+    ValueError
+        ``spikes`` hold no neurons, or lack some of ``ids``."""
     have = (spikes["neuron"].values if "neuron" in spikes.coords
             else np.arange(spikes.sizes["neuron"]))
     ids = np.asarray(ids)
@@ -271,7 +393,19 @@ def neuron_rows(spikes: xr.DataArray, ids: np.ndarray, what: str) -> np.ndarray:
 
 def check_same_frames(a: xr.DataArray, b: xr.DataArray, what: str) -> None:
     """Raise ``ValueError`` unless ``a`` and ``b`` hold the same frames: equal ``frame``
-    sizes and equal frame coordinates (image, presentation, step, label) where both have them."""
+    sizes and equal frame coordinates (image, presentation, step, label) where both have them.
+
+    Parameters
+    ----------
+    a, b : xarray.DataArray
+        Two layers ``(neuron, frame)``.
+    what : str
+        The caller's name, used in the error messages.
+
+    Raises
+    ------
+    ValueError
+        Different frame counts or frame coordinates."""
     if a.sizes["frame"] != b.sizes["frame"]:
         raise ValueError(f"{what}: {a.sizes['frame']} frames against {b.sizes['frame']}; both "
                          "layers must come from the same recording")

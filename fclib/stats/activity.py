@@ -17,9 +17,17 @@ __all__ = ["firing_rates", "layer_summary", "raster_sample"]
 def firing_rates(spikes: xr.DataArray, T: int) -> xr.DataArray:
     """Mean spikes per image of every neuron: ``sum over frames / (n_frames / T)``.
 
-    Returns a DataArray with dim ``neuron``. Raises if the frame count is not a multiple
-    of ``T``.
-    """
+    Parameters
+    ----------
+    spikes : xarray.DataArray or array_like
+        0/1 trains ``(neuron, frame)`` (:func:`fclib.stats.response.as_layer`).
+    T : int
+        Frames per presentation; must divide the frame count.
+
+    Returns
+    -------
+    xarray.DataArray
+        Spikes per image, dim ``neuron``."""
     from fclib.stats.response import as_layer, check_presentations
 
     spikes = as_layer(spikes)
@@ -33,7 +41,20 @@ def layer_summary(recording, silent_threshold: float = SILENT_THRESHOLD) -> pd.D
 
     The silent fraction uses the recording's stored per-neuron ``rate``; the paper
     calls a neuron silent below 0.01 spikes per image.
-    """
+
+    Parameters
+    ----------
+    recording : Recording
+        An opened recording (:func:`fclib.io.recordings.open_recording`), its layers with a
+        ``rate`` coordinate.
+    silent_threshold : float
+        Rate (spikes per image) below which a neuron is silent.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``layer``: ``channels``, ``height``, ``width``, ``neurons``,
+        ``mean_rate``, ``median_rate``, ``active_mean_rate``, ``silent_fraction``."""
     rows = []
     for name in recording.layers:
         da = recording[name]
@@ -50,9 +71,23 @@ def layer_summary(recording, silent_threshold: float = SILENT_THRESHOLD) -> pd.D
 def raster_sample(recording, layers, n_neurons: int, presentations, rng=None) -> dict:
     """Spikes of ``n_neurons`` random active neurons per layer for a few presentations.
 
-    Returns ``{layer: DataArray(neuron, frame)}`` holding only the requested frames
-    (presentations in the order given), read lazily from disk.
-    """
+    Parameters
+    ----------
+    recording : Recording
+        An opened recording (its ``T`` and each layer's ``silent`` coordinate are read).
+    layers : sequence of str
+        The layers to sample.
+    n_neurons : int
+        Neurons per layer (active ones when there are enough, else any).
+    presentations : sequence of int
+        The presentations to keep, in this order.
+    rng : numpy.random.Generator or int, optional
+        Which neurons are drawn (:func:`fclib._util.as_generator`).
+
+    Returns
+    -------
+    dict of str to xarray.DataArray
+        ``{layer: DataArray(neuron, frame)}`` holding only the requested frames, loaded."""
     from fclib._util import as_generator
 
     rng = as_generator(rng)

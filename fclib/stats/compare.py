@@ -37,8 +37,17 @@ __all__ = ["trend", "spearman_by", "first_to_last", "information_by_layer", "inf
 # --------------------------------------------------------------------------- correlations
 def trend(values) -> float:
     """Spearman's rho of ``values`` against their position (0, 1, 2, ...): +1 when they rise
-    with every step, -1 when they fall. NaN values are left out; NaN with fewer than three
-    finite values."""
+    with every step, -1 when they fall.
+
+    Parameters
+    ----------
+    values : array_like
+        1-D values in order; NaN values are left out.
+
+    Returns
+    -------
+    float
+        rho; NaN with fewer than three finite values."""
     from scipy.stats import spearmanr
 
     v = np.asarray(values, dtype=float)
@@ -49,9 +58,22 @@ def trend(values) -> float:
 
 
 def spearman_by(table: pd.DataFrame, x: str, y: str, by: str) -> pd.Series:
-    """Spearman's rho of columns ``x`` and ``y`` within each group of column ``by`` (rows
-    with a NaN in either left out; NaN for a group with fewer than three rows). Returns a
-    Series indexed by the groups in their order of appearance (categories in their order)."""
+    """Spearman's rho of columns ``x`` and ``y`` within each group of column ``by``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Holds the three columns.
+    x, y : str
+        The correlated columns (rows with a NaN in either left out).
+    by : str
+        The grouping column.
+
+    Returns
+    -------
+    pandas.Series
+        rho per group, indexed by the groups in their order of appearance (categories in
+        their order); NaN for a group with fewer than three rows."""
     from scipy.stats import spearmanr
 
     out = {}
@@ -63,7 +85,21 @@ def spearman_by(table: pd.DataFrame, x: str, y: str, by: str) -> pd.Series:
 
 def first_to_last(table: pd.DataFrame, column: str, by: str) -> pd.Series:
     """Last minus first non-NaN value of ``column`` within each group of ``by`` (rows in
-    their order, e.g. co-firing bins); NaN for a group with fewer than two values."""
+    their order, e.g. co-firing bins).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Holds both columns.
+    column : str
+        The values.
+    by : str
+        The grouping column.
+
+    Returns
+    -------
+    pandas.Series
+        The difference per group; NaN for a group with fewer than two values."""
     def change(v):
         v = v.dropna()
         return float(v.iloc[-1] - v.iloc[0]) if len(v) > 1 else float("nan")
@@ -75,11 +111,18 @@ def first_to_last(table: pd.DataFrame, column: str, by: str) -> pd.Series:
 def information_by_layer(info: dict) -> pd.DataFrame:
     """Per-layer summary of :func:`fclib.stats.information.information` results.
 
-    ``info`` maps a layer name to its Dataset (the neurons to summarise, e.g. the active
-    ones). Returns a DataFrame indexed by layer: ``neurons``, ``median MI`` and
-    ``90th pct MI`` (shuffle-corrected, bits), ``shuffle bias`` (mean MI of label-shuffled
-    data, the plug-in bias removed) and ``max possible`` (log2 of the number of classes).
-    """
+    Parameters
+    ----------
+    info : dict of str to xarray.Dataset
+        A layer name to its information Dataset (the neurons to summarise, e.g. the active
+        ones).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by layer: ``neurons``, ``median MI`` and ``90th pct MI`` (shuffle-corrected,
+        bits), ``shuffle bias`` (mean MI of label-shuffled data, the plug-in bias removed)
+        and ``max possible`` (log2 of the number of classes)."""
     rows = {}
     for layer, ds in info.items():
         mi = ds["mi_corrected"]
@@ -97,16 +140,28 @@ def information_vs_degree(responses: dict, info: dict, hub_quantile: float = 0.9
 
     Parameters
     ----------
-    responses : ``{"L1→L2": Dataset}`` with ``neuron`` and ``degree`` (as
+    responses : dict of str to xarray.Dataset
+        ``{"L1→L2": Dataset}`` with ``neuron`` and ``degree`` (as
         :meth:`fclib.pipeline.Run.responses` returns).
-    info : ``{layer: Dataset}`` with ``mi_corrected`` over ``neuron`` for every target layer.
-    hub_quantile : hubs are above this quantile of both degree and MI
+    info : dict of str to xarray.Dataset
+        ``{layer: Dataset}`` with ``mi_corrected`` over ``neuron`` for every target layer.
+    hub_quantile : float
+        Hubs are above this quantile of both degree and MI
         (:func:`fclib.stats.information.hubs`).
-    hub_pair : the layer pair whose hubs are marked; by default the last.
+    hub_pair : str, optional
+        The layer pair whose hubs are marked; by default the last.
 
-    Returns a DataFrame: ``layer pair`` (categorical, in the order of ``responses``),
-    ``neuron``, ``degree``, ``mi`` and ``hub`` (bool, False outside ``hub_pair``).
-    """
+    Returns
+    -------
+    pandas.DataFrame
+        ``layer pair`` (categorical, in the order of ``responses``), ``neuron``, ``degree``,
+        ``mi`` and ``hub`` (bool, False outside ``hub_pair``).
+
+    Raises
+    ------
+    ValueError
+        No layer pairs, a ``hub_pair`` not among them, or a target layer without
+        information."""
     from fclib.stats.information import hubs
 
     names = list(responses)
@@ -140,17 +195,29 @@ def condition_responses(reference: xr.Dataset, responses: dict, layer_pair: str 
 
     Parameters
     ----------
-    reference : the original condition's response Dataset (``relu_slope``,
-        ``intersection``, ``selected`` over ``neuron``); its groups are the ones kept.
-    responses : ``{condition: Dataset}`` for the same neurons (the reference itself may be
-        one of them), with ``relu_r2``, ``relu_slope``, ``n_frames`` and ``n_fire``.
-    selected_only : keep the neurons selected on the reference only.
+    reference : xarray.Dataset
+        The original condition's response Dataset (``relu_slope``, ``intersection``,
+        ``selected`` over ``neuron``); its groups are the ones kept.
+    responses : dict of str to xarray.Dataset
+        ``{condition: Dataset}`` for the same neurons (the reference itself may be one of
+        them), with ``relu_r2``, ``relu_slope``, ``n_frames`` and ``n_fire``.
+    layer_pair : str
+        The ``layer pair`` column's value.
+    selected_only : bool
+        Keep the neurons selected on the reference only.
 
-    Returns a DataFrame, one row per (condition, neuron): ``layer pair``, ``condition``,
-    ``neuron``, ``relu_r2``, ``slope change`` (``(slope - slope_ref) / slope_ref``) and
-    ``strong regime reached`` (share of frames whose co-firing exceeds the neuron's
-    *reference* two-line intersection, :func:`fclib.stats.response.fraction_above`).
-    """
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (condition, neuron): ``layer pair``, ``condition``, ``neuron``,
+        ``relu_r2``, ``slope change`` (``(slope - slope_ref) / slope_ref``) and ``strong
+        regime reached`` (share of frames whose co-firing exceeds the neuron's *reference*
+        two-line intersection, :func:`fclib.stats.response.fraction_above`).
+
+    Raises
+    ------
+    ValueError
+        A condition holding other neurons than the reference."""
     from fclib.stats.response import fraction_above
 
     ref_neurons = reference["neuron"].values
@@ -173,9 +240,21 @@ def condition_responses(reference: xr.Dataset, responses: dict, layer_pair: str 
 
 
 def condition_summary(table: pd.DataFrame, r2_min: float) -> pd.DataFrame:
-    """Per (layer pair, condition) of a :func:`condition_responses` table: ``median_r2``,
-    ``kept_r2`` (share of neurons with ``relu_r2 > r2_min``), ``median_abs_slope_change``
-    and ``strong`` (median share of frames beyond the reference intersection)."""
+    """Per (layer pair, condition) summary of a :func:`condition_responses` table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`condition_responses` table.
+    r2_min : float
+        Fits with ``relu_r2`` above it are kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (layer pair, condition): ``median_r2``, ``kept_r2`` (share of neurons
+        with ``relu_r2 > r2_min``), ``median_abs_slope_change`` and ``strong`` (median share
+        of frames beyond the reference intersection)."""
     def share_above(v):
         return float((v > r2_min).mean())
 
@@ -196,8 +275,23 @@ def spread_by_information(table: pd.DataFrame, mi: str = "MI", value: str = "slo
     Within each group of ``by``: Spearman's rho of ``|value|`` with ``mi`` (``rho``), and the
     interquartile range of ``value`` for the neurons in the lowest third of ``mi``
     (``iqr_low_mi``) and in the highest third (``iqr_high_mi``). Rows with a NaN ``value``
-    are left out. Returns a DataFrame indexed by ``by``.
-    """
+    are left out.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per neuron (and group), with columns ``mi``, ``value`` and ``by``.
+    mi : str
+        The information column.
+    value : str
+        The changed quantity.
+    by : sequence of str
+        The grouping columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rho``, ``iqr_low_mi``, ``iqr_high_mi`` indexed by ``by``."""
     from scipy.stats import spearmanr
 
     def iqr(v):
@@ -224,11 +318,22 @@ def ks_distance(a, b, max_samples: int | None = 200_000, rng=None) -> float:
     """Two-sample Kolmogorov–Smirnov distance between the finite values of ``a`` and ``b``.
 
     ``sup_x |F_a(x) - F_b(x)|`` of the two empirical distribution functions: 0 for identical
-    samples, 1 for samples that do not overlap. With ``max_samples`` each sample larger than
-    that is first subsampled without replacement (seeded by ``rng``), which keeps the
-    statistic within about ``1 / sqrt(max_samples)`` of the full one. NaN when either
-    sample holds no finite value.
-    """
+    samples, 1 for samples that do not overlap.
+
+    Parameters
+    ----------
+    a, b : array_like
+        The two samples (non-finite values left out).
+    max_samples : int or None
+        A sample larger than this is first subsampled without replacement, which keeps the
+        statistic within about ``1 / sqrt(max_samples)`` of the full one; ``None``: never.
+    rng : numpy.random.Generator or int, optional
+        The subsampling's draws (:func:`fclib._util.as_generator`).
+
+    Returns
+    -------
+    float
+        The distance in [0, 1]; NaN when either sample holds no finite value."""
     from scipy.stats import ks_2samp
 
     gen = as_generator(rng)
@@ -250,21 +355,29 @@ def network_properties(pairs: xr.Dataset, response: xr.Dataset, information: xr.
 
     Parameters
     ----------
-    pairs : STTC and z over ``(target, source)`` (:meth:`fclib.pipeline.Run.pairs`).
-    response : the layer pair's response Dataset (``degree``, ``selected``, ``relu_slope``,
+    pairs : xarray.Dataset
+        STTC and z over ``(target, source)`` (:meth:`fclib.pipeline.Run.pairs`).
+    response : xarray.Dataset
+        The layer pair's response Dataset (``degree``, ``selected``, ``relu_slope``,
         ``n_frames``, ``n_fire`` over ``(neuron, cofiring)``).
-    information : the target layer's information Dataset (``mi_corrected`` over ``neuron``).
-    threshold : z threshold of significance (the one the groups were built with).
-    min_frames : co-firing values seen in fewer frames do not count for the highest firing
+    information : xarray.Dataset
+        The target layer's information Dataset (``mi_corrected`` over ``neuron``).
+    threshold : float
+        z threshold of significance (the one the groups were built with).
+    min_frames : int
+        Co-firing values seen in fewer frames do not count for the highest firing
         probability.
 
-    Returns a dict: ``active targets``; ``median STTC``; ``significant`` (share of pairs with
-    ``z > threshold`` and positive STTC); ``with a group`` (share of targets with a non-empty
-    1FC group); ``median group size`` (of those; 0 without any); ``selected (of grouped)``
-    (share of grouped targets whose fit is selected; NaN without any); ``median slope x N``
-    (selected targets); ``median max p`` (highest firing probability a grouped target
-    reaches); ``median MI (bits)`` (the targets' corrected MI).
-    """
+    Returns
+    -------
+    dict
+        ``active targets``; ``median STTC``; ``significant`` (share of pairs with
+        ``z > threshold`` and positive STTC); ``with a group`` (share of targets with a
+        non-empty 1FC group); ``median group size`` (of those; 0 without any); ``selected
+        (of grouped)`` (share of grouped targets whose fit is selected; NaN without any);
+        ``median slope x N`` (selected targets); ``median max p`` (highest firing
+        probability a grouped target reaches); ``median MI (bits)`` (the targets' corrected
+        MI)."""
     sttc, z = pairs["sttc"].values, pairs["z"].values
     deg = response["degree"].values
     has = deg > 0
@@ -291,10 +404,28 @@ def network_properties(pairs: xr.Dataset, response: xr.Dataset, information: xr.
 
 def median_ratio(table: pd.DataFrame, column: str, numerator: str, denominator: str,
                  rows=None, by: str = "layer pair", between: str = "network") -> float:
-    """Median over ``rows`` (values of ``by``; all by default) of ``column``'s ratio
-    ``numerator / denominator``, where ``between`` names the compared groups (e.g. networks
-    "permuted" over "trained"). Rows whose ratio is not finite are left out; NaN if none is.
-    """
+    """Median over ``rows`` of ``column``'s ratio ``numerator / denominator`` between two
+    groups (e.g. networks "permuted" over "trained").
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Long table with columns ``column``, ``by`` and ``between``.
+    column : str
+        The compared quantity.
+    numerator, denominator : str
+        Values of ``between`` to divide.
+    rows : sequence, optional
+        Values of ``by`` to take (all by default).
+    by : str
+        The column the ratio is taken per value of.
+    between : str
+        The column naming the compared groups.
+
+    Returns
+    -------
+    float
+        The median ratio; rows whose ratio is not finite are left out; NaN if none is."""
     wide = table.pivot(index=by, columns=between, values=column)
     if rows is not None:
         wide = wide.loc[list(rows)]

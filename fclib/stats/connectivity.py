@@ -28,7 +28,17 @@ def active(spikes: xr.DataArray) -> xr.DataArray:
     The result carries a ``neuron`` coordinate holding each neuron's position in the full
     layer, so results over active neurons (``target_neuron``/``source_neuron`` in pairwise
     results) can be joined back to the recording.
-    """
+
+    Parameters
+    ----------
+    spikes : xarray.DataArray
+        A recorded layer ``(neuron, frame)``; its ``silent`` coordinate on ``neuron``
+        says which neurons go (without one, every neuron is kept).
+
+    Returns
+    -------
+    xarray.DataArray
+        The active neurons ``(neuron, frame)``."""
     from fclib.stats._checks import as_layer
 
     spikes = as_layer(spikes, allow_empty=True)
@@ -40,7 +50,17 @@ def active(spikes: xr.DataArray) -> xr.DataArray:
 
 
 def consecutive_pairs(layers) -> list[tuple[str, str]]:
-    """``[(source, target), ...]`` for consecutive layers: ``[("L1", "L2"), ...]``."""
+    """``[(source, target), ...]`` for consecutive layers: ``[("L1", "L2"), ...]``.
+
+    Parameters
+    ----------
+    layers : sequence of str
+        Layer names in forward order.
+
+    Returns
+    -------
+    list of (str, str)
+        One pair per consecutive two layers."""
     layers = list(layers)
     return list(zip(layers[:-1], layers[1:]))
 
@@ -49,13 +69,30 @@ def pair_significance(source: xr.DataArray, target: xr.DataArray, method: str = 
                       **kw) -> xr.Dataset:
     """STTC and z of every active (target, source) pair of a layer pair.
 
-    ``method="exact"`` uses :func:`fclib.stats.nulls.exact_null`, ``"shifts"`` the paper's
-    random-shift test (:func:`fclib.stats.nulls.shift_null`), ``"stimulus"`` the
-    stimulus-preserving null (:func:`fclib.stats.stimulus.stimulus_null`, which needs
-    ``stimulus=`` and ``T=``); keyword arguments are passed on. Silent neurons are dropped
-    first. Returns a Dataset over ``(target, source)``; where ``source`` and ``target`` are
-    the same object (one population against itself) its attrs gain ``same_population=1``.
-    """
+    Silent neurons are dropped first.
+
+    Parameters
+    ----------
+    source, target : xarray.DataArray
+        The two layers ``(neuron, frame)`` on the same frames.
+    method : str
+        ``"exact"``: :func:`fclib.stats.nulls.exact_null`; ``"shifts"``: the paper's
+        random-shift test (:func:`fclib.stats.nulls.shift_null`); ``"stimulus"``: the
+        stimulus-preserving null (:func:`fclib.stats.stimulus.stimulus_null`, which needs
+        ``stimulus=`` and ``T=``).
+    **kw
+        Passed on to that null.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``sttc`` and ``z`` over ``(target, source)``; where ``source`` and ``target`` are the
+        same object (one population against itself) its attrs gain ``same_population=1``.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``method``."""
     from fclib.stats._checks import as_layer, check_same_frames
 
     if method not in ("exact", "shifts", "stimulus"):
@@ -113,7 +150,21 @@ def null_stimulus(spikes: xr.DataArray, T: int, by: str = "image") -> tuple[np.n
 
 def degree(z: xr.DataArray, sttc_values: xr.DataArray | None = None,
            threshold: float = 4.0) -> xr.DataArray:
-    """Degree of connectivity: significant positive sources per target (``z > threshold``)."""
+    """Degree of connectivity: significant positive sources per target (``z > threshold``).
+
+    Parameters
+    ----------
+    z : xarray.DataArray
+        z over ``(target, source)``.
+    sttc_values : xarray.DataArray, optional
+        With it, a pair counts only where its STTC is also positive.
+    threshold : float
+        z threshold of significance.
+
+    Returns
+    -------
+    xarray.DataArray
+        int, dim ``target``."""
     sig = z > threshold
     if sttc_values is not None:
         sig = sig & (sttc_values > 0)
@@ -123,9 +174,20 @@ def degree(z: xr.DataArray, sttc_values: xr.DataArray | None = None,
 def pair_summary(ds: xr.Dataset, threshold: float = 4.0) -> dict:
     """Counts and fractions of significant pairs of one layer pair.
 
-    ``frac_pos``/``frac_neg``: pairs with ``z > threshold`` / ``z < -threshold`` among
-    pairs with a defined z; ``median_degree``/``mean_degree`` of the targets.
-    """
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A :func:`pair_significance` result.
+    threshold : float
+        z threshold of significance.
+
+    Returns
+    -------
+    dict
+        ``source``, ``target`` (layer names), ``n_source``, ``n_target``, ``n_pairs`` (with a
+        defined z), ``n_pos``/``n_neg`` and ``frac_pos``/``frac_neg`` (``z > threshold`` /
+        ``z < -threshold``), ``mean_sttc``, ``mean_degree``/``median_degree`` of the targets
+        and ``frac_targets_with_group``."""
     z = ds["z"].values
     ok = np.isfinite(z)
     n = int(ok.sum())
@@ -148,7 +210,25 @@ def null_sample(source: xr.DataArray, target: xr.DataArray, min_shift: int = 20,
 
     One draw from each pair's shift null: its histogram is the null distribution the
     observed STTC distribution is compared with (Fig. 1 A-C).
-    """
+
+    Parameters
+    ----------
+    source, target : xarray.DataArray
+        The two layers ``(neuron, frame)``.
+    min_shift : int
+        Smallest shift, frames (in [0, n_frames / 2]).
+    rng : numpy.random.Generator or int, optional
+        The shifts' draws (:func:`fclib._util.as_generator`).
+
+    Returns
+    -------
+    ndarray
+        1-D STTC values of the shifted pairs.
+
+    Raises
+    ------
+    ValueError
+        ``min_shift`` outside [0, n_frames / 2]."""
     from fclib.stats._checks import as_layer, check_same_frames
 
     source, target = as_layer(source, "source"), as_layer(target, "target")
@@ -168,7 +248,19 @@ def null_sample(source: xr.DataArray, target: xr.DataArray, min_shift: int = 20,
 
 
 def summaries(results: dict, threshold: float = 4.0) -> pd.DataFrame:
-    """:func:`pair_summary` of several layer pairs as a table indexed by ``source→target``."""
+    """:func:`pair_summary` of several layer pairs as a table indexed by ``source→target``.
+
+    Parameters
+    ----------
+    results : dict
+        ``{anything: pair_significance Dataset}``.
+    threshold : float
+        z threshold of significance.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per layer pair, the columns of :func:`pair_summary`."""
     rows = [pair_summary(ds, threshold) for ds in results.values()]
     return pd.DataFrame(rows).set_index(pd.Index([f"{r['source']}→{r['target']}" for r in rows],
                                                  name="layer pair"))
@@ -177,11 +269,18 @@ def summaries(results: dict, threshold: float = 4.0) -> pd.DataFrame:
 def tail_quantiles(observed: dict, null: dict, q=(0.001, 0.999)) -> pd.DataFrame:
     """Tail quantiles of the observed STTC and of its null sample, per layer pair.
 
-    ``observed``/``null``: ``{layer pair: 1-D STTC values}`` (e.g. :func:`null_sample`).
-    Returns a DataFrame indexed by layer pair with ``observed q`` and ``null q`` columns
-    per quantile, named as percentiles (``"observed 99.9th pct"``); ``NaN`` for an empty
-    sample.
-    """
+    Parameters
+    ----------
+    observed, null : dict
+        ``{layer pair: 1-D STTC values}`` (e.g. :func:`null_sample`).
+    q : sequence of float
+        The quantiles.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by layer pair with ``observed`` and ``null`` columns per quantile, named as
+        percentiles (``"observed 99.9th pct"``); ``NaN`` for an empty sample."""
     rows = {}
     for name in observed:
         row = {}

@@ -284,11 +284,18 @@ def tuning_curves(spikes, T: int) -> xr.DataArray:
     class c (from the ``label`` frame coordinate). Classes without presentations in
     ``spikes`` are left out.
 
+    Parameters
+    ----------
+    spikes : xarray.DataArray
+        A layer ``(neuron, frame)`` with a ``label`` frame coordinate.
+    T : int
+        Frames per presentation.
+
     Returns
     -------
-    DataArray ``("neuron", "class")`` float64; coordinates ``neuron`` (ids: the ``neuron``
-    coordinate of ``spikes``, else positions) and ``class`` (the labels present).
-    """
+    xarray.DataArray
+        ``("neuron", "class")`` float64; coordinates ``neuron`` (ids: the ``neuron``
+        coordinate of ``spikes``, else positions) and ``class`` (the labels present)."""
     spikes = as_layer(spikes)
     T = check_presentations(spikes, T, "the")
     means, classes = _class_means(spikes, T)
@@ -337,6 +344,7 @@ def tuning_similarity(source, target, T: int, similarity: str = "correlation") -
     source, target : spikes of the two layers, ``DataArray(("neuron", "frame"))`` of the same
         frames with a ``label`` frame coordinate (as recorded layers have).
     T : time steps per presentation.
+    similarity : ``"correlation"`` or ``"cosine"`` (above).
 
     Returns
     -------

@@ -47,7 +47,27 @@ def cofiring_features(source: xr.DataArray, groups: xr.Dataset, T: int,
     targets and steps (``mean``), the median and 90th percentile over targets of their
     step-averaged ``f`` (``q50``, ``q90``), and the share of (target, step) with
     ``f >= 0.25`` and ``f >= 0.5`` (``ge0.25``, ``ge0.5``). Column names get ``prefix``.
-    """
+
+    Parameters
+    ----------
+    source : xarray.DataArray
+        The source layer ``(neuron, frame)`` the groups were computed on.
+    groups : xarray.Dataset
+        The layer pair's 1FC groups (:func:`fclib.stats.groups.one_fc_groups`).
+    T : int
+        Frames per presentation.
+    prefix : str
+        Prepended to every column name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per presentation, five columns.
+
+    Raises
+    ------
+    ValueError
+        No target has a non-empty group."""
     source = as_layer(source, "source")
     T = check_presentations(source, T, "source")
     cof = cofiring(source, groups)
@@ -73,7 +93,20 @@ def rate_features(spikes: xr.DataArray, T: int, prefix: str = "") -> pd.DataFram
     With ``c`` a neuron's spike count in the presentation (0..T): the mean of ``c / T`` over
     neurons (``rate``) and the share of neurons with ``c >= 1``, ``>= 2``, ``>= 3``, ``>= 4``
     (fewer for smaller ``T``): five statistics, as many as :func:`cofiring_features` gives.
-    """
+
+    Parameters
+    ----------
+    spikes : xarray.DataArray
+        A layer ``(neuron, frame)``.
+    T : int
+        Frames per presentation.
+    prefix : str
+        Prepended to every column name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per presentation, five columns."""
     from fclib.stats.information import presentation_counts
 
     spikes = as_layer(spikes)
@@ -88,8 +121,25 @@ def rate_features(spikes: xr.DataArray, T: int, prefix: str = "") -> pd.DataFram
 def image_split(images, holdout: float = 0.5, rng=None) -> np.ndarray:
     """``True`` for presentations whose image falls in the held-out part (seeded, by image).
 
-    ``holdout`` is the share of distinct images held out (rounded, at least one image on
-    each side)."""
+    Parameters
+    ----------
+    images : array_like
+        The image index of every presentation.
+    holdout : float
+        Share of distinct images held out, in (0, 1) (rounded, at least one image on each
+        side).
+    rng : numpy.random.Generator or int, optional
+        Which images are held out (:func:`fclib._util.as_generator`).
+
+    Returns
+    -------
+    ndarray
+        bool, one per presentation.
+
+    Raises
+    ------
+    ValueError
+        ``holdout`` outside (0, 1), or fewer than two distinct images."""
     from fclib._util import as_generator as _rng
 
     if not 0 < holdout < 1:
@@ -109,20 +159,34 @@ def detect(clean: pd.DataFrame, adversarial: pd.DataFrame, images, *, holdout: f
 
     Parameters
     ----------
-    clean, adversarial : features of the same presentations (rows) under the clean and the
-        adversarial condition, same columns.
-    images : image index of each presentation (rows), for the split by image.
-    holdout : share of the images whose presentations are held out to score the detector
+    clean, adversarial : pandas.DataFrame
+        Features of the same presentations (rows) under the clean and the adversarial
+        condition, same columns.
+    images : array_like
+        Image index of each presentation (rows), for the split by image.
+    holdout : float
+        Share of the images whose presentations are held out to score the detector
         (:func:`image_split`); the others train it.
-    n_boot : bootstrap resamples of held-out images for the AUC interval.
-    rng : seed or Generator for the split and the bootstrap.
-    C : inverse regularisation strength of the logistic regression.
+    n_boot : int
+        Bootstrap resamples of held-out images for the AUC interval.
+    rng : numpy.random.Generator or int, optional
+        Seed or Generator for the split and the bootstrap.
+    C : float
+        Inverse regularisation strength of the logistic regression.
 
-    Returns a dict: ``auc`` (held-out ROC AUC), ``auc_ci`` (2.5 and 97.5 % of a bootstrap over
-    held-out images), ``fpr``, ``tpr`` (the ROC curve), ``coef`` (standardised coefficients as a
-    Series), ``n_train``/``n_test`` (presentations per condition), and the held-out ``score``,
-    ``y`` and ``image`` of every row (for :func:`compare`).
-    """
+    Returns
+    -------
+    dict
+        ``auc`` (held-out ROC AUC), ``auc_ci`` (2.5 and 97.5 % of a bootstrap over held-out
+        images), ``fpr``, ``tpr`` (the ROC curve), ``coef`` (standardised coefficients as a
+        Series), ``n_train``/``n_test`` (presentations per condition), and the held-out
+        ``score``, ``y`` and ``image`` of every row (for :func:`compare`).
+
+    Raises
+    ------
+    ValueError
+        Feature tables of different rows or columns, non-finite features, or ``images`` not
+        one per presentation."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score, roc_curve
     from sklearn.pipeline import make_pipeline
@@ -160,9 +224,25 @@ def compare(a: dict, b: dict, n_boot: int = 1000, rng=None) -> dict:
     """AUC of detector ``a`` minus that of ``b`` on the same held-out rows, with a paired
     bootstrap over held-out images (both detectors resampled together).
 
-    Returns ``diff`` and ``ci`` (2.5 and 97.5 %). Detectors from :func:`detect` with the same
-    ``images``, ``holdout`` and ``rng`` share their held-out rows; others are refused.
-    """
+    Parameters
+    ----------
+    a, b : dict
+        :func:`detect` results with the same ``images``, ``holdout`` and ``rng`` (so they
+        share their held-out rows).
+    n_boot : int
+        Bootstrap resamples.
+    rng : numpy.random.Generator or int, optional
+        The bootstrap's draws.
+
+    Returns
+    -------
+    dict
+        ``diff`` and ``ci`` (2.5 and 97.5 %).
+
+    Raises
+    ------
+    ValueError
+        The detectors were scored on different held-out rows."""
     from sklearn.metrics import roc_auc_score
 
     from fclib._util import as_generator as _rng
@@ -178,8 +258,18 @@ def compare(a: dict, b: dict, n_boot: int = 1000, rng=None) -> dict:
 
 
 def auc_table(results: dict) -> pd.DataFrame:
-    """One row per detector of ``{name: detect(...) result}``: ``AUC``, ``CI low``,
-    ``CI high``, ``features``, ``train presentations``, ``test presentations``."""
+    """One row per detector.
+
+    Parameters
+    ----------
+    results : dict
+        ``{name: detect(...) result}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``AUC``, ``CI low``, ``CI high``, ``features``, ``train presentations``, ``test
+        presentations``, indexed by name."""
     return pd.DataFrame({name: {"AUC": d["auc"], "CI low": d["auc_ci"][0], "CI high": d["auc_ci"][1],
                                 "features": d["coef"].size, "train presentations": d["n_train"],
                                 "test presentations": d["n_test"]}
@@ -191,17 +281,27 @@ def feature_sets(recording, groups: dict, T: int, frames=None) -> dict:
 
     Parameters
     ----------
-    recording : a mapping from layer name to spikes ``(neuron, frame)`` (a
-        :class:`fclib.io.recordings.Recording`).
-    groups : ``{"L14→L15": 1FC groups}``; every pair needs at least one non-empty group.
-    T : frames per presentation.
-    frames : frame indices to keep (whole presentations), or ``None`` for all.
+    recording : Mapping
+        Layer name to spikes ``(neuron, frame)`` (a :class:`fclib.io.recordings.Recording`).
+    groups : dict
+        ``{"L14→L15": 1FC groups}``; every pair needs at least one non-empty group.
+    T : int
+        Frames per presentation.
+    frames : array_like, optional
+        Frame indices to keep (whole presentations); ``None``: all.
 
-    Returns a dict: ``co-firing`` (:func:`cofiring_features` of every pair, columns prefixed
-    with the pair), ``firing rates`` (:func:`rate_features` of every layer of those pairs,
-    prefixed with the layer), ``both`` (the two side by side) and ``images`` (the image of
-    every presentation).
-    """
+    Returns
+    -------
+    dict
+        ``co-firing`` (:func:`cofiring_features` of every pair, columns prefixed with the
+        pair), ``firing rates`` (:func:`rate_features` of every layer of those pairs,
+        prefixed with the layer), ``both`` (the two side by side) and ``images`` (the image
+        of every presentation).
+
+    Raises
+    ------
+    ValueError
+        No layer pairs given."""
     if not groups:
         raise ValueError("no layer pairs given to build features from")
     sub = (lambda da: da) if frames is None else (lambda da: da.isel(frame=np.asarray(frames)))
@@ -219,10 +319,17 @@ def group_overlap(a: xr.Dataset, b: xr.Dataset) -> dict:
     """How far two sets of 1FC groups of one layer pair agree (e.g. from training and from
     test images), as edge sets of (target, source) neuron ids.
 
-    Returns a dict: ``edges (a)``, ``edges (b)``, ``shared``, ``Jaccard``
-    (``|a & b| / |a | b|``, 0 when both are empty) and ``median group size (a)``
-    (over all of ``a``'s targets, empty groups included).
-    """
+    Parameters
+    ----------
+    a, b : xarray.Dataset
+        Two group tables of the same layer pair.
+
+    Returns
+    -------
+    dict
+        ``edges (a)``, ``edges (b)``, ``shared``, ``Jaccard`` (``|a & b| / |a | b|``, 0 when
+        both are empty) and ``median group size (a)`` (over all of ``a``'s targets, empty
+        groups included)."""
     ea = set(zip(a["target"].values.tolist(), a["source"].values.tolist()))
     eb = set(zip(b["target"].values.tolist(), b["source"].values.tolist()))
     deg = np.asarray(a["degree"].values)

@@ -28,13 +28,26 @@ def connect(scheduler: str | None = None, workers: int | None = None, *, timeout
 
     Parameters
     ----------
-    scheduler : address of a running scheduler (``"tcp://host:8786"``). One that does not
-        answer within ``timeout`` seconds raises ``ConnectionError`` naming it.
-    workers : start a ``LocalCluster`` of this many worker processes instead.
-    threads_per_worker : threads of each local worker (default: the cores shared out).
+    scheduler : str, optional
+        Address of a running scheduler (``"tcp://host:8786"``).
+    workers : int, optional
+        Start a ``LocalCluster`` of this many worker processes instead.
+    timeout : float
+        Seconds to wait for ``scheduler`` to answer.
+    threads_per_worker : int, optional
+        Threads of each local worker (default: the cores shared out).
 
-    With neither, ``None`` (one process, as without dask).
-    """
+    Returns
+    -------
+    distributed.Client or None
+        ``None`` with neither ``scheduler`` nor ``workers`` (one process, as without dask).
+
+    Raises
+    ------
+    ValueError
+        Both ``scheduler`` and ``workers``, or ``workers`` below 1.
+    ConnectionError
+        ``scheduler`` does not answer within ``timeout`` seconds (names it)."""
     if scheduler is not None and workers is not None:
         raise ValueError("pass scheduler= (an existing cluster) or workers= (a local one), "
                          "not both")
@@ -70,7 +83,25 @@ def run_tiles(client, func, tiles, args, finish, key: str, *, progress: bool = F
     At most ``in_flight`` tiles (default: twice the workers' threads) are submitted at once,
     so the tiles' inputs never pile up in the scheduler's memory. Task keys are named after
     the run's ``key`` and the tile, so a rerun on the same cluster reuses finished tasks.
-    """
+
+    Parameters
+    ----------
+    client : distributed.Client
+        Where the tiles run.
+    func : callable
+        The work of one tile.
+    tiles : iterable
+        The tiles.
+    args : callable
+        ``args(tile)``: the arguments of ``func`` for a tile.
+    finish : callable
+        ``finish(tile, result)``, called in this process.
+    key : str
+        Names the run's tasks.
+    progress : bool
+        Show a progress bar.
+    in_flight : int, optional
+        Most tiles submitted at once."""
     import warnings
 
     from distributed import as_completed

@@ -257,6 +257,10 @@ def significant_edges(source, target, threshold: float = 4.0, method: str = "exa
     path : netCDF4 file of the result. Finished tiles go to ``<path>.blocks/``; a rerun with
         the same inputs resumes from them and an existing complete file of the same inputs
         is read back instead of recomputed (files and tiles of other inputs are refused).
+    n_shifts, min_shift, rng : the ``"shifts"`` null's number of shifts, smallest shift
+        (frames, in [1, L/2]) and their draws (a Generator or an int seed).
+    dt : the STTC's synchrony window, frames (``"shifts"`` only; the exact null is dt = 0).
+    progress : show a progress bar over the tiles.
     backend : ``"auto"``, ``"numba"`` or ``"torch"``, resolved where each tile runs
         (:func:`fclib.stats.sttc.resolve_backend`: ``"auto"`` is torch on a worker with a
         CUDA device); numba runs the exact null on the packed tiles, torch through
@@ -273,6 +277,14 @@ def significant_edges(source, target, threshold: float = 4.0, method: str = "exa
     (counts between the edges ``sttc_edges``/``z_edges``, :data:`STTC_BINS`,
     :data:`Z_BINS`); attrs ``threshold``, ``method``, ``n_source``, ``n_target``,
     ``n_frames``, ``source_layer``, ``target_layer`` (DataArray names), ``signs``.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``method`` or ``backend``, a negative or non-finite ``threshold``, a bad
+        ``dt``, ``n_shifts`` or ``block``, ``method="shifts"`` with ``path`` but no ``rng``,
+        fewer than 2 frames for the exact null, ``min_shift`` outside [1, L/2], or a
+        ``path`` that holds the edges of other trains or parameters.
     """
     bt, bs = _check_args(method, threshold, dt, rng, n_shifts, path, block, backend)
     path = None if path is None else Path(path)
@@ -373,8 +385,23 @@ def groups_from_edges(edges: xr.Dataset, threshold: float = 4.0) -> xr.Dataset:
     on the dense pairs of the same layer pair (edges with ``z > threshold`` and
     ``sttc > 0``; every target of the table, with its ``degree``).
 
-    ``threshold`` must be at least the table's own (the edges below it were not kept).
-    """
+    Parameters
+    ----------
+    edges : xarray.Dataset
+        A :func:`significant_edges` result.
+    threshold : float
+        z above which a positive pair is an edge; at least the table's own (the edges below
+        it were not kept).
+
+    Returns
+    -------
+    xarray.Dataset
+        The edge table of :func:`fclib.stats.groups.one_fc_groups`.
+
+    Raises
+    ------
+    ValueError
+        ``threshold`` below the table's own."""
     have = float(edges.attrs.get("threshold", np.nan))
     if not threshold >= have:
         raise ValueError(f"the edge table keeps |z| > {have:g} only; groups at threshold "
@@ -398,11 +425,23 @@ def groups_from_edges(edges: xr.Dataset, threshold: float = 4.0) -> xr.Dataset:
 
 def edge_summary(edges: xr.Dataset, threshold: float | None = None) -> dict:
     """:func:`fclib.stats.connectivity.pair_summary`'s counts and fractions from an edge
-    table (``threshold``: default the table's own; a higher one recounts from the edges).
+    table.
 
     ``mean_sttc`` is the mean over pairs with a defined STTC; ``mean_null_mean`` and
     ``mean_null_sd`` summarise the null's moments over the pairs with a z.
-    """
+
+    Parameters
+    ----------
+    edges : xarray.Dataset
+        A :func:`significant_edges` result.
+    threshold : float, optional
+        Default the table's own; a higher one recounts from the edges.
+
+    Returns
+    -------
+    dict
+        The keys of :func:`fclib.stats.connectivity.pair_summary`, with ``mean_null_mean``
+        and ``mean_null_sd``."""
     thr = float(edges.attrs["threshold"]) if threshold is None else float(threshold)
     g = groups_from_edges(edges, thr)
     n = int(edges["n_defined"].sum())

@@ -101,11 +101,33 @@ def pair_quantities(source: xr.DataArray, target: xr.DataArray, T: int, *,
 
 def layer_quantities(spikes: xr.DataArray, T: int, *, n_classes: int | None = None,
                      n_shuffles: int = 10, rng=None) -> dict:
-    """The layer quantities (:data:`LAYER_QUANTITIES`) of one recorded layer: ``mean rate``
-    (spikes per image, all recorded neurons), ``silent fraction`` (the recording's ``silent``
-    coordinate where present, else no spike at all) and ``median MI`` (bits,
-    ``mi_corrected`` of :func:`fclib.stats.information.information` with ``n_shuffles``
-    label permutations, median over the active neurons)."""
+    """The layer quantities (:data:`LAYER_QUANTITIES`) of one recorded layer.
+
+    Parameters
+    ----------
+    spikes : xarray.DataArray
+        A recorded layer ``(neuron, frame)`` with a ``label`` frame coordinate.
+    T : int
+        Frames per presentation.
+    n_classes : int, optional
+        Number of classes (default: from the labels).
+    n_shuffles : int
+        Label permutations of the MI's bias correction.
+    rng : numpy.random.Generator or int, optional
+        The permutations' draws.
+
+    Returns
+    -------
+    dict
+        ``mean rate`` (spikes per image, all recorded neurons), ``silent fraction`` (the
+        recording's ``silent`` coordinate where present, else no spike at all) and ``median
+        MI`` (bits, ``mi_corrected`` of :func:`fclib.stats.information.information`, median
+        over the active neurons).
+
+    Raises
+    ------
+    ValueError
+        A frame count that is not a multiple of ``T``."""
     x = spikes.load()
     n_frames = x.sizes["frame"]
     if n_frames % T:
@@ -128,11 +150,27 @@ def recording_quantities(recording, *, threshold: float = 4.0, min_frames: int =
                          rng=0, layers=None) -> pd.DataFrame:
     """Every quantity of one recording (any snapshot's, or a control network's).
 
-    ``recording``: a :class:`fclib.io.recordings.Recording` or any mapping of layer name to
-    spikes with a ``T`` attribute and ``layers`` (or pass ``layers``). Returns a tidy
-    DataFrame with columns ``layer pair`` (``"L1→L2"`` for pair quantities, the layer's name
-    for layer quantities), ``quantity`` and ``value``; layer pairs in depth order.
-    """
+    Parameters
+    ----------
+    recording : Recording or Mapping
+        A :class:`fclib.io.recordings.Recording`, or any mapping of layer name to spikes
+        with a ``T`` attribute and ``layers`` (or pass ``layers``).
+    threshold : float
+        z threshold of the 1FC groups.
+    min_frames, saturation, r2_min : as in :func:`fclib.stats.response.fit_response` and
+        :func:`fclib.stats.response.neuron_properties`.
+    n_shuffles : int
+        Label permutations of the MI's bias correction.
+    rng : numpy.random.Generator or int
+        The permutations' draws.
+    layers : sequence of str, optional
+        The layers, in forward order (default ``recording.layers``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: ``layer pair`` (``"L1→L2"`` for pair quantities, the layer's name for layer
+        quantities), ``quantity`` and ``value``; layer pairs in depth order."""
     layers = list(layers if layers is not None else recording.layers)
     T = int(recording.T)
     names = (getattr(recording, "attrs", {}) or {}).get("class_names") or []
@@ -157,18 +195,26 @@ def emergence_table(per_network: dict, accuracy: dict) -> pd.DataFrame:
 
     Parameters
     ----------
-    per_network : ``{(network, epoch): recording_quantities table}``; ``network`` names the
-        model (``"trained"`` for the snapshots; a control such as ``"rate-matched"``) and
-        ``epoch`` the training epochs behind it (``0``: at initialisation; ``None`` for a
-        network that is no snapshot).
-    accuracy : ``{(network, epoch): held-out accuracy}`` for the same keys.
+    per_network : dict
+        ``{(network, epoch): recording_quantities table}``; ``network`` names the model
+        (``"trained"`` for the snapshots; a control such as ``"rate-matched"``) and ``epoch``
+        the training epochs behind it (``0``: at initialisation; ``None`` for a network that
+        is no snapshot).
+    accuracy : dict
+        ``{(network, epoch): held-out accuracy}`` for the same keys.
 
     Returns
     -------
-    DataFrame with ``network``, ``epoch`` (float, NaN for no snapshot), ``accuracy``,
-    ``layer pair`` (categorical in depth order, layers before pairs), ``quantity`` and
-    ``value``, sorted by network, epoch, layer pair and quantity.
-    """
+    pandas.DataFrame
+        ``network``, ``epoch`` (float, NaN for no snapshot), ``accuracy``, ``layer pair``
+        (categorical in depth order, layers before pairs), ``quantity`` and ``value``, sorted
+        by network, epoch, layer pair and quantity.
+
+    Raises
+    ------
+    ValueError
+        A key of ``per_network`` without an accuracy, or a table without the columns of
+        :func:`recording_quantities`."""
     missing = set(per_network) - set(accuracy)
     if missing:
         raise ValueError(f"no accuracy for {sorted(missing, key=str)}; pass one per network")
@@ -196,10 +242,27 @@ def emergence_table(per_network: dict, accuracy: dict) -> pd.DataFrame:
 
 
 def emergence_summary(table: pd.DataFrame, quantities=None) -> pd.DataFrame:
-    """One row per network and epoch of :func:`emergence_table`'s result: ``accuracy`` and
-    every quantity's median over the layer pairs (pair quantities) or layers (layer
-    quantities), NaN ignored (NaN where all are). Indexed by ``(network, epoch)``, the
-    snapshots in epoch order; the epoch of a network that is no snapshot stays NaN."""
+    """One row per network and epoch of :func:`emergence_table`'s result.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        An :func:`emergence_table` result.
+    quantities : sequence of str, optional
+        The quantities to summarise (default all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``accuracy`` and every quantity's median over the layer pairs (pair quantities) or
+        layers (layer quantities), NaN ignored (NaN where all are); indexed by ``(network,
+        epoch)``, the snapshots in epoch order (a network that is no snapshot keeps a NaN
+        epoch).
+
+    Raises
+    ------
+    ValueError
+        ``table`` lacks a column of :func:`emergence_table`."""
     for c in ("network", "epoch", "accuracy", "layer pair", "quantity", "value"):
         if c not in table:
             raise ValueError(f"table lacks column {c!r}; pass emergence_table's result")

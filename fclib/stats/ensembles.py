@@ -32,7 +32,24 @@ __all__ = ["evaluate_groups", "evaluate_variant", "VARIANTS", "summarise_groups"
 
 
 def presentation_frames(presentations, T: int) -> np.ndarray:
-    """Frame indices of whole presentations (``presentation * T + step``), sorted."""
+    """Frame indices of whole presentations (``presentation * T + step``), sorted.
+
+    Parameters
+    ----------
+    presentations : array_like
+        Non-negative integer presentation indices.
+    T : int
+        Frames per presentation.
+
+    Returns
+    -------
+    ndarray
+        int64 frame indices.
+
+    Raises
+    ------
+    ValueError
+        ``T`` not a positive integer, or presentations that are not non-negative integers."""
     if isinstance(T, (bool, np.bool_)) or not isinstance(T, (int, np.integer)) or T < 1:
         raise ValueError(f"T must be a positive integer (time steps per presentation), got {T!r}")
     p = np.asarray(presentations)
@@ -96,6 +113,12 @@ def evaluate_groups(source: xr.DataArray, target: xr.DataArray, groups: xr.Datas
     Dataset over ``neuron`` (the targets of ``groups``) with ``degree``, ``relu_r2``,
     ``selected``, ``intersection``, ``intersection_fraction``, ``strong_fraction``,
     ``preferred_when_strong`` and ``strong_mi``.
+
+    Raises
+    ------
+    ValueError
+        ``n_classes`` not a positive integer, ``preferred`` not one class in
+        ``[0, n_classes)`` per target, or ``frames`` not whole presentations.
     """
     source, target = as_layer(source, "source"), as_layer(target, "target")
     check_same_frames(source, target, "evaluate_groups")
@@ -207,12 +230,21 @@ def evaluate_variant(source: xr.DataArray, target: xr.DataArray, groups: xr.Data
 
 
 def summarise_groups(ds: xr.Dataset) -> dict:
-    """One row of the book's comparison table from :func:`evaluate_groups` results (one
-    Dataset or several, pooled over their neurons): ``neurons`` (targets with a non-empty
-    group), ``median_group_size``, ``median_relu_r2``, ``selected`` (share with
-    ``relu_r2 > r2_min``), and over the selected neurons ``median_intersection_fraction``,
-    ``median_strong_fraction``, ``preferred_when_strong`` (median) with its ``chance`` level
-    ``1 / n_classes``, and ``median_strong_mi`` (bits, shuffle-corrected)."""
+    """One row of the book's comparison table from :func:`evaluate_groups` results.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset or sequence of xarray.Dataset
+        One :func:`evaluate_groups` result or several, pooled over their neurons.
+
+    Returns
+    -------
+    dict
+        ``neurons`` (targets with a non-empty group), ``median_group_size``,
+        ``median_relu_r2``, ``selected`` (share with ``relu_r2 > r2_min``), and over the
+        selected neurons ``median_intersection_fraction``, ``median_strong_fraction``,
+        ``preferred_when_strong`` (median) with its ``chance`` level ``1 / n_classes``, and
+        ``median_strong_mi`` (bits, shuffle-corrected)."""
     parts = ds if isinstance(ds, (list, tuple)) else [ds]
     cat = {v: np.concatenate([np.asarray(p[v].values, dtype=float) for p in parts])
            for v in ("relu_r2", "intersection_fraction", "strong_fraction",
@@ -239,22 +271,48 @@ def summarise_groups(ds: xr.Dataset) -> dict:
 
 def significant_fraction(pairs: xr.Dataset, threshold: float = 4.0) -> float:
     """Share of a layer pair's pairs that are significant positive edges
-    (``z > threshold`` and ``sttc > 0``), as the paper counts them."""
+    (``z > threshold`` and ``sttc > 0``), as the paper counts them.
+
+    Parameters
+    ----------
+    pairs : xarray.Dataset
+        ``sttc`` and ``z`` over ``(target, source)``.
+    threshold : float
+        z threshold of an edge.
+
+    Returns
+    -------
+    float
+        The share."""
     sig = (pairs["z"] > threshold) & (pairs["sttc"] > 0)
     return float(sig.mean()) if sig.size else float("nan")
 
 
 def edge_survival(circular: xr.Dataset, stimulus: xr.Dataset, threshold: float = 4.0) -> dict:
     """How the edges of a layer pair under the circular null fare under the
-    stimulus-preserving null (both Datasets over the same ``(target, source)`` pairs, from
-    :func:`fclib.stats.connectivity.pair_significance`).
+    stimulus-preserving null.
 
-    Returns ``pairs``; ``circular_edges`` and ``stimulus_edges`` (significant positive pairs
-    under each, ``z > threshold`` and ``sttc > 0``) and their fractions of all pairs;
-    ``surviving`` (edges under both) and ``survival`` (``surviving / circular_edges``);
-    ``new_edges`` (stimulus-only); and the median group size (edges per target, targets
-    with a non-empty group) under each null.
-    """
+    Parameters
+    ----------
+    circular, stimulus : xarray.Dataset
+        ``sttc`` and ``z`` over the same ``(target, source)`` pairs under each null
+        (:func:`fclib.stats.connectivity.pair_significance`).
+    threshold : float
+        z threshold of an edge.
+
+    Returns
+    -------
+    dict
+        ``pairs``; ``circular_edges`` and ``stimulus_edges`` (significant positive pairs
+        under each, ``z > threshold`` and ``sttc > 0``) and their fractions of all pairs;
+        ``surviving`` (edges under both) and ``survival`` (``surviving / circular_edges``);
+        ``new_edges`` (stimulus-only); and the median group size (edges per target, targets
+        with a non-empty group) under each null.
+
+    Raises
+    ------
+    ValueError
+        A Dataset without ``sttc`` or ``z``, or the two covering different pairs."""
     for name, ds in (("circular", circular), ("stimulus", stimulus)):
         for v in ("sttc", "z"):
             if v not in ds:
@@ -284,10 +342,31 @@ def edge_survival(circular: xr.Dataset, stimulus: xr.Dataset, threshold: float =
 
 def repeat_subsample(stimulus, repeats: int, n_presentations: int, rng=None) -> np.ndarray:
     """Presentations such that each chosen stimulus is shown exactly ``repeats`` times and
-    ``n_presentations`` are chosen in all (a multiple of ``repeats``): the same number of
-    frames with more or fewer repetitions of each image. Stimuli with fewer presentations
-    than ``repeats`` are not chosen. Returns sorted presentation indices.
-    """
+    ``n_presentations`` are chosen in all: the same number of frames with more or fewer
+    repetitions of each image. Stimuli with fewer presentations than ``repeats`` are not
+    chosen.
+
+    Parameters
+    ----------
+    stimulus : array_like
+        1-D, the stimulus of every presentation.
+    repeats : int
+        Presentations of each chosen stimulus (>= 2).
+    n_presentations : int
+        Presentations in all (a multiple of ``repeats``).
+    rng : numpy.random.Generator or int, optional
+        Which stimuli and presentations are drawn.
+
+    Returns
+    -------
+    ndarray
+        Sorted presentation indices.
+
+    Raises
+    ------
+    ValueError
+        ``stimulus`` not 1-D, ``repeats`` below 2, ``n_presentations`` not a multiple of
+        ``repeats``, or too few stimuli shown ``repeats`` times."""
     stim = np.asarray(stimulus)
     if stim.ndim != 1:
         raise ValueError(f"stimulus must be 1-D (one label per presentation), got shape {stim.shape}")

@@ -24,13 +24,37 @@ __all__ = ["fit_relu", "fit_two_lines", "fit_power_law", "relu", "two_lines"]
 
 
 def relu(x, slope, threshold):
-    """``slope * max(0, x - threshold)``."""
+    """``slope * max(0, x - threshold)``.
+
+    Parameters
+    ----------
+    x : array_like
+        Co-firing.
+    slope, threshold : float or array_like
+        The ReLU's slope and threshold.
+
+    Returns
+    -------
+    ndarray
+        The model's values."""
     return slope * np.maximum(0.0, np.asarray(x, dtype=float) - threshold)
 
 
 def two_lines(x, intercept, slope_weak, slope_strong, intersection):
     """The continuous two-line model: slope ``slope_weak`` up to ``intersection``, then
-    ``slope_strong``; value ``intercept`` at ``x = 0``."""
+    ``slope_strong``; value ``intercept`` at ``x = 0``.
+
+    Parameters
+    ----------
+    x : array_like
+        Co-firing.
+    intercept, slope_weak, slope_strong, intersection : float or array_like
+        The model's coefficients (:func:`fit_two_lines`).
+
+    Returns
+    -------
+    ndarray
+        The model's values."""
     x = np.asarray(x, dtype=float)
     return intercept + slope_weak * x + (slope_strong - slope_weak) * np.maximum(0.0, x - intersection)
 
@@ -323,9 +347,20 @@ def fit_two_lines(x, y, w, min_points: int = 4, n_sub: int = 4) -> dict[str, np.
     inside each gap, so each line has at least two points; the three coefficients are exact
     least squares for each breakpoint. A row with no steeper second line gets NaN.
 
-    Returns dict of (n,) arrays: ``intercept``, ``slope_weak``, ``slope_strong``,
-    ``intersection``, ``r2``, ``nrmse``, ``n_points`` (NaN below ``min_points`` >= 4).
-    """
+    Parameters
+    ----------
+    x, y, w : ndarray
+        ``(n, m)`` points and weights per row (weight 0: no point).
+    min_points : int
+        Rows with fewer weighted points get NaN (at least 4).
+    n_sub : int
+        Breakpoint candidates per gap between points.
+
+    Returns
+    -------
+    dict of ndarray
+        ``(n,)`` arrays ``intercept``, ``slope_weak``, ``slope_strong``, ``intersection``,
+        ``r2``, ``nrmse``, ``n_points``."""
     x, y, w = _xyw(x, y, w)
     out = _hinge_rows(x, y, w, max(int(min_points), 4), int(n_sub))
     return dict(intercept=out[:, 0], slope_weak=out[:, 1], slope_strong=out[:, 2],
@@ -336,9 +371,16 @@ def fit_two_lines(x, y, w, min_points: int = 4, n_sub: int = 4) -> dict[str, np.
 def fit_power_law(n, value) -> dict[str, float]:
     """``value = a * n^(-beta)`` by least squares in log-log; positive finite pairs only.
 
-    Returns ``beta``, its standard error ``beta_se``, ``log10_a``, the log-log correlation
-    ``r`` and the number of points ``n``; NaN with fewer than 3 points.
-    """
+    Parameters
+    ----------
+    n, value : array_like
+        The sizes and the values.
+
+    Returns
+    -------
+    dict
+        ``beta``, its standard error ``beta_se``, ``log10_a``, the log-log correlation ``r``
+        and the number of points ``n``; NaN with fewer than 3 points."""
     n = np.asarray(n, dtype=float)
     v = np.asarray(value, dtype=float)
     ok = np.isfinite(n) & np.isfinite(v) & (n > 0) & (v > 0)

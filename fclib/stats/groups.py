@@ -51,6 +51,15 @@ def one_fc_groups(pairs: xr.Dataset, threshold: float = 4.0, *,
     Returns
     -------
     The edge table described in the module docstring.
+
+    Raises
+    ------
+    TypeError
+        ``pairs`` neither a Dataset nor a mapping of ``sttc`` and ``z``, or a
+        ``threshold`` that is not a number.
+    ValueError
+        ``pairs`` without ``sttc`` and ``z`` over ``(target, source)``, or a non-finite
+        ``threshold``.
     """
     if not isinstance(pairs, xr.Dataset):
         from collections.abc import Mapping
@@ -123,7 +132,24 @@ def _pairs_dataset(pairs) -> xr.Dataset:
 
 
 def members(groups: xr.Dataset, target: int) -> np.ndarray:
-    """Source neuron ids in the 1FC group of target neuron ``target``."""
+    """Source neuron ids in the 1FC group of target neuron ``target``.
+
+    Parameters
+    ----------
+    groups : xarray.Dataset
+        An edge table (:func:`one_fc_groups`).
+    target : int
+        A target neuron id.
+
+    Returns
+    -------
+    ndarray
+        int64 source ids (empty for an empty group).
+
+    Raises
+    ------
+    KeyError
+        ``target`` was not analysed (silent, or not in this layer)."""
     if target not in set(groups["neuron"].values.tolist()):
         raise KeyError(f"neuron {target} of {groups.attrs.get('target_layer')} was not analysed "
                        "(silent, or not in this layer)")
@@ -169,11 +195,33 @@ def group_csr(groups: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def save_groups(groups: xr.Dataset, path: str | os.PathLike) -> Path:
-    """Write an edge table to netCDF atomically (``.part`` then rename)."""
+    """Write an edge table to netCDF atomically (:func:`fclib.store.atomic_write`).
+
+    Parameters
+    ----------
+    groups : xarray.Dataset
+        An edge table.
+    path : str or PathLike
+        The file.
+
+    Returns
+    -------
+    Path
+        ``path``."""
     return save_dataset(groups, path)
 
 
 def load_groups(path: str | os.PathLike) -> xr.Dataset:
-    """Read an edge table written by :func:`save_groups`."""
+    """Read an edge table written by :func:`save_groups`.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file.
+
+    Returns
+    -------
+    xarray.Dataset
+        The edge table."""
     with xr.open_dataset(path, engine="netcdf4") as ds:
         return ds.load()

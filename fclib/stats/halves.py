@@ -97,18 +97,45 @@ def image_halves(images, rng=None) -> tuple[np.ndarray, np.ndarray]:
 def half_frame_indices(images, half: int, rng=None) -> np.ndarray:
     """Sorted frame indices of half ``half`` (0 or 1) of :func:`image_halves`.
 
+    Parameters
+    ----------
+    images : array_like
+        The image of every frame.
+    half : int
+        0 or 1.
+    rng : numpy.random.Generator or int, optional
+        The shuffle of the image ids (:func:`image_halves`).
+
+    Returns
+    -------
+    ndarray
+        int64 frame indices.
+
     Raises
     ------
     ValueError
-        ``half`` not 0 or 1.
-    """
+        ``half`` not 0 or 1."""
     if isinstance(half, (bool, np.bool_)) or half not in (0, 1):
         raise ValueError(f"half must be 0 or 1, got {half!r}")
     return np.flatnonzero(image_halves(images, rng=rng)[half])
 
 
 def half_images(images, half: int, rng=None) -> np.ndarray:
-    """The distinct image ids of half ``half`` (0 or 1) of :func:`image_halves`."""
+    """The distinct image ids of half ``half`` (0 or 1) of :func:`image_halves`.
+
+    Parameters
+    ----------
+    images : array_like or xarray.DataArray
+        The image of every frame, or a layer with an ``image`` frame coordinate.
+    half : int
+        0 or 1.
+    rng : numpy.random.Generator or int, optional
+        The shuffle of the image ids.
+
+    Returns
+    -------
+    ndarray
+        The image ids of that half, sorted."""
     img = np.asarray(images["image"].values if hasattr(images, "coords") and "image" in
                      getattr(images, "coords", {}) else images)
     return np.unique(img[half_frame_indices(img, half, rng=rng)])

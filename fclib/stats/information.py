@@ -49,7 +49,23 @@ def presentation_counts(spikes: xr.DataArray, T: int) -> np.ndarray:
 
     Returned in the smallest unsigned type that holds ``T`` (uint8 up to T = 255), so no
     count wraps around however long a presentation is.
-    """
+
+    Parameters
+    ----------
+    spikes : xarray.DataArray or array_like
+        0/1 trains ``(neuron, frame)``, frames in presentation order.
+    T : int
+        Frames per presentation.
+
+    Returns
+    -------
+    ndarray
+        Unsigned ``(neuron, presentation)`` counts in ``0..T``.
+
+    Raises
+    ------
+    ValueError
+        A frame count that is not a multiple of ``T``."""
     x = as_trains(spikes.load() if isinstance(spikes, xr.DataArray) else spikes)
     n, L = x.shape
     T = check_int(T, "T", 1, " (frames per presentation)")
@@ -73,7 +89,25 @@ def _presentation_counts(x, T, out):
 
 
 def presentation_labels(spikes: xr.DataArray, T: int) -> np.ndarray:
-    """The class label of every presentation, from the ``label`` frame coordinate."""
+    """The class label of every presentation, from the ``label`` frame coordinate.
+
+    Parameters
+    ----------
+    spikes : xarray.DataArray
+        A layer ``(neuron, frame)`` with a ``label`` coordinate on ``frame``.
+    T : int
+        Frames per presentation.
+
+    Returns
+    -------
+    ndarray
+        int64, one label per presentation.
+
+    Raises
+    ------
+    ValueError
+        No ``label`` coordinate, a frame count that is not a multiple of ``T``, or a label
+        that changes inside a presentation."""
     if "label" not in spikes.coords:
         raise ValueError("spikes need a 'label' coordinate on 'frame' (as recordings have)")
     T = check_int(T, "T", 1, " (frames per presentation)")
@@ -107,9 +141,32 @@ def joint_histogram(counts, labels, n_classes: int, *, backend: str = "auto",
     with ``count = 0..max(counts)`` and ``class = 0..n_classes-1``.
 
     Checks what the kernel would index with: every label must lie in ``[0, n_classes)`` and
-    every count be non-negative. ``backend``/``device``: ``"numba"``, ``"torch"`` (on
-    ``device``) or ``"auto"`` (torch where a CUDA device exists); the same histogram.
-    """
+    every count be non-negative.
+
+    Parameters
+    ----------
+    counts : array_like
+        ``(neuron, presentation)`` non-negative whole counts.
+    labels : array_like
+        ``(presentation,)`` class indices.
+    n_classes : int
+        Number of classes.
+    backend : str
+        ``"numba"``, ``"torch"`` (on ``device``) or ``"auto"`` (torch where a CUDA device
+        exists); the same histogram.
+    device : str or torch.device, optional
+        The torch backend's device.
+
+    Returns
+    -------
+    ndarray
+        int64 ``(neuron, count, class)``.
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not match, negative or fractional counts, or a label outside
+        ``[0, n_classes)``."""
     backend, dev = resolve_backend(backend, device)
     n_classes = check_int(n_classes, "n_classes", 1)
     counts = np.asarray(counts)
@@ -177,12 +234,22 @@ def _n_classes(labels: np.ndarray, n_classes: int | None) -> int:
 
 def mutual_information(counts, labels, n_classes: int | None = None, *, backend: str = "auto",
                        device=None) -> np.ndarray:
-    """Plug-in MI (bits) between each neuron's count and the label; ``(neuron,)``.
+    """Plug-in MI (bits) between each neuron's count and the label.
 
-    ``counts``: ``(neuron, presentation)`` non-negative whole counts; ``labels``: one class
-    index per presentation, each ``< n_classes``. ``backend``/``device``: as
-    :func:`joint_histogram`.
-    """
+    Parameters
+    ----------
+    counts : array_like
+        ``(neuron, presentation)`` non-negative whole counts.
+    labels : array_like
+        One class index per presentation, each ``< n_classes``.
+    n_classes : int, optional
+        Number of classes (default ``max(labels) + 1``).
+    backend, device : as :func:`joint_histogram`.
+
+    Returns
+    -------
+    ndarray
+        float64 ``(neuron,)``, bits."""
     backend, dev = resolve_backend(backend, device)
     labels = _class_indices(labels)
     joint = joint_histogram(counts, labels, _n_classes(labels, n_classes), backend=backend,
@@ -194,14 +261,26 @@ def shuffled_mutual_information(counts, labels, n_classes: int | None = None,
                                 n_shuffles: int = 10, rng=None, *, backend: str = "auto",
                                 device=None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`mutual_information` of ``counts`` and ``labels`` and its mean over ``n_shuffles``
-    label permutations, ``(mi, mi_shuffled)``, both ``(neuron,)`` in bits.
+    label permutations.
 
-    The permutations are ``rng.permutation(labels)``, drawn one after another (a Generator,
-    seed or None, :func:`fclib._util.as_generator`); each shuffle's MI is computed as
-    :func:`mutual_information` computes it and the MIs are summed in draw order, so the
-    result equals calling :func:`mutual_information` once per shuffle, with the counts and
-    labels checked once instead of once per shuffle. ``n_shuffles=0``: ``mi_shuffled`` is 0.
-    """
+    The permutations are ``rng.permutation(labels)``, drawn one after another; each
+    shuffle's MI is computed as :func:`mutual_information` computes it and the MIs are
+    summed in draw order, so the result equals calling :func:`mutual_information` once per
+    shuffle, with the counts and labels checked once instead of once per shuffle.
+
+    Parameters
+    ----------
+    counts, labels, n_classes : as :func:`mutual_information`.
+    n_shuffles : int
+        Label permutations (0: ``mi_shuffled`` is 0).
+    rng : numpy.random.Generator or int, optional
+        The permutations' draws (:func:`fclib._util.as_generator`).
+    backend, device : as :func:`joint_histogram`.
+
+    Returns
+    -------
+    mi, mi_shuffled : ndarray
+        Both ``(neuron,)``, bits."""
     from fclib._util import as_generator
 
     backend, dev = resolve_backend(backend, device)
@@ -226,9 +305,26 @@ def shuffled_mutual_information(counts, labels, n_classes: int | None = None,
 def preferred_class(spikes: xr.DataArray, T: int, n_classes: int | None = None) -> xr.DataArray:
     """Each neuron's preferred class: the class with the highest mean spike count per
     presentation (ties: the lowest class), as :func:`information`'s ``preferred`` without
-    its histograms and information measures. Dim ``neuron`` (the ``neuron`` coordinate of
-    ``spikes`` or positions).
-    """
+    its histograms and information measures.
+
+    Parameters
+    ----------
+    spikes : xarray.DataArray
+        A layer ``(neuron, frame)`` with a ``label`` frame coordinate.
+    T : int
+        Frames per presentation.
+    n_classes : int, optional
+        Number of classes (default from the labels).
+
+    Returns
+    -------
+    xarray.DataArray
+        int, dim ``neuron`` (the ``neuron`` coordinate of ``spikes`` or positions).
+
+    Raises
+    ------
+    ValueError
+        A layer without neurons, or a label outside ``[0, n_classes)``."""
     if isinstance(spikes, xr.DataArray) and spikes.sizes.get("neuron", 1) == 0:
         raise ValueError(f"spikes has no neurons (shape {tuple(spikes.shape)}): an empty layer "
                          "has no preferred class; leave it out")
@@ -258,7 +354,21 @@ def _class_sums(counts, labels, out):
 
 
 def class_profile(counts, labels, n_classes: int | None = None) -> np.ndarray:
-    """MI (bits) between each neuron's count and each one-hot class indicator; ``(neuron, class)``."""
+    """MI (bits) between each neuron's count and each one-hot class indicator.
+
+    Parameters
+    ----------
+    counts : array_like
+        ``(neuron, presentation)`` non-negative whole counts.
+    labels : array_like
+        One class index per presentation.
+    n_classes : int, optional
+        Number of classes (default ``max(labels) + 1``).
+
+    Returns
+    -------
+    ndarray
+        float64 ``(neuron, class)``, bits."""
     labels = _class_indices(labels)
     joint = joint_histogram(counts, labels, _n_classes(labels, n_classes))  # (n, K, C)
     tot = joint.sum(2, keepdims=True)
@@ -271,13 +381,33 @@ def information(spikes: xr.DataArray, T: int, n_shuffles: int = 20, rng=None,
                 device=None) -> xr.Dataset:
     """Informativeness of every neuron of a layer about the presented class.
 
-    Returns a Dataset over ``neuron`` (the ``neuron`` coordinate of ``spikes`` or positions):
-    ``mi`` (plug-in, bits), ``mi_shuffled`` (mean over ``n_shuffles`` label permutations),
-    ``mi_corrected`` (the difference), ``preferred`` (class with the highest mean count),
-    ``rate`` (spikes per presentation); and over ``(neuron, class)``: ``class_mi`` (the
-    one-hot profile) and ``mean_count``. ``backend``/``device``: where the histograms and MI
-    are computed (:func:`joint_histogram`).
-    """
+    Parameters
+    ----------
+    spikes : xarray.DataArray
+        A layer ``(neuron, frame)`` with a ``label`` frame coordinate.
+    T : int
+        Frames per presentation.
+    n_shuffles : int
+        Label permutations of the bias correction.
+    rng : numpy.random.Generator or int, optional
+        The permutations' draws.
+    n_classes : int, optional
+        Number of classes (default from the labels).
+    backend, device : where the histograms and MI are computed (:func:`joint_histogram`).
+
+    Returns
+    -------
+    xarray.Dataset
+        Over ``neuron`` (the ``neuron`` coordinate of ``spikes`` or positions): ``mi``
+        (plug-in, bits), ``mi_shuffled`` (mean over ``n_shuffles`` label permutations),
+        ``mi_corrected`` (the difference), ``preferred`` (class with the highest mean
+        count), ``rate`` (spikes per presentation); and over ``(neuron, class)``:
+        ``class_mi`` (the one-hot profile) and ``mean_count``.
+
+    Raises
+    ------
+    ValueError
+        A layer without neurons (and the errors of :func:`presentation_labels`)."""
     from fclib._util import as_generator as _rng
 
     backend, dev = resolve_backend(backend, device)
@@ -321,7 +451,19 @@ def information(spikes: xr.DataArray, T: int, n_shuffles: int = 20, rng=None,
 
 
 def hubs(mi, degree, quantile: float = 0.9) -> np.ndarray:
-    """Hub neurons: in the top ``1 - quantile`` of both degree of connectivity and MI."""
+    """Hub neurons: in the top ``1 - quantile`` of both degree of connectivity and MI.
+
+    Parameters
+    ----------
+    mi, degree : array_like
+        Per neuron, aligned.
+    quantile : float
+        The quantile both must reach.
+
+    Returns
+    -------
+    ndarray
+        bool, one per neuron."""
     mi = np.asarray(mi, dtype=float)
     degree = np.asarray(degree, dtype=float)
     ok = np.isfinite(mi) & np.isfinite(degree)

@@ -48,7 +48,17 @@ PAPER_TABLE1 = pd.DataFrame(
     index=pd.Index(["RS", "NG", "TT", "TT-b", "TT-s"], name="method"))
 
 def class_entropy(p) -> np.ndarray:
-    """``-Σ p ln p / ln C`` over the last axis (0: one class certain, 1: uniform)."""
+    """``-Σ p ln p / ln C`` over the last axis (0: one class certain, 1: uniform).
+
+    Parameters
+    ----------
+    p : array_like
+        Class probabilities ``(..., C)``.
+
+    Returns
+    -------
+    ndarray
+        The normalised entropy, shape ``p.shape[:-1]``."""
     p = np.asarray(p, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         h = -np.where(p > 0, p * np.log(p), 0.0).sum(-1)
@@ -58,7 +68,25 @@ def class_entropy(p) -> np.ndarray:
 def selectivity(table: pd.DataFrame, act_min: float = 0.75, prob_min: float = 0.75,
                 methods=TT_METHODS) -> pd.DataFrame:
     """Per epoch and unit: ``activation`` (max over methods), ``strong`` (any MEI with
-    A >= act_min), ``selective`` (the criterion above) and ``selective_class`` (-1 if not)."""
+    A >= act_min), ``selective`` (the criterion of the module docstring) and
+    ``selective_class`` (-1 if not).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`fclib.snn.mei.search_meis` table.
+    act_min : float
+        Activation of a strong MEI.
+    prob_min : float
+        Class probability every method's MEI must reach for a selective unit.
+    methods : sequence of str
+        The methods that must agree.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``epoch``, ``layer``, ``channel``, ``activation``, ``strong``, ``selective``,
+        ``selective_class`` and ``entropy`` (mean over the methods)."""
     t = table[table["method"].isin(methods)]
     rows = []
     for (e, layer, ch), g in t.groupby(["epoch", "layer", "channel"], sort=False):
@@ -75,7 +103,17 @@ def selectivity(table: pd.DataFrame, act_min: float = 0.75, prob_min: float = 0.
 
 def specialisation(sel: pd.DataFrame) -> pd.DataFrame:
     """Fractions of labile, stable and non-specialised units per layer (from
-    :func:`selectivity` across epochs); columns ``labile``, ``stable``, ``non-specialised``."""
+    :func:`selectivity` across epochs).
+
+    Parameters
+    ----------
+    sel : pandas.DataFrame
+        A :func:`selectivity` table over several epochs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by layer: ``labile``, ``stable``, ``non-specialised``."""
     n = (sel[sel["selective"]].groupby(["layer", "channel"], sort=False)["selective_class"]
          .nunique())
     units = sel[["layer", "channel"]].drop_duplicates()
@@ -88,7 +126,17 @@ def specialisation(sel: pd.DataFrame) -> pd.DataFrame:
 
 
 def first_strong_epoch(sel: pd.DataFrame) -> pd.DataFrame:
-    """Per unit, the first epoch with a strong MEI (NaN if none)."""
+    """Per unit, the first epoch with a strong MEI (NaN if none).
+
+    Parameters
+    ----------
+    sel : pandas.DataFrame
+        A :func:`selectivity` table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``layer``, ``channel``, ``first_strong_epoch``; one row per unit."""
     s = sel[sel["strong"]].groupby(["layer", "channel"], sort=False)["epoch"].min()
     units = sel[["layer", "channel"]].drop_duplicates()
     units["first_strong_epoch"] = [s.get((l, c), np.nan) for l, c in units.itertuples(False)]
@@ -98,7 +146,21 @@ def first_strong_epoch(sel: pd.DataFrame) -> pd.DataFrame:
 def latent_distances(table: pd.DataFrame, latents: np.ndarray, methods=TT_METHODS
                      ) -> pd.DataFrame:
     """Mean pairwise Euclidean and cosine distance between a unit's MEI latents (one per
-    method) per epoch and unit; ``latents`` ``(rows, d)`` aligned with ``table``."""
+    method), per epoch and unit.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`fclib.snn.mei.search_meis` table.
+    latents : ndarray
+        ``(rows, d)`` latent grid indices aligned with ``table``.
+    methods : sequence of str
+        The methods compared.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``epoch``, ``layer``, ``channel``, ``euclidean``, ``cosine``."""
     t = table.reset_index(drop=True)
     t = t[t["method"].isin(methods)]
     rows = []
@@ -115,8 +177,20 @@ def latent_distances(table: pd.DataFrame, latents: np.ndarray, methods=TT_METHOD
 
 
 def complexity(images: np.ndarray, quality: int = 75) -> pd.DataFrame:
-    """JPEG (Pillow, ``quality``) and ZIP (deflate, level 9) size over raw size of images
-    ``(n, H, W)`` in [0, 1], converted to 8-bit grey."""
+    """JPEG (Pillow, ``quality``) and ZIP (deflate, level 9) size over raw size of images,
+    converted to 8-bit grey.
+
+    Parameters
+    ----------
+    images : ndarray
+        ``(n, H, W)`` in [0, 1].
+    quality : int
+        JPEG quality.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per image: ``jpeg``, ``zip``."""
     from PIL import Image
 
     out = []
@@ -130,8 +204,24 @@ def complexity(images: np.ndarray, quality: int = 75) -> pd.DataFrame:
 
 def method_table(table: pd.DataFrame, trace: np.ndarray, elapsed: np.ndarray,
                  budgets=(100, 1000, 10_000)) -> pd.DataFrame:
-    """The MANGO paper's Table 1 from a search: per method, mean (± s.e.) best activation and wall seconds
-    after each budget (budgets above the search's are left out), and network calls."""
+    """The MANGO paper's Table 1 from a search: per method, mean (± s.e.) best activation and
+    wall seconds after each budget (budgets above the search's are left out), and network
+    calls.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`fclib.snn.mei.search_meis` table.
+    trace, elapsed : ndarray
+        ``(rows, budget)`` best activation so far and wall seconds, aligned with ``table``.
+    budgets : sequence of int
+        Evaluations at which to read them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``method``: ``act 1e2``, ``act 1e2 se``, ``time 1e2`` (and so on per
+        budget), ``calls`` and ``units``."""
     t = table.reset_index(drop=True)
     budgets = [b for b in budgets if b <= trace.shape[1]]
     rows = {}
@@ -152,8 +242,17 @@ def method_table(table: pd.DataFrame, trace: np.ndarray, elapsed: np.ndarray,
 
 
 def neuron_coords(spikes) -> pd.DataFrame:
-    """``channel``, ``y``, ``x`` and ``rate`` of every recorded neuron of one layer (a
-    recording's ``DataArray(neuron, frame)``), indexed by neuron id."""
+    """``channel``, ``y``, ``x`` and ``rate`` of every recorded neuron of one layer.
+
+    Parameters
+    ----------
+    spikes : xarray.DataArray
+        A recording's layer ``(neuron, frame)`` with those coordinates on ``neuron``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by neuron id."""
     ids = spikes["neuron"].values if "neuron" in spikes.coords else np.arange(spikes.sizes["neuron"])
     return pd.DataFrame({c: spikes[c].values for c in ("channel", "y", "x", "rate")},
                         index=pd.Index(ids, name="neuron"))
@@ -163,11 +262,26 @@ def hub_table(layer: str, coords: pd.DataFrame, degree: pd.Series, mi: pd.Series
               quantile: float = 0.9) -> pd.DataFrame:
     """Hub labels of the analysed target neurons of a layer pair.
 
-    ``coords``: one row per recorded neuron of the target layer, indexed by neuron id, with
-    ``channel``, ``y``, ``x`` and ``rate``; ``degree``: 1FC group size of every analysed
-    target (indexed by neuron id, as ``Run.groups(...)["degree"]``); ``mi``: shuffle-corrected
-    MI indexed by neuron id. Returns one row per analysed target: ``neuron``, ``layer``,
-    ``channel``, ``y``, ``x``, ``rate``, ``degree``, ``mi`` and ``label`` (True: hub)."""
+    Parameters
+    ----------
+    layer : str
+        The target layer's name.
+    coords : pandas.DataFrame
+        One row per recorded neuron of the target layer, indexed by neuron id, with
+        ``channel``, ``y``, ``x`` and ``rate`` (:func:`neuron_coords`).
+    degree : pandas.Series
+        1FC group size of every analysed target, indexed by neuron id (as
+        ``Run.groups(...)["degree"]``).
+    mi : pandas.Series
+        Shuffle-corrected MI indexed by neuron id.
+    quantile : float
+        Hubs are at or above this quantile of both (:func:`fclib.stats.information.hubs`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per analysed target: ``neuron``, ``layer``, ``channel``, ``y``, ``x``,
+        ``rate``, ``degree``, ``mi`` and ``label`` (True: hub)."""
     from fclib.stats.information import hubs
 
     ids = np.asarray(degree.index)
@@ -185,13 +299,27 @@ def member_table(layer: str, coords: pd.DataFrame, sources, edge_sources,
                  quantile: float | None = None) -> pd.DataFrame:
     """1FC membership of the active source neurons of a layer pair.
 
-    ``coords`` as in :func:`hub_table` (source layer); ``sources``: ids of the active source
-    neurons; ``edge_sources``: the ``source`` of every edge of the groups. Returns
-    ``neuron``, ``layer``, ``channel``, ``y``, ``x``, ``rate``, ``n_targets`` (out-degree:
-    the number of groups it is in) and ``label``: True for a member of at least one group,
-    False for a neuron in none; or, given ``quantile`` (for when every source is a member),
-    True at or above the ``quantile`` of ``n_targets`` and False at or below the
-    ``1 - quantile`` one (the neurons between are left out)."""
+    Parameters
+    ----------
+    layer : str
+        The source layer's name.
+    coords : pandas.DataFrame
+        As in :func:`hub_table`, for the source layer.
+    sources : array_like
+        Ids of the active source neurons.
+    edge_sources : array_like
+        The ``source`` of every edge of the groups.
+    quantile : float, optional
+        Given (for when every source is a member): label True at or above the ``quantile``
+        of ``n_targets`` and False at or below the ``1 - quantile`` one (the neurons between
+        are left out).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``neuron``, ``layer``, ``channel``, ``y``, ``x``, ``rate``, ``n_targets`` (out-degree:
+        the number of groups it is in) and ``label`` (without ``quantile``: True for a member
+        of at least one group, False for a neuron in none)."""
     ids = np.asarray(sources)
     out = coords.loc[ids, ["channel", "y", "x", "rate"]].copy()
     counts = pd.Series(np.asarray(edge_sources)).value_counts()
@@ -210,9 +338,22 @@ def member_table(layer: str, coords: pd.DataFrame, sources, edge_sources,
 
 def pick_labelled(table: pd.DataFrame, n: int, rng=None) -> pd.DataFrame:
     """Up to ``n`` neurons of each label, rate-matched: ``n`` of the rarer label drawn at
-    random with ``rng`` (a ``numpy.random.Generator`` or an int seed), then for each (in
-    random order) the neuron of the other label with the nearest ``rate`` not taken yet.
-    Returns those rows with ``pair`` (the matched pair)."""
+    random, then for each (in random order) the neuron of the other label with the nearest
+    ``rate`` not taken yet.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`hub_table` or :func:`member_table` (``label``, ``rate``, ...).
+    n : int
+        Neurons per label.
+    rng : numpy.random.Generator or int, optional
+        The draws (:func:`fclib._util.as_generator`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The picked rows with ``pair`` (the matched pair)."""
     from fclib._util import as_generator
 
     rng = as_generator(rng)
@@ -236,14 +377,24 @@ def compare_labelled(picked: pd.DataFrame, table: pd.DataFrame, trace: np.ndarra
                      preferred=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Neuron-level MEIs of labelled neurons (:func:`pick_labelled`) side by side.
 
-    ``table``/``trace``: a :func:`fclib.snn.mei.search_meis` result over the neurons of
-    ``picked`` (one method); ``preferred``: optional preferred class per neuron id (from
-    the recorded responses). Returns ``(per_neuron, summary)``: per neuron its ``label``,
-    ``rate``, MEI ``activation``, ``evaluations`` (to first reach it) and MEI ``class``
-    (``match``: equal to the preferred class); the summary per label: ``n``, mean
-    ``activation`` and its s.e., ``% full`` (MEIs with ``A = 1``: a spike at every step),
-    mean ``evaluations``, mean recorded ``rate``, ``% match``.
-    """
+    Parameters
+    ----------
+    picked : pandas.DataFrame
+        A :func:`pick_labelled` result.
+    table, trace : pandas.DataFrame, ndarray
+        A :func:`fclib.snn.mei.search_meis` result over the neurons of ``picked`` (one
+        method).
+    preferred : Mapping, optional
+        Preferred class per neuron id (from the recorded responses).
+
+    Returns
+    -------
+    per_neuron : pandas.DataFrame
+        ``label``, ``rate``, MEI ``activation``, ``evaluations`` (to first reach it) and MEI
+        ``class`` (``match``: equal to the preferred class).
+    summary : pandas.DataFrame
+        Per label: ``n``, mean ``activation`` and its s.e., ``% full`` (MEIs with ``A = 1``:
+        a spike at every step), mean ``evaluations``, mean recorded ``rate``, ``% match``."""
     t = table.reset_index(drop=True)
     trace = np.asarray(trace, dtype=float).reshape(len(t), -1)
     ev = np.argmax(trace >= trace[:, -1:], axis=1) + 1 if len(t) else np.zeros(0, int)

@@ -133,21 +133,37 @@ def exact_null(source, target, *, moments: bool = False, block: int = 1024,
                device=None) -> xr.Dataset:
     """STTC (dt = 0) with its exact all-shift null for every (target, source) pair.
 
-    Returns a Dataset over ``(target, source)`` with ``sttc`` and ``z`` (float32); with
-    ``moments=True`` also ``null_mean`` and ``null_sd`` (the STTC null's delta-method mean
-    and standard deviation) and ``cofiring``/``cofiring_mean``/``cofiring_sd`` (co-firing
-    frames and their null moments). Memory: the sources' folded power spectra
-    (``2 L`` bytes per neuron), per-block arrays of ``block x n_source`` and the outputs.
+    Memory: the sources' folded power spectra (``2 L`` bytes per neuron), per-block arrays
+    of ``block x n_source`` and the outputs. An empty layer gives an empty result.
 
-    ``autocorr``: an optional dict the caller keeps between calls. The folded spectra (the
-    autocorrelations' Fourier transforms) of the target layer are left in it, and a later
-    call whose source is that layer (the next layer pair) reuses them instead of computing
-    them again; it holds one layer at a time (``2 L`` bytes per neuron). Numba backend only.
+    Parameters
+    ----------
+    source, target : xarray.DataArray or array_like
+        0/1 trains ``(neuron, frame)`` on the same frames.
+    moments : bool
+        Also return the null's moments and the co-firing counts.
+    block : int
+        Target rows per block (on the torch backend: rows read from the recording at a
+        time; the device blocks are sized from free memory).
+    autocorr : dict, optional
+        A dict the caller keeps between calls. The folded spectra (the autocorrelations'
+        Fourier transforms) of the target layer are left in it, and a later call whose
+        source is that layer (the next layer pair) reuses them instead of computing them
+        again; it holds one layer at a time (``2 L`` bytes per neuron). Numba backend only.
+    backend, device : as :func:`fclib.stats.sttc.sttc`.
 
-    ``backend``/``device``: as :func:`fclib.stats.sttc.sttc`; on the torch backend ``block``
-    is the target rows read from the recording at a time, and the device blocks are sized
-    from free memory. An empty layer gives an empty result.
-    """
+    Returns
+    -------
+    xarray.Dataset
+        Over ``(target, source)``: ``sttc`` and ``z`` (float32); with ``moments=True`` also
+        ``null_mean`` and ``null_sd`` (the STTC null's delta-method mean and standard
+        deviation) and ``cofiring``/``cofiring_mean``/``cofiring_sd`` (co-firing frames and
+        their null moments).
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 frames."""
     backend, dev = resolve_backend(backend, device)
     src = as_trains(source, "source")
     n_s, L = src.shape
@@ -205,13 +221,38 @@ def shift_null(source, target, *, n_shifts: int = 150, min_shift: int = 20, dt: 
     """STTC with the paper's random circular-shift null (any ``dt``).
 
     The same ``n_shifts`` offsets, drawn from ``[min_shift, L - min_shift]``, shift every
-    source train. Returns a Dataset over ``(target, source)`` with ``sttc``, ``z``,
-    ``null_mean`` and ``null_sd`` (sample sd, ``ddof=1``), and the offsets as an attribute.
+    source train.
 
-    ``backend``/``device``: as :func:`fclib.stats.sttc.sttc` (the torch backend draws the
-    same offsets from ``rng`` and gives the same values within float rounding; its blocks
-    are sized from the device's free memory and ``progress`` is not shown).
-    """
+    Parameters
+    ----------
+    source, target : xarray.DataArray or array_like
+        0/1 trains ``(neuron, frame)`` on the same frames.
+    n_shifts : int
+        Number of shifts.
+    min_shift : int
+        Smallest shift, frames, in [1, L/2].
+    dt : int
+        The STTC's synchrony window, frames.
+    rng : numpy.random.Generator or int, optional
+        The offsets' draws.
+    block : int
+        Target rows per block.
+    progress : bool
+        Show a progress bar (numba backend).
+    backend, device : as :func:`fclib.stats.sttc.sttc` (the torch backend draws the same
+        offsets from ``rng`` and gives the same values within float rounding; its blocks
+        are sized from the device's free memory).
+
+    Returns
+    -------
+    xarray.Dataset
+        Over ``(target, source)``: ``sttc``, ``z``, ``null_mean`` and ``null_sd`` (sample
+        sd, ``ddof=1``); the offsets as an attribute.
+
+    Raises
+    ------
+    ValueError
+        ``min_shift`` outside [1, L/2], or trains on different frame counts."""
     from fclib._util import progress_bar
 
     backend, dev = resolve_backend(backend, device)
@@ -291,6 +332,10 @@ def sttc_zscore(source, target, method: str = "exact", n_shifts: int = 150, rng=
         presentations of the same stimulus; exact moments, or ``n_shuffles`` random
         permutations; :mod:`fclib.stats.stimulus`).
     n_shifts, min_shift : the random-shift test's parameters (paper: 150 shifts).
+    dt : the STTC's synchrony window, frames (``"shifts"`` only; the exact tests are
+        dt = 0).
+    n_shuffles : ``method="stimulus"``: draw this many random permutations instead of the
+        exact moments (``None``: exact).
     rng : seed or ``numpy.random.Generator`` for the random shifts or permutations; refused
         by the exact tests, which draw nothing.
     stimulus : one stimulus label per presentation (length ``n_frames // T``), for
@@ -346,7 +391,20 @@ def surrogate_uncoupled(trains, min_shift: int = 20, rng=None) -> np.ndarray:
 
     Keeps every train's spike count and autocorrelation and removes its alignment with any
     other train: data with no coupling but the same firing statistics.
-    """
+
+    Parameters
+    ----------
+    trains : array_like
+        0/1 trains ``(neuron, frame)``.
+    min_shift : int
+        Smallest shift, frames.
+    rng : numpy.random.Generator or int, optional
+        The offsets' draws.
+
+    Returns
+    -------
+    ndarray
+        The shifted trains, same shape."""
     x = as_trains(trains)
     L = x.shape[1]
     offs = as_generator(rng).integers(min_shift, L - min_shift + 1, size=x.shape[0])
@@ -359,9 +417,25 @@ def false_positive_rate(source, target, method: str = "exact", thresholds=(3.0, 
     """Fraction of pairs called significant (``z > threshold``) on uncoupled surrogates.
 
     The source trains are replaced by :func:`surrogate_uncoupled` copies, so no pair is
-    coupled and every significant pair is a false positive. Returns
-    ``{threshold: rate}`` over the pairs with a defined z.
-    """
+    coupled and every significant pair is a false positive.
+
+    Parameters
+    ----------
+    source, target : xarray.DataArray or array_like
+        0/1 trains ``(neuron, frame)``.
+    method : str
+        ``"exact"`` or ``"shifts"`` (:func:`sttc_zscore`).
+    thresholds : sequence of float
+        The z thresholds.
+    rng : numpy.random.Generator or int, optional
+        The surrogates' (and shifts') draws.
+    **kw
+        Passed on to :func:`sttc_zscore`.
+
+    Returns
+    -------
+    dict of float to float
+        ``{threshold: rate}`` over the pairs with a defined z."""
     rng = as_generator(rng)
     random_null = method == "shifts" or (method == "stimulus" and kw.get("n_shuffles") is not None)
     z = sttc_zscore(_layer(surrogate_uncoupled(source, rng=rng)), target, method=method,
@@ -371,7 +445,24 @@ def false_positive_rate(source, target, method: str = "exact", thresholds=(3.0, 
 
 
 def calibrated_threshold(null_z, alpha: float) -> float:
-    """The z threshold whose false-positive rate on null z values is ``alpha``."""
+    """The z threshold whose false-positive rate on null z values is ``alpha``.
+
+    Parameters
+    ----------
+    null_z : array_like
+        z values of uncoupled pairs (finite values used).
+    alpha : float
+        The false-positive rate, in (0, 1).
+
+    Returns
+    -------
+    float
+        The ``1 - alpha`` quantile of the finite null z.
+
+    Raises
+    ------
+    ValueError
+        ``alpha`` outside (0, 1), or no finite null z."""
     z = np.asarray(null_z, dtype=float).ravel()
     z = z[np.isfinite(z)]
     if not 0 < alpha < 1 or z.size == 0:
@@ -382,12 +473,25 @@ def calibrated_threshold(null_z, alpha: float) -> float:
 def call_agreement(z_a, z_b, threshold: float) -> dict:
     """How two tests' z of the same pairs agree, over the pairs where both are defined.
 
-    Returns ``{"pairs", "corr", "agree", "only_a", "only_b"}``: the number of pairs with a
-    finite z under both tests, Pearson's correlation of the two z, the fraction of those
-    pairs on whose call (``z > threshold``) the tests agree, and the pairs called by one
-    test only. ``corr`` and ``agree`` are ``NaN`` without pairs (``corr`` also with fewer
-    than two, or a constant z).
-    """
+    Parameters
+    ----------
+    z_a, z_b : array_like
+        z of the same pairs under two tests.
+    threshold : float
+        A pair is called where ``z > threshold``.
+
+    Returns
+    -------
+    dict
+        ``pairs`` (finite z under both tests), ``corr`` (Pearson's correlation of the two z),
+        ``agree`` (fraction of those pairs on whose call the tests agree), ``only_a`` and
+        ``only_b`` (pairs called by one test only). ``corr`` and ``agree`` are ``NaN``
+        without pairs (``corr`` also with fewer than two, or a constant z).
+
+    Raises
+    ------
+    ValueError
+        ``z_a`` and ``z_b`` of different sizes."""
     a, b = np.asarray(z_a, dtype=float).ravel(), np.asarray(z_b, dtype=float).ravel()
     if a.shape != b.shape:
         raise ValueError(f"z_a and z_b must hold the same pairs; got {a.size} and {b.size} values")
@@ -411,14 +515,24 @@ def uncoupled_null_z(source, target, *, n_targets: int | None = None, n_shifts: 
     each, the same copies for both tests), so no pair is coupled and every z above a
     threshold is a false positive. The exact null is applied to every pair, the
     ``n_shifts``-shift test (``n_shifts`` STTC evaluations per pair) to the pairs of
-    ``n_targets`` targets drawn at random (all targets when ``None`` or more than there are).
+    ``n_targets`` targets drawn at random.
 
-    ``backend``/``device``: where both tests run (:func:`fclib.stats.sttc.sttc`).
+    Parameters
+    ----------
+    source, target : xarray.DataArray or array_like
+        0/1 trains ``(neuron, frame)``.
+    n_targets : int, optional
+        Targets of the shift test (all when ``None`` or more than there are).
+    n_shifts, min_shift : int
+        The shift test's number of shifts and smallest shift.
+    rng : numpy.random.Generator or int, optional
+        The surrogates', targets' and shifts' draws.
+    backend, device : where both tests run (:func:`fclib.stats.sttc.sttc`).
 
     Returns
     -------
-    ``{"exact": z, "<n_shifts> shifts": z}``, 1-D float arrays of the finite z values.
-    """
+    dict of str to ndarray
+        ``{"exact": z, "<n_shifts> shifts": z}``, 1-D float arrays of the finite z values."""
     rng = as_generator(rng)
     src = _layer(as_trains(source, "source"))
     tgt = as_trains(target, "target")
@@ -443,23 +557,34 @@ def false_positive_table(null_z: dict, observed: dict, threshold: float,
 
     Parameters
     ----------
-    null_z : ``{layer pair: {test: z of uncoupled pairs}}`` (:func:`uncoupled_null_z`).
-    observed : ``{layer pair: z}`` of the real pairs under ``observed_test`` (any array or
+    null_z : dict
+        ``{layer pair: {test: z of uncoupled pairs}}`` (:func:`uncoupled_null_z`).
+    observed : dict
+        ``{layer pair: z}`` of the real pairs under ``observed_test`` (any array or
         DataArray; non-finite values are pairs without a defined z and are not counted).
-    threshold : the z threshold the edges are called at; every column that depends on it
-        is computed at it and named after it.
-    marks : further thresholds whose false-positive rates are listed.
+    threshold : float
+        The z threshold the edges are called at; every column that depends on it is
+        computed at it and named after it.
+    marks : sequence of float
+        Further thresholds whose false-positive rates are listed.
+    observed_test : str
+        The test of ``observed`` (a key of each ``null_z`` entry).
 
     Returns
     -------
-    DataFrame indexed by ``(layer pair, test)`` with ``pairs`` (null z values), one
-    ``FPR z > m`` column per threshold in ``marks`` and ``threshold`` (sorted), ``tested
-    pairs`` (real pairs with a defined z), ``expected false edges at z > t`` (the test's
-    rate times the tested pairs), and, for ``observed_test`` only (``NaN`` for the others,
-    whose calls on all pairs are not computed), ``edges at z > t`` (real pairs called) and
-    ``share explained by chance at z > t`` = expected false edges / edges (``NaN`` where no
-    edge is called). ``t`` is ``threshold``: the rates and the edges use the same threshold.
-    """
+    pandas.DataFrame
+        Indexed by ``(layer pair, test)`` with ``pairs`` (null z values), one ``FPR z > m``
+        column per threshold in ``marks`` and ``threshold`` (sorted), ``tested pairs``
+        (real pairs with a defined z), ``expected false edges at z > t`` (the test's rate
+        times the tested pairs), and, for ``observed_test`` only (``NaN`` for the others),
+        ``edges at z > t`` (real pairs called) and ``share explained by chance at z > t`` =
+        expected false edges / edges (``NaN`` where no edge is called); ``t`` is
+        ``threshold``.
+
+    Raises
+    ------
+    ValueError
+        ``null_z`` holds no layer pair."""
     t_all = sorted({float(m) for m in marks} | {float(threshold)})
     lab = _above(threshold)
     rows = []
@@ -488,11 +613,21 @@ def false_positive_table(null_z: dict, observed: dict, threshold: float,
 def false_positive_summary(null_z: dict, threshold: float, alpha: float) -> pd.DataFrame:
     """Each test's false-positive rate at ``threshold`` and its calibrated threshold.
 
-    ``null_z``: ``{test: z of uncoupled pairs}`` (pooled over layer pairs). Returns a
-    DataFrame indexed by test, plus a row ``"standard normal"`` (the rate a Gaussian z would
-    have), with ``pairs``, ``FPR z > threshold`` (its name built from ``threshold``) and
-    ``threshold at FPR alpha`` (:func:`calibrated_threshold`; ``NaN`` for a test without z).
-    """
+    Parameters
+    ----------
+    null_z : dict
+        ``{test: z of uncoupled pairs}`` (pooled over layer pairs).
+    threshold : float
+        The z threshold whose rate is listed.
+    alpha : float
+        The false-positive rate to calibrate for (:func:`calibrated_threshold`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by test, plus a row ``"standard normal"`` (the rate a Gaussian z would
+        have), with ``pairs``, ``FPR z > threshold`` (its name built from ``threshold``) and
+        ``threshold at FPR alpha`` (``NaN`` for a test without z)."""
     from scipy.stats import norm
 
     lab = f"FPR {_above(threshold)}"

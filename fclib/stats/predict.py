@@ -68,13 +68,30 @@ def identity_vs_aggregate(members, target, classifiers=CLASSIFIERS, n_splits: in
 
     Parameters
     ----------
-    members : (frames, members) 0/1 array: which group members fire in each frame.
-    target : (frames,) 0/1 array: whether the target fires (integer, boolean, or floats that
-        are exactly 0 or 1; anything else raises ``ValueError``).
-    n_splits : stratified folds (shuffled with ``rng``); both feature sets use the same folds.
+    members : array_like
+        ``(frames, members)`` 0/1: which group members fire in each frame.
+    target : array_like
+        ``(frames,)`` 0/1: whether the target fires (integer, boolean, or floats that are
+        exactly 0 or 1).
+    classifiers : sequence of str
+        Names of :data:`CLASSIFIERS`.
+    n_splits : int
+        Stratified folds; both feature sets use the same folds.
+    rng : numpy.random.Generator or int
+        The folds' shuffle and the random forest's seed (:func:`fclib._util.seed_of`).
 
-    Returns ``{classifier: {"aggregate": score, "identity": score}}``.
-    """
+    Returns
+    -------
+    dict
+        ``{classifier: {"aggregate": score, "identity": score}}``.
+
+    Raises
+    ------
+    TypeError
+        A ragged or object ``members`` array.
+    ValueError
+        Values other than 0/1, shapes that do not match, a target that fires or stays
+        silent in fewer than ``n_splits`` frames, or an unknown classifier."""
     from sklearn.metrics import balanced_accuracy_score
     from sklearn.model_selection import StratifiedKFold
 
@@ -111,15 +128,33 @@ def compare_neurons(source: xr.DataArray, target: xr.DataArray, groups: xr.Datas
                     rng=None, n_jobs: int = 1, progress: bool = False) -> pd.DataFrame:
     """:func:`identity_vs_aggregate` for several target neurons of one layer pair.
 
-    ``max_frames`` frames are drawn at random (``rng``) and shared by all neurons; neurons
-    are spread over ``n_jobs`` processes. Neurons with an empty group, or that fire or stay
-    silent in fewer than ``n_splits`` of the frames, are skipped. Returns a long table:
-    ``neuron``, ``degree``, ``classifier``, ``aggregate``, ``identity``.
+    ``max_frames`` frames are drawn at random and shared by all neurons. Neurons with an
+    empty group, or that fire or stay silent in fewer than ``n_splits`` of the frames, are
+    skipped.
 
-    ``source`` and ``target`` must hold the same frames (same count and frame coordinates)
-    and be the layers the groups were computed on (see
-    :func:`fclib.stats.response.check_layer`); otherwise ``ValueError``.
-    """
+    Parameters
+    ----------
+    source, target : xarray.DataArray
+        The layers the groups were computed on (see
+        :func:`fclib.stats.response.check_layer`), holding the same frames.
+    groups : xarray.Dataset
+        The layer pair's 1FC groups.
+    neurons : iterable of int
+        Target neuron ids.
+    max_frames : int
+        Frames drawn.
+    classifiers, n_splits : as :func:`identity_vs_aggregate`.
+    rng : numpy.random.Generator or int, optional
+        The frames' draw and each neuron's folds.
+    n_jobs : int
+        Processes the neurons are spread over.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long: ``neuron``, ``degree``, ``classifier``, ``aggregate``, ``identity``."""
     from joblib import Parallel, delayed
     from fclib._util import progress_bar
 
@@ -154,7 +189,20 @@ def compare_neurons(source: xr.DataArray, target: xr.DataArray, groups: xr.Datas
 
 def paired_difference(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Mean of ``identity - aggregate`` across neurons with a t confidence interval, per
-    classifier (and per any other grouping columns besides the scores)."""
+    classifier (and per any other grouping columns besides the scores).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`compare_neurons` table.
+    confidence : float
+        Level of the interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group: ``neurons``, mean ``aggregate`` and ``identity``, ``difference``,
+        ``ci_low``, ``ci_high``."""
     keys = [c for c in table.columns if c not in ("neuron", "degree", "aggregate", "identity")]
     rows = []
     for key, d in table.groupby(keys, observed=True):

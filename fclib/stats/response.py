@@ -122,22 +122,6 @@ def cofiring(source: xr.DataArray, groups: xr.Dataset, *, method: str = "auto",
              block: int = 8192) -> xr.DataArray:
     """Co-firing count of every target's 1FC group in every frame.
 
-    Parameters
-    ----------
-    source : spikes of the source layer, ``DataArray(("neuron", "frame"))`` or a 2-D array;
-        neuron ids are its ``neuron`` coordinate or, without one, positions (a whole
-        recorded layer).
-    groups : edge table from :func:`fclib.stats.groups.one_fc_groups`.
-
-    Raises ``ValueError`` when ``source`` is another layer than the groups' ``source_layer``
-    (see :func:`check_layer`) or lacks neurons the groups refer to.
-
-    Returns
-    -------
-    DataArray ``("neuron", "frame")`` of int16 (int32 for groups over 32,767), one row per
-    analysed target (coordinate ``neuron``: target ids, ``degree``: group size), frame
-    coordinates copied from ``source``.
-
     Three exact methods (integer counts: all give the same array): ``"events"`` scatters,
     frame by frame, each firing source into the targets whose group holds it (cost: spikes x
     out-degree); ``"rows"`` adds, for each firing source, its whole 0/1 membership row over a
@@ -146,9 +130,31 @@ def cofiring(source: xr.DataArray, groups: xr.Dataset, *, method: str = "auto",
     ``"dense"`` multiplies the 0/1 membership matrix by blocks of the spike matrix in float32
     (cost: targets x sources x frames, at BLAS speed; exact while groups have fewer than
     2^24 members). ``"auto"`` picks the cheapest from the actual spike and edge counts.
-    ``block``: frames handled at once (bounds the memory of the events and of the dense
-    product).
-    """
+
+    Parameters
+    ----------
+    source : xarray.DataArray or array_like
+        Spikes of the source layer ``(neuron, frame)`` or a 2-D array; neuron ids are its
+        ``neuron`` coordinate or, without one, positions (a whole recorded layer).
+    groups : xarray.Dataset
+        Edge table from :func:`fclib.stats.groups.one_fc_groups`.
+    method : str
+        ``"auto"``, ``"events"``, ``"rows"`` or ``"dense"``.
+    block : int
+        Frames handled at once (bounds the memory of the events and of the dense product).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``("neuron", "frame")`` of int16 (int32 for groups over 32,767), one row per
+        analysed target (coordinate ``neuron``: target ids, ``degree``: group size), frame
+        coordinates copied from ``source``.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``method``; ``source`` another layer than the groups' ``source_layer``
+        (see :func:`check_layer`) or lacking neurons the groups refer to."""
     if method not in ("auto", "events", "rows", "dense"):
         raise ValueError(f"method must be 'auto', 'events', 'rows' or 'dense', got {method!r}")
     source = as_layer(source, "source")
@@ -221,18 +227,28 @@ def response_counts(cofiring: xr.DataArray, target: xr.DataArray, batch=None) ->
 
     Parameters
     ----------
-    cofiring : from :func:`cofiring`.
-    target : spikes of the target layer (same recording, same frames), a DataArray or a 2-D
-        array; ``ValueError`` if its frames differ from the co-firing's or it is another
-        layer than the groups' ``target_layer`` (see :func:`check_layer`).
-    batch : optional (frame,) int array assigning frames to batches ``0..B-1``; ``-1``
-        leaves a frame out. Adds a leading ``batch`` dim.
+    cofiring : xarray.DataArray
+        From :func:`cofiring`.
+    target : xarray.DataArray or array_like
+        Spikes of the target layer (same recording, same frames).
+    batch : array_like, optional
+        ``(frame,)`` int array assigning frames to batches ``0..B-1``; ``-1`` leaves a frame
+        out. Adds a leading ``batch`` dim.
 
     Returns
     -------
-    Dataset with ``n_frames`` and ``n_fire`` over ``([batch,] neuron, cofiring)``, int32,
-    ``cofiring = 0..max observed``; ``p = n_fire / n_frames`` is the response function.
-    """
+    xarray.Dataset
+        ``n_frames`` and ``n_fire`` over ``([batch,] neuron, cofiring)``, int32,
+        ``cofiring = 0..max observed``; ``p = n_fire / n_frames`` is the response function.
+
+    Raises
+    ------
+    TypeError
+        ``cofiring`` is not :func:`cofiring`'s DataArray.
+    ValueError
+        ``target``'s frames differ from the co-firing's, ``target`` is another layer than
+        the groups' ``target_layer`` (see :func:`check_layer`), or ``batch`` is not one
+        entry per frame."""
     if not isinstance(cofiring, xr.DataArray) or "degree" not in cofiring.coords:
         raise TypeError("cofiring must be the DataArray returned by fclib.stats.response.cofiring "
                         f"(with a degree coordinate); got {type(cofiring).__name__}")
@@ -263,7 +279,19 @@ def response_counts(cofiring: xr.DataArray, target: xr.DataArray, batch=None) ->
 
 
 def response_curve(counts: xr.Dataset, min_frames: int = 1) -> xr.DataArray:
-    """Firing probability ``n_fire / n_frames``, NaN where fewer than ``min_frames`` frames."""
+    """Firing probability ``n_fire / n_frames``, NaN where fewer than ``min_frames`` frames.
+
+    Parameters
+    ----------
+    counts : xarray.Dataset
+        ``n_frames`` and ``n_fire`` (:func:`response_counts`).
+    min_frames : int
+        Fewest frames of a defined point.
+
+    Returns
+    -------
+    xarray.DataArray
+        The dims of ``counts``' variables."""
     n = counts["n_frames"]
     return (counts["n_fire"] / n.where(n >= max(min_frames, 1))).rename("p")
 
@@ -275,14 +303,28 @@ def fit_response(counts: xr.Dataset, min_frames: int = 10, saturation: float | N
     Points with fewer than ``min_frames`` frames are left out; the rest are weighted by
     their frames. The fits describe the rise: a response that reaches ``saturation``
     (firing probability) is fitted up to the first co-firing value where it does, and the
-    ceiling beyond is left out (``None`` fits everything). Returns a Dataset over the
-    non-``cofiring`` dims of ``counts`` with ``relu_slope``, ``relu_threshold``, ``relu_r2``,
-    ``relu_nrmse``, ``n_points``; ``intercept``, ``slope_weak``, ``slope_strong``,
-    ``intersection``, ``lines_r2``, ``lines_nrmse`` (see :func:`fclib.stats.fits.fit_relu`,
-    :func:`fclib.stats.fits.fit_two_lines`); and ``saturation_cofiring`` (NaN if never reached).
-    The ``nan_reason`` attribute says how many fits are NaN and why (too few co-firing
-    values seen in ``min_frames`` frames, or no steeper second line).
-    """
+    ceiling beyond is left out.
+
+    Parameters
+    ----------
+    counts : xarray.Dataset
+        ``n_frames`` and ``n_fire`` over ``(..., cofiring)`` (:func:`response_counts`).
+    min_frames : int
+        Co-firing values seen in fewer frames are left out.
+    saturation : float or None
+        Firing probability where the fit stops; ``None`` fits everything.
+    min_points, n_sub : as :func:`fclib.stats.fits.fit_two_lines`.
+
+    Returns
+    -------
+    xarray.Dataset
+        Over the non-``cofiring`` dims of ``counts``: ``relu_slope``, ``relu_threshold``,
+        ``relu_r2``, ``relu_nrmse``, ``n_points``; ``intercept``, ``slope_weak``,
+        ``slope_strong``, ``intersection``, ``lines_r2``, ``lines_nrmse`` (see
+        :func:`fclib.stats.fits.fit_relu`, :func:`fclib.stats.fits.fit_two_lines`); and
+        ``saturation_cofiring`` (NaN if never reached). The ``nan_reason`` attribute says how
+        many fits are NaN and why (too few co-firing values seen in ``min_frames`` frames,
+        or no steeper second line)."""
     n = counts["n_frames"].transpose(..., "cofiring")
     lead = n.dims[:-1]
     shape = n.shape[:-1]
@@ -340,15 +382,32 @@ def neuron_properties(counts: xr.Dataset, fits: xr.Dataset, target: xr.DataArray
     ``P(k <= intersection)``); ``strong_fraction`` (frames beyond it, ``1 - rise_quantile``);
     ``selected`` (``relu_r2 > r2_min``).
 
-    ``T``: frames per presentation; ``None`` takes the target's ``T`` attribute (set by
-    :func:`fclib.io.bin_spikes`), and a ``T`` that contradicts it is an error.
+    Parameters
+    ----------
+    counts : xarray.Dataset
+        :func:`response_counts` of the layer pair.
+    fits : xarray.Dataset
+        :func:`fit_response` of ``counts``.
+    target : xarray.DataArray
+        The target layer's spikes.
+    T : int or None
+        Frames per presentation; ``None`` takes the target's ``T`` attribute (set by
+        :func:`fclib.io.bin_spikes`), and a ``T`` that contradicts it is an error.
+    r2_min : float
+        ReLU R² above which a neuron is selected.
 
     Returns
     -------
-    A Dataset over ``neuron`` (one entry per analysed target), not a table:
-    ``neuron_properties(...).to_dataframe()`` gives the pandas table, one row per neuron.
-    NaN fits are explained by the ``nan_reason`` attribute (from :func:`fit_response`).
-    """
+    xarray.Dataset
+        Over ``neuron`` (one entry per analysed target), not a table:
+        ``neuron_properties(...).to_dataframe()`` gives the pandas table, one row per
+        neuron. NaN fits are explained by the ``nan_reason`` attribute (from
+        :func:`fit_response`).
+
+    Raises
+    ------
+    ValueError
+        ``T`` not a positive integer, or one that does not divide the frames counted."""
     T = resolve_T(target, T, "target")
     if isinstance(T, (bool, np.bool_)) or not isinstance(T, (int, np.integer)) or T < 1:
         raise ValueError(f"T must be a positive integer (time steps per presentation), got {T!r}")
@@ -382,10 +441,18 @@ def neuron_properties(counts: xr.Dataset, fits: xr.Dataset, target: xr.DataArray
 
 
 def batch_slopes(batch_fits: xr.Dataset) -> xr.DataArray:
-    """Slope differences between every two batches: dims ``("pair", "neuron")``.
+    """Slope differences between every two batches.
 
-    ``pair`` is labelled ``"i-j"``; the value is ``slope_i - slope_j`` of the ReLU fit.
-    """
+    Parameters
+    ----------
+    batch_fits : xarray.Dataset
+        :func:`fit_response` of batch counts (a ``batch`` dim).
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``("pair", "neuron")``; ``pair`` is labelled ``"i-j"``, the value is
+        ``slope_i - slope_j`` of the ReLU fit."""
     s = batch_fits["relu_slope"].transpose("batch", "neuron").values
     nb_ = s.shape[0]
     pairs = [(i, j) for i in range(nb_) for j in range(i + 1, nb_)]
@@ -397,14 +464,31 @@ def batch_slopes(batch_fits: xr.Dataset) -> xr.DataArray:
 
 def collapse_r2(counts: xr.Dataset, exponent: float, neurons=None, min_frames: int = 10,
                 n_bins: int = 40) -> float:
-    """How well one curve describes all response functions with co-firing rescaled by N^exponent.
+    """How well one curve describes all response functions with co-firing rescaled by
+    N^exponent.
 
     Every point ``(k / N^exponent, p)`` with at least ``min_frames`` frames counts equally
     within its neuron, and every neuron counts equally in total. The common curve is the
-    weighted mean of ``p`` in ``n_bins`` quantile bins of the rescaled co-firing; the result
-    is the fraction of the variance of ``p`` it explains (1: perfect collapse). ``exponent``
-    0 leaves co-firing as counts, 1 makes it the fraction of the group.
-    """
+    weighted mean of ``p`` in ``n_bins`` quantile bins of the rescaled co-firing.
+
+    Parameters
+    ----------
+    counts : xarray.Dataset
+        Response counts with a ``degree`` coordinate on ``neuron``.
+    exponent : float
+        0 leaves co-firing as counts, 1 makes it the fraction of the group.
+    neurons : array_like, optional
+        The neurons to take (default all).
+    min_frames : int
+        Points seen in fewer frames are left out.
+    n_bins : int
+        Quantile bins of the common curve.
+
+    Returns
+    -------
+    float
+        The fraction of the variance of ``p`` the common curve explains (1: perfect
+        collapse)."""
     c = counts if neurons is None else counts.sel(neuron=neurons)
     nf = c["n_frames"].transpose("neuron", "cofiring").values
     p = np.divide(c["n_fire"].transpose("neuron", "cofiring").values, nf,
@@ -428,10 +512,17 @@ def collapse_r2(counts: xr.Dataset, exponent: float, neurons=None, min_frames: i
 def property_table(responses: dict) -> "pd.DataFrame":
     """The per-neuron property tables of several layer pairs as one long DataFrame.
 
-    ``responses`` maps a layer-pair label (``"L1→L2"``) to a Dataset holding the variables
-    of :func:`neuron_properties`; the result has one row per (layer pair, neuron) and a
-    ``layer pair`` column kept in the given order (categorical).
-    """
+    Parameters
+    ----------
+    responses : dict
+        A layer-pair label (``"L1→L2"``) to a Dataset holding the variables of
+        :func:`neuron_properties`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (layer pair, neuron), with a ``layer pair`` column kept in the given
+        order (categorical)."""
     import pandas as pd
 
     frames = []
@@ -450,7 +541,21 @@ def property_table(responses: dict) -> "pd.DataFrame":
 def example_neuron(ds: xr.Dataset) -> int:
     """The neuron a figure shows: among the selected ones (else all with a fit), the one
     whose fitted ReLU reaches the highest firing probability within its observed co-firing.
-    """
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A response Dataset (:func:`response_dataset`).
+
+    Returns
+    -------
+    int
+        The neuron id.
+
+    Raises
+    ------
+    ValueError
+        No neuron has a fit."""
     pred = ds["relu_slope"] * np.maximum(0, ds["max_cofiring"] - ds["relu_threshold"])
     pick = ds["selected"] if bool(ds["selected"].any()) else np.isfinite(ds["relu_r2"])
     pred = pred.where(pick)
@@ -465,8 +570,18 @@ def resample_batches(batch_counts: xr.Dataset, rng=None) -> xr.Dataset:
     ``n_fire`` of batch b at co-firing k is drawn from ``Binomial(n_frames_b(k), p(k))`` with
     ``p`` pooled over batches; ``n_frames`` is kept. Fitting these gives the batch-to-batch
     differences that sampling noise alone produces: the reference for the robustness test.
-    Takes and returns a Dataset with ``n_frames`` and ``n_fire`` over ``(batch, neuron, cofiring)``.
-    """
+
+    Parameters
+    ----------
+    batch_counts : xarray.Dataset
+        ``n_frames`` and ``n_fire`` over ``(batch, neuron, cofiring)``.
+    rng : numpy.random.Generator or int, optional
+        The binomial draws.
+
+    Returns
+    -------
+    xarray.Dataset
+        The same variables and dims, ``n_fire`` redrawn."""
     from fclib._util import as_generator as _rng
 
     nf = batch_counts["n_frames"].values
@@ -479,16 +594,36 @@ def resample_batches(batch_counts: xr.Dataset, rng=None) -> xr.Dataset:
 
 def batch_counts(response: xr.Dataset) -> xr.Dataset:
     """The per-batch ``n_frames``/``n_fire`` of a cached response Dataset
-    (:meth:`fclib.pipeline.Run.response`) under the names :func:`fit_response` reads."""
+    (:meth:`fclib.pipeline.Run.response`) under the names :func:`fit_response` reads.
+
+    Parameters
+    ----------
+    response : xarray.Dataset
+        Holds ``batch_n_frames`` and ``batch_n_fire``.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``n_frames`` and ``n_fire`` over ``(batch, neuron, cofiring)``."""
     return xr.Dataset({"n_frames": response["batch_n_frames"], "n_fire": response["batch_n_fire"]},
                       coords={c: response.coords[c] for c in ("neuron", "cofiring", "degree")
                               if c in response.coords})
 
 
 def fraction_above(counts: xr.Dataset, cofiring_threshold) -> xr.DataArray:
-    """Share of each neuron's frames whose co-firing exceeds ``cofiring_threshold``
-    (one value per neuron, e.g. the two-line intersection of another condition); NaN where
-    the threshold is NaN. Dim ``neuron``."""
+    """Share of each neuron's frames whose co-firing exceeds ``cofiring_threshold``.
+
+    Parameters
+    ----------
+    counts : xarray.Dataset
+        Response counts (``n_frames`` over ``(neuron, cofiring)``).
+    cofiring_threshold : xarray.DataArray or array_like
+        One value per neuron (e.g. the two-line intersection of another condition).
+
+    Returns
+    -------
+    xarray.DataArray
+        Dim ``neuron``; NaN where the threshold is NaN."""
     nf = counts["n_frames"].transpose("neuron", "cofiring").values.astype(float)
     thr = np.asarray(cofiring_threshold, dtype=float)
     above = counts["cofiring"].values[None, :] > thr[:, None]
@@ -567,14 +702,26 @@ def response_dataset(batch_counts: xr.Dataset, target: xr.DataArray, T: int, *,
     """The response functions, fits and property table of a layer pair from its batch counts
     (:func:`batch_response_counts` or :func:`cross_validated_counts`).
 
+    Parameters
+    ----------
+    batch_counts : xarray.Dataset
+        ``n_frames`` and ``n_fire`` over ``(batch, neuron, cofiring)``.
+    target : xarray.DataArray
+        The target layer's spikes.
+    T : int
+        Frames per presentation.
+    min_frames, saturation : as :func:`fit_response`.
+    r2_min : float
+        As :func:`neuron_properties`.
+
     Returns
     -------
-    One Dataset: ``n_frames``, ``n_fire`` over ``(neuron, cofiring)`` (the batches summed);
-    the variables of :func:`neuron_properties` over ``neuron``; ``batch_n_frames``,
-    ``batch_n_fire`` over ``(batch, neuron, cofiring)``; ``batch_relu_slope``,
-    ``batch_relu_r2`` over ``(batch, neuron)`` (every fit repeated per batch: the temporal
-    robustness test).
-    """
+    xarray.Dataset
+        ``n_frames``, ``n_fire`` over ``(neuron, cofiring)`` (the batches summed); the
+        variables of :func:`neuron_properties` over ``neuron``; ``batch_n_frames``,
+        ``batch_n_fire`` over ``(batch, neuron, cofiring)``; ``batch_relu_slope``,
+        ``batch_relu_r2`` over ``(batch, neuron)`` (every fit repeated per batch: the
+        temporal robustness test)."""
     counts = batch_counts.sum("batch")
     fits = fit_response(counts, min_frames=min_frames, saturation=saturation)
     ds = neuron_properties(counts, fits, target, T, r2_min=r2_min)
@@ -589,7 +736,19 @@ def response_dataset(batch_counts: xr.Dataset, target: xr.DataArray, T: int, *,
 
 def select_fits(response: xr.Dataset, r2_min: float = 0.8) -> xr.Dataset:
     """``response`` with ``selected`` set to ``relu_r2 > r2_min`` (NaN fits never selected)
-    and the threshold in its attrs: the selection of the paper's well-fitted neurons."""
+    and the threshold in its attrs: the selection of the paper's well-fitted neurons.
+
+    Parameters
+    ----------
+    response : xarray.Dataset
+        Holds ``relu_r2`` over ``neuron``.
+    r2_min : float
+        The selection's R².
+
+    Returns
+    -------
+    xarray.Dataset
+        A copy with ``selected`` and ``attrs["r2_min"]``."""
     response = response.copy()
     response["selected"] = response["relu_r2"].fillna(-np.inf) > r2_min
     response.attrs["r2_min"] = float(r2_min)

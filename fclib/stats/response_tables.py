@@ -24,13 +24,29 @@ def relu_fit_summary(table: pd.DataFrame, responses: dict, min_frames: int = 10,
                      high: float = 0.9) -> pd.DataFrame:
     """Quality of the ReLU fits per layer pair (paper Fig. 2 D-L).
 
-    ``table``: :func:`fclib.stats.response.property_table` of ``responses`` (``{layer pair:
-    response Dataset}``, the same order). Returns a DataFrame indexed by layer pair with
-    ``neurons``, ``selected`` (share with the selection's R²), ``median_r2``,
-    ``median_nrmse``, ``median_slope``, ``peak_p_max`` (the highest firing probability at a
-    co-firing value seen in at least ``min_frames`` frames) and ``above <high>`` (neurons
-    whose peak exceeds ``high``).
-    """
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`fclib.stats.response.property_table` of ``responses``.
+    responses : dict
+        ``{layer pair: response Dataset}``, the same order.
+    min_frames : int
+        Co-firing values seen in fewer frames do not count for the peak.
+    high : float
+        The peak firing probability counted in ``above <high>``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by layer pair: ``neurons``, ``selected`` (share with the selection's R²),
+        ``median_r2``, ``median_nrmse``, ``median_slope``, ``peak_p_max`` (the highest
+        firing probability at a co-firing value seen in at least ``min_frames`` frames) and
+        ``above <high>`` (neurons whose peak exceeds ``high``).
+
+    Raises
+    ------
+    ValueError
+        ``table`` does not hold one row per neuron of ``responses``."""
     from fclib.stats.response import response_curve
 
     peak = np.concatenate([response_curve(ds, min_frames).max("cofiring").values
@@ -49,13 +65,20 @@ def relu_fit_summary(table: pd.DataFrame, responses: dict, min_frames: int = 10,
 def regime_summary(selected: pd.DataFrame, band=(0.05, 0.16)) -> pd.DataFrame:
     """Medians of the two-regime properties per layer pair (paper Fig. 2 Q-T).
 
-    ``selected``: rows of :func:`fclib.stats.response.property_table` (the selected
-    neurons). Returns a DataFrame indexed by layer pair with ``neurons`` and the medians of
-    ``intersection_fraction``, ``rise_quantile``, ``strong_fraction``,
-    ``intersection_of_max`` and ``lines_r2``; ``two_regimes``: the share of neurons with a
-    two-line fit whose second line is the steeper; ``in band``: the share whose
-    intersection fraction lies in ``band`` (the paper's 5-16 %).
-    """
+    Parameters
+    ----------
+    selected : pandas.DataFrame
+        Rows of :func:`fclib.stats.response.property_table` (the selected neurons).
+    band : (float, float)
+        The intersection fractions counted ``in band`` (the paper's 5-16 %).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by layer pair: ``neurons`` and the medians of ``intersection_fraction``,
+        ``rise_quantile``, ``strong_fraction``, ``intersection_of_max`` and ``lines_r2``;
+        ``two_regimes``: the share of neurons with a two-line fit whose second line is the
+        steeper; ``in band``: the share whose intersection fraction lies in ``band``."""
     lo, hi = band
     return _per_pair(selected).agg(
         neurons=("neuron", "size"),
@@ -72,11 +95,19 @@ def power_laws(selected: pd.DataFrame, names=None) -> pd.DataFrame:
     """Power law ``slope = a N^-beta`` of the ReLU slope against the 1FC group size N, per
     layer pair (paper Fig. A3), by :func:`fclib.stats.fits.fit_power_law`.
 
-    Returns a DataFrame indexed by layer pair (``names``, default: those of ``selected``)
-    with the fit's columns, ``falls`` / ``rises`` (beta more than two standard errors above /
-    below zero) and ``span``: the 95th over the 5th percentile of N (at least 1), how far
-    the group sizes reach.
-    """
+    Parameters
+    ----------
+    selected : pandas.DataFrame
+        Rows of :func:`fclib.stats.response.property_table` (the selected neurons).
+    names : sequence of str, optional
+        The layer pairs, in order (default: those of ``selected``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by layer pair: the fit's columns, ``falls`` / ``rises`` (beta more than two
+        standard errors above / below zero) and ``span``: the 95th over the 5th percentile
+        of N (at least 1), how far the group sizes reach."""
     from fclib.stats.fits import fit_power_law
 
     names = list(selected["layer pair"].unique()) if names is None else list(names)
@@ -99,8 +130,19 @@ def collapse_scan(responses: dict, exponents, min_frames: int = 10) -> pd.DataFr
     """Collapse R² (:func:`fclib.stats.response.collapse_r2`) of the selected neurons of
     each layer pair against the exponent ``e`` of the rescaling ``k / N^e``.
 
-    Returns a DataFrame indexed by ``exponent``, one column per layer pair.
-    """
+    Parameters
+    ----------
+    responses : dict
+        ``{layer pair: response Dataset}``.
+    exponents : sequence of float
+        The exponents scanned.
+    min_frames : int
+        As :func:`fclib.stats.response.collapse_r2`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``exponent``, one column per layer pair."""
     from fclib.stats.response import collapse_r2
 
     grid = np.asarray(exponents, dtype=float)
@@ -115,12 +157,29 @@ def collapse_summary(responses: dict, laws: pd.DataFrame, scan: pd.DataFrame,
                      min_frames: int = 10) -> pd.DataFrame:
     """How well one curve of rescaled co-firing describes a layer pair's response functions.
 
-    ``laws``: :func:`power_laws`; ``scan``: :func:`collapse_scan` (must include exponent 0).
-    Returns a DataFrame indexed by layer pair with the collapse R² of ``raw co-firing``
-    (e = 0), ``fraction of group`` (e = 1) and ``k / N^beta`` (e = the fitted beta), that
-    ``beta``, ``gain`` (``k / N^beta`` minus raw), and the scan's ``best exponent`` and
-    ``best collapse`` (``NaN`` where no exponent gives a finite R²).
-    """
+    Parameters
+    ----------
+    responses : dict
+        ``{layer pair: response Dataset}``.
+    laws : pandas.DataFrame
+        :func:`power_laws`.
+    scan : pandas.DataFrame
+        :func:`collapse_scan` (must include exponent 0).
+    min_frames : int
+        As :func:`fclib.stats.response.collapse_r2`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by layer pair: the collapse R² of ``raw co-firing`` (e = 0), ``fraction of
+        group`` (e = 1) and ``k / N^beta`` (e = the fitted beta), that ``beta``, ``gain``
+        (``k / N^beta`` minus raw), and the scan's ``best exponent`` and ``best collapse``
+        (``NaN`` where no exponent gives a finite R²).
+
+    Raises
+    ------
+    ValueError
+        ``scan`` lacks exponent 0."""
     from fclib.stats.response import collapse_r2
 
     if 0.0 not in scan.index:
@@ -155,15 +214,26 @@ def batch_robustness(responses: dict, min_frames: int = 10, saturation: float | 
     (:func:`fclib.stats.response.resample_batches`, refitted with ``min_frames`` and
     ``saturation``): the spread a response identical in every batch would show.
 
+    Parameters
+    ----------
+    responses : dict
+        ``{layer pair: response Dataset}`` with batch counts.
+    min_frames, saturation : as :func:`fclib.stats.response.fit_response`.
+    outlier : float
+        Absolute relative difference counted as an outlier.
+    rng : numpy.random.Generator or int, optional
+        The resampling's draws.
+
     Returns
     -------
-    summary : DataFrame indexed by layer pair: ``neurons``, ``median |diff|`` and ``median
-        |diff|, resampled``, ``outliers`` and ``outliers, resampled`` (share of differences
-        above ``outlier`` in absolute value), ``median diff`` and ``ratio`` (observed over
+    summary : pandas.DataFrame
+        Indexed by layer pair: ``neurons``, ``median |diff|`` and ``median |diff|,
+        resampled``, ``outliers`` and ``outliers, resampled`` (share of differences above
+        ``outlier`` in absolute value), ``median diff`` and ``ratio`` (observed over
         resampled median absolute difference).
-    differences : long DataFrame ``layer pair`` (categorical, in order), ``relative slope
-        difference``, every observed difference.
-    """
+    differences : pandas.DataFrame
+        Long: ``layer pair`` (categorical, in order), ``relative slope difference``, every
+        observed difference."""
     from fclib.stats.response import batch_counts, batch_slopes, fit_response, resample_batches
 
     rng = _rng(rng)

@@ -34,7 +34,22 @@ __all__ = ["recorded_share", "subsample", "sampling_effects", "sampling_ratios"]
 
 def recorded_share(spikes: xr.DataArray) -> float:
     """The share of its layer's neurons a recorded layer holds: recorded neurons over
-    ``C x H x W``, the ``layer_shape`` attribute a recording gives each layer."""
+    ``C x H x W``.
+
+    Parameters
+    ----------
+    spikes : xarray.DataArray
+        A recorded layer with the ``layer_shape`` attribute a recording gives each layer.
+
+    Returns
+    -------
+    float
+        The share, in (0, 1].
+
+    Raises
+    ------
+    ValueError
+        No ``layer_shape`` attribute."""
     shape = spikes.attrs.get("layer_shape")
     if shape is None:
         raise ValueError("spikes need the 'layer_shape' attribute of a recorded layer "
@@ -46,12 +61,30 @@ def subsample(spikes: xr.DataArray, fraction: float, *, how: str = "random",
               rng=None) -> xr.DataArray:
     """The neurons of a recorded layer that a sample of ``fraction`` of it would hold.
 
-    ``how="random"``: ``round(fraction * n)`` neurons drawn without replacement (seeded by
-    ``rng``), in their recorded order. ``how="patch"``: the paper's kind of sample, a
-    central ``s x s`` spatial patch of every channel with ``s = round(sqrt(fraction) *
-    min(H, W))`` (at least 1), using the ``y``/``x`` neuron coordinates; the fraction kept
-    is then ``s^2 / (H W)``. ``fraction = 1`` returns ``spikes``.
-    """
+    Parameters
+    ----------
+    spikes : xarray.DataArray
+        A recorded layer ``(neuron, frame)``.
+    fraction : float
+        In (0, 1]; 1 returns ``spikes``.
+    how : str
+        ``"random"``: ``round(fraction * n)`` neurons drawn without replacement, in their
+        recorded order. ``"patch"``: the paper's kind of sample, a central ``s x s`` spatial
+        patch of every channel with ``s = round(sqrt(fraction) * min(H, W))`` (at least 1),
+        using the ``y``/``x`` neuron coordinates; the fraction kept is then ``s^2 / (H W)``.
+    rng : numpy.random.Generator or int, optional
+        The random draw.
+
+    Returns
+    -------
+    xarray.DataArray
+        The kept neurons ``(neuron, frame)``.
+
+    Raises
+    ------
+    ValueError
+        ``fraction`` outside (0, 1], an unknown ``how``, or ``how="patch"`` without ``y``/``x``
+        coordinates."""
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
     n = spikes.sizes["neuron"]
@@ -98,6 +131,14 @@ def sampling_effects(source: xr.DataArray, target: xr.DataArray, T: int,
         ``neuron`` ids and, for ``how="patch"``, ``y``/``x`` coordinates); loaded into
         memory whole (``L`` bytes per neuron).
     T : time steps per presentation (the recording's ``T``).
+    fractions : the shares of each layer kept (1: the whole layer).
+    how : ``"random"`` or ``"patch"`` (:func:`subsample`).
+    n_draws : draws per fraction below 1.
+    threshold : z threshold of an edge.
+    min_frames, saturation, r2_min : as in :func:`fclib.stats.response.fit_response` and
+        :func:`fclib.stats.response.neuron_properties`.
+    rng : numpy Generator or int seed of the draws.
+    client : a ``distributed.Client`` for the edges (:func:`fclib.stats.distributed.connect`).
 
     Returns
     -------
@@ -144,9 +185,18 @@ def sampling_ratios(table: pd.DataFrame,
     """Each statistic of :func:`sampling_effects` (mean over draws) divided by its value on
     the whole layer (``fraction == 1``) of the same layer pair and ``how``.
 
-    Returns a DataFrame indexed by ``(layer pair, how, fraction)`` with one column per
-    statistic and ``recorded``; ``NaN`` where the whole-layer value is 0 or missing.
-    """
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`sampling_effects` table.
+    columns : sequence of str
+        The statistics.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``(layer pair, how, fraction)`` with one column per statistic and
+        ``recorded``; ``NaN`` where the whole-layer value is 0 or missing."""
     keys = ["layer pair", "how", "fraction"]
     mean = table.groupby(keys)[["recorded", *columns]].mean()
     full = mean.xs(1.0, level="fraction")

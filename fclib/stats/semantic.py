@@ -59,11 +59,27 @@ def _encode_clip(names: list[str]) -> np.ndarray:
 
 def embed_class_names(names, backend: str = "minilm", cache: str | os.PathLike | None = None
                       ) -> xr.DataArray:
-    """Unit-norm text embeddings of class names; dims ``("class", "dim")``.
+    """Unit-norm text embeddings of class names.
 
-    ``cache``: a JSON file to read the embeddings from when it holds the same names and
-    backend, and to write them to otherwise (atomically).
-    """
+    Parameters
+    ----------
+    names : sequence of str
+        The class names.
+    backend : str
+        ``"minilm"`` or ``"clip"``.
+    cache : str or PathLike, optional
+        A JSON file to read the embeddings from when it holds the same names and backend,
+        and to write them to otherwise (atomically).
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``("class", "dim")``.
+
+    Raises
+    ------
+    ValueError
+        No names, or an unknown ``backend``."""
     names = [str(n) for n in names]
     if not names:
         raise ValueError("no class names to embed")
@@ -93,7 +109,17 @@ def _labelled(e, names, backend):
 
 
 def cosine_similarity(embedding) -> xr.DataArray:
-    """Cosine similarity between every two classes; dims ``("class", "preferred")``."""
+    """Cosine similarity between every two classes.
+
+    Parameters
+    ----------
+    embedding : xarray.DataArray or array_like
+        ``("class", "dim")`` embeddings (:func:`embed_class_names`).
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``("class", "preferred")``."""
     e = np.asarray(embedding, dtype=float)
     e = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
     s = e @ e.T
@@ -107,7 +133,21 @@ def rank_similarity(similarity) -> xr.DataArray:
 
     Row ``c`` (the presented class) ranks every column ``p`` by decreasing similarity;
     the presented class itself is ranked first whatever its value, ties keep column order.
-    """
+
+    Parameters
+    ----------
+    similarity : xarray.DataArray or array_like
+        Square ``(class, preferred)`` similarities.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``("class", "preferred")``, in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        A matrix that is not square."""
     s = np.asarray(similarity, dtype=float)
     C = s.shape[0]
     if s.shape != (C, C):
@@ -193,10 +233,32 @@ def similarity_by_cofiring(cofiring: xr.DataArray, labels, preferred, similarity
     co-firing bin.
 
     Co-firing is taken as the fraction of the group, ``k / N``, in ``n_bins`` equal bins
-    of [0, 1]. Returns a Dataset over ``(neuron, bin)``: ``n_frames``, ``similarity`` (mean of
-    ``similarity[label, preferred]``) and ``match`` (share of frames whose class *is* the
-    preferred one); coordinate ``bin`` holds the bin centres.
-    """
+    of [0, 1].
+
+    Parameters
+    ----------
+    cofiring : xarray.DataArray
+        :func:`fclib.stats.response.cofiring` (``degree`` coordinate).
+    labels : array_like
+        The class of every frame.
+    preferred : array_like
+        Each neuron's preferred class.
+    similarity : xarray.DataArray or array_like
+        ``(class, preferred)`` similarity.
+    n_bins : int
+        Number of bins, 1 to 127.
+
+    Returns
+    -------
+    xarray.Dataset
+        Over ``(neuron, bin)``: ``n_frames``, ``similarity`` (mean of
+        ``similarity[label, preferred]``) and ``match`` (share of frames whose class *is*
+        the preferred one); coordinate ``bin`` holds the bin centres.
+
+    Raises
+    ------
+    ValueError
+        ``n_bins`` outside 1..127."""
     if not 1 <= n_bins <= 127:
         raise ValueError(f"n_bins must be between 1 and 127, got {n_bins}")
     cof = _cofiring_values(cofiring)
@@ -212,8 +274,24 @@ def similarity_by_cofiring(cofiring: xr.DataArray, labels, preferred, similarity
 
 def similarity_by_regime(cofiring: xr.DataArray, labels, preferred, similarity,
                          intersection) -> xr.Dataset:
-    """The same statistics in each neuron's weak (co-firing <= its two-line intersection)
-    and strong regime; dims ``(neuron, regime)``. Neurons with a NaN intersection get NaN."""
+    """The statistics of :func:`similarity_by_cofiring` in each neuron's weak (co-firing <=
+    its two-line intersection) and strong regime.
+
+    Parameters
+    ----------
+    cofiring, labels, preferred, similarity : as :func:`similarity_by_cofiring`.
+    intersection : array_like
+        One two-line intersection per neuron (NaN: the neuron gets NaN).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``(neuron, regime)``.
+
+    Raises
+    ------
+    ValueError
+        ``intersection`` not one value per neuron."""
     cof = _cofiring_values(cofiring)
     inter = np.asarray(intersection, dtype=float)
     if inter.shape != (cof.shape[0],):
@@ -229,11 +307,21 @@ def mean_curve(by_cofiring: xr.Dataset, min_frames: int = 1) -> pd.DataFrame:
     """Neuron-averaged curves of :func:`similarity_by_cofiring`.
 
     Each neuron counts equally; a (neuron, bin) enters only when the bin holds at least
-    ``min_frames`` of the neuron's frames. Returns a DataFrame with one row per bin and the
-    columns ``bin`` (bin centre), ``match`` (mean share of frames whose class is the
-    preferred one), ``similarity`` (mean similarity of the presented to the preferred class)
-    and ``neurons`` (how many neurons each bin averages).
-    """
+    ``min_frames`` of the neuron's frames.
+
+    Parameters
+    ----------
+    by_cofiring : xarray.Dataset
+        A :func:`similarity_by_cofiring` result.
+    min_frames : int
+        Fewest frames of a (neuron, bin).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per bin: ``bin`` (bin centre), ``match`` (mean share of frames whose class
+        is the preferred one), ``similarity`` (mean similarity of the presented to the
+        preferred class) and ``neurons`` (how many neurons each bin averages)."""
     ok = by_cofiring["n_frames"] >= min_frames
     return pd.DataFrame({"bin": by_cofiring["bin"].values,
                          "match": by_cofiring["match"].where(ok).mean("neuron").values,
@@ -245,11 +333,20 @@ def regime_contrast(by_regime: xr.Dataset, min_frames: int = 1) -> dict:
     """Weak against strong regime, from :func:`similarity_by_regime`, over the neurons with at
     least ``min_frames`` frames in *each* regime.
 
-    Returns a dict: ``neurons`` (how many qualify), ``match, weak`` and ``match, strong``
-    (mean share of frames whose class is the preferred one), ``strong > weak`` (share of
-    those neurons whose match is higher in the strong regime), ``rank sim., weak`` and
-    ``rank sim., strong`` (mean similarity). Means are NaN when no neuron qualifies.
-    """
+    Parameters
+    ----------
+    by_regime : xarray.Dataset
+        A :func:`similarity_by_regime` result.
+    min_frames : int
+        Fewest frames in each regime.
+
+    Returns
+    -------
+    dict
+        ``neurons`` (how many qualify), ``match, weak`` and ``match, strong`` (mean share of
+        frames whose class is the preferred one), ``strong > weak`` (share of those neurons
+        whose match is higher in the strong regime), ``rank sim., weak`` and ``rank sim.,
+        strong`` (mean similarity). Means are NaN when no neuron qualifies."""
     both = (by_regime["n_frames"] >= min_frames).all("regime").values
     m = {r: by_regime["match"].sel(regime=r).values[both] for r in ("weak", "strong")}
     s = {r: by_regime["similarity"].sel(regime=r).values[both] for r in ("weak", "strong")}
@@ -269,10 +366,31 @@ def strong_regime_match(cofiring: xr.DataArray, labels, preferred, intersection,
 
     A frame is in the neuron's strong regime when the co-firing of its group exceeds the
     neuron's ``intersection`` (its two-line intersection, possibly from another condition).
-    Returns a Dataset over ``neuron``: ``strong_share`` (strong frames / all frames) and
-    ``preferred_when_strong`` (share of the strong frames whose class is the neuron's
-    ``preferred`` class; NaN without strong frames, or with a NaN intersection).
-    """
+
+    Parameters
+    ----------
+    cofiring : xarray.DataArray
+        :func:`fclib.stats.response.cofiring`.
+    labels : array_like
+        The class of every frame.
+    preferred : array_like
+        Each neuron's preferred class.
+    intersection : array_like
+        Each neuron's two-line intersection.
+    n_classes : int
+        Number of classes.
+
+    Returns
+    -------
+    xarray.Dataset
+        Over ``neuron``: ``strong_share`` (strong frames / all frames) and
+        ``preferred_when_strong`` (share of the strong frames whose class is the neuron's
+        ``preferred`` class; NaN without strong frames, or with a NaN intersection).
+
+    Raises
+    ------
+    ValueError
+        ``n_classes`` not a positive integer."""
     if isinstance(n_classes, (bool, np.bool_)) or not isinstance(n_classes, (int, np.integer)) \
             or n_classes < 1:
         raise ValueError(f"n_classes must be a positive integer, got {n_classes!r}")

@@ -46,12 +46,43 @@ def simulate_recording(n_units: int = 300, n_stimuli: int = 8, n_repeats: int = 
     """Spike times of a simulated population with planted couplings and stimulus tuning
     (the model is in the module docstring).
 
+    Parameters
+    ----------
+    n_units : int
+        Units in the population.
+    n_stimuli, n_repeats : int
+        Stimuli, and trials of each (in a random order).
+    trial_duration : float
+        Seconds per trial.
+    rate : float
+        Baseline rate, spikes per second.
+    tuned_fraction : float
+        Share of units tuned to one stimulus, in [0, 1].
+    tuned_rate : float
+        A tuned unit's rate during its preferred stimulus, spikes per second.
+    n_targets, n_drivers : int
+        Units driven, and drivers of each (``n_drivers < n_targets <= n_units``).
+    coupling : float
+        Probability that a driver's spike makes its target spike, in [0, 1].
+    jitter : float
+        Largest delay of a driven spike, seconds, in [0, trial_duration).
+    rng : numpy.random.Generator or int, optional
+        Every draw (:func:`fclib._util.as_generator`).
+
     Returns
     -------
-    dict with ``spike_times`` (list of ``n_units`` sorted float64 arrays, seconds),
-    ``trial_onsets`` (seconds), ``trial_stimulus`` (stimulus index of every trial),
-    ``trial_duration``, ``preferred`` (``(n_units,)`` preferred stimulus, -1 untuned) and
-    ``planted`` (``(n_targets * n_drivers, 2)`` int: driver, target).
+    dict
+        ``spike_times`` (list of ``n_units`` sorted float64 arrays, seconds),
+        ``trial_onsets`` (seconds), ``trial_stimulus`` (stimulus index of every trial),
+        ``trial_duration``, ``preferred`` (``(n_units,)`` preferred stimulus, -1 untuned)
+        and ``planted`` (``(n_targets * n_drivers, 2)`` int: driver, target).
+
+    Raises
+    ------
+    ValueError
+        A count below its minimum, a rate that is not positive, ``tuned_fraction`` or
+        ``coupling`` outside [0, 1], ``jitter`` outside [0, trial_duration), or
+        ``n_drivers``/``n_targets`` that do not fit ``n_units``.
     """
     n_units, n_stimuli = _count(n_units, "n_units", 2), _count(n_stimuli, "n_stimuli")
     n_repeats = _count(n_repeats, "n_repeats")
@@ -102,9 +133,20 @@ def pair_truth(preferred, planted, n_units: int | None = None) -> xr.DataArray:
     ``"planted"`` (either unit drives the other), ``"shared tuning"`` (both tuned to the
     same stimulus, no planted link), ``"other"``; the diagonal is ``""``.
 
-    Returns a DataArray ``("target", "source")`` of str with coordinates ``target`` and
-    ``source`` (unit positions).
-    """
+    Parameters
+    ----------
+    preferred : array_like
+        ``(n_units,)`` preferred stimulus, -1 untuned (:func:`simulate_recording`).
+    planted : array_like
+        ``(n_pairs, 2)`` int: driver, target.
+    n_units : int, optional
+        Units (default ``len(preferred)``).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``("target", "source")`` of str with coordinates ``target`` and ``source`` (unit
+        positions)."""
     pref = np.asarray(preferred)
     n = pref.size if n_units is None else int(n_units)
     planted = np.asarray(planted, dtype=np.int64).reshape(-1, 2)
@@ -159,10 +201,21 @@ def planted_recovery(pairs: dict, truth: xr.DataArray, threshold: float = 4.0) -
 
 def group_recovery(groups: xr.Dataset, planted) -> pd.DataFrame:
     """How well each planted target's 1FC group (:func:`fclib.stats.groups.one_fc_groups`)
-    matches its drivers: one row per planted target with ``drivers`` (planted),
-    ``found`` (drivers in the group), ``extra`` (members that are not drivers) and
-    ``degree``. A target left out of ``groups`` (silent) gets ``found = extra = degree = 0``.
-    """
+    matches its drivers.
+
+    Parameters
+    ----------
+    groups : xarray.Dataset
+        The population's 1FC groups (against itself).
+    planted : array_like
+        ``(n_pairs, 2)`` int: driver, target.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per planted target: ``target``, ``drivers`` (planted), ``found`` (drivers in
+        the group), ``extra`` (members that are not drivers) and ``degree``. A target left
+        out of ``groups`` (silent) gets ``found = extra = degree = 0``."""
     planted = np.asarray(planted, dtype=np.int64).reshape(-1, 2)
     t = groups["target"].values
     s = groups["source"].values

@@ -480,6 +480,11 @@ def stimulus_permutation_null(source, target, stimulus=None, T: int | None = Non
     with ``moments=True`` the sampled ``null_mean``, ``null_sd``, ``cofiring_mean``,
     ``cofiring_sd`` and ``cofiring``); attrs as there plus ``method="stimulus-permutation"``
     and ``n_shuffles``.
+
+    Raises
+    ------
+    ValueError
+        ``n_shuffles`` not an int >= 2 (and the errors of :func:`stimulus_null`).
     """
     from fclib._util import progress_bar
 
@@ -538,13 +543,25 @@ def stimulus_permutation_null(source, target, stimulus=None, T: int | None = Non
 def surrogate_within_stimulus(trains, stimulus=None, T: int | None = None,
                               rng=None) -> np.ndarray:
     """Each train's presentations permuted at random among presentations of the same
-    stimulus, independently for every train (neurons x frames, uint8).
+    stimulus, independently for every train.
 
     Keeps every train's tuning (its spikes on each stimulus and step) and removes any
     coupling between trains beyond it: uncoupled data on which the stimulus-preserving null
     should call edges only at its false-positive rate. Presentations of stimuli shown once
     stay in place.
-    """
+
+    Parameters
+    ----------
+    trains : xarray.DataArray or array_like
+        0/1 trains ``(neuron, frame)``.
+    stimulus, T : as :func:`stimulus_null` (default: what the trains carry).
+    rng : numpy.random.Generator or int, optional
+        The permutations' draws.
+
+    Returns
+    -------
+    ndarray
+        uint8 ``(neuron, frame)``."""
     stimulus, T = _presentations(trains, stimulus, T)
     x = as_trains(trains)
     T = _check_T(T)

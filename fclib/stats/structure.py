@@ -27,8 +27,18 @@ __all__ = ["conv_geometry", "structural_mask", "label_edges", "structural_summar
 
 
 def conv_geometry(arch: dict) -> dict[tuple[str, str], tuple[int, int, int]]:
-    """``{(source, target): (kernel, stride, padding)}`` for every consecutive pair of
-    residual-branch spiking layers of a SEW-ResNet ``arch`` (see :mod:`fclib.snn.models`)."""
+    """The convolution geometry between consecutive residual-branch spiking layers of a
+    SEW-ResNet (see :mod:`fclib.snn.models`).
+
+    Parameters
+    ----------
+    arch : dict
+        The architecture dict.
+
+    Returns
+    -------
+    dict
+        ``{(source, target): (kernel, stride, padding)}`` for every consecutive pair."""
     strides = []
     for stage, n in enumerate(arch["blocks"]):
         strides += [2 if (stage > 0 and b == 0) else 1 for b in range(n)]
@@ -44,8 +54,17 @@ def conv_geometry(arch: dict) -> dict[tuple[str, str], tuple[int, int, int]]:
 def structural_mask(target_yx, source_yx, kernel: int, stride: int, padding: int) -> np.ndarray:
     """Boolean ``(target, source)``: is the source inside the target's receptive field?
 
-    ``target_yx`` and ``source_yx`` are ``(n, 2)`` arrays of (row, column) in their maps.
-    """
+    Parameters
+    ----------
+    target_yx, source_yx : array_like
+        ``(n, 2)`` arrays of (row, column) in their maps.
+    kernel, stride, padding : int
+        The convolution between the two maps.
+
+    Returns
+    -------
+    ndarray
+        bool ``(n_target, n_source)``."""
     t = np.asarray(target_yx, dtype=np.int64).reshape(-1, 2)
     s = np.asarray(source_yx, dtype=np.int64).reshape(-1, 2)
     lo = stride * t - padding  # (n_t, 2): first source row/column seen
@@ -59,14 +78,29 @@ def label_edges(groups: xr.Dataset, source: xr.DataArray, target: xr.DataArray,
     ``structural`` variable on ``edge``, and ``n_structural``/``n_receptive`` (structural
     group members and active source neurons in the receptive field) on ``neuron``.
 
-    ``source``/``target`` are the recorded layers (coordinates ``y`` and ``x`` per neuron),
-    the ones the groups were computed on: where the groups (attrs ``source_layer``,
-    ``target_layer``) and the layers (:func:`fclib.stats.response.layer_name`: their
-    ``layer`` attribute or coordinate, or their name) both name a layer, the names must
-    agree, else ``ValueError`` (layers of one network often have the same size, so a wrong
-    layer would otherwise run silently). The attrs gain ``kernel``, ``stride``, ``padding``
-    and ``n_active_source`` (active neurons of the source layer).
-    """
+    Parameters
+    ----------
+    groups : xarray.Dataset
+        The layer pair's edge table.
+    source, target : xarray.DataArray
+        The recorded layers the groups were computed on (coordinates ``y`` and ``x`` per
+        neuron).
+    geometry : (int, int, int)
+        ``(kernel, stride, padding)`` of the pair (:func:`conv_geometry`).
+
+    Returns
+    -------
+    xarray.Dataset
+        The edge table; its attrs gain ``kernel``, ``stride``, ``padding`` and
+        ``n_active_source`` (active neurons of the source layer).
+
+    Raises
+    ------
+    ValueError
+        Where the groups (attrs ``source_layer``, ``target_layer``) and the layers
+        (:func:`fclib.stats.response.layer_name`) both name a layer and the names differ
+        (layers of one network often have the same size, so a wrong layer would otherwise
+        run silently)."""
     source, target = as_layer(source, "source"), as_layer(target, "target")
     check_layer(source, check_groups(groups).attrs, "source")
     check_layer(target, groups.attrs, "target")
@@ -93,19 +127,22 @@ def label_edges(groups: xr.Dataset, source: xr.DataArray, target: xr.DataArray,
 def structural_summary(labelled: dict) -> pd.DataFrame:
     """Structural and non-structural edges of several layer pairs (paper Figs. A7-A8).
 
-    ``labelled``: ``{layer pair: edge table from label_edges}``. Returns a DataFrame indexed
-    by layer pair with
+    Parameters
+    ----------
+    labelled : dict
+        ``{layer pair: edge table from label_edges}``.
 
-    - ``edges``, ``structural share of edges``;
-    - ``median STTC, structural`` / ``median STTC, non-structural``;
-    - ``structural degree / receptive field``: the mean over targets of structural members
-      divided by the active sources in the target's receptive field (``max(., 1)``);
-    - ``non-structural degree / rest``: the mean of the other members divided by the
-      remaining active sources (``max(., 1)``);
-    - ``ratio``: the first normalised degree over the second (``NaN`` where the second is 0).
-
-    Medians and shares are ``NaN`` where a layer pair has no edge of the kind.
-    """
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by layer pair: ``edges``, ``structural share of edges``; ``median STTC,
+        structural`` / ``median STTC, non-structural``; ``structural degree / receptive
+        field`` (the mean over targets of structural members divided by the active sources
+        in the target's receptive field, ``max(., 1)``); ``non-structural degree / rest``
+        (the mean of the other members divided by the remaining active sources,
+        ``max(., 1)``); ``ratio`` (the first normalised degree over the second, ``NaN``
+        where the second is 0). Medians and shares are ``NaN`` where a layer pair has no
+        edge of the kind."""
     rows = {}
     for name, g in labelled.items():
         st = g["structural"].values.astype(bool)
@@ -128,8 +165,17 @@ def structural_summary(labelled: dict) -> pd.DataFrame:
 
 
 def structural_edge_table(labelled: dict) -> pd.DataFrame:
-    """Every edge of several layer pairs as rows ``layer pair``, ``sttc``, ``kind``
-    (``"structural"`` / ``"non-structural"``), the input of the figure of Fig. A7."""
+    """Every edge of several layer pairs, the input of the figure of Fig. A7.
+
+    Parameters
+    ----------
+    labelled : dict
+        ``{layer pair: edge table from label_edges}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``layer pair``, ``sttc``, ``kind`` (``"structural"`` / ``"non-structural"``)."""
     parts = [pd.DataFrame({"layer pair": name, "sttc": g["sttc"].values,
                            "kind": np.where(g["structural"].values, "structural",
                                             "non-structural")})

@@ -69,10 +69,19 @@ def _popcount(x):
 
 
 def pack_trains(trains: np.ndarray) -> np.ndarray:
-    """Bit-pack 0/1 trains ``(n, L)`` into ``uint64`` words ``(n, ceil(L / 64))``.
+    """Bit-pack 0/1 trains into ``uint64`` words.
 
     Frame ``t`` is bit ``t % 64`` of word ``t // 64``; padding bits are zero.
-    """
+
+    Parameters
+    ----------
+    trains : ndarray
+        0/1 ``(n, L)``.
+
+    Returns
+    -------
+    ndarray
+        uint64 ``(n, ceil(L / 64))``."""
     trains = np.ascontiguousarray(trains)
     n, L = trains.shape
     packed = np.packbits(trains.astype(bool, copy=False), axis=1, bitorder="little")
@@ -83,7 +92,17 @@ def pack_trains(trains: np.ndarray) -> np.ndarray:
 
 
 def transpose_bits(bits: np.ndarray) -> np.ndarray:
-    """Packed source trains ``(n, n_words)`` in the kernel's source layout ``(n_words, n)``."""
+    """Packed source trains in the kernel's source layout.
+
+    Parameters
+    ----------
+    bits : ndarray
+        uint64 ``(n, n_words)`` (:func:`pack_trains`).
+
+    Returns
+    -------
+    ndarray
+        uint64 ``(n_words, n)``, C-contiguous."""
     return np.ascontiguousarray(bits.T)
 
 
@@ -202,12 +221,24 @@ def _dilate(trains: np.ndarray, dt: int) -> np.ndarray:
 
 def cofiring_counts(target: np.ndarray, source: np.ndarray, *, backend: str = "auto",
                     device=None) -> np.ndarray:
-    """Frames where target ``i`` and source ``j`` both fire: ``int64 (n_target, n_source)``.
+    """Frames where target ``i`` and source ``j`` both fire.
 
-    ``target``, ``source``: 0/1 arrays ``(neurons, frames)`` of the same frames (not checked
-    for 0/1 on the default numba path: this is the kernel other functions call).
-    ``backend``/``device``: as :func:`sttc` (``"torch"``: one matrix product per block).
-    """
+    Parameters
+    ----------
+    target, source : array_like
+        0/1 arrays ``(neurons, frames)`` of the same frames (not checked for 0/1 on the
+        default numba path: this is the kernel other functions call).
+    backend, device : as :func:`sttc` (``"torch"``: one matrix product per block).
+
+    Returns
+    -------
+    ndarray
+        int64 ``(n_target, n_source)``.
+
+    Raises
+    ------
+    ValueError
+        Arrays that are not 2-D, or of different frame counts."""
     if backend != "numba" or device is not None:
         backend, dev = resolve_backend(backend, device)
     if np.ndim(target) != 2 or np.ndim(source) != 2:
@@ -228,7 +259,21 @@ def cofiring_counts(target: np.ndarray, source: np.ndarray, *, backend: str = "a
 
 
 def sttc_from_counts(c_ab, c_ba, n_a, n_b, t_a, t_b) -> np.ndarray:
-    """STTC ``(n_target, n_source)`` from coincidence counts and tiled fractions."""
+    """STTC from coincidence counts and tiled fractions.
+
+    Parameters
+    ----------
+    c_ab, c_ba : ndarray
+        ``(n_target, n_source)`` spikes of one train within ``dt`` of the other's.
+    n_a, n_b : ndarray
+        Spike counts of the targets ``(n_target,)`` and the sources ``(n_source,)``.
+    t_a, t_b : ndarray
+        Fractions of the frames the targets' and sources' windows tile.
+
+    Returns
+    -------
+    ndarray
+        STTC ``(n_target, n_source)``; NaN where a train is silent."""
     out = np.empty(np.shape(c_ab), dtype=np.float64)
     _sttc_formula(*(np.asarray(x) if np.asarray(x).dtype.kind in "iu" else
                     np.asarray(x, np.float64) for x in (c_ab, c_ba, n_a, n_b, t_a, t_b)), out)
@@ -320,13 +365,27 @@ def _cuda_present() -> bool:
 
 
 def resolve_backend(backend: str = "auto", device=None):
-    """``(backend, device)`` to compute with: ``("numba", None)`` or ``("torch", torch.device)``.
+    """``(backend, device)`` to compute with.
 
-    ``backend="auto"`` is numba unless a CUDA device is present (or ``device`` names one),
-    then torch; ``"torch"`` runs on ``device`` (``None``/``"auto"``: the first CUDA device,
-    else the CPU; ``"cpu"``, ``"cuda"``, ``"cuda:N"``); ``"numba"`` runs on the CPU only. A
-    device that does not exist is an error naming the devices that do.
-    """
+    Parameters
+    ----------
+    backend : str
+        ``"auto"``: numba unless a CUDA device is present (or ``device`` names one), then
+        torch; ``"torch"``: runs on ``device``; ``"numba"``: the CPU only.
+    device : str or torch.device, optional
+        ``None``/``"auto"``: the first CUDA device, else the CPU; ``"cpu"``, ``"cuda"``,
+        ``"cuda:N"``.
+
+    Returns
+    -------
+    tuple
+        ``("numba", None)`` or ``("torch", torch.device)``.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``backend``, ``backend="numba"`` with a CUDA ``device``, or a device that
+        does not exist (names the devices that do)."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be 'auto', 'numba' or 'torch', got {backend!r}")
     dev = None if device is None else str(device)
@@ -346,7 +405,28 @@ def resolve_backend(backend: str = "auto", device=None):
 
 
 def check_int(value, name: str, minimum: int | None = None, what: str = "") -> int:
-    """``value`` as an int, refusing bools, floats and anything below ``minimum``."""
+    """``value`` as an int, refusing bools, floats and anything below ``minimum``.
+
+    Parameters
+    ----------
+    value : int
+        The value to check.
+    name : str
+        The argument's name, used in the message.
+    minimum : int, optional
+        The smallest value allowed.
+    what : str
+        Appended to the message (what the value means).
+
+    Returns
+    -------
+    int
+        ``value``.
+
+    Raises
+    ------
+    ValueError
+        Not an int, or below ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name} must be an int{what}, got {value!r} ({type(value).__name__})")
     if minimum is not None and value < minimum:
@@ -355,7 +435,24 @@ def check_int(value, name: str, minimum: int | None = None, what: str = "") -> i
 
 
 def check_dt(dt, n_frames: int) -> int:
-    """The synchronisation window ``dt`` (frames) checked against the recording's length."""
+    """The synchronisation window ``dt`` (frames) checked against the recording's length.
+
+    Parameters
+    ----------
+    dt : int
+        The window, frames (>= 0).
+    n_frames : int
+        The recording's length.
+
+    Returns
+    -------
+    int
+        ``dt``.
+
+    Raises
+    ------
+    ValueError
+        ``dt`` not a non-negative int, or not smaller than ``n_frames``."""
     dt = check_int(dt, "dt", 0, " (the synchronisation window in frames)")
     if n_frames and dt >= n_frames:
         raise ValueError(f"dt = {dt} frames must be smaller than n_frames = {n_frames}: a window "
@@ -409,7 +506,25 @@ def as_trains(x, name: str = "spikes", *, warn_orientation: bool = True) -> np.n
     A plain array with more rows than columns gets a ``UserWarning`` naming its shape (fclib
     reads rows as neurons; a frames x neurons array would silently give the wrong pairs),
     unless ``warn_orientation=False`` (arrays fclib made itself).
-    """
+
+    Parameters
+    ----------
+    x : xarray.DataArray or array_like
+        Trains ``(neuron, frame)``.
+    name : str
+        The argument's name, used in messages.
+    warn_orientation : bool
+        Warn about a plain array with more rows than columns.
+
+    Returns
+    -------
+    ndarray
+        2-D, the values of ``x``.
+
+    Raises
+    ------
+    ValueError
+        Other dims, not 2-D, or values other than 0/1 (NaN named)."""
     if isinstance(x, xr.DataArray):
         if x.ndim != 2 or set(x.dims) != {"neuron", "frame"}:
             raise ValueError(f"{name} must have dims ('neuron', 'frame'), got {x.dims}")
@@ -436,7 +551,17 @@ def as_trains(x, name: str = "spikes", *, warn_orientation: bool = True) -> np.n
 
 def pair_coords(source, target) -> dict:
     """The ``neuron`` coordinates of both populations as ``target_*`` / ``source_*``
-    coordinates of a ``(target, source)`` result (nothing for plain arrays)."""
+    coordinates of a ``(target, source)`` result.
+
+    Parameters
+    ----------
+    source, target : xarray.DataArray or array_like
+        The two populations.
+
+    Returns
+    -------
+    dict
+        Coordinates for ``xr.DataArray(..., coords=...)``; empty for plain arrays."""
     coords = {}
     for dim, x in (("target", target), ("source", source)):
         if isinstance(x, xr.DataArray):
