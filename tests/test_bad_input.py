@@ -1,7 +1,9 @@
-"""Bad input, as a table: every public function of fclib.stats (sttc, nulls, stimulus,
-information — their rows are in ``bad_input_kernels.py`` — and response, groups,
-connectivity, controls, fits, ensembles, activity, semantic, predict, detect, structure,
-compare, response_tables) given each bad input, and fclib's own message it must raise.
+"""Bad input, as a table: every public function of fclib.stats and fclib.io given a bad
+input, and fclib's own message it must raise. The rows of sttc, nulls, stimulus and
+information are in ``bad_input_kernels.py``, those of the tables' helpers (compare, mei,
+response tables, emergence, ...), simulate and fclib.io in ``bad_input_more.py``; the rest
+here. ``test_every_public_function_has_a_row`` reads the ``__all__`` of every public module
+of fclib.stats and fclib.io and fails on a function no row calls.
 
 A second test checks that a plain (neuron, frame) array and the equivalent DataArray give the
 same result wherever a function takes spikes.
@@ -14,6 +16,7 @@ import xarray as xr
 
 import fclib
 from bad_input_kernels import CASES as KERNEL_CASES
+from bad_input_more import CASES as MORE_CASES
 from fclib.stats import nulls
 from fclib.stats import (activity, compare, connectivity, controls, detect, ensembles, fits,
                          groups as fg, predict, response, response_tables, semantic, structure)
@@ -236,8 +239,9 @@ CASES = [
 ]
 
 
-# the kernels' rows (fclib.sttc, the nulls, the stimulus null, MI): one table for every module
-CASES = CASES + KERNEL_CASES
+# the kernels' rows (fclib.sttc, the nulls, the stimulus null, MI) and the rest of fclib.stats
+# and fclib.io: one table for every module
+CASES = CASES + KERNEL_CASES + MORE_CASES
 
 
 @pytest.mark.parametrize("func, exc, match", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
@@ -258,6 +262,82 @@ def test_bad_input(func, exc, match):
 def test_case_ids_unique():
     ids = [c[0] for c in CASES]
     assert len(ids) == len(set(ids))
+
+
+# ----------------------------------------------------------------------------- coverage
+#: Public functions that take no user data, so no bad input exists; each with its reason.
+NO_USER_DATA = {
+    "fclib.stats.edges.clear_cache": "takes no argument: it empties the module's kernel cache",
+}
+
+
+def public_functions() -> dict:
+    """``{code object: qualified name}`` of every function in the ``__all__`` of fclib.stats,
+    fclib.io and their public submodules (a re-exported function counted once)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import fclib.io
+    import fclib.stats
+
+    out = {}
+    for pkg in (fclib.stats, fclib.io):
+        mods = [pkg] + [importlib.import_module(f"{pkg.__name__}.{m.name}")
+                        for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_")]
+        for mod in mods:
+            for name in getattr(mod, "__all__", []):
+                obj = getattr(mod, name)
+                if inspect.isfunction(obj):
+                    out.setdefault(obj.__code__, f"{obj.__module__}.{obj.__qualname__}")
+    return out
+
+
+def called_by(call, codes: dict) -> str | None:
+    """The public function a row's ``call`` calls: the last of ``codes`` entered directly
+    from the row's own frame (arguments are evaluated, and may call others, first)."""
+    import sys
+
+    own, hits = call.__code__, []
+
+    def tracer(frame, event, arg):
+        if event == "call" and frame.f_code in codes and frame.f_back is not None \
+                and frame.f_back.f_code is own:
+            hits.append(codes[frame.f_code])
+        return None
+
+    sys.settrace(tracer)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            call()
+    except Exception:
+        pass
+    finally:
+        sys.settrace(None)
+    return hits[-1] if hits else None
+
+
+def test_the_coverage_check_sees_which_function_a_row_calls():
+    codes = public_functions()
+    assert called_by(lambda: response.fit_response(xr.Dataset()), codes) == \
+        "fclib.stats.response.fit_response"
+    # an argument computed by another public function does not count as the row's call
+    assert called_by(lambda: response.response_curve(response.fit_response(xr.Dataset())),
+                     codes) == "fclib.stats.response.fit_response"
+    assert called_by(lambda: len([1]), codes) is None
+
+
+def test_every_public_function_has_a_row():
+    codes = public_functions()
+    assert len(codes) > 150  # the __all__ of every submodule was read
+    covered = {called_by(c[1], codes) for c in CASES}
+    names = set(codes.values())
+    assert not set(NO_USER_DATA) - names, "exemptions of functions that no longer exist"
+    missing = sorted(names - covered - set(NO_USER_DATA))
+    assert not missing, ("public functions without a bad-input row (add one to the table, or, "
+                         "for a function that takes no user data, to NO_USER_DATA with the "
+                         "reason):\n" + "\n".join(missing))
 
 
 # ----------------------------------------------------------------------------- plain == labelled

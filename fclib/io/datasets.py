@@ -269,7 +269,14 @@ def fashion_mnist_dirs(root: str | os.PathLike | None = None) -> list[Path]:
     Returns
     -------
     list of Path
-        ``[root]`` when given, else the environment's folder (if set) and Debian's."""
+        ``[root]`` when given, else the environment's folder (if set) and Debian's.
+
+    Raises
+    ------
+    TypeError
+        ``root`` is neither a path nor None."""
+    if root is not None and not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"root must be a folder path (str or PathLike) or None, got {type(root).__name__}")
     if root:
         return [Path(root)]
     dirs = [Path(os.environ[FASHION_MNIST_ENV])] if os.environ.get(FASHION_MNIST_ENV) else []
@@ -473,7 +480,16 @@ def present(images: np.ndarray, params: dict[str, np.ndarray], start: int = 0,
     Returns
     -------
     ndarray
-        float32 ``(stop - start, channels, height, width)``, values in [0, 1]."""
+        float32 ``(stop - start, channels, height, width)``, values in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        ``params`` lacks a key of a schedule."""
+    missing = [k for k in ("image", "dy", "dx", "rotation", "scale") if k not in params]
+    if missing:
+        raise ValueError(f"params must be a schedule of presentation_params (keys image, dy, dx, "
+                         f"rotation, scale); it lacks {missing}")
     stop = len(params["image"]) if stop is None else stop
     _, c, h, w = images.shape
     out = np.empty((stop - start, c, h, w), dtype=np.float32)

@@ -323,7 +323,15 @@ def save_dataset(ds: xr.Dataset, path) -> Path:
     Returns
     -------
     Path
-        ``path``."""
+        ``path``.
+
+    Raises
+    ------
+    TypeError
+        ``ds`` is not a Dataset."""
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray Dataset, got {type(ds).__name__} (a DataArray: "
+                        "write da.to_dataset(name=...))")
     with atomic_write(path) as tmp:
         write_netcdf(ds, tmp)
     return Path(path)
@@ -339,7 +347,15 @@ def write_netcdf(ds: xr.Dataset, path) -> None:
     ds : xarray.Dataset
         What to write.
     path : str or PathLike
-        The file."""
+        The file.
+
+    Raises
+    ------
+    TypeError
+        ``ds`` is not a Dataset."""
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray Dataset, got {type(ds).__name__} (a DataArray: "
+                        "write da.to_dataset(name=...))")
     ds.to_netcdf(path, engine="netcdf4",
                  encoding={v: {"zlib": True, "complevel": 1} for v in ds.data_vars})
 

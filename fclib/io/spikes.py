@@ -482,7 +482,15 @@ def from_neo(spiketrains, bin_size, **kw) -> xr.DataArray:
     Returns
     -------
     xarray.DataArray
-        bool ``(neuron, frame)``, as :func:`bin_spikes` returns."""
+        bool ``(neuron, frame)``, as :func:`bin_spikes` returns.
+
+    Raises
+    ------
+    TypeError
+        ``spiketrains`` are not neo SpikeTrains."""
+    if not all(hasattr(st, "rescale") and hasattr(st, "t_start") for st in spiketrains):
+        raise TypeError("spiketrains must be neo.SpikeTrain objects (e.g. segment.spiketrains); "
+                        "for plain spike times use fclib.io.bin_spikes")
     _require("neo", "from_neo")
 
     trains = list(spiketrains)
@@ -514,7 +522,15 @@ def from_pynapple(tsgroup, bin_size: float, **kw) -> xr.DataArray:
     Returns
     -------
     xarray.DataArray
-        bool ``(neuron, frame)``, as :func:`bin_spikes` returns."""
+        bool ``(neuron, frame)``, as :func:`bin_spikes` returns.
+
+    Raises
+    ------
+    TypeError
+        ``tsgroup`` is not a pynapple TsGroup."""
+    if not (hasattr(tsgroup, "keys") and hasattr(tsgroup, "time_support")):
+        raise TypeError(f"tsgroup must be a pynapple.TsGroup, got {type(tsgroup).__name__}; for "
+                        "plain spike times use fclib.io.bin_spikes")
     _require("pynapple", "from_pynapple")
 
     keys = list(tsgroup.keys())

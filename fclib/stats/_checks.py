@@ -413,3 +413,145 @@ def check_same_frames(a: xr.DataArray, b: xr.DataArray, what: str) -> None:
         if c in a.coords and c in b.coords and not np.array_equal(a[c].values, b[c].values):
             raise ValueError(f"{what}: frame coordinate {c!r} differs between the layers; both "
                              "must come from the same recording, frames in the same order")
+
+
+def check_table(table, columns, what: str, made_by: str = ""):
+    """``table`` after checking it is a DataFrame holding ``columns``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table to check.
+    columns : sequence of str
+        The columns it must hold.
+    what : str
+        The argument's name, used in the messages.
+    made_by : str
+        What makes such a table (``"selectivity()"``), named in the messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table``.
+
+    Raises
+    ------
+    TypeError
+        ``table`` is not a DataFrame.
+    ValueError
+        ``table`` lacks some of ``columns``.
+    """
+    import pandas as pd
+
+    hint = f"; pass the table of {made_by}" if made_by else ""
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"{what} must be a pandas DataFrame with columns {list(columns)}, got "
+                        f"{type(table).__name__}{hint}")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"{what} lacks the columns {missing}{hint}")
+    return table
+
+
+def check_dataset(ds, variables, what: str, made_by: str = ""):
+    """``ds`` after checking it is an ``xr.Dataset`` holding ``variables``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The Dataset to check.
+    variables : sequence of str
+        The variables (or coordinates) it must hold.
+    what : str
+        The argument's name, used in the messages.
+    made_by : str
+        What makes such a Dataset, named in the messages.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``ds``.
+
+    Raises
+    ------
+    TypeError
+        ``ds`` is not a Dataset.
+    ValueError
+        ``ds`` lacks some of ``variables``.
+    """
+    hint = f"; pass the result of {made_by}" if made_by else ""
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"{what} must be an xarray Dataset with {list(variables)}, got "
+                        f"{type(ds).__name__}{hint}")
+    missing = [v for v in variables if v not in ds.variables]
+    if missing:
+        raise ValueError(f"{what} lacks {missing}{hint}")
+    return ds
+
+
+def check_mapping(obj, what: str, of: str):
+    """``obj`` after checking it is a mapping (``of``: what it maps to what).
+
+    Parameters
+    ----------
+    obj : Mapping
+        The mapping to check.
+    what : str
+        The argument's name, used in the messages.
+    of : str
+        What it maps to what, for the message (``"{layer pair: Dataset}"``).
+
+    Returns
+    -------
+    Mapping
+        ``obj``.
+
+    Raises
+    ------
+    TypeError
+        ``obj`` is not a mapping.
+    """
+    from collections.abc import Mapping
+
+    if not isinstance(obj, Mapping):
+        raise TypeError(f"{what} must be a dict {of}, got {type(obj).__name__}")
+    return obj
+
+
+def check_numbers(x, what: str, *, finite: bool = False, minimum=None, maximum=None) -> np.ndarray:
+    """``x`` as a float64 array, checked.
+
+    Parameters
+    ----------
+    x : array_like
+        Numbers.
+    what : str
+        The argument's name, used in the messages.
+    finite : bool
+        Refuse NaN and infinities.
+    minimum, maximum : float, optional
+        Bounds every value must respect.
+
+    Returns
+    -------
+    ndarray
+        ``x`` as float64.
+
+    Raises
+    ------
+    TypeError
+        ``x`` does not convert to numbers.
+    ValueError
+        A value that is not finite (``finite=True``) or outside the bounds.
+    """
+    try:
+        a = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{what} must be numbers, got {type(x).__name__} ({e})") from None
+    if finite and not np.all(np.isfinite(a)):
+        raise ValueError(f"{what} must be finite; found {a[~np.isfinite(a)][:3].tolist()}")
+    if minimum is not None and np.any(a < minimum):
+        raise ValueError(f"{what} must be >= {minimum}; found {a[a < minimum][:3].tolist()}")
+    if maximum is not None and np.any(a > maximum):
+        raise ValueError(f"{what} must be <= {maximum}; found {a[a > maximum][:3].tolist()}")
+    return a

@@ -54,7 +54,15 @@ def layer_summary(recording, silent_threshold: float = SILENT_THRESHOLD) -> pd.D
     -------
     pandas.DataFrame
         Indexed by ``layer``: ``channels``, ``height``, ``width``, ``neurons``,
-        ``mean_rate``, ``median_rate``, ``active_mean_rate``, ``silent_fraction``."""
+        ``mean_rate``, ``median_rate``, ``active_mean_rate``, ``silent_fraction``.
+
+    Raises
+    ------
+    TypeError
+        ``recording`` is not a Recording."""
+    if not hasattr(recording, "layers"):
+        raise TypeError(f"recording must be an opened Recording (fclib.io.recordings.open_recording), "
+                        f"got {type(recording).__name__}")
     rows = []
     for name in recording.layers:
         da = recording[name]

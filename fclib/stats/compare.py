@@ -28,6 +28,7 @@ import xarray as xr
 
 from fclib._util import as_generator
 from fclib.io.populations import LayerPair
+from fclib.stats._checks import check_dataset, check_mapping, check_numbers, check_table
 
 __all__ = ["trend", "spearman_by", "first_to_last", "information_by_layer", "information_vs_degree",
            "condition_responses", "condition_summary", "spread_by_information",
@@ -48,6 +49,7 @@ def trend(values) -> float:
     -------
     float
         rho; NaN with fewer than three finite values."""
+    check_numbers(values, "values")
     from scipy.stats import spearmanr
 
     v = np.asarray(values, dtype=float)
@@ -74,6 +76,7 @@ def spearman_by(table: pd.DataFrame, x: str, y: str, by: str) -> pd.Series:
     pandas.Series
         rho per group, indexed by the groups in their order of appearance (categories in
         their order); NaN for a group with fewer than three rows."""
+    check_table(table, [x, y, by], "table")
     from scipy.stats import spearmanr
 
     out = {}
@@ -100,6 +103,7 @@ def first_to_last(table: pd.DataFrame, column: str, by: str) -> pd.Series:
     -------
     pandas.Series
         The difference per group; NaN for a group with fewer than two values."""
+    check_table(table, [column, by], "table")
     def change(v):
         v = v.dropna()
         return float(v.iloc[-1] - v.iloc[0]) if len(v) > 1 else float("nan")
@@ -123,6 +127,7 @@ def information_by_layer(info: dict) -> pd.DataFrame:
         Indexed by layer: ``neurons``, ``median MI`` and ``90th pct MI`` (shuffle-corrected,
         bits), ``shuffle bias`` (mean MI of label-shuffled data, the plug-in bias removed)
         and ``max possible`` (log2 of the number of classes)."""
+    check_mapping(info, "info", "{layer: information Dataset}")
     rows = {}
     for layer, ds in info.items():
         mi = ds["mi_corrected"]
@@ -218,6 +223,9 @@ def condition_responses(reference: xr.Dataset, responses: dict, layer_pair: str 
     ------
     ValueError
         A condition holding other neurons than the reference."""
+    check_dataset(reference, ["neuron", "relu_slope", "intersection", "selected"], "reference",
+                  "fclib.pipeline.Run.response")
+    check_mapping(responses, "responses", "{condition: response Dataset}")
     from fclib.stats.response import fraction_above
 
     ref_neurons = reference["neuron"].values
@@ -255,6 +263,7 @@ def condition_summary(table: pd.DataFrame, r2_min: float) -> pd.DataFrame:
         Indexed by (layer pair, condition): ``median_r2``, ``kept_r2`` (share of neurons
         with ``relu_r2 > r2_min``), ``median_abs_slope_change`` and ``strong`` (median share
         of frames beyond the reference intersection)."""
+    check_table(table, ["layer pair", "condition"], "table", "condition_responses()")
     def share_above(v):
         return float((v > r2_min).mean())
 
@@ -292,6 +301,7 @@ def spread_by_information(table: pd.DataFrame, mi: str = "MI", value: str = "slo
     -------
     pandas.DataFrame
         ``rho``, ``iqr_low_mi``, ``iqr_high_mi`` indexed by ``by``."""
+    check_table(table, [mi, value, *([by] if isinstance(by, str) else by)], "table")
     from scipy.stats import spearmanr
 
     def iqr(v):
@@ -378,6 +388,10 @@ def network_properties(pairs: xr.Dataset, response: xr.Dataset, information: xr.
         ``median slope x N`` (selected targets); ``median max p`` (highest firing
         probability a grouped target reaches); ``median MI (bits)`` (the targets' corrected
         MI)."""
+    check_dataset(pairs, ["sttc", "z"], "pairs", "fclib.pipeline.Run.pairs")
+    check_dataset(response, ["degree", "selected", "relu_slope", "n_frames", "n_fire"], "response",
+                  "fclib.pipeline.Run.response")
+    check_dataset(information, ["mi_corrected"], "information", "fclib.stats.information.information")
     sttc, z = pairs["sttc"].values, pairs["z"].values
     deg = response["degree"].values
     has = deg > 0
@@ -426,6 +440,7 @@ def median_ratio(table: pd.DataFrame, column: str, numerator: str, denominator: 
     -------
     float
         The median ratio; rows whose ratio is not finite are left out; NaN if none is."""
+    check_table(table, [column, by, between], "table")
     wide = table.pivot(index=by, columns=between, values=column)
     if rows is not None:
         wide = wide.loc[list(rows)]

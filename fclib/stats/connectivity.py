@@ -18,6 +18,7 @@ import xarray as xr
 from fclib._util import as_generator as _rng
 from fclib.stats.nulls import exact_null, shift_null
 from fclib.stats.sttc import as_trains, sttc
+from fclib.stats._checks import check_dataset, check_mapping
 
 __all__ = ["active", "consecutive_pairs", "pair_significance", "null_stimulus", "pair_summary", "degree", "null_sample", "summaries", "tail_quantiles"]
 
@@ -60,7 +61,14 @@ def consecutive_pairs(layers) -> list[tuple[str, str]]:
     Returns
     -------
     list of (str, str)
-        One pair per consecutive two layers."""
+        One pair per consecutive two layers.
+
+    Raises
+    ------
+    TypeError
+        ``layers`` is a string, not a sequence of names."""
+    if isinstance(layers, str):
+        raise TypeError(f"layers must be a sequence of layer names, got the string {layers!r}")
     layers = list(layers)
     return list(zip(layers[:-1], layers[1:]))
 
@@ -164,7 +172,15 @@ def degree(z: xr.DataArray, sttc_values: xr.DataArray | None = None,
     Returns
     -------
     xarray.DataArray
-        int, dim ``target``."""
+        int, dim ``target``.
+
+    Raises
+    ------
+    TypeError
+        ``z`` is not a DataArray over ``(target, source)``."""
+    if not isinstance(z, xr.DataArray) or "source" not in z.dims:
+        raise TypeError(f"z must be a DataArray over (target, source), such as pairs['z'], got "
+                        f"{type(z).__name__}")
     sig = z > threshold
     if sttc_values is not None:
         sig = sig & (sttc_values > 0)
@@ -188,6 +204,7 @@ def pair_summary(ds: xr.Dataset, threshold: float = 4.0) -> dict:
         defined z), ``n_pos``/``n_neg`` and ``frac_pos``/``frac_neg`` (``z > threshold`` /
         ``z < -threshold``), ``mean_sttc``, ``mean_degree``/``median_degree`` of the targets
         and ``frac_targets_with_group``."""
+    check_dataset(ds, ["sttc", "z"], "ds", "pair_significance()")
     z = ds["z"].values
     ok = np.isfinite(z)
     n = int(ok.sum())
@@ -261,6 +278,7 @@ def summaries(results: dict, threshold: float = 4.0) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per layer pair, the columns of :func:`pair_summary`."""
+    check_mapping(results, "results", "{layer pair: pair_significance Dataset}")
     rows = [pair_summary(ds, threshold) for ds in results.values()]
     return pd.DataFrame(rows).set_index(pd.Index([f"{r['source']}→{r['target']}" for r in rows],
                                                  name="layer pair"))
@@ -280,7 +298,15 @@ def tail_quantiles(observed: dict, null: dict, q=(0.001, 0.999)) -> pd.DataFrame
     -------
     pandas.DataFrame
         Indexed by layer pair with ``observed`` and ``null`` columns per quantile, named as
-        percentiles (``"observed 99.9th pct"``); ``NaN`` for an empty sample."""
+        percentiles (``"observed 99.9th pct"``); ``NaN`` for an empty sample.
+
+    Raises
+    ------
+    ValueError
+        ``observed`` and ``null`` hold different layer pairs."""
+    if set(observed) != set(null):
+        raise ValueError(f"observed and null must hold the same layer pairs; got {sorted(observed)} and "
+                         f"{sorted(null)}")
     rows = {}
     for name in observed:
         row = {}

@@ -24,6 +24,7 @@ import xarray as xr
 
 from fclib.io.populations import LayerPair
 from fclib.stats.response import as_layer, check_presentations, cofiring
+from fclib.stats._checks import check_groups, check_mapping
 
 __all__ = ["cofiring_features", "rate_features", "feature_sets", "group_overlap", "image_split",
            "detect", "compare", "auc_table"]
@@ -270,6 +271,7 @@ def auc_table(results: dict) -> pd.DataFrame:
     pandas.DataFrame
         ``AUC``, ``CI low``, ``CI high``, ``features``, ``train presentations``, ``test
         presentations``, indexed by name."""
+    check_mapping(results, "results", "{name: detect() result}")
     return pd.DataFrame({name: {"AUC": d["auc"], "CI low": d["auc_ci"][0], "CI high": d["auc_ci"][1],
                                 "features": d["coef"].size, "train presentations": d["n_train"],
                                 "test presentations": d["n_test"]}
@@ -330,6 +332,8 @@ def group_overlap(a: xr.Dataset, b: xr.Dataset) -> dict:
         ``edges (a)``, ``edges (b)``, ``shared``, ``Jaccard`` (``|a & b| / |a | b|``, 0 when
         both are empty) and ``median group size (a)`` (over all of ``a``'s targets, empty
         groups included)."""
+    check_groups(a, "a")
+    check_groups(b, "b")
     ea = set(zip(a["target"].values.tolist(), a["source"].values.tolist()))
     eb = set(zip(b["target"].values.tolist(), b["source"].values.tolist()))
     deg = np.asarray(a["degree"].values)

@@ -101,7 +101,15 @@ def run_tiles(client, func, tiles, args, finish, key: str, *, progress: bool = F
     progress : bool
         Show a progress bar.
     in_flight : int, optional
-        Most tiles submitted at once."""
+        Most tiles submitted at once.
+
+    Raises
+    ------
+    TypeError
+        ``client`` is not a ``distributed.Client``."""
+    if not hasattr(client, "nthreads"):
+        raise TypeError(f"client must be a distributed.Client (fclib.stats.distributed.connect), got "
+                        f"{type(client).__name__}")
     import warnings
 
     from distributed import as_completed

@@ -43,6 +43,7 @@ import xarray as xr
 from fclib._util import as_generator, progress_bar
 from fclib.io.recordings import save_dataset
 from fclib.stats import nulls, sttc
+from fclib.stats._checks import check_dataset
 
 __all__ = ["significant_edges", "groups_from_edges", "edge_summary", "clear_cache", "STTC_BINS", "Z_BINS"]
 
@@ -402,6 +403,7 @@ def groups_from_edges(edges: xr.Dataset, threshold: float = 4.0) -> xr.Dataset:
     ------
     ValueError
         ``threshold`` below the table's own."""
+    check_dataset(edges, ["target", "source", "sttc", "z"], "edges", "significant_edges()")
     have = float(edges.attrs.get("threshold", np.nan))
     if not threshold >= have:
         raise ValueError(f"the edge table keeps |z| > {have:g} only; groups at threshold "
@@ -442,6 +444,7 @@ def edge_summary(edges: xr.Dataset, threshold: float | None = None) -> dict:
     dict
         The keys of :func:`fclib.stats.connectivity.pair_summary`, with ``mean_null_mean``
         and ``mean_null_sd``."""
+    check_dataset(edges, ["z", "n_defined", "n_pos", "n_neg"], "edges", "significant_edges()")
     thr = float(edges.attrs["threshold"]) if threshold is None else float(threshold)
     g = groups_from_edges(edges, thr)
     n = int(edges["n_defined"].sum())

@@ -170,7 +170,15 @@ def recording_quantities(recording, *, threshold: float = 4.0, min_frames: int =
     -------
     pandas.DataFrame
         Tidy: ``layer pair`` (``"L1→L2"`` for pair quantities, the layer's name for layer
-        quantities), ``quantity`` and ``value``; layer pairs in depth order."""
+        quantities), ``quantity`` and ``value``; layer pairs in depth order.
+
+    Raises
+    ------
+    TypeError
+        ``recording`` has no ``T`` attribute."""
+    if not hasattr(recording, "T"):
+        raise TypeError(f"recording must be a Recording or a mapping with a T attribute (frames per "
+                        f"presentation), got {type(recording).__name__}")
     layers = list(layers if layers is not None else recording.layers)
     T = int(recording.T)
     names = (getattr(recording, "attrs", {}) or {}).get("class_names") or []

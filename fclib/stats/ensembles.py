@@ -26,6 +26,7 @@ from fclib._util import as_generator as _rng
 from fclib.stats.information import presentation_labels, shuffled_mutual_information
 from fclib.stats.response import (as_layer, check_groups, check_presentations, check_same_frames,
                                   cofiring, fit_response, neuron_properties, response_counts)
+from fclib.stats._checks import check_dataset
 
 __all__ = ["evaluate_groups", "evaluate_variant", "VARIANTS", "summarise_groups", "presentation_frames", "edge_survival",
            "significant_fraction", "repeat_subsample"]
@@ -245,6 +246,8 @@ def summarise_groups(ds: xr.Dataset) -> dict:
         selected neurons ``median_intersection_fraction``, ``median_strong_fraction``,
         ``preferred_when_strong`` (median) with its ``chance`` level ``1 / n_classes``, and
         ``median_strong_mi`` (bits, shuffle-corrected)."""
+    for part in (ds if isinstance(ds, (list, tuple)) else [ds]):
+        check_dataset(part, ["degree", "selected", "relu_r2"], "ds", "evaluate_groups()")
     parts = ds if isinstance(ds, (list, tuple)) else [ds]
     cat = {v: np.concatenate([np.asarray(p[v].values, dtype=float) for p in parts])
            for v in ("relu_r2", "intersection_fraction", "strong_fraction",
@@ -284,6 +287,7 @@ def significant_fraction(pairs: xr.Dataset, threshold: float = 4.0) -> float:
     -------
     float
         The share."""
+    check_dataset(pairs, ["sttc", "z"], "pairs", "fclib.stats.connectivity.pair_significance")
     sig = (pairs["z"] > threshold) & (pairs["sttc"] > 0)
     return float(sig.mean()) if sig.size else float("nan")
 

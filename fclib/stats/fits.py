@@ -20,6 +20,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from fclib.stats._checks import check_numbers
+
 __all__ = ["fit_relu", "fit_two_lines", "fit_power_law", "relu", "two_lines"]
 
 
@@ -37,6 +39,7 @@ def relu(x, slope, threshold):
     -------
     ndarray
         The model's values."""
+    check_numbers(x, "x")
     return slope * np.maximum(0.0, np.asarray(x, dtype=float) - threshold)
 
 
@@ -55,6 +58,7 @@ def two_lines(x, intercept, slope_weak, slope_strong, intersection):
     -------
     ndarray
         The model's values."""
+    check_numbers(x, "x")
     x = np.asarray(x, dtype=float)
     return intercept + slope_weak * x + (slope_strong - slope_weak) * np.maximum(0.0, x - intersection)
 
@@ -380,7 +384,15 @@ def fit_power_law(n, value) -> dict[str, float]:
     -------
     dict
         ``beta``, its standard error ``beta_se``, ``log10_a``, the log-log correlation ``r``
-        and the number of points ``n``; NaN with fewer than 3 points."""
+        and the number of points ``n``; NaN with fewer than 3 points.
+
+    Raises
+    ------
+    ValueError
+        ``n`` and ``value`` of different shapes."""
+    if np.shape(n) != np.shape(value):
+        raise ValueError(f"n and value must have one value per point; got shapes {np.shape(n)} and "
+                         f"{np.shape(value)}")
     n = np.asarray(n, dtype=float)
     v = np.asarray(value, dtype=float)
     ok = np.isfinite(n) & np.isfinite(v) & (n > 0) & (v > 0)

@@ -208,6 +208,7 @@ def save_groups(groups: xr.Dataset, path: str | os.PathLike) -> Path:
     -------
     Path
         ``path``."""
+    check_groups(groups)
     return save_dataset(groups, path)
 
 

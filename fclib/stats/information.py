@@ -22,6 +22,7 @@ import numpy as np
 import xarray as xr
 
 from fclib.stats.sttc import as_trains, check_int, resolve_backend
+from fclib.stats._checks import check_numbers
 
 __all__ = ["presentation_counts", "presentation_labels", "joint_histogram", "mutual_information",
            "shuffled_mutual_information", "class_profile", "information", "preferred_class",
@@ -40,7 +41,14 @@ def frames_of_classes(labels, classes) -> np.ndarray:
     Returns
     -------
     (n,) int64 frame indices.
-    """
+
+    Raises
+    ------
+    ValueError
+        ``labels`` that are not integer class indices."""
+    lab = check_numbers(labels, "labels")
+    if np.any(lab != np.round(lab)):
+        raise ValueError(f"labels must be integer class indices; found {lab[lab != np.round(lab)][:5].tolist()}")
     return np.flatnonzero(np.isin(np.asarray(labels), np.asarray(classes)))
 
 
@@ -463,7 +471,15 @@ def hubs(mi, degree, quantile: float = 0.9) -> np.ndarray:
     Returns
     -------
     ndarray
-        bool, one per neuron."""
+        bool, one per neuron.
+
+    Raises
+    ------
+    ValueError
+        ``mi`` and ``degree`` of different sizes."""
+    if np.size(mi) != np.size(degree):
+        raise ValueError(f"mi and degree must have one value per neuron; got {np.size(mi)} and "
+                         f"{np.size(degree)}")
     mi = np.asarray(mi, dtype=float)
     degree = np.asarray(degree, dtype=float)
     ok = np.isfinite(mi) & np.isfinite(degree)

@@ -30,6 +30,8 @@ import zlib
 import numpy as np
 import pandas as pd
 
+from fclib.stats._checks import check_numbers, check_table
+
 __all__ = ["class_entropy", "selectivity", "specialisation", "first_strong_epoch",
            "latent_distances", "complexity", "method_table", "PAPER_TABLE1", "TT_METHODS",
            "neuron_coords", "hub_table", "member_table", "pick_labelled", "compare_labelled"]
@@ -59,6 +61,7 @@ def class_entropy(p) -> np.ndarray:
     -------
     ndarray
         The normalised entropy, shape ``p.shape[:-1]``."""
+    check_numbers(p, "p", minimum=0)
     p = np.asarray(p, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         h = -np.where(p > 0, p * np.log(p), 0.0).sum(-1)
@@ -87,6 +90,8 @@ def selectivity(table: pd.DataFrame, act_min: float = 0.75, prob_min: float = 0.
     pandas.DataFrame
         ``epoch``, ``layer``, ``channel``, ``activation``, ``strong``, ``selective``,
         ``selective_class`` and ``entropy`` (mean over the methods)."""
+    check_table(table, ["method", "epoch", "layer", "channel", "class", "probability", "activation"],
+                "table", "fclib.snn.mei.search_meis()")
     t = table[table["method"].isin(methods)]
     rows = []
     for (e, layer, ch), g in t.groupby(["epoch", "layer", "channel"], sort=False):
@@ -114,6 +119,7 @@ def specialisation(sel: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Indexed by layer: ``labile``, ``stable``, ``non-specialised``."""
+    check_table(sel, ["layer", "channel", "selective", "selective_class"], "sel", "selectivity()")
     n = (sel[sel["selective"]].groupby(["layer", "channel"], sort=False)["selective_class"]
          .nunique())
     units = sel[["layer", "channel"]].drop_duplicates()
@@ -137,6 +143,7 @@ def first_strong_epoch(sel: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``layer``, ``channel``, ``first_strong_epoch``; one row per unit."""
+    check_table(sel, ["epoch", "layer", "channel", "strong"], "sel", "selectivity()")
     s = sel[sel["strong"]].groupby(["layer", "channel"], sort=False)["epoch"].min()
     units = sel[["layer", "channel"]].drop_duplicates()
     units["first_strong_epoch"] = [s.get((l, c), np.nan) for l, c in units.itertuples(False)]
@@ -161,6 +168,7 @@ def latent_distances(table: pd.DataFrame, latents: np.ndarray, methods=TT_METHOD
     -------
     pandas.DataFrame
         ``epoch``, ``layer``, ``channel``, ``euclidean``, ``cosine``."""
+    check_table(table, ["method", "epoch", "layer", "channel"], "table", "fclib.snn.mei.search_meis()")
     t = table.reset_index(drop=True)
     t = t[t["method"].isin(methods)]
     rows = []
@@ -190,7 +198,14 @@ def complexity(images: np.ndarray, quality: int = 75) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per image: ``jpeg``, ``zip``."""
+        One row per image: ``jpeg``, ``zip``.
+
+    Raises
+    ------
+    ValueError
+        ``images`` not ``(n, H, W)``."""
+    if np.ndim(images) != 3:
+        raise ValueError(f"images must be (n, H, W) grey images in [0, 1], got shape {np.shape(images)}")
     from PIL import Image
 
     out = []
@@ -222,6 +237,7 @@ def method_table(table: pd.DataFrame, trace: np.ndarray, elapsed: np.ndarray,
     pandas.DataFrame
         Indexed by ``method``: ``act 1e2``, ``act 1e2 se``, ``time 1e2`` (and so on per
         budget), ``calls`` and ``units``."""
+    check_table(table, ["method", "n_calls"], "table", "fclib.snn.mei.search_meis()")
     t = table.reset_index(drop=True)
     budgets = [b for b in budgets if b <= trace.shape[1]]
     rows = {}
@@ -252,7 +268,16 @@ def neuron_coords(spikes) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed by neuron id."""
+        Indexed by neuron id.
+
+    Raises
+    ------
+    ValueError
+        ``spikes`` without the coordinates of a recorded layer."""
+    missing = [c for c in ("channel", "y", "x", "rate") if c not in spikes.coords]
+    if missing:
+        raise ValueError(f"spikes lack the neuron coordinates {missing} of a recorded layer "
+                         "(fclib.io.recordings.open_recording)")
     ids = spikes["neuron"].values if "neuron" in spikes.coords else np.arange(spikes.sizes["neuron"])
     return pd.DataFrame({c: spikes[c].values for c in ("channel", "y", "x", "rate")},
                         index=pd.Index(ids, name="neuron"))
@@ -282,6 +307,7 @@ def hub_table(layer: str, coords: pd.DataFrame, degree: pd.Series, mi: pd.Series
     pandas.DataFrame
         One row per analysed target: ``neuron``, ``layer``, ``channel``, ``y``, ``x``,
         ``rate``, ``degree``, ``mi`` and ``label`` (True: hub)."""
+    check_table(coords, ["channel", "y", "x", "rate"], "coords", "neuron_coords()")
     from fclib.stats.information import hubs
 
     ids = np.asarray(degree.index)
@@ -320,6 +346,7 @@ def member_table(layer: str, coords: pd.DataFrame, sources, edge_sources,
         ``neuron``, ``layer``, ``channel``, ``y``, ``x``, ``rate``, ``n_targets`` (out-degree:
         the number of groups it is in) and ``label`` (without ``quantile``: True for a member
         of at least one group, False for a neuron in none)."""
+    check_table(coords, ["channel", "y", "x", "rate"], "coords", "neuron_coords()")
     ids = np.asarray(sources)
     out = coords.loc[ids, ["channel", "y", "x", "rate"]].copy()
     counts = pd.Series(np.asarray(edge_sources)).value_counts()
@@ -354,6 +381,7 @@ def pick_labelled(table: pd.DataFrame, n: int, rng=None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         The picked rows with ``pair`` (the matched pair)."""
+    check_table(table, ["label", "rate"], "table", "hub_table() or member_table()")
     from fclib._util import as_generator
 
     rng = as_generator(rng)
@@ -395,6 +423,7 @@ def compare_labelled(picked: pd.DataFrame, table: pd.DataFrame, trace: np.ndarra
     summary : pandas.DataFrame
         Per label: ``n``, mean ``activation`` and its s.e., ``% full`` (MEIs with ``A = 1``:
         a spike at every step), mean ``evaluations``, mean recorded ``rate``, ``% match``."""
+    check_table(picked, ["layer", "channel", "y", "x", "label", "rate"], "picked", "pick_labelled()")
     t = table.reset_index(drop=True)
     trace = np.asarray(trace, dtype=float).reshape(len(t), -1)
     ev = np.argmax(trace >= trace[:, -1:], axis=1) + 1 if len(t) else np.zeros(0, int)

@@ -43,6 +43,7 @@ from fclib.stats.sttc import (and_popcount, as_trains, check_dt, check_int, chec
                               counts_packed, doubled_bits, labelled_pairs, n_neurons,
                               resolve_backend, rotated_bits, sttc_accumulate, sttc_from_counts,
                               sttc_pair, target_blocks, train_parts, transpose_bits)
+from fclib.stats._checks import check_mapping
 
 __all__ = ["sttc_zscore", "exact_null", "shift_null", "surrogate_uncoupled",
            "false_positive_rate", "calibrated_threshold", "call_agreement", "uncoupled_null_z",
@@ -628,6 +629,7 @@ def false_positive_summary(null_z: dict, threshold: float, alpha: float) -> pd.D
         Indexed by test, plus a row ``"standard normal"`` (the rate a Gaussian z would
         have), with ``pairs``, ``FPR z > threshold`` (its name built from ``threshold``) and
         ``threshold at FPR alpha`` (``NaN`` for a test without z)."""
+    check_mapping(null_z, "null_z", "{test: z of uncoupled pairs}")
     from scipy.stats import norm
 
     lab = f"FPR {_above(threshold)}"

@@ -17,6 +17,7 @@ import xarray as xr
 from scipy import stats
 
 from fclib._util import seed_of
+from fclib.stats._checks import check_table
 
 __all__ = ["CLASSIFIERS", "identity_vs_aggregate", "compare_neurons", "paired_difference"]
 
@@ -203,6 +204,7 @@ def paired_difference(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
     pandas.DataFrame
         Per group: ``neurons``, mean ``aggregate`` and ``identity``, ``difference``,
         ``ci_low``, ``ci_high``."""
+    check_table(table, ["identity", "aggregate"], "table", "compare_neurons()")
     keys = [c for c in table.columns if c not in ("neuron", "degree", "aggregate", "identity")]
     rows = []
     for key, d in table.groupby(keys, observed=True):

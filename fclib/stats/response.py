@@ -30,6 +30,7 @@ from fclib.stats.fits import fit_relu, fit_two_lines
 from fclib.stats.groups import group_csr
 from fclib.stats.halves import image_batches  # noqa: F401 (public here too)
 from fclib.stats.sttc import as_trains
+from fclib.stats._checks import check_dataset, check_mapping
 
 __all__ = ["as_layer", "check_spike_values", "check_presentations", "check_groups", "layer_name", "check_layer", "neuron_rows", "check_same_frames",
            "cofiring", "response_counts", "fit_response", "neuron_properties",
@@ -292,6 +293,7 @@ def response_curve(counts: xr.Dataset, min_frames: int = 1) -> xr.DataArray:
     -------
     xarray.DataArray
         The dims of ``counts``' variables."""
+    check_dataset(counts, ["n_frames", "n_fire"], "counts", "response_counts()")
     n = counts["n_frames"]
     return (counts["n_fire"] / n.where(n >= max(min_frames, 1))).rename("p")
 
@@ -325,6 +327,7 @@ def fit_response(counts: xr.Dataset, min_frames: int = 10, saturation: float | N
         ``saturation_cofiring`` (NaN if never reached). The ``nan_reason`` attribute says how
         many fits are NaN and why (too few co-firing values seen in ``min_frames`` frames,
         or no steeper second line)."""
+    check_dataset(counts, ["n_frames", "n_fire"], "counts", "response_counts()")
     n = counts["n_frames"].transpose(..., "cofiring")
     lead = n.dims[:-1]
     shape = n.shape[:-1]
@@ -453,6 +456,7 @@ def batch_slopes(batch_fits: xr.Dataset) -> xr.DataArray:
     xarray.DataArray
         Dims ``("pair", "neuron")``; ``pair`` is labelled ``"i-j"``, the value is
         ``slope_i - slope_j`` of the ReLU fit."""
+    check_dataset(batch_fits, ["relu_slope"], "batch_fits", "fit_response() of batch counts")
     s = batch_fits["relu_slope"].transpose("batch", "neuron").values
     nb_ = s.shape[0]
     pairs = [(i, j) for i in range(nb_) for j in range(i + 1, nb_)]
@@ -489,6 +493,7 @@ def collapse_r2(counts: xr.Dataset, exponent: float, neurons=None, min_frames: i
     float
         The fraction of the variance of ``p`` the common curve explains (1: perfect
         collapse)."""
+    check_dataset(counts, ["n_frames", "n_fire", "degree"], "counts", "response_counts()")
     c = counts if neurons is None else counts.sel(neuron=neurons)
     nf = c["n_frames"].transpose("neuron", "cofiring").values
     p = np.divide(c["n_fire"].transpose("neuron", "cofiring").values, nf,
@@ -523,6 +528,7 @@ def property_table(responses: dict) -> "pd.DataFrame":
     pandas.DataFrame
         One row per (layer pair, neuron), with a ``layer pair`` column kept in the given
         order (categorical)."""
+    check_mapping(responses, "responses", "{layer pair: response Dataset}")
     import pandas as pd
 
     frames = []
@@ -556,6 +562,7 @@ def example_neuron(ds: xr.Dataset) -> int:
     ------
     ValueError
         No neuron has a fit."""
+    check_dataset(ds, ["relu_slope", "relu_threshold", "relu_r2"], "ds", "response_dataset()")
     pred = ds["relu_slope"] * np.maximum(0, ds["max_cofiring"] - ds["relu_threshold"])
     pick = ds["selected"] if bool(ds["selected"].any()) else np.isfinite(ds["relu_r2"])
     pred = pred.where(pick)
@@ -605,6 +612,7 @@ def batch_counts(response: xr.Dataset) -> xr.Dataset:
     -------
     xarray.Dataset
         ``n_frames`` and ``n_fire`` over ``(batch, neuron, cofiring)``."""
+    check_dataset(response, ["batch_n_frames", "batch_n_fire"], "response", "response_dataset()")
     return xr.Dataset({"n_frames": response["batch_n_frames"], "n_fire": response["batch_n_fire"]},
                       coords={c: response.coords[c] for c in ("neuron", "cofiring", "degree")
                               if c in response.coords})
@@ -624,6 +632,7 @@ def fraction_above(counts: xr.Dataset, cofiring_threshold) -> xr.DataArray:
     -------
     xarray.DataArray
         Dim ``neuron``; NaN where the threshold is NaN."""
+    check_dataset(counts, ["n_frames"], "counts", "response_counts()")
     nf = counts["n_frames"].transpose("neuron", "cofiring").values.astype(float)
     thr = np.asarray(cofiring_threshold, dtype=float)
     above = counts["cofiring"].values[None, :] > thr[:, None]
@@ -722,6 +731,7 @@ def response_dataset(batch_counts: xr.Dataset, target: xr.DataArray, T: int, *,
         ``batch_n_fire`` over ``(batch, neuron, cofiring)``; ``batch_relu_slope``,
         ``batch_relu_r2`` over ``(batch, neuron)`` (every fit repeated per batch: the
         temporal robustness test)."""
+    check_dataset(batch_counts, ["n_frames", "n_fire"], "batch_counts", "batch_response_counts()")
     counts = batch_counts.sum("batch")
     fits = fit_response(counts, min_frames=min_frames, saturation=saturation)
     ds = neuron_properties(counts, fits, target, T, r2_min=r2_min)
@@ -749,6 +759,7 @@ def select_fits(response: xr.Dataset, r2_min: float = 0.8) -> xr.Dataset:
     -------
     xarray.Dataset
         A copy with ``selected`` and ``attrs["r2_min"]``."""
+    check_dataset(response, ["relu_r2"], "response", "fit_response()")
     response = response.copy()
     response["selected"] = response["relu_r2"].fillna(-np.inf) > r2_min
     response.attrs["r2_min"] = float(r2_min)

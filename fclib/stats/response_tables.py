@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from fclib._util import as_generator as _rng
+from fclib.stats._checks import check_mapping, check_table
 
 __all__ = ["relu_fit_summary", "regime_summary", "power_laws", "collapse_scan", "collapse_summary", "batch_robustness"]
 
@@ -79,6 +80,7 @@ def regime_summary(selected: pd.DataFrame, band=(0.05, 0.16)) -> pd.DataFrame:
         ``rise_quantile``, ``strong_fraction``, ``intersection_of_max`` and ``lines_r2``;
         ``two_regimes``: the share of neurons with a two-line fit whose second line is the
         steeper; ``in band``: the share whose intersection fraction lies in ``band``."""
+    check_table(selected, ["layer pair"], "selected", "fclib.stats.response.property_table()")
     lo, hi = band
     return _per_pair(selected).agg(
         neurons=("neuron", "size"),
@@ -108,6 +110,7 @@ def power_laws(selected: pd.DataFrame, names=None) -> pd.DataFrame:
         Indexed by layer pair: the fit's columns, ``falls`` / ``rises`` (beta more than two
         standard errors above / below zero) and ``span``: the 95th over the 5th percentile
         of N (at least 1), how far the group sizes reach."""
+    check_table(selected, ["layer pair"], "selected", "fclib.stats.response.property_table()")
     from fclib.stats.fits import fit_power_law
 
     names = list(selected["layer pair"].unique()) if names is None else list(names)
@@ -143,6 +146,7 @@ def collapse_scan(responses: dict, exponents, min_frames: int = 10) -> pd.DataFr
     -------
     pandas.DataFrame
         Indexed by ``exponent``, one column per layer pair."""
+    check_mapping(responses, "responses", "{layer pair: response Dataset}")
     from fclib.stats.response import collapse_r2
 
     grid = np.asarray(exponents, dtype=float)

@@ -28,6 +28,7 @@ from fclib._util import as_generator
 from fclib.stats import response as fr
 from fclib.stats.connectivity import active
 from fclib.stats.edges import edge_summary, groups_from_edges, significant_edges
+from fclib.stats._checks import check_table
 
 __all__ = ["recorded_share", "subsample", "sampling_effects", "sampling_ratios"]
 
@@ -197,6 +198,7 @@ def sampling_ratios(table: pd.DataFrame,
     pandas.DataFrame
         Indexed by ``(layer pair, how, fraction)`` with one column per statistic and
         ``recorded``; ``NaN`` where the whole-layer value is 0 or missing."""
+    check_table(table, ["layer pair", "how", "fraction"], "table", "sampling_effects()")
     keys = ["layer pair", "how", "fraction"]
     mean = table.groupby(keys)[["recorded", *columns]].mean()
     full = mean.xs(1.0, level="fraction")

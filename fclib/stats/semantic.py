@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from fclib.stats._checks import check_dataset
+
 __all__ = ["embed_class_names", "cosine_similarity", "rank_similarity",
            "similarity_by_cofiring", "similarity_by_regime", "mean_curve", "regime_contrast",
            "strong_regime_match"]
@@ -119,7 +121,14 @@ def cosine_similarity(embedding) -> xr.DataArray:
     Returns
     -------
     xarray.DataArray
-        Dims ``("class", "preferred")``."""
+        Dims ``("class", "preferred")``.
+
+    Raises
+    ------
+    ValueError
+        ``embedding`` is not 2-D."""
+    if np.ndim(embedding) != 2:
+        raise ValueError(f"embedding must be 2-D (class, dim), got shape {np.shape(embedding)}")
     e = np.asarray(embedding, dtype=float)
     e = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
     s = e @ e.T
@@ -322,6 +331,8 @@ def mean_curve(by_cofiring: xr.Dataset, min_frames: int = 1) -> pd.DataFrame:
         One row per bin: ``bin`` (bin centre), ``match`` (mean share of frames whose class
         is the preferred one), ``similarity`` (mean similarity of the presented to the
         preferred class) and ``neurons`` (how many neurons each bin averages)."""
+    check_dataset(by_cofiring, ["n_frames", "match", "similarity"], "by_cofiring",
+                  "similarity_by_cofiring()")
     ok = by_cofiring["n_frames"] >= min_frames
     return pd.DataFrame({"bin": by_cofiring["bin"].values,
                          "match": by_cofiring["match"].where(ok).mean("neuron").values,
@@ -347,6 +358,8 @@ def regime_contrast(by_regime: xr.Dataset, min_frames: int = 1) -> dict:
         frames whose class is the preferred one), ``strong > weak`` (share of those neurons
         whose match is higher in the strong regime), ``rank sim., weak`` and ``rank sim.,
         strong`` (mean similarity). Means are NaN when no neuron qualifies."""
+    check_dataset(by_regime, ["n_frames", "match", "similarity"], "by_regime",
+                  "similarity_by_regime()")
     both = (by_regime["n_frames"] >= min_frames).all("regime").values
     m = {r: by_regime["match"].sel(regime=r).values[both] for r in ("weak", "strong")}
     s = {r: by_regime["similarity"].sel(regime=r).values[both] for r in ("weak", "strong")}

@@ -26,6 +26,7 @@ import pandas as pd
 import xarray as xr
 
 from fclib._util import as_generator
+from fclib.stats._checks import check_mapping
 
 __all__ = ["simulate_recording", "pair_truth", "planted_recovery", "group_recovery", "PAIR_CLASSES"]
 
@@ -146,7 +147,14 @@ def pair_truth(preferred, planted, n_units: int | None = None) -> xr.DataArray:
     -------
     xarray.DataArray
         ``("target", "source")`` of str with coordinates ``target`` and ``source`` (unit
-        positions)."""
+        positions).
+
+    Raises
+    ------
+    ValueError
+        ``planted`` is not ``(n, 2)``."""
+    if np.ndim(planted) != 2 or np.shape(planted)[1] != 2:
+        raise ValueError(f"planted must be (n, 2) (driver, target) pairs, got shape {np.shape(planted)}")
     pref = np.asarray(preferred)
     n = pref.size if n_units is None else int(n_units)
     planted = np.asarray(planted, dtype=np.int64).reshape(-1, 2)
@@ -178,6 +186,7 @@ def planted_recovery(pairs: dict, truth: xr.DataArray, threshold: float = 4.0) -
     either orientation significant), ``<class> total`` (pairs of that class), and
     ``<class> fraction``.
     """
+    check_mapping(pairs, "pairs", "{null name: pairs Dataset}")
     n = truth.sizes["target"]
     rows = {}
     for name, ds in pairs.items():
@@ -215,7 +224,14 @@ def group_recovery(groups: xr.Dataset, planted) -> pd.DataFrame:
     pandas.DataFrame
         One row per planted target: ``target``, ``drivers`` (planted), ``found`` (drivers in
         the group), ``extra`` (members that are not drivers) and ``degree``. A target left
-        out of ``groups`` (silent) gets ``found = extra = degree = 0``."""
+        out of ``groups`` (silent) gets ``found = extra = degree = 0``.
+
+    Raises
+    ------
+    ValueError
+        ``planted`` is not ``(n, 2)``."""
+    if np.ndim(planted) != 2 or np.shape(planted)[1] != 2:
+        raise ValueError(f"planted must be (n, 2) (driver, target) pairs, got shape {np.shape(planted)}")
     planted = np.asarray(planted, dtype=np.int64).reshape(-1, 2)
     t = groups["target"].values
     s = groups["source"].values

@@ -21,6 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from fclib.stats.response import as_layer, check_groups, check_layer
+from fclib.stats._checks import check_mapping
 
 __all__ = ["conv_geometry", "structural_mask", "label_edges", "structural_summary",
            "structural_edge_table"]
@@ -38,7 +39,16 @@ def conv_geometry(arch: dict) -> dict[tuple[str, str], tuple[int, int, int]]:
     Returns
     -------
     dict
-        ``{(source, target): (kernel, stride, padding)}`` for every consecutive pair."""
+        ``{(source, target): (kernel, stride, padding)}`` for every consecutive pair.
+
+    Raises
+    ------
+    ValueError
+        ``arch`` has no list of blocks per stage."""
+    blocks = arch.get("blocks") if isinstance(arch, dict) else None
+    if not isinstance(blocks, (list, tuple)) or not all(isinstance(b, int) for b in blocks):
+        raise ValueError(f"arch must be a SEW-ResNet architecture dict whose 'blocks' lists the blocks "
+                         f"per stage (fclib.snn.models), got blocks={blocks!r}")
     strides = []
     for stage, n in enumerate(arch["blocks"]):
         strides += [2 if (stage > 0 and b == 0) else 1 for b in range(n)]
@@ -64,7 +74,15 @@ def structural_mask(target_yx, source_yx, kernel: int, stride: int, padding: int
     Returns
     -------
     ndarray
-        bool ``(n_target, n_source)``."""
+        bool ``(n_target, n_source)``.
+
+    Raises
+    ------
+    ValueError
+        positions that are not ``(n, 2)``."""
+    for yx, name in ((target_yx, "target_yx"), (source_yx, "source_yx")):
+        if np.ndim(yx) != 2 or np.shape(yx)[1] != 2:
+            raise ValueError(f"{name} must be (n, 2) (row, column) positions, got shape {np.shape(yx)}")
     t = np.asarray(target_yx, dtype=np.int64).reshape(-1, 2)
     s = np.asarray(source_yx, dtype=np.int64).reshape(-1, 2)
     lo = stride * t - padding  # (n_t, 2): first source row/column seen
@@ -143,6 +161,7 @@ def structural_summary(labelled: dict) -> pd.DataFrame:
         ``max(., 1)``); ``ratio`` (the first normalised degree over the second, ``NaN``
         where the second is 0). Medians and shares are ``NaN`` where a layer pair has no
         edge of the kind."""
+    check_mapping(labelled, "labelled", "{layer pair: label_edges() table}")
     rows = {}
     for name, g in labelled.items():
         st = g["structural"].values.astype(bool)
@@ -176,6 +195,7 @@ def structural_edge_table(labelled: dict) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``layer pair``, ``sttc``, ``kind`` (``"structural"`` / ``"non-structural"``)."""
+    check_mapping(labelled, "labelled", "{layer pair: label_edges() table}")
     parts = [pd.DataFrame({"layer pair": name, "sttc": g["sttc"].values,
                            "kind": np.where(g["structural"].values, "structural",
                                             "non-structural")})

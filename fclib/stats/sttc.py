@@ -81,7 +81,14 @@ def pack_trains(trains: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray
-        uint64 ``(n, ceil(L / 64))``."""
+        uint64 ``(n, ceil(L / 64))``.
+
+    Raises
+    ------
+    ValueError
+        ``trains`` are not 2-D."""
+    if np.ndim(trains) != 2:
+        raise ValueError(f"trains must be 2-D (n, L), got shape {np.shape(trains)}")
     trains = np.ascontiguousarray(trains)
     n, L = trains.shape
     packed = np.packbits(trains.astype(bool, copy=False), axis=1, bitorder="little")
@@ -102,7 +109,15 @@ def transpose_bits(bits: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray
-        uint64 ``(n_words, n)``, C-contiguous."""
+        uint64 ``(n_words, n)``, C-contiguous.
+
+    Raises
+    ------
+    ValueError
+        ``bits`` are not 2-D uint64 words."""
+    if np.ndim(bits) != 2 or np.asarray(bits).dtype != np.uint64:
+        raise ValueError(f"bits must be 2-D uint64 words of pack_trains, got {np.asarray(bits).dtype} "
+                         f"of shape {np.shape(bits)}")
     return np.ascontiguousarray(bits.T)
 
 
@@ -273,7 +288,15 @@ def sttc_from_counts(c_ab, c_ba, n_a, n_b, t_a, t_b) -> np.ndarray:
     Returns
     -------
     ndarray
-        STTC ``(n_target, n_source)``; NaN where a train is silent."""
+        STTC ``(n_target, n_source)``; NaN where a train is silent.
+
+    Raises
+    ------
+    ValueError
+        ``c_ab`` and ``c_ba`` of different shapes."""
+    if np.shape(c_ab) != np.shape(c_ba):
+        raise ValueError(f"c_ab and c_ba must have one shape (n_target, n_source), got "
+                         f"{np.shape(c_ab)} and {np.shape(c_ba)}")
     out = np.empty(np.shape(c_ab), dtype=np.float64)
     _sttc_formula(*(np.asarray(x) if np.asarray(x).dtype.kind in "iu" else
                     np.asarray(x, np.float64) for x in (c_ab, c_ba, n_a, n_b, t_a, t_b)), out)
@@ -561,7 +584,15 @@ def pair_coords(source, target) -> dict:
     Returns
     -------
     dict
-        Coordinates for ``xr.DataArray(..., coords=...)``; empty for plain arrays."""
+        Coordinates for ``xr.DataArray(..., coords=...)``; empty for plain arrays.
+
+    Raises
+    ------
+    ValueError
+        a DataArray without a ``neuron`` dim."""
+    for da, name in ((source, "source"), (target, "target")):
+        if isinstance(da, xr.DataArray) and "neuron" not in da.dims:
+            raise ValueError(f"{name} must have a 'neuron' dim, got dims {da.dims}")
     coords = {}
     for dim, x in (("target", target), ("source", source)):
         if isinstance(x, xr.DataArray):
