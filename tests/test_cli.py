@@ -97,16 +97,17 @@ def test_chapter_cell_ids_are_stable_when_a_cell_is_inserted(tmp_path):
     assert len(tagged) == 1 and "threshold" in chapter_parameters(nb)
 
 
-def test_a_scheduler_that_does_not_answer_is_named_within_30_s(tmp_path, capsys):
-    import time
-
+def test_a_scheduler_that_does_not_answer_is_named(tmp_path, capsys, monkeypatch):
     from fclib.pipeline.cli import main
+    from fclib.stats.distributed import connect
 
-    t0 = time.perf_counter()
+    # the refusal is under test, not dask's wait: the CLI's connect times out after 1 s
+    monkeypatch.setitem(connect.__kwdefaults__, "timeout", 1.0)
     rc = main(["run", "--profile", "smoke", "--data-dir", str(tmp_path),
                "--scheduler", "tcp://127.0.0.1:9"])
-    assert rc == 2 and time.perf_counter() - t0 < 30
-    assert "tcp://127.0.0.1:9" in capsys.readouterr().err
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "tcp://127.0.0.1:9" in err and "within 1 s" in err
     assert not (tmp_path / "runs").exists()  # refused before anything ran
 
 

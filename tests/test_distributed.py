@@ -1,5 +1,6 @@
 """Edge lists on a dask.distributed LocalCluster (fclib.stats.distributed)."""
 import os
+import re
 import signal
 import socket
 import threading
@@ -82,10 +83,9 @@ def test_scheduler_that_does_not_answer():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     addr = f"tcp://127.0.0.1:{port}"
-    t0 = time.time()
-    with pytest.raises(ConnectionError, match=addr):
-        connect(addr)
-    assert time.time() - t0 < 30
+    # the refusal is under test, not how long dask waits: a one-second timeout, named back
+    with pytest.raises(ConnectionError, match=re.escape(addr) + ".* within 1 s"):
+        connect(addr, timeout=1)
 
 
 def test_connect_without_cluster_and_bad_arguments():
