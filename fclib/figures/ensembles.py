@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from fclib._util import as_generator
 from fclib.figures._common import (by_layer_pair, column_figsize, figure_legend,
                                    legend_above, legend_beside, no_data, panel_grid, series_styles,
                                    response_points, styled)
@@ -156,7 +157,7 @@ def fig_a3_collapse(ds, exponents: dict, max_neurons: int = 60, min_frames: int 
     At most ``max_neurons`` neurons, drawn at random (``rng``) when there are more.
     """
     ids = ds["neuron"].values[ds["selected"].values]
-    gen = np.random.default_rng(rng)
+    gen = as_generator(rng)
     if ids.size > max_neurons:
         ids = np.sort(gen.choice(ids, max_neurons, replace=False))
     deg = ds["degree"].sel(neuron=ids).values
