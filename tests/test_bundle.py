@@ -132,8 +132,14 @@ def _bad_bundles(bundle, tmp_path):
     ]
 
 
-def test_bad_bundles_are_refused_naming_the_member_and_leave_nothing(bundle, tmp_path):
-    for path, message in _bad_bundles(bundle, tmp_path / "bad"):
+@pytest.fixture(scope="module")
+def bad_bundles(bundle, tmp_path_factory):
+    """The bad bundles of :func:`_bad_bundles`, written once for the module's tests."""
+    return _bad_bundles(bundle, tmp_path_factory.mktemp("bad"))
+
+
+def test_bad_bundles_are_refused_naming_the_member_and_leave_nothing(bad_bundles, tmp_path):
+    for path, message in bad_bundles:
         target = tmp_path / f"into-{path.stem}"
         with pytest.raises(BundleError, match=message):
             import_bundle(path, target)
@@ -149,8 +155,8 @@ def test_truncated_bundle_names_the_member_it_stops_in(bundle, tmp_path):
     assert any(n in str(e.value) for n in names), str(e.value)
 
 
-def test_cli_import_of_a_bad_bundle_exits_2_naming_it(bundle, tmp_path, capsys):
-    path, message = _bad_bundles(bundle, tmp_path)[0]
+def test_cli_import_of_a_bad_bundle_exits_2_naming_it(bad_bundles, tmp_path, capsys):
+    path, message = bad_bundles[0]
     assert main(["import", str(path), "--data-dir", str(tmp_path / "d")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "fails its checksum" in err and "model.pt" in err
