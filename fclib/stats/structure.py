@@ -16,6 +16,8 @@ layers. For a convolution of kernel ``k``, stride ``s`` and padding ``p``, the t
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -46,7 +48,7 @@ def conv_geometry(arch: dict) -> dict[tuple[str, str], tuple[int, int, int]]:
     ValueError
         ``arch`` has no list of blocks per stage."""
     blocks = arch.get("blocks") if isinstance(arch, dict) else None
-    if not isinstance(blocks, (list, tuple)) or not all(isinstance(b, int) for b in blocks):
+    if not isinstance(blocks, (list, tuple)) or not all(isinstance(b, numbers.Integral) for b in blocks):
         raise ValueError(f"arch must be a SEW-ResNet architecture dict whose 'blocks' lists the blocks "
                          f"per stage (fclib.snn.models), got blocks={blocks!r}")
     strides = []
