@@ -1,12 +1,51 @@
+import ast
+from pathlib import Path
+
 import pytest
 
-from fclib.pipeline.profiles import PROFILES, resolve
+import fclib.profiles
+from fclib.pipeline.profiles import MANGO_SETTINGS, PROFILES, TTFS_PROFILES, resolve
 from fclib.pipeline.stages import stage_keys
+
+NAMES = {"smoke", "workshop", "default", "fashion", "paper"}
 
 
 def test_profiles_exist():
-    assert set(PROFILES) == {"smoke", "default", "fashion", "paper"}
+    assert set(PROFILES) == NAMES
     assert resolve("paper")["widths"] == [64, 128, 256, 512]
+    w = resolve("workshop")
+    assert (w["widths"], w["blocks"], w["epochs"]) == ([16, 32], [1, 1], 20)
+
+
+def test_every_table_knows_every_profile():
+    """The SEW-ResNet, latency-coded and MANGO tables name the same profiles, and each
+    chapter's own lookup accepts every one of them."""
+    from fclib.pipeline.mango import mango_settings
+    from fclib.ttfs.network import ttfs_config
+
+    assert set(TTFS_PROFILES) == set(MANGO_SETTINGS) == NAMES
+    for name in NAMES:
+        resolve(name)
+        ttfs_config(name)
+        mango_settings(name)
+    with pytest.raises(ValueError, match="unknown profile 'huge'"):
+        mango_settings("huge")
+
+
+def test_profile_tables_live_in_one_module_that_imports_no_fclib():
+    """One place (``fclib/profiles.py``), below every layer: the pipeline re-exports the
+    same objects and ``fclib.ttfs``/``fclib.pipeline.mango`` read them from there."""
+    import fclib.pipeline.mango
+    import fclib.pipeline.profiles
+    import fclib.ttfs.network
+
+    assert fclib.pipeline.profiles.PROFILES is fclib.profiles.PROFILES
+    assert fclib.ttfs.network.TTFS_PROFILES is fclib.profiles.TTFS_PROFILES
+    assert fclib.pipeline.mango.MANGO_SETTINGS is fclib.profiles.MANGO_SETTINGS
+    tree = ast.parse(Path(fclib.profiles.__file__).read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not {m for m in imported if m and m.split(".")[0] == "fclib"}, imported
 
 
 @pytest.mark.parametrize("call, exc, msg", [

@@ -1,4 +1,5 @@
-"""Profiles (``smoke``, ``default``, ``fashion``, ``paper``), parameter validation and cache keys.
+"""Profiles (``smoke``, ``workshop``, ``default``, ``fashion``, ``paper``), parameter validation
+and cache keys.
 
 A profile is a complete set of parameters; a run is a profile plus individual
 overrides (``resolve("default", epochs=5)``). Every stage's artefact lives under
@@ -10,99 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from fclib.io.recordings import CONDITIONS
+# The tables live below every layer (fclib.ttfs reads its own there); here they are resolved
+# and checked. Every profile of every kind of network is reachable from this module.
+from fclib.profiles import (DATASETS, MANGO_SETTINGS, PARAMS, PROFILES, RECORD_PARAMS,
+                            RUNTIME_PARAMS, TRAIN_PARAMS, TTFS_PROFILES)
 
-__all__ = ["PROFILES", "PARAMS", "resolve", "TRAIN_PARAMS", "RECORD_PARAMS",
-           "CONDITIONS", "condition_file"]
-
-
-DATASETS = ("digits", "fashion_mnist", "cifar10", "cifar100")
-
-# name -> (type, doc). Types are checked strictly (an int is accepted where a float is).
-PARAMS: dict[str, tuple[type, str]] = {
-    "dataset": (str, "'digits' (bundled with scikit-learn), 'fashion_mnist' (Debian's dataset-fashion-mnist) or 'cifar10'/'cifar100'"),
-    "image_size": (int, "digits are upsampled to this size (pixels); Fashion-MNIST is 28, CIFAR 32"),
-    "test_fraction": (float, "held-out fraction of the digits (stratified, seeded)"),
-    "max_train": (int, "cap on training images (0: all)"),
-    "max_test": (int, "cap on held-out images (0: all)"),
-    "stem_channels": (int, "stem convolution width"),
-    "widths": (list, "channel width of each stage"),
-    "blocks": (list, "SEW blocks per stage"),
-    "T": (int, "timesteps per image"),
-    "epochs": (int, "training epochs"),
-    "batch_size": (int, "training batch size"),
-    "lr": (float, "SGD learning rate (cosine schedule)"),
-    "momentum": (float, "SGD momentum"),
-    "weight_decay": (float, "SGD weight decay"),
-    "augment": (str, "'jitter' (digits), 'cifar' (crop/flip/blur) or 'none'"),
-    "seed": (int, "seed of every random draw"),
-    "n_presentations": (int, "presentations of held-out images (frames = T x this)"),
-    "jitter": (bool, "random translation/rotation/scale of each presentation"),
-    "neuron_budget": (int, "neurons per layer of the sampling rule"),
-    "record_batch": (int, "presentations per recording batch"),
-    "noise_amplitude": (float, "uniform noise U(-a, a) added to each pixel (0-1 scale), condition 'noise'"),
-    "fgsm_eps": (float, "FGSM step on the 0-1 pixel scale, condition 'fgsm' (paper: 4/255)"),
-    "fgsm_classes": (int, "classes attacked by FGSM, drawn with the seed (0: all; paper: 30)"),
-    "detector_presentations": (int, "presentations of training images recorded as condition 'train' (the detector's 1FC groups)"),
-    "null": (str, "the test that defines significant pairs and 1FC groups everywhere: 'exact' (all circular shifts, the paper's test without sampling), 'shifts' (the paper's random circular shifts, n_shifts of them) or 'stimulus' (whole presentations permuted among presentations of the same stimulus)"),
-    "n_shifts": (int, "random circular shifts of null='shifts' (paper: 150)"),
-    "stimulus": (str, "what counts as the same stimulus for null='stimulus': 'image' (repeated presentations of one image) or 'class'"),
-    "device": (str, "where torch runs: 'auto' (CUDA when present, else CPU), 'cpu', 'cuda' or 'cuda:N'; not part of any cache key"),
-    "amp": (bool, "bf16 autocast in training on CUDA (PLIF membranes stay fp32; recording and evaluation always run in IEEE fp32); off: fp32"),
-    "deterministic": (bool, "deterministic algorithms in training and recording (cuDNN, cuBLAS workspace): on CUDA a resumed run equals an uninterrupted one; not part of any cache key"),
-    "channels_last": (bool, "channels-last memory format for the convolutions"),
-    "backend": (str, "statistics kernels: 'auto' (torch on a CUDA device, else numba), 'numba' or 'torch'"),
-    "snapshot_epochs": (list, "epochs after which the model is kept as a snapshot (0: at initialisation)"),
-    "snapshot_presentations": (int, "presentations recorded for each training snapshot"),
-    "sample": (str, "which neurons are recorded: 'patch' (the paper's sampling rule, neuron_budget per layer) or 'all'"),
-    "scheduler": (str, "address of a dask scheduler that runs the edge-list tiles of sample='all' ('': this process; `fclib run --workers N` starts a local one); not part of any key"),
-    "cifar_root": (str, "folder holding the official CIFAR python archive"),
-    "fashion_root": (str, "folder holding the four Fashion-MNIST IDX files ('': $FCLIB_FASHION_MNIST, else Debian's /usr/share/datasets/fashion-mnist)"),
-    "verify_md5": (bool, "check the CIFAR archive against the official MD5 sum"),
-}
-
-TRAIN_PARAMS = ("dataset", "image_size", "test_fraction", "max_train", "max_test",
-                "stem_channels", "widths", "blocks", "T", "epochs", "batch_size", "lr",
-                "momentum", "weight_decay", "augment", "seed", "snapshot_epochs")
-RECORD_PARAMS = ("n_presentations", "jitter", "neuron_budget", "sample")
-# Parameters that say where or how fast something runs, never what it computes: no cache key
-# holds them (a model trained on a GPU is the same artefact for a CPU reader).
-RUNTIME_PARAMS = ("device", "amp", "channels_last", "backend", "record_batch", "scheduler",
-                  "deterministic")
-
-_DEFAULT = dict(
-    dataset="digits", image_size=16, test_fraction=1 / 3, max_train=0, max_test=0,
-    stem_channels=16, widths=[16, 32, 64], blocks=[2, 2, 2], T=4,
-    epochs=20, batch_size=64, lr=0.1, momentum=0.9, weight_decay=5e-4, augment="jitter",
-    seed=0, n_presentations=10_000, jitter=True, neuron_budget=8192, record_batch=250,
-    cifar_root="data/cifar", fashion_root="", verify_md5=True, noise_amplitude=0.5, fgsm_eps=4 / 255,
-    fgsm_classes=0, detector_presentations=5000, null="exact", n_shifts=150, stimulus="image",
-    device="auto", amp=False, channels_last=False, backend="auto", deterministic=False,
-    snapshot_epochs=[0, 1, 2, 3, 5, 10, 20], snapshot_presentations=1000, sample="patch",
-    scheduler="",
-)
-
-PROFILES: dict[str, dict[str, Any]] = {
-    "smoke": {**_DEFAULT, "max_train": 500, "max_test": 50, "stem_channels": 8,
-              "widths": [8, 16], "blocks": [1, 1], "epochs": 6, "batch_size": 32,
-              "n_presentations": 100,
-              "record_batch": 50, "detector_presentations": 100,
-              "snapshot_epochs": [0, 3, 6], "snapshot_presentations": 50},
-    "default": dict(_DEFAULT),
-    # The paper's protocol on real images: Fashion-MNIST, the SEW-ResNet18 topology (stem, 4
-    # stages x 2 SEW blocks: 16 recorded layers) at reduced width, the 10,000 test images
-    # each presented once without jitter (40,000 frames), the stimulus null at class level.
-    "fashion": {**_DEFAULT, "dataset": "fashion_mnist", "image_size": 28, "stem_channels": 8,
-                "widths": [8, 16, 32, 64], "blocks": [2, 2, 2, 2], "epochs": 2,
-                "batch_size": 64, "lr": 0.1, "augment": "none", "n_presentations": 10_000,
-                "jitter": False, "stimulus": "class", "detector_presentations": 5000,
-                "snapshot_epochs": [0, 1, 2], "snapshot_presentations": 2000},
-    "paper": {**_DEFAULT, "dataset": "cifar100", "image_size": 32, "stem_channels": 64,
-              "widths": [64, 128, 256, 512], "blocks": [2, 2, 2, 2], "epochs": 320,
-              "batch_size": 256, "lr": 0.1, "weight_decay": 5e-4, "augment": "cifar",
-              "n_presentations": 10_000, "jitter": False, "record_batch": 100,
-              "fgsm_classes": 30, "detector_presentations": 10_000, "stimulus": "class",
-              "snapshot_epochs": [0, 1, 5, 20, 80, 160, 320], "snapshot_presentations": 2000},
-}
+__all__ = ["PROFILES", "PARAMS", "resolve", "TRAIN_PARAMS", "RECORD_PARAMS", "RUNTIME_PARAMS",
+           "CONDITIONS", "condition_file", "DATASETS", "TTFS_PROFILES", "MANGO_SETTINGS"]
 
 
 def resolve(profile: str = "default", **overrides) -> dict[str, Any]:

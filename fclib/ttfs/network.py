@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from fclib._util import as_generator, progress_bar
+from fclib.profiles import TTFS_PROFILES
 from fclib.store import artefact_key, cached, default_data_dir
 from fclib.ttfs.neuron import first_spike_times
 
@@ -329,26 +330,9 @@ def _train(net, train_times, train_labels, epochs, batch_size, lr, lr_gamma, lr_
 
 
 # --------------------------------------------------------------------------- profiles and cache
-TTFS_PROFILES = {
-    "smoke": dict(hidden=[20, 20, 20, 20], epochs=6, batch_size=32, lr=0.01, lr_step=10,
-                  lr_gamma=0.7, max_train=300, max_test=150, test_fraction=1 / 3, seed=0,
-                  dataset="digits", image_size=8),
-    "default": dict(hidden=[80, 80, 80, 80], epochs=40, batch_size=32, lr=0.01, lr_step=10,
-                    lr_gamma=0.7, max_train=0, max_test=0, test_fraction=1 / 3, seed=0,
-                    dataset="digits", image_size=8),
-    # real images: the 5,000 MNIST digits at 16 x 16, as 002's authors downsample them
-    "fashion": dict(hidden=[80, 80, 80, 80], epochs=25, batch_size=32, lr=0.01, lr_step=10,
-                    lr_gamma=0.7, max_train=0, max_test=1500, test_fraction=0.3, seed=0,
-                    dataset="mnist", image_size=16),
-    # 002's layer width (300 E + 100 I) on MNIST at 16 x 16: for a GPU or a patient CPU
-    "paper": dict(hidden=[400, 400, 400, 400], epochs=100, batch_size=32, lr=0.005, lr_step=15,
-                  lr_gamma=0.9, max_train=0, max_test=0, test_fraction=0.3, seed=0,
-                  dataset="mnist", image_size=16),
-}
-
-
 def ttfs_config(profile: str = "default", **overrides) -> dict:
-    """Training parameters of ``profile`` with ``overrides`` (``None`` keeps the profile's)."""
+    """Training parameters of ``profile`` (:data:`fclib.profiles.TTFS_PROFILES`) with
+    ``overrides`` (``None`` keeps the profile's)."""
     from fclib._util import profile_settings
 
     cfg = profile_settings(TTFS_PROFILES, profile, overrides)
