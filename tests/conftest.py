@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 
 
-def make_cifar_archive(path, name="cifar100", n_train=20, n_test=10, seed=0, truncate=False):
+def make_cifar_archive(path, name="cifar100", n_train=20, n_test=10, rng=0, truncate=False):
     """Write a small archive in the official CIFAR python format (same members and keys)."""
     from fclib.io.datasets import write_cifar_archive
 
-    out = write_cifar_archive(path, name, n_train=n_train, n_test=n_test, seed=seed)
+    out = write_cifar_archive(path, name, n_train=n_train, n_test=n_test, rng=rng)
     if truncate:
         data = out.read_bytes()
         out.write_bytes(data[: len(data) // 2])
@@ -62,3 +62,13 @@ def smoke_book(smoke_run, tmp_path_factory):
     times = pipeline.execute_notebooks(root, params, progress=False, jobs=jobs)
     pipeline.build_book(root)
     return root, params, times
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``make test`` runs two workers), every test that reads the built
+    smoke book runs in one worker, so the book is built once per run, not once per worker."""
+    for item in items:
+        if ("smoke_book" in getattr(item, "fixturenames", ())
+                or item.module.__name__.endswith("test_browser")):
+            item.add_marker(pytest.mark.xdist_group("smoke_book"))

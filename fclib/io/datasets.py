@@ -619,7 +619,7 @@ def load_cifar(root: str | os.PathLike, name: str = "cifar100", *, download: boo
 
 
 def write_cifar_archive(root: str | os.PathLike, name: str = "cifar100", *, n_train: int = 50_000,
-                        n_test: int = 10_000, seed: int = 0) -> Path:
+                        n_test: int = 10_000, rng=0) -> Path:
     """Write a generated archive in the official CIFAR python format (same file name,
     members, keys and dtypes; random pixels and labels) to ``root``.
 
@@ -636,8 +636,8 @@ def write_cifar_archive(root: str | os.PathLike, name: str = "cifar100", *, n_tr
         ``"cifar10"`` or ``"cifar100"``.
     n_train, n_test : int
         Number of training and test images (>= 1).
-    seed : int
-        Seed of the random pixels and labels.
+    rng : int or numpy.random.Generator
+        Seed or generator of the random pixels and labels.
 
     Returns
     -------
@@ -656,7 +656,7 @@ def write_cifar_archive(root: str | os.PathLike, name: str = "cifar100", *, n_tr
 
     spec = CIFAR_ARCHIVES[name]
     n_classes = 100 if name == "cifar100" else 10
-    rng = np.random.default_rng(seed)
+    rng = as_generator(rng)
 
     def batch(n):
         d = {b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
