@@ -66,9 +66,11 @@ def smoke_book(smoke_run, tmp_path_factory):
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (``make test`` runs two workers), every test that reads the built
-    smoke book runs in one worker, so the book is built once per run, not once per worker."""
+    """Every test that reads the built smoke book is ``slow`` (``-m "not slow"`` leaves it
+    out), and under pytest-xdist (``make test`` runs two workers) they all run in one worker,
+    so the book is built once per run, not once per worker."""
     for item in items:
         if ("smoke_book" in getattr(item, "fixturenames", ())
                 or item.module.__name__.endswith("test_browser")):
+            item.add_marker(pytest.mark.slow)
             item.add_marker(pytest.mark.xdist_group("smoke_book"))
