@@ -31,7 +31,7 @@ from pathlib import Path
 from fclib.pipeline.book import (CHAPTER_DIR, CHAPTERS, ROOT, build_book, chapter_defaults,
                                  chapter_status, execute_notebooks, read_chapter,
                                  route_parameters)
-from fclib.pipeline.profiles import PARAMS
+from fclib.pipeline.profiles import PARAMS, PROFILES
 from fclib.pipeline.stages import run
 
 __all__ = ["main"]
@@ -214,7 +214,7 @@ def main(argv=None) -> int:
     for name, help_ in (("run", "train and record (cached)"),
                         ("book", "run, execute every chapter, build the HTML book")):
         p = sub.add_parser(name, help=help_)
-        p.add_argument("--profile", default="default", help="smoke, default or paper")
+        p.add_argument("--profile", default="default", help=", ".join(PROFILES))
         p.add_argument("--data-dir", default=None,
                        help="artefact folder (default: $FCLIB_DATA_DIR or the book's data/)")
         p.add_argument("--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE",

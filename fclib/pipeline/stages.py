@@ -671,7 +671,8 @@ def run(profile: str = "default", data_dir: str | os.PathLike | None = None, *,
 
     Parameters
     ----------
-    profile : ``"smoke"``, ``"default"`` or ``"paper"``.
+    profile : a name of :data:`fclib.profiles.PROFILES` (``"smoke"``, ``"workshop"``, ``"default"``,
+        ``"fashion"``, ``"paper"``).
     data_dir : where ``runs/<key>/`` live; ``None``: :func:`default_data_dir` (the book's
         ``data/``, wherever the caller runs from).
     overrides : individual parameters (see :data:`fclib.pipeline.profiles.PARAMS`); ``None``
