@@ -243,17 +243,17 @@ def test_emergence_figures_return_figures_with_their_panels():
     import fclib.figures.emergence as fe
 
     tab = _table()
-    fig = fe.emergence_curves(tab)
+    fig = fe.fig_emergence_curves(tab)
     assert isinstance(fig, plt.Figure) and len(fig.axes) == 3
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()][-1] == "matched"
     plt.close(fig)
-    fig = fe.emergence_vs_accuracy(tab, ["median MI"])
+    fig = fe.fig_emergence_vs_accuracy(tab, ["median MI"])
     assert len(fig.axes) == 1
     plt.close(fig)
     rep = pd.DataFrame({"target": [0.1, 0.2], "rate": [0.1, 0.2], "base rate": [0.0, 0.3],
                         "gain": [3.0, 0.5]}, index=["stem.2", "blocks.0.sn1"])
-    fig = fe.matched_rates(rep)
+    fig = fe.fig_matched_rates(rep)
     assert len(fig.axes) == 2
     plt.close(fig)
     with pytest.raises(ValueError, match="not in the table"):
-        fe.emergence_curves(tab, ["nonsense"])
+        fe.fig_emergence_curves(tab, ["nonsense"])

@@ -229,21 +229,21 @@ def _early_cases():
     laws = frt.power_laws(sel, list(res))
     _, diffs = frt.batch_robustness(res, min_frames=3, rng=0)
     return {
-        "training_curve": lambda: ff.training_curve(history),
+        "fig_training_curve": lambda: ff.fig_training_curve(history),
         "fig_a1_firing_rates": lambda: ff.fig_a1_firing_rates(summary, rates, 0.02),
-        "raster": lambda: ff.raster(sample, 4, labels=list("abcd")),
-        "presentations": lambda: ff.presentations(rng.random((10, 1, 8, 8)), titles=list(range(10))),
+        "fig_raster": lambda: ff.fig_raster(sample, 4, labels=list("abcd")),
+        "fig_presentations": lambda: ff.fig_presentations(rng.random((10, 1, 8, 8)), titles=list(range(10))),
         "fig_1a_sttc_distributions": lambda: ff.fig_1a_sttc_distributions(obs, obs),
         "fig_1i_significant_pairs": lambda: ff.fig_1i_significant_pairs(st_summary, 4.0),
-        "degree_distributions": lambda: ff.degree_distributions(
+        "fig_degree_distributions": lambda: ff.fig_degree_distributions(
             {f"L{i}→L{i + 1}": rng.integers(0, 30, 50) for i in range(8)}, threshold=4.0),
-        "null_agreement": lambda: ff.null_agreement(rng.normal(size=300), rng.normal(size=300), 4.0),
-        "false_positive_rates": lambda: ff.false_positive_rates(
+        "fig_null_agreement": lambda: ff.fig_null_agreement(rng.normal(size=300), rng.normal(size=300), 4.0),
+        "fig_false_positive_rates": lambda: ff.fig_false_positive_rates(
             {"exact": rng.normal(size=500), "150 shifts": rng.normal(size=500),
              "stimulus": rng.normal(size=500)}, alpha=0.01,
             thresholds={"exact": 2.3, "150 shifts": 2.4}),
         "fig_a7_structural_edges": lambda: ff.fig_a7_structural_edges(edges, st),
-        "response_functions": lambda: ff.response_functions(examples),
+        "fig_response_functions": lambda: ff.fig_response_functions(examples),
         "fig_2a_relu_examples": lambda: ff.fig_2a_relu_examples(examples, min_frames=3),
         "fig_2m_two_line_examples": lambda: ff.fig_2m_two_line_examples(examples, min_frames=3),
         "fig_2d_relu_r2": lambda: ff.fig_2d_relu_r2(table, 0.3),
@@ -253,7 +253,7 @@ def _early_cases():
         "fig_a3_slope_scaling": lambda: ff.fig_a3_slope_scaling(table, laws),
         "fig_a3_collapse": lambda: ff.fig_a3_collapse(res["L1→L2"], {"raw": 0.0, "fraction": 1.0},
                                                       min_frames=3, rng=0),
-        "collapse_by_exponent": lambda: ff.collapse_by_exponent(
+        "fig_collapse_by_exponent": lambda: ff.fig_collapse_by_exponent(
             frt.collapse_scan(res, [0.0, 0.5, 1.0], 3)),
         "fig_a4_batch_responses": lambda: ff.fig_a4_batch_responses(examples, min_frames=3),
         "fig_a5_slope_differences": lambda: ff.fig_a5_slope_differences(diffs),
@@ -288,29 +288,29 @@ def _later_cases():
                             "fraction": rng.random(8) / 5})
     pairs, truth = _planted()
     return {
-        "emergence_curves": lambda: ff.emergence_curves(tab),
-        "emergence_vs_accuracy": lambda: ff.emergence_vs_accuracy(tab),
-        "matched_rates": lambda: ff.matched_rates(report),
-        "mango_convergence": lambda: ff.mango_convergence(mei, trace, formation),
-        "mango_entropy": lambda: ff.mango_entropy(sel, 1, 10),
-        "mango_selective": lambda: ff.mango_selective(sel),
-        "mango_emergence": lambda: ff.mango_emergence(sel, first, {1: 0.3, 5: 0.6, 10: 0.8}),
-        "mango_specialisation": lambda: ff.mango_specialisation(spec),
-        "mango_diversity": lambda: ff.mango_diversity(dist),
-        "mango_complexity": lambda: ff.mango_complexity(comp),
-        "mei_gallery": lambda: ff.mei_gallery(mei, rng.random((len(mei), 8, 8)), class_names=[str(i) for i in range(10)]),
-        "generator_comparison": lambda: ff.generator_comparison(
+        "fig_emergence_curves": lambda: ff.fig_emergence_curves(tab),
+        "fig_emergence_vs_accuracy": lambda: ff.fig_emergence_vs_accuracy(tab),
+        "fig_matched_rates": lambda: ff.fig_matched_rates(report),
+        "fig_mango_convergence": lambda: ff.fig_mango_convergence(mei, trace, formation),
+        "fig_mango_entropy": lambda: ff.fig_mango_entropy(sel, 1, 10),
+        "fig_mango_selective": lambda: ff.fig_mango_selective(sel),
+        "fig_mango_emergence": lambda: ff.fig_mango_emergence(sel, first, {1: 0.3, 5: 0.6, 10: 0.8}),
+        "fig_mango_specialisation": lambda: ff.fig_mango_specialisation(spec),
+        "fig_mango_diversity": lambda: ff.fig_mango_diversity(dist),
+        "fig_mango_complexity": lambda: ff.fig_mango_complexity(comp),
+        "fig_mei_gallery": lambda: ff.fig_mei_gallery(mei, rng.random((len(mei), 8, 8)), class_names=[str(i) for i in range(10)]),
+        "fig_generator_comparison": lambda: ff.fig_generator_comparison(
             {g: {"table": _mei_table(), "image": rng.random((18, 8, 8))} for g in ("digits", "noise")}),
-        "mango_labelled": lambda: ff.mango_labelled(_mango_labelled()),
+        "fig_mango_labelled": lambda: ff.fig_mango_labelled(_mango_labelled()),
         "fig_own_raster": lambda: ff.fig_own_raster(_own_spikes()),
         "fig_planted_recovery": lambda: ff.fig_planted_recovery(pairs, truth),
         "fig_own_response_functions": lambda: ff.fig_own_response_functions(
             (c := _own_counts()), c["neuron"].values[:3]),
-        "sampling_ratios_figure": lambda: ff.sampling_ratios_figure(_sampling_ratios()),
+        "fig_sampling_ratios": lambda: ff.fig_sampling_ratios(_sampling_ratios()),
         "fig_verdicts": lambda: ff.fig_verdicts(_verdicts(), ["default", "paper"]),
-        "edge_survival": lambda: ff.edge_survival(survival, 4.0),
-        "ensembles_by_variant": lambda: ff.ensembles_by_variant(_ensemble_results(), 0.8),
-        "significance_by_repeats": lambda: ff.significance_by_repeats(repeats, 4.0),
+        "fig_edge_survival": lambda: ff.fig_edge_survival(survival, 4.0),
+        "fig_ensembles_by_variant": lambda: ff.fig_ensembles_by_variant(_ensemble_results(), 0.8),
+        "fig_significance_by_repeats": lambda: ff.fig_significance_by_repeats(repeats, 4.0),
         "fig_ttfs_training": lambda: ff.fig_ttfs_training(
             {"loss": [1.0, 0.5, 0.3], "train_acc": [0.2, 0.4, 0.6], "test_acc": [0.2, 0.5, 0.55]}),
         "fig_ttfs_raster": lambda: ff.fig_ttfs_raster(_ttfs_times(), {"H1": 6, "H2": 6}, 0),
@@ -579,8 +579,8 @@ MANY = {
     "pair_scatter": lambda: ff.pair_scatter(pd.DataFrame({
         "layer pair": _cat(np.repeat(P15, 20), P15), "degree": rng.integers(1, 50, 300),
         "mi": rng.random(300), "hub": rng.random(300) > 0.9}), "degree", "mi", "N", "MI", highlight="hub"),
-    "degree_distributions": lambda: ff.degree_distributions({k: rng.integers(0, 40, 60) for k in P15}, 4.0),
-    "collapse_by_exponent": lambda: ff.collapse_by_exponent(pd.DataFrame(
+    "fig_degree_distributions": lambda: ff.fig_degree_distributions({k: rng.integers(0, 40, 60) for k in P15}, 4.0),
+    "fig_collapse_by_exponent": lambda: ff.fig_collapse_by_exponent(pd.DataFrame(
         rng.random((11, 15)), index=np.linspace(0, 1, 11), columns=P15)),
     "fig_a10cd_similarity_vs_cofiring": lambda: ff.fig_a10cd_similarity_vs_cofiring(pd.DataFrame({
         "layer pair": np.repeat(P15, 5), "bin": np.tile(np.linspace(0.1, 0.9, 5), 15),
@@ -597,25 +597,25 @@ MANY = {
         ["significant", "median group size", "median MI (bits)", "with a group"]),
     "fig_a12_firing_rates": lambda: ff.fig_a12_firing_rates(pd.DataFrame(
         rng.random((16, 3)), index=L16, columns=["original", "noise", "FGSM"])),
-    "network_activity": lambda: ff.network_activity(
+    "fig_network_activity": lambda: ff.fig_network_activity(
         pd.DataFrame(rng.random((16, 2)), index=L16, columns=["trained", "permuted"]),
         pd.DataFrame(rng.random((16, 2)), index=L16, columns=["trained", "permuted"])),
-    "edge_survival": lambda: ff.edge_survival(pd.DataFrame({
+    "fig_edge_survival": lambda: ff.fig_edge_survival(pd.DataFrame({
         "circular_fraction": rng.random(15) / 5, "stimulus_fraction": rng.random(15) / 10,
         "survival": rng.random(15)}, index=P15), 4.0),
-    "emergence_curves": lambda: ff.emergence_curves(_many_emergence()),
-    "emergence_vs_accuracy": lambda: ff.emergence_vs_accuracy(_many_emergence()),
-    "sampling_ratios_figure": lambda: ff.sampling_ratios_figure(_many_sampling()),
-    "matched_rates": lambda: ff.matched_rates(pd.DataFrame(
+    "fig_emergence_curves": lambda: ff.fig_emergence_curves(_many_emergence()),
+    "fig_emergence_vs_accuracy": lambda: ff.fig_emergence_vs_accuracy(_many_emergence()),
+    "fig_sampling_ratios": lambda: ff.fig_sampling_ratios(_many_sampling()),
+    "fig_matched_rates": lambda: ff.fig_matched_rates(pd.DataFrame(
         {"target": rng.random(17), "rate": rng.random(17), "base rate": rng.random(17),
          "gain": rng.random(17) + 0.5},
         index=["stem.2"] + [f"blocks.{i // 2}.sn{i % 2 + 1}" for i in range(16)])),
-    "mango_entropy": lambda: ff.mango_entropy(_many_mango(), 1, 20),
-    "mango_selective": lambda: ff.mango_selective(_many_mango()),
-    "mango_diversity": lambda: ff.mango_diversity(pd.DataFrame(
+    "fig_mango_entropy": lambda: ff.fig_mango_entropy(_many_mango(), 1, 20),
+    "fig_mango_selective": lambda: ff.fig_mango_selective(_many_mango()),
+    "fig_mango_diversity": lambda: ff.fig_mango_diversity(pd.DataFrame(
         [{"epoch": e, "layer": layer, "euclidean": rng.random(), "cosine": rng.random()}
          for e in (0, 1, 2, 5, 10, 20) for layer in L16])),
-    "mango_specialisation": lambda: ff.mango_specialisation(pd.DataFrame(
+    "fig_mango_specialisation": lambda: ff.fig_mango_specialisation(pd.DataFrame(
         rng.dirichlet([1, 1, 1], 16), index=L16, columns=["labile", "stable", "non-specialised"])),
 }
 
@@ -661,7 +661,7 @@ def test_sttc_and_z_distributions_draw_every_value():
         plt.close(fig)
     z1, z2 = rng.normal(size=400), rng.normal(size=400)
     z2[:7] = np.nan
-    fig = ff.null_agreement(z1, z2, 4.0)
+    fig = ff.fig_null_agreement(z1, z2, 4.0)
     try:
         hexes = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
         assert hexes[0].get_array().sum() == 393
@@ -671,7 +671,7 @@ def test_sttc_and_z_distributions_draw_every_value():
 
 def test_degree_histogram_draws_each_layer_pairs_degrees():
     degrees = {"a": np.array([0, 3, 5, 5, 9]), "b": np.array([1, 2])}
-    fig = ff.degree_distributions(degrees, threshold=4.0)
+    fig = ff.fig_degree_distributions(degrees, threshold=4.0)
     try:
         lines = {l.get_label(): l for l in fig.axes[0].lines}
         for k, d in degrees.items():
@@ -722,19 +722,19 @@ def _empty_scaling():
 
 
 EMPTY = {
-    "mango_selective": lambda: ff.mango_selective(_mango_sel().assign(strong=False, selective=False)),
-    "mango_emergence": lambda: ff.mango_emergence(
+    "fig_mango_selective": lambda: ff.fig_mango_selective(_mango_sel().assign(strong=False, selective=False)),
+    "fig_mango_emergence": lambda: ff.fig_mango_emergence(
         _mango_sel(), pd.DataFrame({"layer": ["L1"], "first_strong_epoch": [np.nan]}), {1: 0.5}),
-    "mango_specialisation": lambda: ff.mango_specialisation(pd.DataFrame(
+    "fig_mango_specialisation": lambda: ff.fig_mango_specialisation(pd.DataFrame(
         {"labile": 0.0, "stable": 0.0, "non-specialised": 1.0}, index=["L1", "L2", "L3", "L4"])),
     "fig_1a_sttc_distributions": lambda: ff.fig_1a_sttc_distributions(
         {"a": rng.normal(size=50), "b": []}, {"a": rng.normal(size=50), "b": []}),
     "fig_a3_slope_scaling": _empty_scaling,
     "fig_a17_sttc_distributions": lambda: ff.fig_a17_sttc_distributions(
         {"a": {"trained": rng.normal(0, 0.1, 50)}, "b": {"trained": [np.nan]}}),
-    "significance_by_repeats": lambda: ff.significance_by_repeats(
+    "fig_significance_by_repeats": lambda: ff.fig_significance_by_repeats(
         pd.DataFrame({"repeats": [], "null": [], "fraction": []}), 4.0),
-    "null_agreement": lambda: ff.null_agreement(np.full(5, np.nan), np.zeros(5), 4.0),
+    "fig_null_agreement": lambda: ff.fig_null_agreement(np.full(5, np.nan), np.zeros(5), 4.0),
 }
 
 

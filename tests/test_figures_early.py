@@ -34,7 +34,7 @@ def _n_axes(fig, expected):
 def test_network_figures():
     history = [{"epoch": e, "loss": 1 / (e + 1), "test_loss": 1.1 / (e + 1),
                 "train_accuracy": 0.5 + e / 10, "test_accuracy": 0.4 + e / 10} for e in range(3)]
-    _n_axes(ff.training_curve(history), 2)
+    _n_axes(ff.fig_training_curve(history), 2)
     summary = pd.DataFrame({"mean_rate": [0.5, 0.2], "silent_fraction": [0.1, 0.3]},
                            index=pd.Index(["L1", "L2"], name="layer"))
     rng = np.random.default_rng(0)
@@ -43,8 +43,8 @@ def test_network_figures():
     assert "silent below 0.02" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     _n_axes(fig, 2)
     sample = {n: xr.DataArray(rng.random((3, 8)) < 0.3, dims=("neuron", "frame")) for n in ("L1", "L2")}
-    _n_axes(ff.raster(sample, 4, labels=["a", "b"]), 1)
-    _n_axes(ff.presentations(rng.random((3, 1, 8, 8)), ncols=2), 4)
+    _n_axes(ff.fig_raster(sample, 4, labels=["a", "b"]), 1)
+    _n_axes(ff.fig_presentations(rng.random((3, 1, 8, 8)), ncols=2), 4)
 
 
 def test_connectivity_figures():
@@ -55,13 +55,13 @@ def test_connectivity_figures():
     fig = ff.fig_1i_significant_pairs(summary, 5.0)
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["z > 5", "z < -5"]
     _n_axes(fig, 1)
-    fig = ff.degree_distributions({"a": [0, 3, 5], "b": [1, 2]}, threshold=5.0)
+    fig = ff.fig_degree_distributions({"a": [0, 3, 5], "b": [1, 2]}, threshold=5.0)
     assert "z > 5" in fig.axes[0].get_xlabel()
     _n_axes(fig, 1)
-    fig = ff.null_agreement(rng.normal(size=100), rng.normal(size=100), 5.0, n_shifts=40)
+    fig = ff.fig_null_agreement(rng.normal(size=100), rng.normal(size=100), 5.0, n_shifts=40)
     assert fig.axes[0].get_ylabel() == "z, 40 random shifts"
     _n_axes(fig, 1)
-    _n_axes(ff.false_positive_rates({"exact": rng.normal(size=100)}, alpha=0.01,
+    _n_axes(ff.fig_false_positive_rates({"exact": rng.normal(size=100)}, alpha=0.01,
                                     thresholds={"exact": 2.3}), 1)
     edges = pd.DataFrame({"layer pair": ["a", "a", "b"], "kind": ["structural", "non-structural",
                                                                    "structural"],
@@ -73,7 +73,7 @@ def test_connectivity_figures():
 
 def test_response_figures(res, table):
     examples = {k: (ds, example_neuron(ds)) for k, ds in res.items()}
-    _n_axes(ff.response_functions(examples), 2)
+    _n_axes(ff.fig_response_functions(examples), 2)
     _n_axes(ff.fig_2a_relu_examples(examples, min_frames=3), 2)
     _n_axes(ff.fig_2m_two_line_examples(examples, min_frames=3), 4)  # CDF on twin axes
     _n_axes(ff.fig_2d_relu_r2(table, 0.3), 1)
@@ -84,7 +84,7 @@ def test_response_figures(res, table):
     laws = frt.power_laws(sel, list(res))
     _n_axes(ff.fig_a3_slope_scaling(table, laws), 2)
     _n_axes(ff.fig_a3_collapse(res["L1→L2"], {"raw": 0.0, "fraction": 1.0}, min_frames=3, rng=0), 3)
-    _n_axes(ff.collapse_by_exponent(frt.collapse_scan(res, [0.0, 0.5, 1.0], 3)), 1)
+    _n_axes(ff.fig_collapse_by_exponent(frt.collapse_scan(res, [0.0, 0.5, 1.0], 3)), 1)
     _n_axes(ff.fig_a4_batch_responses(examples, min_frames=3), 2)
     _, diffs = frt.batch_robustness(res, min_frames=3, rng=0)
     _n_axes(ff.fig_a5_slope_differences(diffs), 1)

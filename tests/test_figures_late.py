@@ -64,7 +64,7 @@ CASES = {
         "condition": np.repeat(CONDS, 10), "strong share": rng.random(30),
         "preferred class when strong": rng.random(30), "entropy": rng.random(30), "MI": rng.random(30)}),
         chance=0.1, title="L3→L4"), 4),
-    "network_activity": (lambda: ff.network_activity(
+    "fig_network_activity": (lambda: ff.fig_network_activity(
         pd.DataFrame(rng.random((3, 2)), index=["L1", "L2", "L3"], columns=["trained", "permuted"]),
         pd.DataFrame(rng.random((3, 2)), index=["L1", "L2", "L3"], columns=["trained", "permuted"])), 2),
     "fig_a17_sttc_distributions": (lambda: ff.fig_a17_sttc_distributions(
@@ -77,9 +77,9 @@ CASES = {
         "median MI (bits)": rng.random(6), "with a group": rng.random(6)}),
         ["significant", "median group size", "median MI (bits)", "with a group"],
         {"significant": "z > 4"}), 4),
-    "detector_roc": (lambda: ff.detector_roc({"co-firing": _detector(0.6), "rates": _detector(0.7)},
+    "fig_detector_roc": (lambda: ff.fig_detector_roc({"co-firing": _detector(0.6), "rates": _detector(0.7)},
                                              rng.random(50), rng.random(50) + 0.2, "mean k/N"), 2),
-    "detector_roc (ROC only)": (lambda: ff.detector_roc({"co-firing": _detector(0.6)}), 1),
+    "fig_detector_roc (ROC only)": (lambda: ff.fig_detector_roc({"co-firing": _detector(0.6)}), 1),
     "fig_accuracy_sweeps": (lambda: ff.fig_accuracy_sweeps(
         {"FGSM": pd.Series([0.9, 0.5, 0.1], index=[1, 4, 16]),
          "noise": pd.Series([0.8, 0.3], index=[0.1, 0.5])}, 0.95, {"FGSM": [4]}), 2),

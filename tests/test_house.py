@@ -56,7 +56,7 @@ def test_figures_change_no_global_matplotlib_state():
     after_import = dict(matplotlib.rcParams)
     history = [{"epoch": e, "loss": 1.0 / (e + 1), "test_loss": 1.2 / (e + 1),
                 "train_accuracy": 0.5 + 0.1 * e, "test_accuracy": 0.4 + 0.1 * e} for e in range(3)]
-    fig = fclib.figures.training_curve(history)
+    fig = fclib.figures.fig_training_curve(history)
     after_call = dict(matplotlib.rcParams)
     # drawn in the book's style (seaborn's larger labels), which did not stay behind
     styled = (fig.axes[0].xaxis.label.get_fontsize()

@@ -61,7 +61,7 @@ def run_like():
 def test_response_controls_and_drawn_values(run_like):
     _, responses, preferred = run_like
     names = [str(i) for i in range(10)]
-    fig = fi.explore_response(responses, preferred, class_names=names, n_neurons=7, rng=0)
+    fig = fi.fig_explore_response(responses, preferred, class_names=names, n_neurons=7, rng=0)
     assert len(fig.data) == 3
     buttons = fig.layout.updatemenus[0].buttons
     assert [b.label for b in buttons] == list(responses)
@@ -117,8 +117,8 @@ def test_response_controls_and_drawn_values(run_like):
 def test_response_sample_is_seeded_and_bounded(run_like):
     _, responses, _ = run_like
     ids = lambda fig: [s.label for s in fig.layout.sliders[0].steps]  # noqa: E731
-    a = fi.explore_response(responses, n_neurons=5, rng=3)
-    assert ids(a) == ids(fi.explore_response(responses, n_neurons=5, rng=3))
+    a = fi.fig_explore_response(responses, n_neurons=5, rng=3)
+    assert ids(a) == ids(fi.fig_explore_response(responses, n_neurons=5, rng=3))
     assert len(ids(a)) == 5
     assert "preferred class" not in a.layout.title.text
 
@@ -126,16 +126,16 @@ def test_response_sample_is_seeded_and_bounded(run_like):
 def test_response_rejects_what_is_not_a_response(run_like):
     pairs, responses, _ = run_like
     with pytest.raises(ValueError, match="lacks"):
-        fi.explore_response({"a": responses[next(iter(responses))].drop_vars("intersection")})
+        fi.fig_explore_response({"a": responses[next(iter(responses))].drop_vars("intersection")})
     with pytest.raises(ValueError, match="empty"):
-        fi.explore_response({})
+        fi.fig_explore_response({})
     with pytest.raises(ValueError, match="needs sttc and z"):
-        fi.explore_connectivity({"a": pairs[next(iter(pairs))][["sttc"]]})
+        fi.fig_explore_connectivity({"a": pairs[next(iter(pairs))][["sttc"]]})
 
 
 def test_connectivity_traces_buttons_and_counts(run_like):
     pairs, _, _ = run_like
-    fig = fi.explore_connectivity(pairs, threshold=4.0, n_bins=20)
+    fig = fi.fig_explore_connectivity(pairs, threshold=4.0, n_bins=20)
     n = len(pairs)
     assert len(fig.data) == 3 * n
     buttons = fig.layout.updatemenus[0].buttons
@@ -168,7 +168,7 @@ def test_connectivity_traces_buttons_and_counts(run_like):
     assert any(s.x0 == 4.0 == s.x1 for s in fig.layout.shapes)  # the threshold line
     # degrees passed in are drawn as they are
     given = {k: np.arange(5) for k in pairs}
-    fig = fi.explore_connectivity(pairs, 4.0, given, n_bins=20)
+    fig = fi.fig_explore_connectivity(pairs, 4.0, given, n_bins=20)
     assert sum(fig.data[2].y) == 5
 
 
@@ -180,8 +180,8 @@ def test_html_is_self_contained_and_small(run_like):
     data stay small: under 600 bytes per sampled neuron plus 16 per drawn point, and 20 kB
     per layer pair of the connectivity figure."""
     pairs, responses, preferred = run_like
-    fig_r = fi.explore_response(responses, preferred, n_neurons=20, rng=0)
-    fig_c = fi.explore_connectivity(pairs, 4.0)
+    fig_r = fi.fig_explore_response(responses, preferred, n_neurons=20, rng=0)
+    fig_c = fi.fig_explore_connectivity(pairs, 4.0)
     with_js = fi.to_html(fig_r, div_id="explore-response")
     without = fi.to_html(fig_c, include_plotlyjs=False, div_id="explore-connectivity")
     assert not SCRIPT_SRC.search(with_js) and not SCRIPT_SRC.search(without)
@@ -245,11 +245,11 @@ def test_controls_work_offline_in_a_browser(run_like, tmp_path):
     if exe is None:
         pytest.skip("chromium is not installed (Debian package `chromium`)")
     pairs, responses, preferred = run_like
-    fig = fi.explore_response(responses, preferred, n_neurons=6)
+    fig = fi.fig_explore_response(responses, preferred, n_neurons=6)
     page = tmp_path / "page.html"
     page.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
                     + fi.to_html(fig, div_id="explore-response")
-                    + fi.to_html(fi.explore_connectivity(pairs), include_plotlyjs=False,
+                    + fi.to_html(fi.fig_explore_connectivity(pairs), include_plotlyjs=False,
                                  div_id="explore-connectivity")
                     + _CLICK + "</body></html>", encoding="utf8")
     proc = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -281,7 +281,7 @@ def test_response_marks_the_papers_selection(run_like):
     r2 = next(iter(responses.values()))["relu_r2"]
     cut = float(r2.median())  # half the neurons selected
     ds = fr.select_fits(next(iter(responses.values())), cut)
-    fig = fi.explore_response({"a": ds}, n_neurons=30)
+    fig = fi.fig_explore_response({"a": ds}, n_neurons=30)
     seen = set()
     for step in fig.layout.sliders[0].steps:
         n = int(step.label.split()[0])

@@ -142,7 +142,7 @@ def test_false_positive_figure_draws_the_empirical_rates():
     rng = np.random.default_rng(0)
     null_z = {"exact": rng.standard_normal(5000), "150 shifts": 1.2 * rng.standard_normal(3000)}
     thr = {k: calibrated_threshold(v, 0.01) for k, v in null_z.items()}
-    fig = fplot.false_positive_rates(null_z, alpha=0.01, thresholds=thr)
+    fig = fplot.fig_false_positive_rates(null_z, alpha=0.01, thresholds=thr)
     lines = {ln.get_label().split(" (")[0]: ln for ln in fig.axes[0].get_lines()}
     for name, z in null_z.items():
         x, y = lines[name].get_data()

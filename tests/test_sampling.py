@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from fclib.figures.sampling import sampling_ratios_figure
+from fclib.figures.sampling import fig_sampling_ratios
 from fclib.stats.connectivity import pair_significance, pair_summary
 from fclib.stats.groups import one_fc_groups
 from fclib.stats.sampling import recorded_share, sampling_effects, sampling_ratios, subsample
@@ -81,6 +81,6 @@ def test_sampling_ratios_known_answer_and_figure():
     assert row["significant"] == pytest.approx(1.0) and row["mean_degree"] == pytest.approx(0.5)
     assert row["relu_slope"] == pytest.approx(2.0) and np.isnan(row["onset_fraction"])
     assert r.loc[("L1→L2", "random", 1.0), "mean_degree"] == 1.0
-    fig = sampling_ratios_figure(r)
+    fig = fig_sampling_ratios(r)
     assert len(fig.axes) == 4
     plt.close(fig)

@@ -9,8 +9,8 @@ import seaborn as sns
 from fclib.figures._common import (column_figsize, figure_legend, legend_above, legend_beside,
                                    no_data, panel_grid, series_styles, styled)
 
-__all__ = ['fig_1a_sttc_distributions', 'fig_1i_significant_pairs', 'degree_distributions',
-           'null_agreement', 'false_positive_rates', 'fig_a7_structural_edges']
+__all__ = ['fig_1a_sttc_distributions', 'fig_1i_significant_pairs', 'fig_degree_distributions',
+           'fig_null_agreement', 'fig_false_positive_rates', 'fig_a7_structural_edges']
 
 
 @styled
@@ -58,7 +58,7 @@ def fig_1i_significant_pairs(summary: pd.DataFrame, threshold: float) -> plt.Fig
 
 
 @styled
-def degree_distributions(degrees: dict, threshold: float | None = None) -> plt.Figure:
+def fig_degree_distributions(degrees: dict, threshold: float | None = None) -> plt.Figure:
     """Distribution of the degree of connectivity (1FC group size) per layer pair, as
     complementary CDFs on one axis; ``threshold`` (the z of membership) labels the x axis."""
     fig, ax = plt.subplots(figsize=column_figsize(3.4))
@@ -77,7 +77,7 @@ def degree_distributions(degrees: dict, threshold: float | None = None) -> plt.F
 
 
 @styled
-def null_agreement(z_exact: np.ndarray, z_shifts: np.ndarray, threshold: float,
+def fig_null_agreement(z_exact: np.ndarray, z_shifts: np.ndarray, threshold: float,
                    n_shifts: int = 150) -> plt.Figure:
     """z of the exact all-shift null against z of the ``n_shifts``-shift test, pair by pair,
     with dashed lines at ``+-threshold``."""
@@ -100,7 +100,7 @@ def null_agreement(z_exact: np.ndarray, z_shifts: np.ndarray, threshold: float,
 
 
 @styled
-def false_positive_rates(null_z: dict, marks=(3.0, 4.0, 5.0), alpha: float | None = None,
+def fig_false_positive_rates(null_z: dict, marks=(3.0, 4.0, 5.0), alpha: float | None = None,
                          thresholds: dict | None = None) -> plt.Figure:
     """Survival curve of z on uncoupled surrogates, one line per test, against a normal tail.
 

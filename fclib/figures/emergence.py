@@ -11,7 +11,7 @@ import seaborn as sns
 from fclib.figures._common import (WIDTH_IN, figure_legend, legend_above, panel_grid,
                                    series_styles, styled)
 
-__all__ = ["emergence_curves", "emergence_vs_accuracy", "matched_rates"]
+__all__ = ["fig_emergence_curves", "fig_emergence_vs_accuracy", "fig_matched_rates"]
 
 _CONTROL = "rate-matched"
 
@@ -43,7 +43,7 @@ def _units(sub: pd.DataFrame) -> list[str]:
 
 
 @styled
-def emergence_curves(table: pd.DataFrame, quantities=None, *, ncols: int = 3) -> plt.Figure:
+def fig_emergence_curves(table: pd.DataFrame, quantities=None, *, ncols: int = 3) -> plt.Figure:
     """Each quantity against the training epoch, one line per layer pair (or layer),
     coloured by depth; the first panel is the held-out accuracy.
 
@@ -105,7 +105,7 @@ def emergence_curves(table: pd.DataFrame, quantities=None, *, ncols: int = 3) ->
 
 
 @styled
-def emergence_vs_accuracy(table: pd.DataFrame, quantities=None, *, ncols: int = 3) -> plt.Figure:
+def fig_emergence_vs_accuracy(table: pd.DataFrame, quantities=None, *, ncols: int = 3) -> plt.Figure:
     """Each quantity's median over layer pairs (or layers) against held-out accuracy: the
     snapshots joined in epoch order (epoch labelled, the untrained network an open circle),
     the rate-matched random network a cross. One panel per quantity."""
@@ -136,7 +136,7 @@ def emergence_vs_accuracy(table: pd.DataFrame, quantities=None, *, ncols: int = 
 
 
 @styled
-def matched_rates(report: pd.DataFrame) -> plt.Figure:
+def fig_matched_rates(report: pd.DataFrame) -> plt.Figure:
     """The rate calibration of the matched random network
     (:func:`fclib.snn.matched.rate_matched`'s report): per spiking layer, the trained
     network's rate, the random network's before and after calibration (spikes per neuron

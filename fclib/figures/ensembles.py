@@ -11,14 +11,14 @@ from fclib.figures._common import (by_layer_pair, column_figsize, figure_legend,
                                    legend_above, legend_beside, no_data, panel_grid, series_styles,
                                    response_points, styled)
 
-__all__ = ['response_functions', 'fig_2a_relu_examples', 'fig_2d_relu_r2', 'fig_2d_relu_nrmse',
+__all__ = ['fig_response_functions', 'fig_2a_relu_examples', 'fig_2d_relu_r2', 'fig_2d_relu_nrmse',
            'fig_2m_two_line_examples', 'fig_2q_intersection_fraction', 'fig_2q_rise_quantile',
-           'fig_a3_slope_scaling', 'fig_a3_collapse', 'collapse_by_exponent',
+           'fig_a3_slope_scaling', 'fig_a3_collapse', 'fig_collapse_by_exponent',
            'fig_a4_batch_responses', 'fig_a5_slope_differences']
 
 
 @styled
-def response_functions(examples: dict, model: str = "relu", cdf: bool = False,
+def fig_response_functions(examples: dict, model: str = "relu", cdf: bool = False,
                        min_frames: int = 10) -> plt.Figure:
     """Response functions of example neurons, one panel each, with their fit (Fig. 2).
 
@@ -74,8 +74,8 @@ def response_functions(examples: dict, model: str = "relu", cdf: bool = False,
 @styled
 def fig_2a_relu_examples(examples: dict, min_frames: int = 10) -> plt.Figure:
     """Example response functions with their ReLU fits, one axis per entry of ``examples``
-    (paper Fig. 2 A-C); see :func:`response_functions`."""
-    return response_functions(examples, model="relu", min_frames=min_frames)
+    (paper Fig. 2 A-C); see :func:`fig_response_functions`."""
+    return fig_response_functions(examples, model="relu", min_frames=min_frames)
 
 
 @styled
@@ -94,8 +94,8 @@ def fig_2d_relu_nrmse(table: pd.DataFrame) -> plt.Figure:
 @styled
 def fig_2m_two_line_examples(examples: dict, min_frames: int = 10) -> plt.Figure:
     """Example response functions with the two-line fit, its intersection and the CDF of the
-    group's co-firing on a twin axis (paper Fig. 2 M-P); see :func:`response_functions`."""
-    return response_functions(examples, model="lines", cdf=True, min_frames=min_frames)
+    group's co-firing on a twin axis (paper Fig. 2 M-P); see :func:`fig_response_functions`."""
+    return fig_response_functions(examples, model="lines", cdf=True, min_frames=min_frames)
 
 
 @styled
@@ -181,7 +181,7 @@ def fig_a3_collapse(ds, exponents: dict, max_neurons: int = 60, min_frames: int 
 
 
 @styled
-def collapse_by_exponent(scan: pd.DataFrame) -> plt.Figure:
+def fig_collapse_by_exponent(scan: pd.DataFrame) -> plt.Figure:
     """Collapse R² against the exponent e of the rescaling k / N^e, one line per layer pair
     (``scan``: :func:`fclib.stats.response_tables.collapse_scan`)."""
     fig, ax = plt.subplots(figsize=column_figsize(3.2))

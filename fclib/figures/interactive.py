@@ -6,10 +6,10 @@ it computes nothing the chapter reports. Every choice a reader can make is a Plo
 without a kernel and live in Jupyter alike; the embedded data stay small (a seeded sample of
 neurons, histograms binned here).
 
-- :func:`explore_response`: pick a layer pair (dropdown) and a target neuron (slider over a
+- :func:`fig_explore_response`: pick a layer pair (dropdown) and a target neuron (slider over a
   seeded sample, ordered by group size): its response function (chapter 3), the ReLU fit, the
   start of the strong regime (chapter 4) and its preferred class (chapter 7).
-- :func:`explore_connectivity`: pick a layer pair: its STTC and z distributions with the z
+- :func:`fig_explore_connectivity`: pick a layer pair: its STTC and z distributions with the z
   threshold, and the degree histogram (chapter 2).
 
 A figure is a ``plotly.graph_objects.Figure`` (shown as is in Jupyter); :func:`embed` turns it
@@ -31,7 +31,7 @@ from fclib._util import as_generator
 from fclib.stats.connectivity import degree
 from fclib.stats.response import response_curve
 
-__all__ = ["explore_response", "explore_connectivity", "to_html", "embed", "PALETTE"]
+__all__ = ["fig_explore_response", "fig_explore_connectivity", "to_html", "embed", "PALETTE"]
 
 # Okabe & Ito's colour-blind safe palette
 PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "vermillion": "#D55E00",
@@ -107,7 +107,7 @@ def _neuron_view(ds: xr.Dataset, p: xr.DataArray, n: int, preferred,
     return data, {"annotations[0].text": "<br>".join(lines)}
 
 
-def explore_response(responses: dict, preferred: dict | None = None, *, class_names=None,
+def fig_explore_response(responses: dict, preferred: dict | None = None, *, class_names=None,
                      n_neurons: int = 50, rng=0, height: int = 600) -> go.Figure:
     """Pick a layer pair and a target neuron: its response function with the ReLU fit, the
     start of its strong regime, its group size and preferred class.
@@ -256,7 +256,7 @@ _NULLS = {"exact": "the exact circular null", "shifts": "random circular shifts"
           "stimulus": "the stimulus-preserving null"}
 
 
-def explore_connectivity(results: dict, threshold: float = 4.0, degrees: dict | None = None, *,
+def fig_explore_connectivity(results: dict, threshold: float = 4.0, degrees: dict | None = None, *,
                          n_bins: int = 60, height: int = 460) -> go.Figure:
     """Pick a layer pair: the distributions of STTC and z over its active pairs and the
     histogram of its targets' degree of connectivity (1FC group sizes).

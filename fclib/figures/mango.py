@@ -11,13 +11,13 @@ from fclib.figures._common import (WIDTH_IN, column_figsize, figure_legend, lege
                                    legend_beside, no_data, series_styles, styled)
 from fclib.stats.mei import PAPER_TABLE1
 
-__all__ = ["mango_convergence", "mango_table1", "mango_entropy", "mango_selective",
-           "mango_emergence", "mango_specialisation", "mango_diversity", "mango_complexity",
-           "mei_gallery", "generator_comparison", "mango_labelled"]
+__all__ = ["fig_mango_convergence", "mango_table1", "fig_mango_entropy", "fig_mango_selective",
+           "fig_mango_emergence", "fig_mango_specialisation", "fig_mango_diversity", "fig_mango_complexity",
+           "fig_mei_gallery", "fig_generator_comparison", "fig_mango_labelled"]
 
 
 @styled
-def mango_convergence(table: pd.DataFrame, trace: np.ndarray, formation: dict | None = None
+def fig_mango_convergence(table: pd.DataFrame, trace: np.ndarray, formation: dict | None = None
                       ) -> plt.Figure:
     """The MANGO paper's Fig. 4: best activation against evaluations per method (mean ± s.e. over
     units and layers), and one MEI forming (``formation`` from
@@ -61,7 +61,7 @@ def mango_table1(ours: pd.DataFrame) -> pd.DataFrame:
 
 
 @styled
-def mango_entropy(sel: pd.DataFrame, early: int, late: int) -> plt.Figure:
+def fig_mango_entropy(sel: pd.DataFrame, early: int, late: int) -> plt.Figure:
     """The MANGO paper's Fig. 6: class entropy of MEIs at an early and a late epoch, per layer
     depth."""
     fig, axes = plt.subplots(1, 2, figsize=column_figsize(3.0), sharey=True)
@@ -88,7 +88,7 @@ def _heat(ax, piv, title):
 
 
 @styled
-def mango_selective(sel: pd.DataFrame) -> plt.Figure:
+def fig_mango_selective(sel: pd.DataFrame) -> plt.Figure:
     """The MANGO paper's Fig. 7: share of units with a strong MEI (left) and of selective units
     (right), epoch × layer; a panel where every share is zero says so instead."""
     fig, axes = plt.subplots(1, 2, figsize=column_figsize(3.4), layout="constrained")
@@ -111,7 +111,7 @@ def mango_selective(sel: pd.DataFrame) -> plt.Figure:
 
 
 @styled
-def mango_emergence(sel: pd.DataFrame, first: pd.DataFrame, accuracy: dict) -> plt.Figure:
+def fig_mango_emergence(sel: pd.DataFrame, first: pd.DataFrame, accuracy: dict) -> plt.Figure:
     """The MANGO paper's Figs. 8–9: first epoch with a strong MEI per layer; MEI activation
     against epoch per layer beside the held-out accuracy (``accuracy``: epoch → accuracy)."""
     fig, axes = plt.subplots(1, 2, figsize=column_figsize(3.4), layout="constrained")
@@ -142,7 +142,7 @@ def mango_emergence(sel: pd.DataFrame, first: pd.DataFrame, accuracy: dict) -> p
 
 
 @styled
-def mango_specialisation(spec: pd.DataFrame) -> plt.Figure:
+def fig_mango_specialisation(spec: pd.DataFrame) -> plt.Figure:
     """The MANGO paper's Fig. 10 (left): labile, stable and non-specialised shares per layer; where
     no unit is labile or stable, a sentence says so instead of bars of one colour."""
     fig, ax = plt.subplots(figsize=column_figsize(3.0))
@@ -163,7 +163,7 @@ def mango_specialisation(spec: pd.DataFrame) -> plt.Figure:
 
 
 @styled
-def mango_diversity(dist: pd.DataFrame) -> plt.Figure:
+def fig_mango_diversity(dist: pd.DataFrame) -> plt.Figure:
     """The MANGO paper's Fig. 11: mean Euclidean and cosine distance between a unit's MEI
     latents, per layer, one line per epoch."""
     fig, axes = plt.subplots(1, 2, figsize=column_figsize(3.2), layout="constrained")
@@ -182,7 +182,7 @@ def mango_diversity(dist: pd.DataFrame) -> plt.Figure:
 
 
 @styled
-def mango_complexity(comp: pd.DataFrame) -> plt.Figure:
+def fig_mango_complexity(comp: pd.DataFrame) -> plt.Figure:
     """The MANGO paper's Fig. 12: JPEG and ZIP size over raw size of MEIs against epoch, per layer
     (``comp``: columns epoch, layer, jpeg, zip)."""
     fig, axes = plt.subplots(1, 2, figsize=column_figsize(3.2), sharex=True, layout="constrained")
@@ -200,7 +200,7 @@ def mango_complexity(comp: pd.DataFrame) -> plt.Figure:
 
 
 @styled
-def mei_gallery(table: pd.DataFrame, images: np.ndarray, n_per_layer: int = 3,
+def fig_mei_gallery(table: pd.DataFrame, images: np.ndarray, n_per_layer: int = 3,
                 class_names=None) -> plt.Figure:
     """MEIs per layer (rows), the best of each unit's methods, titled with activation and
     the network's class (probability)."""
@@ -226,7 +226,7 @@ def mei_gallery(table: pd.DataFrame, images: np.ndarray, n_per_layer: int = 3,
 
 
 @styled
-def generator_comparison(results: dict) -> plt.Figure:
+def fig_generator_comparison(results: dict) -> plt.Figure:
     """MEIs of the same units through each generator (``results``: name → search result),
     with each generator's mean MEI activation per layer."""
     names = list(results)
@@ -251,7 +251,7 @@ def generator_comparison(results: dict) -> plt.Figure:
 
 
 @styled
-def mango_labelled(comparisons: dict) -> plt.Figure:
+def fig_mango_labelled(comparisons: dict) -> plt.Figure:
     """Neuron-level MEIs of labelled neurons, one column per comparison (``comparisons``:
     title → ``(per_neuron, names)`` with ``per_neuron`` from
     :func:`fclib.stats.mei.compare_labelled` and ``names`` the (True, False) label names).

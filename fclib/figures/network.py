@@ -8,11 +8,11 @@ import seaborn as sns
 
 from fclib.figures._common import WIDTH_IN, column_figsize, legend_above, styled
 
-__all__ = ['training_curve', 'fig_a1_firing_rates', 'raster', 'presentations']
+__all__ = ['fig_training_curve', 'fig_a1_firing_rates', 'fig_raster', 'fig_presentations']
 
 
 @styled
-def training_curve(history: list[dict]) -> plt.Figure:
+def fig_training_curve(history: list[dict]) -> plt.Figure:
     """Loss and accuracy per epoch (training and held-out)."""
     h = pd.DataFrame(history)
     fig, (a, b) = plt.subplots(1, 2, figsize=column_figsize(2.9))
@@ -61,7 +61,7 @@ def fig_a1_firing_rates(summary: pd.DataFrame, rates: dict[str, np.ndarray],
 
 
 @styled
-def raster(sample: dict, T: int, labels=None) -> plt.Figure:
+def fig_raster(sample: dict, T: int, labels=None) -> plt.Figure:
     """Spike raster: neurons of several layers (rows) over a few presentations."""
     layers = list(sample)
     n_rows = sum(sample[name].sizes["neuron"] for name in layers)
@@ -93,7 +93,7 @@ def raster(sample: dict, T: int, labels=None) -> plt.Figure:
 
 
 @styled
-def presentations(images: np.ndarray, titles=None, ncols: int = 8) -> plt.Figure:
+def fig_presentations(images: np.ndarray, titles=None, ncols: int = 8) -> plt.Figure:
     """A grid of presented images ``(n, C, H, W)``."""
     n = len(images)
     nrows = int(np.ceil(n / ncols))

@@ -13,8 +13,8 @@ from fclib.figures._common import (MIN_FONT_PT, OKABE_ITO, WIDTH_IN, box_ylim, c
                                    series_styles, styled, wrap_labels)
 
 __all__ = ['fig_a11_perturbed_images', 'fig_a12_firing_rates', 'fig_4_5_responses_under_distortion',
-           'fig_a13_slope_change_vs_mi', 'fig_a14_a16_last_layer', 'network_activity',
-           'fig_a17_sttc_distributions', 'fig_a17_properties', 'detector_roc',
+           'fig_a13_slope_change_vs_mi', 'fig_a14_a16_last_layer', 'fig_network_activity',
+           'fig_a17_sttc_distributions', 'fig_a17_properties', 'fig_detector_roc',
            'fig_accuracy_sweeps']
 
 
@@ -182,7 +182,7 @@ def fig_a14_a16_last_layer(table: pd.DataFrame, chance: float | None = None,
 
 
 @styled
-def network_activity(rates: pd.DataFrame, silent: pd.DataFrame) -> plt.Figure:
+def fig_network_activity(rates: pd.DataFrame, silent: pd.DataFrame) -> plt.Figure:
     """Mean firing rate (left) and share of silent neurons (right) per layer (rows), one line
     per network (columns)."""
     fig, axes = plt.subplots(1, 2, figsize=column_figsize(3.0), layout="constrained")
@@ -273,7 +273,7 @@ def fig_a17_properties(table: pd.DataFrame, columns, labels: dict | None = None,
 
 
 @styled
-def detector_roc(results: dict, clean=None, adversarial=None, feature: str = "") -> plt.Figure:
+def fig_detector_roc(results: dict, clean=None, adversarial=None, feature: str = "") -> plt.Figure:
     """ROC curves of detectors on held-out images (left) and, with ``clean`` and
     ``adversarial`` values of one feature, its distribution under both (right).
 

@@ -12,7 +12,7 @@ import seaborn as sns
 
 from fclib.figures._common import column_figsize, figure_legend, series_styles, styled
 
-__all__ = ["sampling_ratios_figure"]
+__all__ = ["fig_sampling_ratios"]
 
 _PANELS = {"significant": ("significant fraction", 0),
            "mean_degree": ("mean degree (group size)", 1),
@@ -21,7 +21,7 @@ _PANELS = {"significant": ("significant fraction", 0),
 
 
 @styled
-def sampling_ratios_figure(ratios: pd.DataFrame) -> plt.Figure:
+def fig_sampling_ratios(ratios: pd.DataFrame) -> plt.Figure:
     """Each statistic on a sample of the layers relative to its value on the whole layers,
     against the fraction recorded (log axes), one line per layer pair; solid: random
     neurons, dashed: a central spatial patch. Grey dotted: what a statistic that does not

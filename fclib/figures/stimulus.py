@@ -9,13 +9,13 @@ import pandas as pd
 from fclib.figures._common import (OKABE_ITO, box_ylim, column_figsize, legend_above, no_data,
                                    styled)
 
-__all__ = ["edge_survival", "ensembles_by_variant", "significance_by_repeats"]
+__all__ = ["fig_edge_survival", "fig_ensembles_by_variant", "fig_significance_by_repeats"]
 
 _NULL_COLOURS = {"circular": OKABE_ITO[0], "stimulus": OKABE_ITO[1]}
 
 
 @styled
-def edge_survival(table: pd.DataFrame, threshold: float) -> plt.Figure:
+def fig_edge_survival(table: pd.DataFrame, threshold: float) -> plt.Figure:
     """Per layer pair (rows of ``table``, from :func:`fclib.stats.ensembles.edge_survival`):
     the share of pairs significant under each null (left) and the share of circular-null
     edges that survive the stimulus-preserving null (right)."""
@@ -44,7 +44,7 @@ _VARIANT_LABELS = {"circular": "circular,\nin-sample", "circular_cv": "circular,
 
 
 @styled
-def ensembles_by_variant(results: dict, r2_min: float) -> plt.Figure:
+def fig_ensembles_by_variant(results: dict, r2_min: float) -> plt.Figure:
     """Distributions over target neurons (non-empty groups) of the ReLU fit's R², the share of
     frames in the strong regime and the share of strong frames showing the preferred class,
     for each way of choosing the groups (``results``: variant -> list of
@@ -82,7 +82,7 @@ def ensembles_by_variant(results: dict, r2_min: float) -> plt.Figure:
 
 
 @styled
-def significance_by_repeats(table: pd.DataFrame, threshold: float) -> plt.Figure:
+def fig_significance_by_repeats(table: pd.DataFrame, threshold: float) -> plt.Figure:
     """Share of significant pairs under each null against the number of presentations per
     image, at a fixed number of frames (``table``: columns ``repeats``, ``null``,
     ``fraction``)."""
