@@ -13,6 +13,7 @@ unless ``FCLIB_REQUIRE_BROWSER=1`` (set by ``make test``), when they fail.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -345,6 +346,17 @@ def test_chapter_has_download_and_launch_buttons(book_root, page):
     for href in ipynb:
         target = (path.parent / unquote(urlsplit(href).path)).resolve()
         assert target.is_file(), f"{page}: the download button links {href}, not built"
+        # the notebook a reader downloads: no stderr, no path of the machine that built it
+        nb = json.loads(target.read_text(encoding="utf8"))
+        for i, cell in enumerate(nb["cells"]):
+            assert "injected-parameters" not in cell.get("metadata", {}).get("tags", []), \
+                f"{page}: the download holds papermill's injected parameters (cell {i})"
+            for out in cell.get("outputs", []):
+                assert out.get("name") != "stderr", f"{page}: the download shows stderr (cell {i})"
+                m = ABSOLUTE_PATH.search(json.dumps(out))
+                assert m is None, f"{page}: the download's cell {i} output names {m.group(0)!r}"
+        m = ABSOLUTE_PATH.search(json.dumps(nb.get("metadata", {})))
+        assert m is None, f"{page}: the download's metadata names {m.group(0)!r}"
     launch = {a.get("href", "") for a in soup.select(".dropdown-launch-buttons a")}
     assert any(h.startswith("https://mybinder.org/v2/gh/") for h in launch), \
         f"{page}: no Binder launch button ({sorted(launch)})"

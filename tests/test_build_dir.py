@@ -67,3 +67,24 @@ def test_stage_links_the_pages_and_the_executed_chapters(tmp_path):
     (root / EXECUTED_DIR / "a.ipynb").unlink()
     assert list((stage_book(root) / CHAPTER_DIR).iterdir()) == []
     assert (root / CHAPTER_DIR / "a.md").exists()
+
+
+def test_the_downloaded_notebook_carries_no_build_machine_trace():
+    from fclib.pipeline.book import clean_download
+
+    nb = {"metadata": {"papermill": {"input_path": "/work/x.ipynb"}, "kernelspec": {"name": "k"}},
+          "cells": [
+              {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "a = 1",
+               "outputs": []},
+              {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]},
+               "source": "data_dir = '/tmp/run'", "outputs": []},
+              {"cell_type": "code", "metadata": {}, "source": "f()", "outputs": [
+                  {"output_type": "stream", "name": "stderr", "text": "/tmp/x.py:1: Warning"},
+                  {"output_type": "stream", "name": "stdout", "text": "42"}]},
+              {"cell_type": "markdown", "metadata": {}, "source": "text"}]}
+    out = clean_download(nb)
+    assert [c["source"] for c in out["cells"]] == ["a = 1", "f()", "text"]
+    assert out["cells"][1]["outputs"] == [{"output_type": "stream", "name": "stdout",
+                                          "text": "42"}]
+    assert out["metadata"] == {"kernelspec": {"name": "k"}}
+    assert len(nb["cells"]) == 4 and "papermill" in nb["metadata"]  # the input is not changed

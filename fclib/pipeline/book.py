@@ -15,7 +15,7 @@ from fclib.store import atomic_write, publish
 
 __all__ = ["ROOT", "CHAPTERS", "CHAPTER_DIR", "EXECUTED_DIR", "read_chapter", "chapter_fingerprint", "chapter_parameters",
            "chapter_defaults", "route_parameters", "chapter_status", "execute_notebooks",
-           "build_book"]
+           "build_book", "clean_download"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -561,4 +561,30 @@ def build_book(root: str | os.PathLike) -> Path:
                            "--warningiserror", "--keep-going"], capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"the book build failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}")
+    for download in sorted((root / "_build" / "html" / "_sources").rglob("*.ipynb")):
+        nb = json.loads(download.read_text(encoding="utf8"))
+        with atomic_write(download) as tmp:
+            Path(tmp).write_text(json.dumps(clean_download(nb), indent=1, ensure_ascii=False),
+                                 encoding="utf8")
     return root / "_build" / "html" / "index.html"
+
+
+def clean_download(nb: dict) -> dict:
+    """An executed chapter as a reader downloads it (the page's "download .ipynb" button):
+    without papermill's injected-parameters cell (its ``data_dir`` is the build machine's
+    path; the chapter's own parameters cell stays), without stderr streams (warnings carry
+    the build machine's paths; the page never shows them either) and without papermill's
+    record of the build (input and output paths, parameters). Returns a new notebook dict."""
+    nb = json.loads(json.dumps(nb))
+    nb.get("metadata", {}).pop("papermill", None)
+    cells = []
+    for cell in nb.get("cells", []):
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            continue
+        if "outputs" in cell:
+            cell["outputs"] = [o for o in cell["outputs"]
+                               if not (o.get("output_type") == "stream"
+                                       and o.get("name") == "stderr")]
+        cells.append(cell)
+    nb["cells"] = cells
+    return nb
