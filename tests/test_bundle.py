@@ -204,3 +204,38 @@ def test_stage_parents_name_every_stage():
     assert stages_to_recompute(["record"]) == ["record", "accuracy", "pairs", "information",
                                                "groups", "edges", "response", "ensembles"]
     assert stages_to_recompute([]) == []
+
+
+@pytest.mark.slow
+def test_a_chapter_after_import_shows_the_exporting_builds_numbers(smoke_run, tmp_path):
+    """The teacher executes chapter 3 and exports the run; a participant imports the bundle
+    into an empty data folder and executes the same chapter: nothing is trained or recorded,
+    and every number the chapter glues equals the teacher's."""
+    from fclib.pipeline.book import ROOT as BOOK_ROOT, execute_notebooks
+    from fclib.pipeline.claims import notebook_values
+
+    chapter = "03_response_functions"
+
+    def execute(data_dir, where):
+        (where / "book" / "chapters").mkdir(parents=True)
+        (where / "book" / "chapters" / f"{chapter}.md").write_bytes(
+            (BOOK_ROOT / "book" / "chapters" / f"{chapter}.md").read_bytes())
+        execute_notebooks(where, {"profile": "smoke", "data_dir": str(data_dir)},
+                          notebooks=[chapter], progress=False)
+        return notebook_values(where / "_build" / "chapters" / f"{chapter}.ipynb")
+
+    teacher = execute(smoke_run.data_dir, tmp_path / "teacher")
+    out = tmp_path / "after-chapter.tar.gz"
+    export_bundle("smoke", out, data_dir=smoke_run.data_dir)
+    other = tmp_path / "participant"
+    assert import_bundle(out, other).recompute == []
+
+    def files():
+        return {p: p.stat().st_mtime_ns for p in (other / "runs").rglob("*")
+                if p.is_file() and ".locks" not in p.parts}
+
+    made = files()
+    participant = execute(other, tmp_path / "participant-book")
+    # nothing trained, recorded or computed: no file of the run is new or rewritten
+    assert files() == made
+    assert teacher and participant == teacher
