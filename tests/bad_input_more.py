@@ -20,7 +20,10 @@ L = T * P
 _rng = np.random.default_rng(3)
 
 
-def _layer(values, name):
+def layer(values, name, T, P, attrs=None):
+    """A recorded layer ``(neuron, frame)`` of ``P`` presentations of ``T`` frames (six images,
+    three labels, neurons on a grid four wide); ``attrs`` beside ``layer``. Also the layers
+    of ``test_bad_input.py``."""
     n = values.shape[0]
     img = np.repeat(np.arange(P) % 6, T)
     return xr.DataArray(values.astype(bool), dims=("neuron", "frame"), name=name,
@@ -30,7 +33,11 @@ def _layer(values, name):
                                 "label": ("frame", img % 3),
                                 "y": ("neuron", np.arange(n) // 4),
                                 "x": ("neuron", np.arange(n) % 4)},
-                        attrs={"layer": name, "T": T, "layer_shape": [1, 4, 4]})
+                        attrs={"layer": name, **(attrs or {})})
+
+
+def _layer(values, name):
+    return layer(values, name, T, P, {"T": T, "layer_shape": [1, 4, 4]})
 
 
 _a = _rng.random((8, L)) < 0.3

@@ -16,7 +16,7 @@ import xarray as xr
 
 import fclib
 from bad_input_kernels import CASES as KERNEL_CASES
-from bad_input_more import CASES as MORE_CASES
+from bad_input_more import CASES as MORE_CASES, layer
 from fclib.stats import nulls
 from fclib.stats import (activity, compare, connectivity, controls, detect, ensembles, fits,
                          groups as fg, predict, response, response_tables, semantic, structure)
@@ -27,15 +27,7 @@ L = T * P
 
 
 def _layer(values, name):
-    n = values.shape[0]
-    img = np.repeat(np.arange(P) % 6, T)
-    return xr.DataArray(values.astype(bool), dims=("neuron", "frame"), name=name,
-                        coords={"neuron": np.arange(n), "image": ("frame", img),
-                                "presentation": ("frame", np.repeat(np.arange(P), T)),
-                                "step": ("frame", np.tile(np.arange(T), P)),
-                                "label": ("frame", img % 3),
-                                "y": ("neuron", np.arange(n) // 4), "x": ("neuron", np.arange(n) % 4)},
-                        attrs={"layer": name})
+    return layer(values, name, T, P)
 
 
 _rng = np.random.default_rng(0)
