@@ -109,3 +109,23 @@ def test_perturbations_chapter_writes_rho():
 
     src = (Path(__file__).resolve().parent.parent / "book" / "chapters" / "10_perturbations.md").read_text()
     assert "Spearman $\\rho" in src and "\r" not in src and "Spearman ho" not in src
+
+
+def test_the_scale_page_measures_what_each_chapter_measures(smoke_book):
+    """Chapter 16's numbers of this build are its chapters' glued numbers, key by key, so its
+    verdicts cannot contradict theirs."""
+    from fclib.pipeline.claims import notebook_values
+    from fclib.pipeline.scale import CHAPTERS
+
+    root, _, _ = smoke_book
+    chapters = root / "_build" / "chapters"
+    scale = json.loads(notebook_values(chapters / "16_scale.ipynb")["scale_values"])
+    compared = 0
+    for name in CHAPTERS:
+        glued = notebook_values(chapters / f"{name}.ipynb")
+        for key, value in scale.items():
+            if key in glued and isinstance(glued[key], (int, float)):
+                assert float(glued[key]) == pytest.approx(float(value), rel=1e-6, abs=1e-9,
+                                                          nan_ok=True), (name, key)
+                compared += 1
+    assert compared >= 30, compared

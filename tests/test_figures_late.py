@@ -140,13 +140,14 @@ def test_accuracy_sweeps_draw_the_accuracies_in_percent():
 def test_verdict_grid_colours_each_run_by_its_verdicts():
     from fclib.pipeline.scale import comparison_table
 
-    q = {"sig_circular": 0.05, "sig_permuted": 0.01}
+    q = {"frac_pos_min": 2.0, "frac_pos_max": 5.0}
     table = comparison_table({"a": q, "b": None}).iloc[:1]
     fig = ff.fig_verdicts(table, ["a", "b"])
     try:
         img = fig.axes[0].images[0].get_array()
         assert img.tolist() == [[0, 4]]  # reproduced, not built
-        assert [t.get_text() for t in fig.axes[0].texts] == ["5.0 %", "not built"]
+        assert [" ".join(t.get_text().split()) for t in fig.axes[0].texts] == [
+            "2.0 % – 5.0 % per layer pair", "not built"]
     finally:
         plt.close(fig)
     with pytest.raises(ValueError, match="no verdict column"):

@@ -84,6 +84,15 @@ def _pct(x):
     return f"{x:.1f} %"
 
 
+def _arrow(a: float, b: float, decimals: int = 2) -> str:
+    """``"a → b"`` at ``decimals`` places, or more (up to 4) until the two differ: a change is
+    never shown as ``0.06 → 0.06``."""
+    d = decimals
+    while d < 4 and f"{a:.{d}f}" == f"{b:.{d}f}" and a != b:
+        d += 1
+    return f"{a:.{d}f} → {b:.{d}f}"
+
+
 def _share(n, total, *, full=1.0, part=0.0):
     """Verdict from the share n/total of layer pairs where the direction holds: reproduced at
     >= 80 % (or ``full``), partly above ``part``."""
@@ -162,7 +171,9 @@ def _styled(table):
     shown["verdict"] = shown["verdict"].map(_BADGE)
     return (shown.style.hide(axis="index")
             .set_properties(**{"text-align": "left", "vertical-align": "top"})
-            .set_table_styles([{"selector": "th", "props": [("text-align", "left")]}]))
+            .set_table_styles([{"selector": "th", "props": [("text-align", "left"),
+                                                            ("padding", "0.35em 0.7em")]},
+                               {"selector": "td", "props": [("padding", "0.35em 0.7em")]}]))
 
 
 def claims_section(chapter: str, values: dict | None = None):
@@ -263,11 +274,12 @@ CLAIMS.update({
            "How many pairs are significant?"),
         _C("significant pairs in both directions, the positive tail stronger",
            "both tails, the positive stronger",
-           "reproduced when positive pairs outnumber negative ones in ≥ 80 % of layer pairs, "
-           "partly in some",
-           lambda v: f"positive larger in {v['n_pos_dominant']} of {v['n_layer_pairs']} "
-                     "layer pairs",
-           lambda v: _share(_f(v, "n_pos_dominant"), _f(v, "n_layer_pairs")),
+           "reproduced when a layer pair has negative pairs and more positive ones in ≥ 80 % "
+           "of layer pairs; partly when the positive tail is the larger in some",
+           lambda v: f"negative pairs in {v['n_neg_present']} of {v['n_layer_pairs']} layer "
+                     f"pairs; positive larger in {v['n_pos_dominant']}",
+           lambda v: ("reproduced" if _f(v, "n_both_dominant") >= 0.8 * _f(v, "n_layer_pairs")
+                      else "partly" if _f(v, "n_pos_dominant") > 0 else "not reproduced"),
            "How many pairs are significant?"),
         _C("first layer: structural edges are stronger and denser",
            "structural edges have higher STTC and a larger normalised degree (Figs. A7–A8)",
@@ -361,7 +373,7 @@ CLAIMS.update({
            "MI rises along the layers (Fig. A6)",
            "reproduced when the last layer's median MI exceeds the first's and ρ with depth is "
            "positive, partly when one holds",
-           lambda v: f"{_f(v, 'mi_first'):.3f} → {_f(v, 'mi_last'):.3f} bits; "
+           lambda v: f"{_arrow(_f(v, 'mi_first'), _f(v, 'mi_last'), 3)} bits; "
                      f"ρ with depth {_f(v, 'rho_depth'):.2f}",
            lambda v: _three(_f(v, "mi_last") > _f(v, "mi_first") and _f(v, "rho_depth") > 0,
                             _f(v, "mi_last") > _f(v, "mi_first") or _f(v, "rho_depth") > 0),
@@ -393,7 +405,7 @@ CLAIMS.update({
            "the strong regime encodes the class reliably, most in deep layers",
            "reproduced when the last layer pair's strong-regime match exceeds the first's and "
            "chance, partly when it exceeds chance",
-           lambda v: f"{_f(v, 'match_strong_first'):.2f} → {_f(v, 'match_strong_last'):.2f} "
+           lambda v: f"{_arrow(_f(v, 'match_strong_first'), _f(v, 'match_strong_last'), 2)} "
                      f"(chance {_f(v, 'chance'):.2f})",
            lambda v: _three(_f(v, "match_strong_last") > _f(v, "match_strong_first") and
                             _f(v, "match_strong_last") > _f(v, "chance"),
@@ -414,7 +426,7 @@ CLAIMS.update({
     "10_perturbations": [
         _C("noise and FGSM lower the accuracy", "both lower it (Fig. A11)",
            "reproduced when both lower it by 5 points or more, partly when both lower it",
-           lambda v: f"{_f(v, 'acc_original'):.1f} → {_f(v, 'acc_noise'):.1f} % (noise), "
+           lambda v: f"{_arrow(_f(v, 'acc_original'), _f(v, 'acc_noise'), 1)} % (noise), "
                      f"{_f(v, 'acc_fgsm'):.1f} % (FGSM)",
            lambda v: _three(min(_f(v, "acc_original") - _f(v, "acc_noise"),
                                 _f(v, "acc_original") - _f(v, "acc_fgsm")) >= 5,
@@ -438,7 +450,7 @@ CLAIMS.update({
         _C("strong events become rarer under noise", "rarer (Figs. A14–A16)",
            "reproduced when the share of strong frames falls by a tenth or more, partly when "
            "it falls",
-           lambda v: f"{_f(v, 'strong_original'):.1f} → {_f(v, 'strong_noise'):.1f} % of frames",
+           lambda v: f"{_arrow(_f(v, 'strong_original'), _f(v, 'strong_noise'), 1)} % of frames",
            lambda v: _falls(v, "strong_noise", "strong_original", 0.9),
            "Are the response functions disrupted? (Figs. 4 and 5)"),
     ],
@@ -520,7 +532,7 @@ CLAIMS.update({
            "E neurons' IG shifts towards 1 with depth",
            "reproduced when the last layer's median IG exceeds the first's and the shuffle "
            "null, partly when one holds",
-           lambda v: f"median IG {_f(v, 'ig_e_first'):.2f} → {_f(v, 'ig_e_last'):.2f} "
+           lambda v: f"median IG {_arrow(_f(v, 'ig_e_first'), _f(v, 'ig_e_last'), 2)} "
                      f"(null ≤ {_f(v, 'ig_null_max'):.2f})",
            lambda v: _three(_f(v, "ig_e_last") > _f(v, "ig_e_first") and
                             _f(v, "ig_e_last") > _f(v, "ig_null_max"),
@@ -530,7 +542,7 @@ CLAIMS.update({
         _C("inhibitory neurons stay class-unspecific", "I neurons stay unspecific",
            "reproduced when their median IG stays within the shuffle null, partly when below "
            "the excitatory neurons'",
-           lambda v: f"median IG {_f(v, 'ig_i_first'):.2f} → {_f(v, 'ig_i_last'):.2f}",
+           lambda v: f"median IG {_arrow(_f(v, 'ig_i_first'), _f(v, 'ig_i_last'), 2)}",
            lambda v: _three(_f(v, "ig_i_last") <= _f(v, "ig_null_max"),
                             _f(v, "ig_i_last") < _f(v, "ig_e_last")),
            "Do excitatory neurons become class-specific, and inhibitory ones not?"),
@@ -538,7 +550,7 @@ CLAIMS.update({
            "pathways more pronounced with depth",
            "reproduced when pathway neurons prefer their class more in the last layer than in "
            "the first and above chance (0.10), partly when above chance",
-           lambda v: f"{_f(v, 'pref_first'):.2f} → {_f(v, 'pref_last'):.2f} (chance 0.10)",
+           lambda v: f"{_arrow(_f(v, 'pref_first'), _f(v, 'pref_last'), 2)} (chance 0.10)",
            lambda v: _three(_f(v, "pref_last") > _f(v, "pref_first") and
                             _f(v, "pref_last") > 0.1, _f(v, "pref_last") > 0.1),
            "Do class-specific excitatory pathways form, more with depth?"),
@@ -566,15 +578,14 @@ CLAIMS["10_perturbations"] += [
           "strong events mostly of other classes (Fig. A16)",
           "reproduced when the share of strong frames of the preferred class falls by a fifth "
           "or more, partly when it falls",
-          lambda v: f"{_f(v, 'ls_match_original'):.1f} → {_f(v, 'ls_match_noise'):.1f} %",
+          lambda v: f"{_arrow(_f(v, 'ls_match_original'), _f(v, 'ls_match_noise'), 1)} %",
           lambda v: _falls(v, "ls_match_noise", "ls_match_original", 0.8),
           "What does the last layer lose under distortion? (Figs. A14–A16)"),
     Claim("under noise, the last layer's count entropy and MI fall",
           "lower entropy, lower MI (Fig. A16)",
           "reproduced when both fall, partly when one does",
-          lambda v: f"entropy {_f(v, 'ls_entropy_original'):.2f} → "
-                    f"{_f(v, 'ls_entropy_noise'):.2f} bits, MI {_f(v, 'ls_mi_original'):.2f} → "
-                    f"{_f(v, 'ls_mi_noise'):.2f} bits",
+          lambda v: f"entropy {_arrow(_f(v, 'ls_entropy_original'), _f(v, 'ls_entropy_noise'))} "
+                    f"bits, MI {_arrow(_f(v, 'ls_mi_original'), _f(v, 'ls_mi_noise'))} bits",
           lambda v: _three(_f(v, "ls_entropy_noise") < _f(v, "ls_entropy_original") and
                            _f(v, "ls_mi_noise") < _f(v, "ls_mi_original"),
                            _f(v, "ls_entropy_noise") < _f(v, "ls_entropy_original") or
@@ -583,7 +594,7 @@ CLAIMS["10_perturbations"] += [
     Claim("under FGSM, the last layer carries less class information",
           "lower class-specific information (Figs. A14, A15)",
           "reproduced when the MI falls by a fifth or more, partly when it falls",
-          lambda v: f"MI {_f(v, 'ls_mi_original'):.2f} → {_f(v, 'ls_mi_fgsm'):.2f} bits",
+          lambda v: f"MI {_arrow(_f(v, 'ls_mi_original'), _f(v, 'ls_mi_fgsm'), 2)} bits",
           lambda v: _falls(v, "ls_mi_fgsm", "ls_mi_original", 0.8),
           "What does the last layer lose under distortion? (Figs. A14–A16)"),
 ]
@@ -628,7 +639,7 @@ CLAIMS["17_mango"] = [
           "virtually none in the first layers, about 40 % in the last (Fig. 10)",
           "reproduced when the first layer has at most 10 % and the last 20–60 %, partly when "
           "the last has more than the first",
-          lambda v: f"{_f(v, 'labile_first'):.0f} % → {_f(v, 'labile_last'):.0f} %",
+          lambda v: f"{_arrow(_f(v, 'labile_first'), _f(v, 'labile_last'), 0)} %",
           lambda v: _three(_f(v, "labile_first") <= 10 and 20 <= _f(v, "labile_last") <= 60,
                            _f(v, "labile_last") > _f(v, "labile_first")),
           "Are deep units labile?"),
