@@ -32,7 +32,7 @@ CHAPTERS = {
     "19_own_recording": (3, "planted", {"fig_own_raster", "fig_planted_recovery",
                                         "fig_own_response_functions", "n_planted",
                                         "drivers_found", "stimulus_tuned", "relu_r2_median"}),
-    "16_scale": (1, "Which verdicts", {"fig_verdicts", "scale_summary", "n_built"}),
+    "16_scale": (1, "depend on the data", {"fig_verdicts", "scale_summary", "n_built", "scale_values"}),
 }
 # chapters whose figures reproduce none of the paper's (no "Paper Fig." caption)
 NO_PAPER_FIGURE = {"12_detection", "14_when_ensembles_form", "17_mango", "18_synchrony_semantization",
