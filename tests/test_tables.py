@@ -24,7 +24,8 @@ def test_values_are_formatted_for_readers():
     assert format_value(0.000123456) == "0.000123"
     assert format_value(np.bool_(True)) == "yes"
     assert format_value("L1→L2") == "L1→L2"
-    assert human_label("median_r2") == "median r2"
+    assert human_label("median_r2") == "median R²"
+    assert human_label("iqr_low_mi") == "IQR low MI" and human_label("layer pair") == "layer pair"
     assert human_label(("a_b", "c")) == "a b · c"
 
 
@@ -41,6 +42,15 @@ def test_show_table_renders_headers_cells_and_collapses_wide_tables():
     assert "<details>" in show_table(pd.Series(range(40), name="x")).data
     with pytest.raises(TypeError, match="DataFrame or Series"):
         show_table([1, 2])
+
+
+def test_columns_keep_the_decimals_they_need_and_never_run_together():
+    df = pd.DataFrame({"median_group_size": [56.5, 7.5], "count": [3.0, 4.0],
+                       "median_r2": [0.55, 0.487]})
+    html = show_table(df).data
+    assert ">56.5<" in html.replace(" ", "") and "56.500" not in html   # medians of counts
+    assert ">3<" in html.replace(" ", "") and ">0.550<" in html.replace(" ", "")
+    assert "padding" in html and "median R²" in html
 
 
 def _executed_notebook(path, values, record):

@@ -18,13 +18,25 @@ MAX_COLUMNS = 7
 MAX_ROWS = 16
 
 
+#: Lower-case abbreviations of column names, as readers write them.
+ABBREVIATIONS = {"r2": "R²", "mi": "MI", "iqr": "IQR", "auc": "AUC", "fpr": "FPR", "ks": "KS",
+                 "sttc": "STTC", "1fc": "1FC", "relu": "ReLU", "nrmse": "NRMSE", "fgsm": "FGSM",
+                 "ig": "IG", "ci": "CI", "sd": "SD", "se": "SE", "frac": "fraction",
+                 "pos": "positive", "neg": "negative", "acc": "accuracy", "lo": "low",
+                 "hi": "high", "pct": "%", "tt": "TT", "ng": "NG", "rs": "RS", "mei": "MEI",
+                 "meis": "MEIs", "ttfs": "TTFS"}
+
+
 def human_label(label) -> str:
-    """A column or index label for readers: ``snake_case`` becomes words ("median_r2" →
-    "median r2"); tuples (MultiIndex) are joined with " · "; other labels unchanged."""
+    """A column or index label for readers: ``snake_case`` becomes words, lower-case
+    abbreviations are spelled as readers write them (:data:`ABBREVIATIONS`: "median_r2" →
+    "median R²", "iqr low mi" → "IQR low MI"); tuples (MultiIndex) are joined with " · ";
+    other labels unchanged."""
     if isinstance(label, tuple):
         return " · ".join(human_label(x) for x in label)
     if isinstance(label, str):
-        return label.replace("_", " ")
+        words = label.replace("_", " ").split(" ")
+        return " ".join(ABBREVIATIONS.get(w, w) for w in words)
     return str(label)
 
 
@@ -52,6 +64,26 @@ def format_value(x, digits: int = 3) -> str:
     return str(x)
 
 
+#: Cell padding and alignment: columns never run together ("0.5500.487").
+_CELL_STYLE = [{"selector": "th, td", "props": [("padding", "0.3em 0.75em")]},
+               {"selector": "td", "props": [("text-align", "right")]},
+               {"selector": "th", "props": [("text-align", "left")]}]
+
+
+def _decimals(column, digits: int) -> int:
+    """The fewest decimals (at most ``digits``) that show every number of ``column`` exactly:
+    medians of counts (56.5, 7.5) keep one decimal instead of three; other numbers ``digits``."""
+    try:
+        x = np.asarray(column, dtype=float)
+    except (TypeError, ValueError):
+        return digits
+    x = x[np.isfinite(x)]
+    for d in range(digits):
+        if np.allclose(x, np.round(x, d), rtol=0, atol=1e-9 * max(1.0, float(np.abs(x).max(initial=0)))):
+            return d
+    return digits
+
+
 def show_table(df, digits: int = 3, caption: str | None = None):
     """A DataFrame or Series as formatted HTML (``IPython.display.HTML``): human headers,
     formatted cells (:func:`format_value`), and collapsed behind a summary line when wider
@@ -71,10 +103,14 @@ def show_table(df, digits: int = 3, caption: str | None = None):
     else:
         shown.index = shown.index.rename(human_label(shown.index.name)
                                          if shown.index.name else None)
-    body = (shown.style.format(lambda x: format_value(x, digits))
-            .format_index(lambda x: human_label(x) if isinstance(x, str) else format_value(x),
-                          axis=0)
+    style = shown.style
+    for i, col in enumerate(shown.columns):   # each numeric column at the decimals it needs
+        d = _decimals(df.iloc[:, i], digits)
+        style = style.format(lambda x, d=d: format_value(x, d), subset=shown.columns[[i]])
+    body = (style.format_index(lambda x: human_label(x) if isinstance(x, str)
+                               else format_value(x), axis=0)
             .set_table_attributes('class="fclib-table"')
+            .set_table_styles(_CELL_STYLE)
             .to_html())
     rows, cols = df.shape
     if caption:

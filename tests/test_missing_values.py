@@ -1,0 +1,36 @@
+"""A glued NaN reads "—" on the page (book/_ext/missing_values.py)."""
+import importlib.util
+from pathlib import Path
+
+from docutils import nodes
+
+
+def _ext():
+    path = Path(__file__).resolve().parents[1] / "book" / "_ext" / "missing_values.py"
+    spec = importlib.util.spec_from_file_location("missing_values", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _para(*parts):
+    p = nodes.paragraph()
+    for part in parts:
+        p += (nodes.inline(part[1], part[1], classes=["pasted-text"]) if isinstance(part, tuple)
+              else nodes.Text(part))
+    return p
+
+
+def test_pasted_nan_becomes_a_dash_and_its_unit_goes_with_it():
+    tree = nodes.section()
+    tree += _para("goes from ", ("g", "nan"), " % to ", ("g", "12.5"), " % and MI ",
+                  ("g", "NaN"), " bits, size ", ("g", "-nan"), ".")
+    assert _ext().dash_missing(tree) == 2 + 1
+    assert tree.astext() == "goes from — to 12.5 % and MI —, size —."
+
+
+def test_numbers_and_words_that_contain_nan_are_left_alone():
+    tree = nodes.section()
+    tree += _para("the ", ("g", "nanoscale"), " and ", ("g", "0.25"), " nan")
+    assert _ext().dash_missing(tree) == 0
+    assert tree.astext() == "the nanoscale and 0.25 nan"
