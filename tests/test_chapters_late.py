@@ -129,3 +129,16 @@ def test_the_scale_page_measures_what_each_chapter_measures(smoke_book):
                                                           nan_ok=True), (name, key)
                 compared += 1
     assert compared >= 30, compared
+
+
+def test_glued_sentences_carry_no_markdown_that_would_show_literally(smoke_book):
+    """``{glue:text}`` pastes a string as plain text: a ``*`` or a backtick in it would show
+    on the page as typed."""
+    from fclib.pipeline.claims import notebook_values
+
+    root, _, _ = smoke_book
+    for nb in sorted((root / "_build" / "chapters").glob("*.ipynb")):
+        source = nb.read_text()
+        for key, value in notebook_values(nb).items():
+            if isinstance(value, str) and f"{{glue:text}}`{key}" in source.replace("\\n", ""):
+                assert "*" not in value and "`" not in value, (nb.name, key, value[:80])
