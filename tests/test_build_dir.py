@@ -2,6 +2,7 @@
 a staged tree of links, and executed chapters an older fclib left beside the sources are moved
 there and reused."""
 import os
+import shutil
 from pathlib import Path
 
 from fclib.pipeline.book import CHAPTER_DIR, EXECUTED_DIR, STAGE_DIR, execute_notebooks, stage_book
@@ -67,6 +68,48 @@ def test_stage_links_the_pages_and_the_executed_chapters(tmp_path):
     (root / EXECUTED_DIR / "a.ipynb").unlink()
     assert list((stage_book(root) / CHAPTER_DIR).iterdir()) == []
     assert (root / CHAPTER_DIR / "a.md").exists()
+
+
+def test_stage_puts_executed_workshop_pages_in_place_of_their_sources(tmp_path):
+    from fclib.pipeline.book import WORKSHOP_EXECUTED
+
+    root = _book(tmp_path)
+    ws = root / "book" / "workshop"
+    ws.mkdir()
+    for name in ("p1.md", "p2.md", "figure.png"):
+        (ws / name).write_text("x")
+    assert (stage_book(root) / "book" / "workshop").resolve() == ws.resolve()  # none executed
+    (root / WORKSHOP_EXECUTED).mkdir(parents=True)
+    (root / WORKSHOP_EXECUTED / "p1.ipynb").write_text("{}")
+    (root / WORKSHOP_EXECUTED / "p2.part.ipynb").write_text("{}")
+    staged = stage_book(root) / "book" / "workshop"
+    assert sorted(p.name for p in staged.iterdir()) == ["figure.png", "p1.ipynb", "p2.md"]
+    assert (staged / "p1.ipynb").resolve() == (root / WORKSHOP_EXECUTED / "p1.ipynb").resolve()
+
+
+def test_workshop_pages_execute_with_their_solutions_and_keep_their_scaffolds(tmp_path,
+                                                                             monkeypatch):
+    """One real page: its result cells carry outputs, its scaffolds none; run again, reused."""
+    import nbformat
+
+    from fclib.pipeline.book import ROOT, WORKSHOP_EXECUTED, execute_workshop
+    from fclib.pipeline.notebooks import WORKSHOP, WORKSHOP_DIR
+
+    root = tmp_path / "book"
+    (root / WORKSHOP_DIR).mkdir(parents=True)
+    name = WORKSHOP[0]
+    shutil.copy(ROOT / WORKSHOP_DIR / f"{name}.md", root / WORKSHOP_DIR / f"{name}.md")
+    monkeypatch.setattr("fclib.pipeline.notebooks.WORKSHOP", [name])
+    times = execute_workshop(root)
+    assert times[name] > 0
+    nb = nbformat.read(root / WORKSHOP_EXECUTED / f"{name}.ipynb", as_version=4)
+    tags = [(c.metadata.get("tags", []), c.get("outputs", [])) for c in nb.cells
+            if c.cell_type == "code"]
+    assert any(t == ["scaffold"] for t, _ in tags)
+    assert all(not outs for t, outs in tags if "scaffold" in t)
+    assert all(outs for t, outs in tags if t == ["result"])
+    assert not any(o.get("output_type") == "error" for _, outs in tags for o in outs)
+    assert execute_workshop(root) == {name: 0.0}
 
 
 def test_the_downloaded_notebook_carries_no_build_machine_trace():

@@ -142,3 +142,13 @@ def test_glued_sentences_carry_no_markdown_that_would_show_literally(smoke_book)
         for key, value in notebook_values(nb).items():
             if isinstance(value, str) and f"{{glue:text}}`{key}" in source.replace("\\n", ""):
                 assert "*" not in value and "`" not in value, (nb.name, key, value[:80])
+
+
+def test_workshop_pages_show_their_results_not_the_glue(smoke_book):
+    from fclib.pipeline.notebooks import WORKSHOP
+
+    root, _, _ = smoke_book
+    for name in WORKSHOP:
+        html = (root / "_build" / "html" / "book" / "workshop" / f"{name}.html").read_text()
+        assert "glue(" not in html, name
+        assert 'class="cell_output' in html, name   # the result cells' printed output

@@ -15,7 +15,7 @@ from fclib.store import atomic_write, publish
 
 __all__ = ["ROOT", "CHAPTERS", "CHAPTER_DIR", "EXECUTED_DIR", "read_chapter", "chapter_fingerprint", "chapter_parameters",
            "chapter_defaults", "route_parameters", "chapter_status", "execute_notebooks",
-           "build_book", "clean_download"]
+           "execute_workshop", "build_book", "clean_download"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,6 +31,8 @@ EXECUTED_DIR = Path("_build") / "chapters"
 #: The tree the HTML is built from: the book's configuration and pages, with the executed
 #: chapters in place of their MyST sources (:func:`build_book` makes it).
 STAGE_DIR = Path("_build") / "source"
+#: Where the executed workshop pages go (:func:`execute_workshop`).
+WORKSHOP_EXECUTED = EXECUTED_DIR / "workshop"
 
 
 def read_chapter(path: str | os.PathLike):
@@ -504,6 +506,60 @@ def _execute_parallel(todo, root: Path, jobs: int, times: dict, on_done) -> None
         raise error
 
 
+def execute_workshop(root: str | os.PathLike, timeout: int = 600) -> dict[str, float]:
+    """Execute the workshop pages (``book/workshop/NAME.md``) with their solutions filled in
+    (:func:`fclib.pipeline.notebooks.solved_notebook`) into
+    ``<root>/_build/chapters/workshop/NAME.ipynb`` (:data:`WORKSHOP_EXECUTED`), so that the
+    book shows what each result cell prints and draws.
+
+    The page written is the whole page: the outputs of the solved notebook are set on its
+    cells (same cell ids), the scaffolds stay without outputs. A page whose source and the
+    code of the fclib modules it imports are unchanged since its last execution is reused.
+    Returns seconds per page (0 for a reused one). The pages take no profile: they simulate
+    their own data.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    from fclib.pipeline.notebooks import WORKSHOP, WORKSHOP_DIR, solved_notebook
+
+    root = Path(root).resolve()
+    times = {}
+    for name in WORKSHOP:
+        src = root / WORKSHOP_DIR / f"{name}.md"
+        out = root / WORKSHOP_EXECUTED / f"{name}.ipynb"
+        page = read_chapter(src)
+        stamp = hashlib.sha256(src.read_bytes() + chapter_fingerprint(page).encode()).hexdigest()
+        if out.exists():
+            try:
+                if nbformat.read(out, as_version=4).metadata.get("fclib_stamp") == stamp:
+                    times[name] = 0.0
+                    continue
+            except Exception:
+                pass
+        t0 = time.perf_counter()
+        solved = solved_notebook(src)
+        sock_dir = tempfile.mkdtemp(prefix="fclib-kernel-")
+        try:
+            NotebookClient(solved, timeout=timeout, kernel_name="python3",
+                           kernel_manager_class=_ipc_kernel_manager(sock_dir),
+                           resources={"metadata": {"path": str(root)}}).execute()
+        finally:
+            shutil.rmtree(sock_dir, ignore_errors=True)
+        executed = {c.id: c for c in solved.cells if c.cell_type == "code"}
+        for cell in page.cells:
+            if cell.cell_type == "code" and cell.id in executed:
+                cell.outputs = executed[cell.id].outputs
+                cell.execution_count = executed[cell.id].execution_count
+        page.metadata["fclib_stamp"] = stamp
+        page.metadata.pop("jupytext", None)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(out) as tmp:
+            nbformat.write(page, str(tmp))
+        times[name] = time.perf_counter() - t0
+    return times
+
+
 def stage_book(root: str | os.PathLike) -> Path:
     """The tree the HTML is built from, ``<root>/_build/source`` (:data:`STAGE_DIR`), made
     anew: links to ``_config.yml``, ``_toc.yml`` and every entry of ``book/`` but
@@ -519,10 +575,23 @@ def stage_book(root: str | os.PathLike) -> Path:
     for name in ("_config.yml", "_toc.yml"):
         if (root / name).exists():
             (stage / name).symlink_to(root / name)
+    workshop = root / WORKSHOP_EXECUTED
+    executed_pages = {p.stem: p for p in workshop.glob("*.ipynb")
+                      if not p.name.endswith(".part.ipynb")} if workshop.is_dir() else {}
     for entry in sorted((root / "book").iterdir()):
-        if entry.name != CHAPTER_DIR.name:
-            (stage / "book" / entry.name).symlink_to(entry)
-    for executed in sorted((root / EXECUTED_DIR).glob("*.ipynb")):
+        if entry.name == CHAPTER_DIR.name:
+            continue
+        if entry.name == WORKSHOP_EXECUTED.name and entry.is_dir() and executed_pages:
+            # the executed workshop pages in place of their sources (:func:`execute_workshop`)
+            (stage / "book" / entry.name).mkdir()
+            for item in sorted(entry.iterdir()):
+                if not (item.suffix == ".md" and item.stem in executed_pages):
+                    (stage / "book" / entry.name / item.name).symlink_to(item)
+            for stem, page in sorted(executed_pages.items()):
+                (stage / "book" / entry.name / f"{stem}.ipynb").symlink_to(page)
+            continue
+        (stage / "book" / entry.name).symlink_to(entry)
+    for executed in sorted((root / EXECUTED_DIR).glob("*.ipynb")):  # (not workshop/)
         if not executed.name.endswith(".part.ipynb"):
             (stage / CHAPTER_DIR / executed.name).symlink_to(executed)
     return stage

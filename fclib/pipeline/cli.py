@@ -29,7 +29,8 @@ import time
 from pathlib import Path
 
 from fclib.pipeline.book import (CHAPTER_DIR, CHAPTERS, ROOT, build_book, chapter_defaults,
-                                 chapter_status, execute_notebooks, read_chapter,
+                                 chapter_status, execute_notebooks, execute_workshop,
+                                 read_chapter,
                                  route_parameters)
 from fclib.pipeline.profiles import PARAMS, PROFILES
 from fclib.pipeline.stages import run
@@ -86,6 +87,11 @@ def _book(args, overrides: dict) -> int:
     if args.jobs > 1:
         print(f"[fclib] executing the chapters {args.jobs} at a time", flush=True)
     execute_notebooks(root, params, jobs=args.jobs, on_done=done)
+    t0 = time.perf_counter()
+    pages = execute_workshop(root)
+    ran = [n for n, sec in pages.items() if sec]
+    print(f"[fclib] workshop pages: {len(ran)} executed ({sum(pages.values()):.1f} s), "
+          f"{len(pages) - len(ran)} reused", flush=True)
     t0 = time.perf_counter()
     index = build_book(root)
     print(f"[fclib] book build: {time.perf_counter() - t0:.1f} s")
