@@ -51,16 +51,21 @@ def test_missing_values_are_not_measured_and_nothing_else_is_raised():
 
 
 def test_verdicts_follow_their_rules():
-    v = {"frac_pos_min": 1.0, "frac_pos_max": 5.0, "n_pos_dominant": 9, "n_layer_pairs": 11,
+    v = {"frac_pos_min": 1.0, "frac_pos_max": 5.0, "n_pos_dominant": 9, "n_both_dominant": 9,
+         "n_neg_present": 11, "n_layer_pairs": 11,
          "st_ratio_first": 2.0, "st_sttc_higher": 3, "st_share_max": 12.0}
     t = claims.claims_table("02_pairwise_correlations", v).set_index("claim")["verdict"]
     assert t.iloc[0] == "reproduced"           # every layer pair below 10 %
     assert t.iloc[1] == "reproduced"           # 9 of 11 >= 80 %
     assert t.iloc[2] == "partly"               # ratio > 1 but STTC higher in 3 of 11 only
     assert t.iloc[3] == "reproduced"           # structural at most 12 %
-    v.update(frac_pos_min=12.0, frac_pos_max=40.0, n_pos_dominant=2)
+    v.update(frac_pos_min=12.0, frac_pos_max=40.0, n_pos_dominant=2, n_both_dominant=2)
     t = claims.claims_table("02_pairwise_correlations", v)["verdict"]
     assert t.iloc[0] == "not reproduced" and t.iloc[1] == "partly"
+    # no negative pair anywhere: "both directions" does not hold, however large the positive
+    t = claims.claims_table("02_pairwise_correlations", dict(
+        v, n_pos_dominant=11, n_both_dominant=0, n_neg_present=0))["verdict"]
+    assert t.iloc[1] == "partly"
     v.update(frac_pos_min=3.0)
     assert claims.claims_table("02_pairwise_correlations", v)["verdict"].iloc[0] == "partly"
     # a band: 5-16 % inside -> reproduced; overlapping -> partly; outside -> not
