@@ -111,6 +111,7 @@ class Run:
     timings: dict = field(default_factory=dict)
     _autocorr: dict = field(default_factory=dict, repr=False)
     _client: object = field(default=None, repr=False)
+    _layers: dict = field(default_factory=dict, repr=False)
 
     @property
     def client(self):
@@ -150,6 +151,27 @@ class Run:
 
     def recording_path(self, condition: str = "original") -> Path:
         return self.record_dir / condition_file(condition, self.cfg)
+
+    #: Loaded layers :meth:`loaded` keeps (the most recently used).
+    LOADED_LAYERS = 4
+
+    def loaded(self, layer: str, condition: str = "original"):
+        """``self.recording(condition)[layer]``, loaded into memory and kept for the next
+        call (the :data:`LOADED_LAYERS` most recently used layers): the stages that read the
+        same layers again and again (the five ways of choosing groups, both folds, both
+        nulls) read each from disk once. Keyed by the file's path, size and modification
+        time, so a rewritten recording is read anew. Callers must not modify it."""
+        path = self.recording_path(condition)
+        st = path.stat()
+        key = (str(path), st.st_size, st.st_mtime_ns, layer)
+        if key in self._layers:
+            self._layers[key] = self._layers.pop(key)   # most recent last
+            return self._layers[key]
+        da = self.recording(condition)[layer].load()
+        self._layers[key] = da
+        while len(self._layers) > self.LOADED_LAYERS:
+            self._layers.pop(next(iter(self._layers)))
+        return da
 
     def recording(self, condition: str = "original", chunks=None) -> Recording:
         """The recording of ``condition``. Any condition other than ``original`` must hold
@@ -240,6 +262,7 @@ class Run:
         Stored as ``<record_dir>/pairs/<condition>_<source>-<target>-<key>.nc`` (``sttc``
         and ``z``, float32), computed by :func:`fclib.stats.connectivity.pair_significance`.
         """
+        from fclib.stats._frames import take_frames
         from fclib.stats.connectivity import pair_significance
 
         method = null or self.cfg["null"]
@@ -252,7 +275,8 @@ class Run:
             src, tgt = rec[source], rec[target]
             if half is not None:  # load first: netCDF's fancy indexing on disk is slow
                 frames = self.half_frames(half, condition)
-                src, tgt = src.load().isel(frame=frames), tgt.load().isel(frame=frames)
+                src = take_frames(self.loaded(source, condition), frames)
+                tgt = take_frames(self.loaded(target, condition), frames)
             backend, device = self._backend()
             if method == "exact" and backend == "numba":
                 # the target's spectra are reused by the next layer pair
@@ -400,7 +424,7 @@ class Run:
             g = self.groups(source, target, threshold, null=null, half=fold)
             fit = None if fold is None else self.half_frames(fold)
             evaluate = None if fold is None else self.half_frames(1 - fold)
-            ds = evaluate_variant(rec[source].load(), rec[target].load(), g, rec.T,
+            ds = evaluate_variant(self.loaded(source), self.loaded(target), g, rec.T,
                                   variant, fit_frames=fit, eval_frames=evaluate,
                                   n_classes=len(rec.attrs.get("class_names") or []) or None,
                                   min_frames=min_frames, saturation=saturation,
@@ -525,10 +549,14 @@ class Run:
 
     def spikes(self, layer: str, condition: str = "original"):
         """The spikes of ``layer`` under ``condition`` on the frames analysed there
-        (:meth:`analysed_frames`): ``DataArray(("neuron", "frame"))``, read lazily."""
+        (:meth:`analysed_frames`): ``DataArray(("neuron", "frame"))``, read lazily where all
+        frames are analysed, else loaded."""
+        from fclib.stats._frames import take_frames
+
         da = self.recording(condition)[layer]
         frames = self.analysed_frames(condition)
-        return da if frames is None else da.isel(frame=frames)
+        # loaded, then gathered: fancy indexing of frames on disk is far slower
+        return da if frames is None else take_frames(da.load(), frames)
 
     def _backend(self) -> tuple[str, object]:
         """The statistics backend of this run's ``backend``/``device`` parameters (the device

@@ -23,6 +23,7 @@ import pandas as pd
 import xarray as xr
 
 from fclib.io.populations import LayerPair
+from fclib.stats._frames import take_frames
 from fclib.stats.response import as_layer, check_presentations, cofiring
 from fclib.stats._checks import check_groups, check_mapping
 
@@ -306,7 +307,7 @@ def feature_sets(recording, groups: dict, T: int, frames=None) -> dict:
         No layer pairs given."""
     if not groups:
         raise ValueError("no layer pairs given to build features from")
-    sub = (lambda da: da) if frames is None else (lambda da: da.isel(frame=np.asarray(frames)))
+    sub = (lambda da: da) if frames is None else (lambda da: take_frames(da, np.asarray(frames)))
     layers = sorted({l for k in groups for l in LayerPair.parse(k)}, key=lambda l: int(l[1:]))
     cof = pd.concat([cofiring_features(sub(recording[LayerPair.parse(k).source]), g, T,
                                        prefix=f"{k} ")

@@ -27,6 +27,7 @@ from fclib.stats.information import presentation_labels, shuffled_mutual_informa
 from fclib.stats.response import (as_layer, check_groups, check_presentations, check_same_frames,
                                   cofiring, fit_response, neuron_properties, response_counts)
 from fclib.stats._checks import check_dataset
+from fclib.stats._frames import take_frames
 
 __all__ = ["evaluate_groups", "evaluate_variant", "VARIANTS", "summarise_groups", "presentation_frames", "edge_survival",
            "significant_fraction", "repeat_subsample"]
@@ -129,7 +130,7 @@ def evaluate_groups(source: xr.DataArray, target: xr.DataArray, groups: xr.Datas
         frames = np.asarray(frames, dtype=np.int64)
         if frames.size % T:
             raise ValueError(f"frames must be whole presentations of T={T}; got {frames.size} frames")
-        source, target = source.isel(frame=frames), target.isel(frame=frames)
+        source, target = take_frames(source, frames), take_frames(target, frames)
     cof = cofiring(source, groups)
     counts = response_counts(cof, target)
     fits = fit_response(counts, min_frames=min_frames, saturation=saturation)
@@ -211,7 +212,7 @@ def evaluate_variant(source: xr.DataArray, target: xr.DataArray, groups: xr.Data
 
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    tgt_fit = target if fit_frames is None else target.isel(frame=fit_frames)
+    tgt_fit = target if fit_frames is None else take_frames(target, fit_frames)
     preferred = preferred_class(tgt_fit, T, n_classes=n_classes)
     if variant == "tuning":
         from fclib.stats.controls import tuning_matched_groups

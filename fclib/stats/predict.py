@@ -18,6 +18,7 @@ from scipy import stats
 
 from fclib._util import seed_of
 from fclib.stats._checks import check_table
+from fclib.stats._frames import take_frames
 
 __all__ = ["CLASSIFIERS", "identity_vs_aggregate", "compare_neurons", "paired_difference"]
 
@@ -171,8 +172,8 @@ def compare_neurons(source: xr.DataArray, target: xr.DataArray, groups: xr.Datas
     gen = _rng(rng)
     L = source.sizes["frame"]
     frames = np.sort(gen.choice(L, min(max_frames, L), replace=False))
-    src = np.asarray(source.isel(frame=frames).values)
-    tgt = target.isel(frame=frames)
+    src = np.asarray(take_frames(source, frames).values)
+    tgt = take_frames(target, frames)
     jobs = []
     for nid in progress_bar(list(neurons), desc="identity vs aggregate", progress=progress):
         m = members(groups, int(nid))

@@ -31,6 +31,7 @@ from fclib.stats.groups import group_csr
 from fclib.stats.halves import image_batches  # noqa: F401 (public here too)
 from fclib.stats.sttc import as_trains
 from fclib.stats._checks import check_dataset, check_mapping
+from fclib.stats._frames import take_frames
 
 __all__ = ["as_layer", "check_spike_values", "check_presentations", "check_groups", "layer_name", "check_layer", "neuron_rows", "check_same_frames",
            "cofiring", "response_counts", "fit_response", "neuron_properties",
@@ -697,7 +698,7 @@ def cross_validated_counts(source: xr.DataArray, target: xr.DataArray, fold_grou
     parts, degrees = [], []
     for g, fit_images in zip(fold_groups, fold_images):
         ev = np.flatnonzero(~np.isin(images, np.asarray(fit_images)))
-        cb = batch_response_counts(source.isel(frame=ev), target.isel(frame=ev), g,
+        cb = batch_response_counts(take_frames(source, ev), take_frames(target, ev), g,
                                    n_batches=n_batches, rng=rng)
         degrees.append(cb["degree"].values)
         parts.append(cb.drop_vars("degree"))
