@@ -34,7 +34,10 @@ NOT_FIGURES = {
     "book_style": "the style itself", "styled": "a decorator", "column_figsize": "a helper",
     "panel_grid": "a helper", "series_styles": "a helper", "legend_beside": "a helper",
     "legend_above": "a helper", "figure_legend": "a helper", "no_data": "a helper",
-    "box_ylim": "a helper", "wrap_labels": "a helper", "COLUMN_PX": "a constant",
+    "box_ylim": "a helper", "wrap_labels": "a helper", "axes_note": "a helper",
+    "figure_note": "a helper", "bulk_range": "a helper",
+    "no_data_figure": "a helper (the figure of a function with nothing to show)",
+    "COLUMN_PX": "a constant",
     "DPI": "a constant", "WIDTH_IN": "a constant", "MIN_FONT_PT": "a constant",
     "OKABE_ITO": "a constant", "mango_table1": "returns a table (pandas), not a figure",
 }
@@ -431,6 +434,25 @@ def _run_together(boxes):
     return bad
 
 
+def _overlapping_texts(fig, renderer):
+    """Pairs of texts drawn over each other: every title, axis label, note and legend entry
+    against each other and against the drawn tick labels (tick labels among themselves are
+    :func:`_run_together`'s)."""
+    ticks = [lab for ax in fig.axes if ax.get_visible() for axis in (ax.xaxis, ax.yaxis)
+             for lab in _drawn_ticklabels(axis)]
+    tick_ids = {id(t) for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)
+                for tick in axis.get_major_ticks() + axis.get_minor_ticks()
+                for t in (tick.label1, tick.label2)}
+    others = [t for t in _texts(fig) if id(t) not in tick_ids]
+    boxes = {id(t): t.get_window_extent(renderer).padded(-1) for t in others + ticks}
+    bad = []
+    for i, a in enumerate(others):
+        for b in others[i + 1:] + ticks:
+            if boxes[id(a)].overlaps(boxes[id(b)]):
+                bad.append((a.get_text()[:30], b.get_text()[:30]))
+    return bad
+
+
 def _problems(fig):
     """What makes ``fig`` unfit for the book's column, in words (empty: none)."""
     out = []
@@ -446,6 +468,8 @@ def _problems(fig):
                     if t.get_fontsize() < _common.MIN_FONT_PT - 1e-6})
     if small:
         out.append(f"text below {_common.MIN_FONT_PT} pt: {small[:6]}")
+    for a, b in _overlapping_texts(fig, renderer):
+        out.append(f"text {a!r} drawn over {b!r}")
     axes = [a for a in fig.axes if a.get_visible()]
     for ax in axes:
         if ax.axison and not _has_data(ax):
@@ -735,16 +759,265 @@ EMPTY = {
     "fig_significance_by_repeats": lambda: ff.fig_significance_by_repeats(
         pd.DataFrame({"repeats": [], "null": [], "fraction": []}), 4.0),
     "fig_null_agreement": lambda: ff.fig_null_agreement(np.full(5, np.nan), np.zeros(5), 4.0),
+    "fig_ensembles_by_variant": lambda: ff.fig_ensembles_by_variant(_ensembles_without("stimulus_cv"), 0.8),
+    "fig_ensembles_by_variant (none)": lambda: ff.fig_ensembles_by_variant(
+        _ensembles_without(*_ensemble_results()), 0.8),
+    "fig_mango_selective (one)": lambda: ff.fig_mango_selective(_mango_sel().assign(selective=False)),
 }
+# Figures whose every panel would be empty: one sentence, no axes, a line or two high.
+WHOLLY_EMPTY = ["fig_mango_selective", "fig_mango_specialisation", "fig_significance_by_repeats",
+                "fig_null_agreement", "fig_ensembles_by_variant (none)"]
+
+
+def _ensembles_without(*variants):
+    """:func:`_ensemble_results` where no target of ``variants`` has a group."""
+    out = _ensemble_results()
+    for v in variants:
+        out[v] = [ds.assign(degree=ds["degree"] * 0) for ds in out[v]]
+    return out
 
 
 @pytest.mark.parametrize("name", list(EMPTY))
 def test_a_panel_without_data_says_why(name):
     fig = EMPTY[name]()
     try:
-        texts = [t.get_text() for ax in fig.axes for t in ax.texts]
-        assert any(t.startswith("nothing to show") for t in texts), texts
+        texts = [t.get_text() for t in _texts(fig)]
+        assert any(t.startswith(("nothing to show", "not drawn")) for t in texts), texts
         assert _problems(fig) == []
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("name", WHOLLY_EMPTY)
+def test_a_figure_without_data_is_one_sentence(name):
+    """No empty axes and no blank page: the figure is the sentence of ``no_data``."""
+    fig = EMPTY[name]()
+    try:
+        assert [ax.axison for ax in fig.axes] == [False]
+        texts = [t.get_text() for t in _texts(fig)]
+        assert len(texts) == 1 and texts[0].startswith("nothing to show"), texts
+        assert fig.get_size_inches()[1] <= 1.0
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("name", ["fig_mango_emergence", "fig_mango_selective (one)",
+                                  "fig_ensembles_by_variant"])
+def test_no_panel_or_row_without_data_is_drawn(name):
+    """Chapters 13 and 17: a panel (or a row of boxes) without data is left out, and a note
+    says what and why, instead of an empty axes or an empty row."""
+    fig = EMPTY[name]()
+    try:
+        for ax in fig.axes:
+            assert ax.axison, "an axes switched off for want of data"
+            assert not any(t.get_text().startswith("nothing to show") for t in ax.texts)
+        notes = [t.get_text() for t in fig.texts]
+        assert any(t.startswith("not drawn") for t in notes), notes
+        if name == "fig_ensembles_by_variant":
+            labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+            assert labels == ["circular, in-sample", "circular, cross-val.", "tuning-matched",
+                              "random matched"]
+            for ax in fig.axes:
+                assert len(ax.get_yticks()) == 4
+            assert "stimulus, cross-val." in notes[0]
+    finally:
+        plt.close(fig)
+
+
+# --------------------------------------------------------------------------- the screenshot review
+def _exploding_z(n=3000, n_bad=4, seed=5):
+    """z of pairs under two tests: a bulk near 0, a tail of coupled pairs up to ~12 and
+    ``n_bad`` nearly silent pairs whose z explodes to ~1e9 under both."""
+    gen = np.random.default_rng(seed)
+    a = gen.normal(size=n)
+    a[: n // 20] += 8
+    b = a + gen.normal(0, 0.3, n)
+    a[-n_bad:], b[-n_bad:] = 3e9, 2.5e9
+    return a, b
+
+
+def test_null_agreement_axes_cover_the_bulk_and_count_what_lies_beyond():
+    a, b = _exploding_z()
+    fig = ff.fig_null_agreement(a, b, 4.0)
+    try:
+        ax = fig.axes[0]
+        for lo, hi in (ax.get_xlim(), ax.get_ylim()):
+            assert lo < min(a[:-4].min(), b[:-4].min()) and hi > max(a[:-4].max(), b[:-4].max())
+            assert hi < 30 and lo > -30          # not 1e9
+        hexes = [c for c in ax.collections if isinstance(c, PolyCollection)][0]
+        assert hexes.get_array().sum() == a.size  # every pair drawn, the 4 at the edge
+        assert any("4 of 3,000 pairs lie outside" in t.get_text() and "edge" in t.get_text()
+                   for t in ax.texts)
+        assert _problems(fig) == []
+    finally:
+        plt.close(fig)
+
+
+def test_false_positive_axis_stops_at_a_sensible_z_and_says_how_many_beyond():
+    gen = np.random.default_rng(6)
+    null_z = {"exact": np.r_[gen.normal(size=4000), [2e9, 3e9]],
+              "150 shifts": np.r_[gen.standard_t(20, 4000), [5e8]]}
+    fig = ff.fig_false_positive_rates(null_z, alpha=1e-3,
+                                      thresholds={"exact": 3.1, "150 shifts": 4e8})
+    try:
+        ax = fig.axes[0]
+        lo, hi = ax.get_xlim()
+        assert 6 <= hi <= 16 and lo > -1
+        curves = {l.get_label().split(" (")[0]: l for l in ax.lines if "pairs)" in l.get_label()}
+        # at the edge each curve stands at the share of its z beyond
+        assert curves["exact"].get_ydata()[-1] == pytest.approx(2 / 4002)
+        assert curves["150 shifts"].get_ydata()[-1] == pytest.approx(1 / 4001)
+        note = " ".join(t.get_text().replace("\n", " ") for t in ax.texts)
+        assert "exact: 2 of 4,002" in note and "150 shifts: 1 of 4,001" in note
+        assert "threshold of 150 shifts at 4e+08" in note
+        assert _problems(fig) == []
+    finally:
+        plt.close(fig)
+
+
+def test_response_axis_ends_near_the_data_not_the_largest_group():
+    """Chapter 4: the co-firing coordinate runs to the largest group of the layer pair (250
+    here), but no frame of the example neurons reaches beyond a few members."""
+    examples = {k: (ds.reindex(cofiring=np.arange(251), fill_value=0), n)
+                for k, (ds, n) in _examples().items()}
+    fig = ff.fig_2m_two_line_examples(examples, min_frames=3)
+    try:
+        for ax, (ds, neuron) in zip(fig.axes[:len(examples)], examples.values()):
+            pts = np.asarray(ax.collections[0].get_offsets())
+            seen = ds["cofiring"].values[ds.sel(neuron=neuron)["n_frames"].values > 0].max()
+            lo, hi = ax.get_xlim()
+            assert lo <= pts[:, 0].min() and hi >= pts[:, 0].max()
+            assert hi <= 1.1 * max(pts[:, 0].max(), float(ds.sel(neuron=neuron).intersection), 1)
+            assert hi < seen + 1 < 250
+            assert "% of frames beyond" in ax.get_xlabel()
+        assert _problems(fig) == []
+    finally:
+        plt.close(fig)
+
+
+def _colour_blind_pairs(colours):
+    """Pairs of line colours the review could not tell apart: blue beside bluish green."""
+    hard = {"#0072b2", "#009e73"}
+    return hard <= {matplotlib.colors.to_hex(c).lower() for c in colours}
+
+
+def test_condition_lines_differ_in_colour_style_and_marker():
+    """Chapter 10, Fig. A12: FGSM barely moves the rates, so its line lies on the original's."""
+    rates = pd.DataFrame({"original": [0.22, 0.16, 0.21, 0.22], "noise": [0.37, 0.23, 0.31, 0.29],
+                          "fgsm": [0.225, 0.163, 0.21, 0.217]}, index=["L1", "L2", "L3", "L4"])
+    fig = ff.fig_a12_firing_rates(rates)
+    try:
+        lines = fig.axes[0].lines
+        assert [l.get_label() for l in lines] == list(rates.columns)
+        for prop in ("get_color", "get_linestyle", "get_marker"):
+            values = [getattr(l, prop)() for l in lines]
+            assert len(set(values)) == len(lines), (prop, values)
+        assert all(matplotlib.colors.to_hex(l.get_color()).upper() in _common.OKABE_ITO for l in lines)
+        assert not _colour_blind_pairs([l.get_color() for l in lines])
+        assert _problems(fig) == []
+    finally:
+        plt.close(fig)
+
+
+def test_a13_note_of_cut_slopes_sits_clear_of_the_axis_labels():
+    """Chapter 10, Fig. A13: the note on slope changes beyond the axis used to be drawn over
+    the first panel's x label; the changes beyond are drawn at the edge."""
+    gen = np.random.default_rng(8)
+    t = pd.DataFrame({"layer pair": np.tile(np.repeat(PAIRS, 40), 2),
+                      "condition": np.repeat(["noise", "fgsm"], 120), "MI": gen.random(240),
+                      "slope change": gen.normal(0, 1, 240)})
+    t.loc[[3, 150], "slope change"] = [40.0, -25.0]
+    fig = ff.fig_a13_slope_change_vs_mi(t)
+    try:
+        notes = [x for x in fig.texts if "beyond" in x.get_text()]
+        assert len(notes) == 1 and "2 of 240" in notes[0].get_text()
+        renderer = fig.canvas.get_renderer()
+        nb = notes[0].get_window_extent(renderer)
+        for ax in fig.axes:
+            assert not nb.overlaps(ax.xaxis.label.get_window_extent(renderer))
+        drawn = sum(len(c.get_offsets()) for ax in fig.axes for c in ax.collections
+                    if isinstance(c, PathCollection))
+        assert drawn == 240
+        assert _problems(fig) == []
+    finally:
+        plt.close(fig)
+
+
+def test_the_overlap_check_finds_a_note_over_an_axis_label():
+    fig, ax = plt.subplots(figsize=(3, 2), layout="constrained")
+    ax.plot([0, 1], [0, 1])
+    ax.set_xlabel("MI (bits, corrected)")
+    fig.text(0.0, 0.0, "1 of 10016 neurons beyond ±5 are not shown", fontsize=8)
+    try:
+        assert any("drawn over" in p for p in _problems(fig))
+    finally:
+        plt.close(fig)
+
+
+def test_emergence_curves_tell_every_layer_pair_apart():
+    """Chapter 14: one categorical colour, line style and marker per layer pair (or layer),
+    the same in every panel, where a viridis ramp gave neighbours shades no one can tell
+    apart."""
+    for table in (_emergence_table(), _many_emergence()):
+        fig = ff.fig_emergence_curves(table)
+        try:
+            styles = {}
+            for ax in fig.axes[1:]:
+                for l in ax.lines:
+                    if l.get_label().startswith("_"):
+                        continue
+                    key = (matplotlib.colors.to_hex(l.get_color()), l.get_linestyle(), l.get_marker())
+                    assert styles.setdefault(l.get_label(), key) == key  # same in every panel
+            assert len(set(styles.values())) == len(styles)
+            assert all(c.upper() in _common.OKABE_ITO for c, _, _ in styles.values())
+            first = list(styles.values())[:7]
+            assert len({c for c, _, _ in first}) == len(first)
+            assert _problems(fig) == []
+        finally:
+            plt.close(fig)
+
+
+def _many_verdicts():
+    from fclib.pipeline.scale import comparison_table
+
+    gen = np.random.default_rng(9)
+    t = comparison_table({"default": None})
+    values = ["49.3 % (median R² 0.79)", "21.2 % (stimulus null: nan)", "0.015 → 0.066",
+              "25.2 % (rate-matched random groups: 30.1 %)", "20.0 % → 16.0 % → 18.0 %"]
+    runs = ["smoke", "default", "fashion", "paper-scale", "cifar10, 1,000 presentations", "x"]
+    for r in runs:
+        t[r] = [values[i] for i in gen.integers(0, len(values), len(t))]
+        t[f"{r}: verdict"] = gen.choice(["reproduced", "partly", "not reproduced",
+                                         "not measured", "not built"], len(t))
+    return t, runs
+
+
+@pytest.mark.parametrize("n_runs", [2, 3, 6])
+def test_verdict_grid_text_is_legible_whole_and_inside_its_cell(n_runs):
+    """Chapter 16: every text of the grid at least 8 pt at the saved size, the figure within
+    the column however many runs, each value whole (wrapped, never cut with '…') and inside
+    its cell."""
+    table, runs = _many_verdicts()
+    fig = ff.fig_verdicts(table, runs[:n_runs])
+    try:
+        assert fig.get_size_inches()[0] <= _common.WIDTH_IN + 1e-9
+        assert _problems(fig) == []
+        assert min(t.get_fontsize() for t in _texts(fig)) >= _common.MIN_FONT_PT
+        renderer = fig.canvas.get_renderer()
+        texts = [t for ax in fig.axes for t in ax.texts]
+        assert not any("…" in t.get_text() for t in _texts(fig))
+        shown = {" ".join(t.get_text().replace("\u00a0", " ").split()) for t in texts}
+        for r in runs[:n_runs]:
+            assert set(table[r]) <= shown
+        assert set(table["quantity"]) <= shown
+        cells = [p.get_window_extent(renderer) for ax in fig.axes for p in ax.patches]
+        for ax in fig.axes:
+            for t in ax.texts:
+                if t.get_position()[0] < 0 or t.get_position()[1] < 0:
+                    continue  # a claim beside the grid, a run's name above it
+                bb = t.get_window_extent(renderer)
+                assert any(c.x0 <= bb.x0 and bb.x1 <= c.x1 and c.y0 <= bb.y0 and bb.y1 <= c.y1
+                           for c in cells), t.get_text()
     finally:
         plt.close(fig)
 

@@ -144,10 +144,10 @@ def test_verdict_grid_colours_each_run_by_its_verdicts():
     table = comparison_table({"a": q, "b": None}).iloc[:1]
     fig = ff.fig_verdicts(table, ["a", "b"])
     try:
-        img = fig.axes[0].images[0].get_array()
-        assert img.tolist() == [[0, 4]]  # reproduced, not built
-        assert [" ".join(t.get_text().split()) for t in fig.axes[0].texts] == [
-            "2.0 % – 5.0 % per layer pair", "not built"]
+        cells = [matplotlib.colors.to_hex(p.get_facecolor()).upper() for p in fig.axes[0].patches]
+        assert cells == ["#0072B2", "#FFFFFF"]  # reproduced (blue), not built (white)
+        values = [" ".join(t.get_text().replace("\u00a0", " ").split()) for t in fig.axes[0].texts]
+        assert values[:2] == ["2.0 % – 5.0 % per layer pair", "not built"]
     finally:
         plt.close(fig)
     with pytest.raises(ValueError, match="no verdict column"):

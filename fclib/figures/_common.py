@@ -24,8 +24,9 @@ import seaborn as sns
 
 __all__ = ['book_style', 'styled', 'by_layer_pair', 'pair_scatter', 'COLUMN_PX', 'DPI',
            'WIDTH_IN', 'MIN_FONT_PT', 'OKABE_ITO', 'column_figsize', 'panel_grid',
-           'series_styles', 'legend_beside', 'legend_above', 'no_data', 'box_ylim',
-           'wrap_labels', 'figure_legend']
+           'series_styles', 'legend_beside', 'legend_above', 'no_data', 'no_data_figure',
+           'box_ylim', 'axes_note', 'figure_note', 'bulk_range', 'wrap_labels',
+           'figure_legend']
 
 COLUMN_PX = 756       # a figure's image in sphinx-book-theme 1.3 at a 1,400 px window
 DPI = 100             # figure.dpi of the style; the inline backend saves PNGs at fig.dpi
@@ -34,6 +35,11 @@ MIN_FONT_PT = 8       # no text of a figure is smaller (11 px on the page)
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
              "#F0E442")
 _LINESTYLES = ("-", "--", ":", "-.")
+_MARKERS = ("o", "s", "^", "D", "v")
+# The Okabe-Ito colours in the order lines that must be told apart take them: the first four
+# far apart in hue and lightness, bluish green and sky blue (hard to tell from blue on a thin
+# line) last, orange and vermillion apart; yellow, too faint for a line on white, left out.
+_DISTINCT = ("#0072B2", "#E69F00", "#CC79A7", "#000000", "#D55E00", "#009E73", "#56B4E9")
 _STYLE_FILE = Path(__file__).with_name("book.mplstyle")
 
 
@@ -76,13 +82,22 @@ def panel_grid(n: int, max_cols: int = 4, panel_height: float = 2.4,
     return nrows, ncols, (WIDTH_IN, panel_height * nrows)
 
 
-def series_styles(n: int, ordered: bool = False) -> list[dict]:
+def series_styles(n: int, ordered: bool = False, distinct: bool = False) -> list[dict]:
     """Colour (and line style) of ``n`` lines that share an axis, as ``plot`` keywords.
 
     Unordered series take the Okabe-Ito colours; ordered ones (layers by depth) a viridis
     ramp. Where more than 6 lines share the axes, consecutive lines also differ in line style
     (solid, dashed, dotted, dash-dot), so neighbours never differ by a shade alone.
+
+    ``distinct=True`` is for lines a reader must tell apart one by one (conditions, layer
+    pairs named in a legend): every line gets an Okabe-Ito colour in an order that keeps
+    similar colours apart, its own line style and its own marker (the keywords then include
+    ``marker``), so that any two of up to 7 lines differ in colour, and any two of up to 20
+    in line style and marker together; ``ordered`` is then ignored.
     """
+    if distinct:
+        return [{"color": _DISTINCT[i % len(_DISTINCT)], "ls": _LINESTYLES[i % 4],
+                 "marker": _MARKERS[i % len(_MARKERS)]} for i in range(n)]
     if ordered:
         colours = [mpl.colors.to_hex(c) for c in plt.get_cmap("viridis")(np.linspace(0, 0.9, max(n, 1)))]
     else:
@@ -109,11 +124,78 @@ def legend_above(ax, handles=None, labels=None, ncols: int | None = None, **kwar
     return ax.legend(handles, labels, **kwargs)
 
 
-def no_data(ax, why: str) -> None:
-    """Leave a panel that has nothing to show empty but for a sentence saying why."""
+def no_data(ax, why: str, width: int = 28) -> None:
+    """Leave a panel that has nothing to show empty but for a sentence saying why (wrapped
+    at ``width`` characters)."""
     ax.set_axis_off()
-    ax.text(0.5, 0.5, "\n".join(textwrap.wrap(f"nothing to show: {why}", 28)), ha="center",
+    ax.text(0.5, 0.5, "\n".join(textwrap.wrap(f"nothing to show: {why}", width)), ha="center",
             va="center", transform=ax.transAxes, fontsize=MIN_FONT_PT + 1, color="0.3")
+
+
+@styled
+def no_data_figure(why: str) -> plt.Figure:
+    """A figure with nothing to show: no axes drawn, only the sentence of :func:`no_data`
+    saying why, at the column's width and as high as its lines."""
+    lines = len(textwrap.wrap(f"nothing to show: {why}", _NO_DATA_LINE))
+    fig, ax = plt.subplots(figsize=column_figsize(0.2 + 0.2 * lines))
+    no_data(ax, why, width=_NO_DATA_LINE)
+    return fig
+
+
+_NO_DATA_LINE = 95  # characters of 9 pt text in a line of the column (about 6.5 px each)
+
+
+def axes_note(ax, text: str, width: int = 90):
+    """A short grey note just above the axes, left-aligned and wrapped at ``width``
+    characters (where an axis is cut, how many values lie beyond it); ``tight_layout`` and
+    constrained layout make room for it. A second note on the same axes joins the first."""
+    for t in ax.texts:
+        if t.get_gid() == "axes_note":
+            text = t.get_text().replace("\n", " ") + "; " + text
+            t.set_text("\n".join(textwrap.wrap(text, width)) or text)
+            return t
+    return ax.text(0.0, 1.0, "\n".join(textwrap.wrap(text, width)) or text,
+                   transform=ax.transAxes, ha="left", va="bottom", fontsize=MIN_FONT_PT,
+                   color="0.3", gid="axes_note")
+
+
+def figure_note(fig, text: str, width: int = 110):
+    """A short grey note under all panels of ``fig``, wrapped at ``width`` characters (the
+    figure's ``supxlabel``: constrained layout and ``tight_layout`` make room for it below the
+    axes' labels): what a figure leaves out or cuts, said once for all panels."""
+    return fig.supxlabel("\n".join(textwrap.wrap(text, width)) or text,
+                         fontsize=MIN_FONT_PT, color="0.3")
+
+
+def bulk_range(values, quantile: float = 0.99, include=(), spread: float = 0.5
+               ) -> tuple[float, float]:
+    """``(lo, hi)``: an axis range for the bulk of ``values`` (NaN and infinities ignored).
+
+    It starts from the central ``quantile`` share of the values (from the ``1 - quantile``
+    to the ``quantile`` quantile), widened to contain every value of ``include`` (reference
+    lines, thresholds), and then follows the values on each side for as long as no gap
+    between neighbours is wider than ``spread`` times that span: a tail that continues is
+    kept whole, values far beyond the bulk (the exploding z of nearly silent pairs, however
+    many) fall outside. Values outside are for the figure to draw at the edge and count in
+    a note.
+    """
+    v = np.sort(np.asarray(values, dtype=float).ravel())
+    v = v[np.isfinite(v)]
+    inc = [float(x) for x in include if np.isfinite(x)]
+    if not v.size:
+        return (min(inc), max(inc)) if inc else (0.0, 1.0)
+    lo, hi = np.quantile(v, [1 - quantile, quantile]) if quantile < 1 else (v[0], v[-1])
+    lo, hi = min([lo] + inc), max([hi] + inc)
+    step = spread * max(hi - lo, 1e-12)
+
+    def follow(edge, beyond):  # beyond: the values past the edge, nearest first
+        gaps = np.abs(np.diff(np.r_[edge, beyond]))
+        n = int(np.argmax(gaps > step)) if (gaps > step).any() else beyond.size
+        return beyond[n - 1] if n else edge
+
+    hi = follow(hi, v[v > hi])
+    lo = follow(lo, v[v < lo][::-1])
+    return float(lo), float(hi)
 
 
 def box_ylim(ax, data, floor: float | None = None, ceiling: float | None = None,
@@ -147,8 +229,7 @@ def box_ylim(ax, data, floor: float | None = None, ceiling: float | None = None,
     if w_hi > top:
         notes.append(f"axis cut at {top:.3g}; whiskers reach {w_hi:.3g}")
     if notes:
-        ax.text(0.0, 1.0, "; ".join(notes), transform=ax.transAxes, ha="left", va="bottom",
-                fontsize=MIN_FONT_PT, color="0.3")
+        axes_note(ax, "; ".join(notes))
 
 
 def wrap_labels(labels, width: int = 12) -> list[str]:

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from fclib.figures._common import (column_figsize, figure_legend, legend_above, legend_beside,
-                                   no_data, panel_grid, series_styles, styled)
+from fclib.figures._common import (axes_note, bulk_range, column_figsize, figure_legend,
+                                   legend_above, legend_beside, no_data, no_data_figure,
+                                   panel_grid, series_styles, styled)
 
 __all__ = ['fig_1a_sttc_distributions', 'fig_1i_significant_pairs', 'fig_degree_distributions',
            'fig_null_agreement', 'fig_false_positive_rates', 'fig_a7_structural_edges']
@@ -78,22 +79,36 @@ def fig_degree_distributions(degrees: dict, threshold: float | None = None) -> p
 
 @styled
 def fig_null_agreement(z_exact: np.ndarray, z_shifts: np.ndarray, threshold: float,
-                   n_shifts: int = 150) -> plt.Figure:
+                   n_shifts: int = 150, quantile: float = 0.99) -> plt.Figure:
     """z of the exact all-shift null against z of the ``n_shifts``-shift test, pair by pair,
-    with dashed lines at ``+-threshold``."""
+    with dashed lines at ``+-threshold``.
+
+    Both axes span the bulk of the z values (:func:`~fclib.figures.bulk_range` with
+    ``quantile``, and the thresholds): the z of a nearly silent pair, whose null has almost
+    no spread, can run to 1e9 and would squeeze every other pair into a corner. Pairs beyond
+    are drawn at the edge, and a note above the axes says how many.
+    """
+    z_exact, z_shifts = np.asarray(z_exact, dtype=float), np.asarray(z_shifts, dtype=float)
     ok = np.isfinite(z_exact) & np.isfinite(z_shifts)
     x, y = z_exact[ok], z_shifts[ok]
-    fig, ax = plt.subplots(figsize=(4.2, 4))
     if x.size == 0:
-        no_data(ax, "no pair has a defined z under both tests")
-        return fig
-    ax.hexbin(x, y, gridsize=60, bins="log", cmap="Blues", mincnt=1)
-    lim = [min(x.min(), y.min()), max(x.max(), y.max())]
-    ax.plot(lim, lim, color="k", lw=0.8)
+        return no_data_figure("no pair has a defined z under both tests")
+    fig, ax = plt.subplots(figsize=(4.2, 4))
+    lo, hi = bulk_range(np.r_[x, y], quantile, include=(-threshold, threshold))
+    beyond = int(((x < lo) | (x > hi) | (y < lo) | (y > hi)).sum())
+    x, y = np.clip(x, lo, hi), np.clip(y, lo, hi)
+    pad = 0.03 * (hi - lo)
+    ax.hexbin(x, y, gridsize=60, bins="log", cmap="Blues", mincnt=1,
+              extent=(lo - pad, hi + pad, lo - pad, hi + pad))
+    ax.plot([lo, hi], [lo, hi], color="k", lw=0.8)
     for t in (threshold, -threshold):
         ax.axvline(t, color="C3", lw=0.6, ls="--")
         ax.axhline(t, color="C3", lw=0.6, ls="--")
-    ax.set(xlabel="z, exact all-shift null", ylabel=f"z, {n_shifts} random shifts")
+    ax.set(xlim=(lo - pad, hi + pad), ylim=(lo - pad, hi + pad),
+           xlabel="z, exact all-shift null", ylabel=f"z, {n_shifts} random shifts")
+    if beyond:
+        axes_note(ax, f"{beyond:,} of {x.size:,} pairs lie outside {lo:.3g} to {hi:.3g}: "
+                      "drawn at the edge", width=62)
     sns.despine(fig)
     fig.tight_layout()
     return fig
@@ -101,28 +116,44 @@ def fig_null_agreement(z_exact: np.ndarray, z_shifts: np.ndarray, threshold: flo
 
 @styled
 def fig_false_positive_rates(null_z: dict, marks=(3.0, 4.0, 5.0), alpha: float | None = None,
-                         thresholds: dict | None = None) -> plt.Figure:
+                         thresholds: dict | None = None, z_max: float = 15.0) -> plt.Figure:
     """Survival curve of z on uncoupled surrogates, one line per test, against a normal tail.
 
     ``null_z``: ``{test name: z values}`` from data with no coupling, so the curve at ``z``
     is the test's false-positive rate at threshold ``z``. ``thresholds``: ``{test: z}``
     marked on the curves (the calibrated thresholds at rate ``alpha``).
+
+    The z axis runs from 0 to the largest z, the ``marks`` or the thresholds, but not beyond
+    ``z_max`` (at least 6; a normal z passes 15 at a rate of 4e-51), while the z of a nearly
+    silent pair, whose null has almost no spread, can run to 1e9.
+    Where z lie beyond, the curves end at the edge at the share of z beyond it (a
+    threshold beyond is marked at the edge) and a note above the axes gives their number.
     """
     from scipy.stats import norm
 
     fig, ax = plt.subplots(figsize=column_figsize(3.4))
-    z_grid = np.linspace(0, max([6.0] + [float(np.max(z)) for z in null_z.values() if np.size(z)]), 400)
+    finite = {name: np.sort(np.asarray(z, dtype=float)[np.isfinite(np.asarray(z, dtype=float))])
+              for name, z in null_z.items()}
+    thr = {k: float(v) for k, v in (thresholds or {}).items() if np.isfinite(v)}
+    top = max([6.0, *marks, *thr.values()] + [float(z[-1]) for z in finite.values() if z.size])
+    top = min(top, max(z_max, 6.0))
+    z_grid = np.linspace(0, top, 400)
     ax.plot(z_grid, norm.sf(z_grid), color="0.4", ls=":", lw=1, label="standard normal")
-    for st, (name, z) in zip(series_styles(len(null_z)), null_z.items()):
+    notes = []
+    for st, (name, z) in zip(series_styles(len(null_z)), finite.items()):
         c = st["color"]
-        z = np.sort(np.asarray(z, dtype=float))
         if not z.size:
             continue
         rate = 1 - np.searchsorted(z, z_grid, side="right") / z.size
         ax.step(z_grid, np.where(rate > 0, rate, np.nan), where="post", label=f"{name} ({z.size:,} pairs)",
                 **st)
-        if thresholds and np.isfinite(thresholds.get(name, np.nan)):
-            ax.plot(thresholds[name], alpha, "o", color=c, ms=5)
+        beyond = int((z > top).sum())
+        if beyond:
+            notes.append(f"{name}: {beyond:,} of {z.size:,}")
+        if name in thr:
+            ax.plot(min(thr[name], top), alpha, ">" if thr[name] > top else "o", color=c, ms=5)
+            if thr[name] > top:
+                notes.append(f"threshold of {name} at {thr[name]:.3g}")
     for m in marks:
         ax.axvline(m, color="0.8", lw=0.6, zorder=0)
     if alpha is not None:
@@ -130,7 +161,10 @@ def fig_false_positive_rates(null_z: dict, marks=(3.0, 4.0, 5.0), alpha: float |
     ax.set_yscale("log")
     n_max = max([np.size(z) for z in null_z.values()] + [1])
     ax.set_ylim(0.3 / n_max, 1.5)  # no sample resolves a rate below 1 / its size
+    ax.set_xlim(-0.02 * top, 1.02 * top)
     ax.set(xlabel="threshold z", ylabel="false-positive rate (z above it)")
+    if notes:
+        axes_note(ax, f"beyond z = {top:g}, drawn at the edge: " + "; ".join(notes))
     legend_beside(ax)
     sns.despine(fig)
     fig.tight_layout()

@@ -44,13 +44,16 @@ def _units(sub: pd.DataFrame) -> list[str]:
 
 @styled
 def fig_emergence_curves(table: pd.DataFrame, quantities=None, *, ncols: int = 3) -> plt.Figure:
-    """Each quantity against the training epoch, one line per layer pair (or layer),
-    coloured by depth; the first panel is the held-out accuracy.
+    """Each quantity against the training epoch, one line per layer pair (or layer); the
+    first panel is the held-out accuracy.
 
-    The epoch-0 snapshot (the untrained network) is drawn as open circles; the rate-matched
-    random network (``network == "rate-matched"``), which has no epoch, as crosses at an
-    extra position right of the last epoch. The epoch axis is symmetric-log (0 included).
-    Returns a Figure with ``1 + len(quantities)`` panels in use.
+    Each layer pair (or layer) keeps its colour, line style and marker in every panel
+    (:func:`~fclib.figures.series_styles` with ``distinct=True``: Okabe-Ito colours, not a
+    ramp whose neighbouring shades cannot be told apart), named in one legend. The epoch-0
+    snapshot (the untrained network) is drawn as open markers; the rate-matched random
+    network (``network == "rate-matched"``), which has no epoch, as crosses at an extra
+    position right of the last epoch. The epoch axis is symmetric-log (0 included). Returns
+    a Figure with ``1 + len(quantities)`` panels in use.
     """
     _check(table)
     qs = _quantities(table, quantities)
@@ -68,7 +71,7 @@ def fig_emergence_curves(table: pd.DataFrame, quantities=None, *, ncols: int = 3
         ax.remove()
     # one colour and line style per layer pair (or layer) across all panels, one legend
     all_units = _units(trained)
-    unit_style = dict(zip(all_units, series_styles(len(all_units), ordered=True)))
+    unit_style = dict(zip(all_units, series_styles(len(all_units), distinct=True)))
 
     def setup(ax):
         ax.set_xscale("symlog", linthresh=1.0)
@@ -89,11 +92,14 @@ def fig_emergence_curves(table: pd.DataFrame, quantities=None, *, ncols: int = 3
         sub = trained[trained["quantity"] == q]
         units = _units(sub)
         for u in units:
-            c = unit_style[u]["color"]
+            st = unit_style[u]
+            c = st["color"]
             s = sub[sub["layer pair"].astype(str) == u].sort_values("epoch")
-            ax.plot(s["epoch"], s["value"], color=c, ls=unit_style[u]["ls"], lw=1.3, label=u)
+            ax.plot(s["epoch"], s["value"], lw=1.3, ms=4, label=u, **st,
+                    markevery=list(np.flatnonzero(s["epoch"].to_numpy() != 0)))
             z = s[s["epoch"] == 0]
-            ax.plot(z["epoch"], z["value"], "o", mfc="none", mec=c, ms=5)
+            ax.plot(z["epoch"], z["value"], ls="none", marker=st["marker"], mfc="none", mec=c,
+                    ms=5)
             cs = ctrl[(ctrl["quantity"] == q) & (ctrl["layer pair"].astype(str) == u)]
             ax.plot(np.full(len(cs), x_ctrl), cs["value"], "x", color=c, ms=6, mew=1.5)
         setup(ax)

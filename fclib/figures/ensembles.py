@@ -28,6 +28,11 @@ def fig_response_functions(examples: dict, model: str = "relu", cdf: bool = Fals
     fit, ``"lines"`` the two-line fit and its intersection, each over the co-firing range
     it was fitted on (up to saturation); ``cdf=True`` adds the CDF of the group's co-firing
     on a second axis (Fig. 2 M-P).
+
+    The co-firing axis ends just beyond the largest drawn point (or the fit's range and the
+    intersection, if further), not at the largest co-firing value the layer pair could
+    reach; where the CDF counts frames beyond it (values seen in fewer than ``min_frames``
+    frames), the axis label says what share of the frames lies beyond and how far.
     """
     from fclib.stats.fits import relu, two_lines
 
@@ -54,16 +59,26 @@ def fig_response_functions(examples: dict, model: str = "relu", cdf: bool = Fals
             ax.axvline(kap, color="C4", ls="--", lw=1, label="intersection")
             fit = (f"R² = {float(sel.lines_r2):.2f}, "
                    f"at {100 * float(sel.intersection_fraction):.0f} % of N")
+        kall, nfall = ds["cofiring"].values, sel["n_frames"].values
+        ends = [k.max() if k.size else np.nan, top,  # the points, the fit's range
+                float(sel.intersection) if model != "relu" else np.nan]
+        right = np.nanmax(ends) if np.isfinite(ends).any() else (
+            kall[nfall > 0].max() if (nfall > 0).any() else 1.0)
+        right = max(float(right), 1.0)
+        xlabel = "co-firing group members"
+        if cdf and nfall.sum() > 0 and (nfall[kall > right] > 0).any():
+            share = nfall[kall > right].sum() / nfall.sum()
+            xlabel += f"\n({100 * share:.2g} % of frames beyond, to {kall[nfall > 0].max():g})"
         ax.set(title=f"{title}: neuron {neuron}\nN = {int(sel.degree)}, {fit}",
-               xlabel="co-firing group members", ylim=(-0.03, 1.03))
+               xlabel=xlabel, ylim=(-0.03, 1.03), xlim=(-0.04 * right, 1.04 * right))
         if i % ncols == 0:
             ax.set_ylabel("P(target fires)")
         if cdf:
-            nfall = sel["n_frames"].values
             c = np.cumsum(nfall) / max(nfall.sum(), 1)
             a2 = ax.twinx()
-            a2.plot(ds["cofiring"].values, c, color="C0", lw=1, ls=":", label="co-firing CDF")
+            a2.plot(kall, c, color="C0", lw=1, ls=":", label="co-firing CDF")
             a2.set_ylim(-0.03, 1.03)
+            ax.set_xlim(-0.04 * right, 1.04 * right)  # the twin shares it; keep the data's
             if i % ncols == ncols - 1 or i == n - 1:
                 a2.set_ylabel("CDF of co-firing", color="C0")
     figure_legend(fig)

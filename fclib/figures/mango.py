@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from fclib.figures._common import (WIDTH_IN, column_figsize, figure_legend, legend_above,
-                                   legend_beside, no_data, series_styles, styled)
+from fclib.figures._common import (WIDTH_IN, column_figsize, figure_legend, figure_note,
+                                   legend_above, legend_beside, no_data_figure, series_styles,
+                                   styled)
 from fclib.stats.mei import PAPER_TABLE1
 
 __all__ = ["fig_mango_convergence", "mango_table1", "fig_mango_entropy", "fig_mango_selective",
@@ -90,66 +91,83 @@ def _heat(ax, piv, title):
 @styled
 def fig_mango_selective(sel: pd.DataFrame) -> plt.Figure:
     """The MANGO paper's Fig. 7: share of units with a strong MEI (left) and of selective units
-    (right), epoch × layer; a panel where every share is zero says so instead."""
-    fig, axes = plt.subplots(1, 2, figsize=column_figsize(3.4), layout="constrained")
+    (right), epoch × layer. A heat map whose shares are all zero says nothing and is not
+    drawn: a note under the other says why; where neither has a unit, the figure is a
+    sentence saying so."""
     order = list(dict.fromkeys(sel["layer"]))
-    im = None
-    for ax, col, title, none in zip(axes, ("strong", "selective"), ("A ≥ 0.75", "selective"),
-                                    ("no unit reached A ≥ 0.75 at any epoch",
-                                     "no unit is class-selective at any epoch")):
+    shown, none = [], []
+    for col, title, why in (("strong", "A ≥ 0.75", "no unit reached A ≥ 0.75 at any epoch"),
+                            ("selective", "selective", "no unit is class-selective at any epoch")):
         piv = sel.pivot_table(index="layer", columns="epoch", values=col, aggfunc="mean"
-                              ).reindex(order)
-        values = piv.to_numpy(dtype=float)
-        if not np.nan_to_num(values).any():  # all zero or missing: a blank heat map says nothing
-            ax.set_title(title)
-            no_data(ax, none)
-            continue
+                              ).reindex(order) if len(sel) else pd.DataFrame()
+        if np.nan_to_num(piv.to_numpy(dtype=float)).any():
+            shown.append((piv, title))
+        else:  # all zero or missing: a blank heat map says nothing
+            none.append(why)
+    if not shown:
+        return no_data_figure("; ".join(none))
+    fig, axes = plt.subplots(1, len(shown), figsize=column_figsize(3.4, 1.0 if len(shown) == 2 else 0.6),
+                             squeeze=False, layout="constrained")
+    for ax, (piv, title) in zip(axes.flat, shown):
         im = _heat(ax, piv, title)
-    if im is not None:
-        fig.colorbar(im, ax=axes, shrink=0.8, label="share of units")
+    fig.colorbar(im, ax=axes, shrink=0.8, label="share of units")
+    if none:
+        figure_note(fig, f"not drawn: {none[0]}")
     return fig
 
 
 @styled
 def fig_mango_emergence(sel: pd.DataFrame, first: pd.DataFrame, accuracy: dict) -> plt.Figure:
     """The MANGO paper's Figs. 8–9: first epoch with a strong MEI per layer; MEI activation
-    against epoch per layer beside the held-out accuracy (``accuracy``: epoch → accuracy)."""
-    fig, axes = plt.subplots(1, 2, figsize=column_figsize(3.4), layout="constrained")
+    against epoch per layer beside the held-out accuracy (``accuracy``: epoch → accuracy).
+    Where no unit reached a strong MEI the first panel is not drawn (a note under the
+    other says so); where there is no MEI activation either, the figure is a sentence."""
     order = list(dict.fromkeys(sel["layer"]))
-    f = first.dropna()
-    x = [order.index(l) for l in f["layer"]]
-    if len(f):
+    f = first.dropna(subset=["first_strong_epoch"])
+    f = f[f["layer"].isin(order)]
+    if not len(sel):
+        return no_data_figure("no MEI was computed" + (
+            "" if len(f) else " and no unit reached A ≥ 0.75 at any epoch"))
+    two = bool(len(f))
+    fig, axes = plt.subplots(1, 1 + two, figsize=column_figsize(3.4, 1.0 if two else 0.6),
+                             squeeze=False, layout="constrained")
+    axes = axes.ravel()
+    if two:
+        x = [order.index(l) for l in f["layer"]]
         axes[0].scatter(np.asarray(x) + np.random.default_rng(0).uniform(-0.15, 0.15, len(x)),
                         f["first_strong_epoch"], s=14, alpha=0.7)
         axes[0].set_xticks(range(len(order)), order, rotation=90)
         axes[0].set(xlabel="layer", ylabel="first epoch with A ≥ 0.75")
     else:
-        no_data(axes[0], "no unit reached A ≥ 0.75 at any epoch")
+        figure_note(fig, "not drawn: the first epoch with A ≥ 0.75 per layer (MANGO Fig. 8); "
+                         "no unit reached A ≥ 0.75 at any epoch")
+    ax = axes[-1]
     styles = series_styles(len(order), ordered=True)
     mean = sel.groupby(["layer", "epoch"])["activation"].mean()
     for i, l in enumerate(order):
         s = mean.loc[l]
-        axes[1].plot(s.index, s.to_numpy(), color=styles[i]["color"], lw=1,
-                     label=f"layer {l}" if i in (0, len(order) - 1) else None)
-    axes[1].set(xlabel="epoch", ylabel="MEI activation\n(mean over units)")
-    ax2 = axes[1].twinx()
+        ax.plot(s.index, s.to_numpy(), color=styles[i]["color"], lw=1,
+                label=f"layer {l}" if i in (0, len(order) - 1) else None)
+    ax.set(xlabel="epoch", ylabel="MEI activation\n(mean over units)")
+    ax2 = ax.twinx()
     ep = sorted(accuracy)
     acc, = ax2.plot(ep, [accuracy[e] for e in ep], "k--", lw=1.2, label="held-out accuracy")
     ax2.set_ylabel("held-out accuracy")
-    h, lab = axes[1].get_legend_handles_labels()
-    legend_above(axes[1], h + [acc], lab + ["held-out accuracy"], ncols=2)
+    h, lab = ax.get_legend_handles_labels()
+    legend_above(ax, h + [acc], lab + ["held-out accuracy"], ncols=2)
     return fig
 
 
 @styled
 def fig_mango_specialisation(spec: pd.DataFrame) -> plt.Figure:
-    """The MANGO paper's Fig. 10 (left): labile, stable and non-specialised shares per layer; where
-    no unit is labile or stable, a sentence says so instead of bars of one colour."""
-    fig, ax = plt.subplots(figsize=column_figsize(3.0))
+    """The MANGO paper's Fig. 10 (left): labile, stable and non-specialised shares per layer;
+    where no unit is labile or stable, the figure is a sentence saying so instead of bars of
+    one colour."""
     specialised = spec.drop(columns=[c for c in spec.columns if c.startswith("non")])
     if not np.nan_to_num(specialised.to_numpy(dtype=float)).any():
-        no_data(ax, "no unit is labile or stable in any layer: every unit is non-specialised")
-        return fig
+        return no_data_figure("no unit is labile or stable in any layer: every unit is "
+                              "non-specialised")
+    fig, ax = plt.subplots(figsize=column_figsize(3.0))
     bottom = np.zeros(len(spec))
     for col, c in zip(spec.columns, ("C3", "C0", "0.7")):
         ax.bar(range(len(spec)), spec[col], bottom=bottom, color=c, label=col)

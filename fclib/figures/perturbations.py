@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from fclib.figures._common import (MIN_FONT_PT, OKABE_ITO, WIDTH_IN, box_ylim, column_figsize,
-                                   figure_legend, legend_above, legend_beside, no_data, panel_grid,
-                                   series_styles, styled, wrap_labels)
+from fclib.figures._common import (OKABE_ITO, WIDTH_IN, box_ylim, column_figsize,
+                                   figure_legend, figure_note, legend_above, legend_beside,
+                                   no_data, panel_grid, series_styles, styled, wrap_labels)
 
 __all__ = ['fig_a11_perturbed_images', 'fig_a12_firing_rates', 'fig_4_5_responses_under_distortion',
            'fig_a13_slope_change_vs_mi', 'fig_a14_a16_last_layer', 'fig_network_activity',
@@ -59,14 +59,21 @@ def fig_a11_perturbed_images(images: dict, labels: dict | None = None) -> plt.Fi
     return fig
 
 
+def _condition_colours(conds) -> dict:
+    """One colour per condition, the same in every figure of the chapter (the first, the
+    original images, blue): :func:`~fclib.figures.series_styles`' distinct colours."""
+    return {c: st["color"] for c, st in zip(conds, series_styles(len(conds), distinct=True))}
+
+
 @styled
 def fig_a12_firing_rates(rates: pd.DataFrame, ylabel: str = "mean spikes per image") -> plt.Figure:
     """Mean firing rate per layer (rows of ``rates``), one line per condition (columns)
-    (paper Fig. A12: noise lowers the rates)."""
+    (paper Fig. A12: noise lowers the rates). Conditions differ in colour, line style and
+    marker: an attack that barely changes the rates draws its line on the original's."""
     fig, ax = plt.subplots(figsize=column_figsize(3.0))
     x = np.arange(len(rates))
-    for st, c in zip(series_styles(rates.shape[1]), rates.columns):
-        ax.plot(x, rates[c].to_numpy(dtype=float), marker="o", label=str(c), **st)
+    for st, c in zip(series_styles(rates.shape[1], distinct=True), rates.columns):
+        ax.plot(x, rates[c].to_numpy(dtype=float), label=str(c), **st)
     ax.set_xticks(x, [str(i) for i in rates.index], rotation=45, ha="right")
     ax.set(ylabel=ylabel, xlabel="layer")
     legend_beside(ax)
@@ -92,7 +99,7 @@ def fig_4_5_responses_under_distortion(table: pd.DataFrame, r2_min: float | None
     pairs = list(table["layer pair"].cat.categories) if hasattr(table["layer pair"], "cat") \
         else list(dict.fromkeys(table["layer pair"]))
     fig, axes = plt.subplots(3, 1, figsize=column_figsize(7.0), sharex=True, layout="constrained")
-    palette = dict(zip(conds, OKABE_ITO))
+    palette = _condition_colours(conds)
     for ax, col, lab, (floor, ceiling) in zip(axes, cols, labels, limits):
         sns.boxplot(data=table, x="layer pair", y=col, hue="condition", order=pairs,
                     hue_order=conds, palette=palette, showfliers=False, ax=ax)
@@ -117,11 +124,15 @@ def fig_a13_slope_change_vs_mi(table: pd.DataFrame, conditions=None) -> plt.Figu
     layer pair, one colour per condition (paper Fig. A13).
 
     ``table``: columns ``layer pair``, ``condition``, ``MI`` and ``slope change``;
-    ``conditions``: those drawn (by default all but ``original``).
+    ``conditions``: those drawn (by default all but ``original``). The slope axis ends at
+    ±1.5 or just beyond the largest change, but not beyond ±5; changes beyond are drawn at
+    the edge and a note under the panels gives their number.
     """
     pairs = list(dict.fromkeys(table["layer pair"]))
+    all_conds = list(dict.fromkeys(table["condition"]))
     if conditions is None:
-        conditions = [c for c in dict.fromkeys(table["condition"]) if c != "original"]
+        conditions = [c for c in all_conds if c != "original"]
+    colours = _condition_colours(list(dict.fromkeys(all_conds + list(conditions))))
     nrows, ncols, size = panel_grid(len(pairs), 4, 2.6)
     fig, axes = plt.subplots(nrows, ncols, figsize=size, sharey=True, squeeze=False,
                              layout="constrained")
@@ -136,19 +147,19 @@ def fig_a13_slope_change_vs_mi(table: pd.DataFrame, conditions=None) -> plt.Figu
             ax.set_title(k)
             no_data(ax, "no neuron of this layer pair has a slope under a perturbation")
             continue
-        for j, c in enumerate(conditions):
+        for c in conditions:
             d = table[(table["layer pair"] == k) & (table["condition"] == c)]
             d = d.dropna(subset=["slope change"])
-            ax.scatter(d["MI"], d["slope change"], s=5, alpha=0.4, color=f"C{j + 1}", label=c,
-                       rasterized=True)
+            ax.scatter(d["MI"], np.clip(d["slope change"], -lim, lim), s=5, alpha=0.4,
+                       color=colours[c], label=c, rasterized=True)
         ax.axhline(0, color="k", lw=0.6)
-        ax.set(title=k, xlabel="MI (bits, corrected)", ylim=(-lim, lim))
+        ax.set(title=k, xlabel="MI (bits, corrected)", ylim=(-1.04 * lim, 1.04 * lim))
         if i % ncols == 0:
             ax.set_ylabel("relative slope change")
     beyond = int((np.abs(drawn) > lim).sum())
     if beyond:
-        fig.text(0.0, 0.0, f"{beyond} of {drawn.size} neurons beyond ±{lim:g} are not shown",
-                 fontsize=MIN_FONT_PT, color="0.3")
+        figure_note(fig, f"{beyond:,} of {drawn.size:,} neurons with a change beyond ±{lim:g}, "
+                         "drawn at the edge")
     figure_legend(fig, markerscale=2.5)
     sns.despine(fig)
     return fig
