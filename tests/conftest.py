@@ -48,6 +48,7 @@ def smoke_book(smoke_run, tmp_path_factory):
     kernel's threads sharing the cores): the chapters share the run's artefacts under the
     same locks, so what they show does not depend on it, and CI waits less."""
     from fclib import pipeline
+    from fclib.pipeline.book import execute_workshop
 
     root = tmp_path_factory.mktemp("book")
     for name in ("_config.yml", "_toc.yml"):
@@ -60,6 +61,7 @@ def smoke_book(smoke_run, tmp_path_factory):
     jobs = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                else os.cpu_count() or 1)
     times = pipeline.execute_notebooks(root, params, progress=False, jobs=jobs)
+    execute_workshop(root)   # as `fclib book` does
     pipeline.build_book(root)
     return root, params, times
 

@@ -515,7 +515,8 @@ def execute_workshop(root: str | os.PathLike, timeout: int = 600) -> dict[str, f
     The page written is the whole page: the outputs of the solved notebook are set on its
     cells (same cell ids), the scaffolds stay without outputs. A page whose source and the
     code of the fclib modules it imports are unchanged since its last execution is reused.
-    Returns seconds per page (0 for a reused one). The pages take no profile: they simulate
+    Returns seconds per page (0 for a reused one); a book without the workshop's pages
+    (no ``book/workshop/NAME.md``) executes none. The pages take no profile: they simulate
     their own data.
     """
     import nbformat
@@ -528,6 +529,8 @@ def execute_workshop(root: str | os.PathLike, timeout: int = 600) -> dict[str, f
     for name in WORKSHOP:
         src = root / WORKSHOP_DIR / f"{name}.md"
         out = root / WORKSHOP_EXECUTED / f"{name}.ipynb"
+        if not src.exists():
+            continue
         page = read_chapter(src)
         stamp = hashlib.sha256(src.read_bytes() + chapter_fingerprint(page).encode()).hexdigest()
         if out.exists():
