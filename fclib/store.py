@@ -222,7 +222,33 @@ def _acquire(fd: int, path: Path, timeout: float | None) -> None:
 UNFINGERPRINTED = frozenset({__name__})
 
 
+@lru_cache(maxsize=64)
+def _package_dir(top: str) -> str | None:
+    """The folder of the top-level package ``top`` (found, not imported), or None."""
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return None
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    return locations[0] if len(locations) == 1 else None
+
+
 def _source_path(name: str) -> str | None:
+    """The ``.py`` file of module ``name``, or None where it is not a module with a source.
+
+    Looked up on disk under its top-level package's folder, so that nothing is imported: a
+    fingerprint taken outside a kernel (``fclib book`` checking which chapters are current)
+    would otherwise import every package on the way (numba, scipy, torch) just to find files.
+    Anything else (a top-level module, a package spread over several folders) goes through
+    ``importlib.util.find_spec``."""
+    top, _, rest = name.partition(".")
+    base = _package_dir(top) if rest else None
+    if base is not None:
+        path = os.path.join(base, *rest.split("."))
+        for candidate in (path + ".py", os.path.join(path, "__init__.py")):
+            if os.path.isfile(candidate):
+                return candidate
+        return None
     try:
         spec = importlib.util.find_spec(name)
     except (ImportError, ValueError):

@@ -1,6 +1,7 @@
 """Executing the chapter notebooks with papermill and building the HTML book."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -39,11 +40,20 @@ def read_chapter(path: str | os.PathLike):
     """A chapter's MyST Markdown source as a notebook (``nbformat`` v4).
 
     Cell ids are derived from each cell's content (and its rank among identical cells), so
-    inserting a cell leaves the other cells' ids unchanged.
+    inserting a cell leaves the other cells' ids unchanged. A file read before (same path,
+    size and modification time) is not parsed again; the caller gets its own copy.
     """
+    import copy
+
+    st = os.stat(path)
+    return copy.deepcopy(_read_chapter(os.path.abspath(path), st.st_size, st.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=64)
+def _read_chapter(path: str, size: int, mtime_ns: int):
     import jupytext
 
-    nb = jupytext.read(str(path), fmt="md:myst")
+    nb = jupytext.read(path, fmt="md:myst")
     seen: dict[str, int] = {}
     for cell in nb.cells:
         digest = hashlib.sha1((cell.cell_type + "\0" + cell.source).encode()).hexdigest()[:10]
