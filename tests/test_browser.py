@@ -328,6 +328,10 @@ def test_page_speaks_to_readers(rendered, page):
         table = r.dom.select_one(".results-at-a-glance table")
         assert table is not None, f"{page}: no results table"
         assert len(table.select("tbody tr")) >= 10, f"{page}: results table nearly empty"
+    # a glued number the run gives no value reads "—" (book/_ext/missing_values.py)
+    nans = [p.get_text() for p in _article(r.dom).select(".pasted-text")
+            if p.get_text().strip().lower().lstrip("+-").rstrip("%") == "nan"]
+    assert not nans, f"{page}: glued values shown as {nans[:3]}"
     name = page.rsplit("/", 1)[-1]
     if name in CLAIMS:
         assert "The paper’s claims beside this run" in text or \
