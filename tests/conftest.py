@@ -16,6 +16,18 @@ def make_cifar_archive(path, name="cifar100", n_train=20, n_test=10, rng=0, trun
     return out
 
 
+def book_extension(name: str):
+    """The book's Sphinx extension ``book/_ext/<name>.py``, loaded as a module (it is not a
+    package of fclib; Sphinx finds it through ``local_extensions``)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "book" / "_ext" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 @pytest.fixture
 def one_numba_thread():
     """numba on one thread for the test (the setting is per thread and restored)."""

@@ -1023,17 +1023,6 @@ def test_verdict_grid_text_is_legible_whole_and_inside_its_cell(n_runs):
 
 
 # --------------------------------------------------------------------------- alt text from captions
-def _alt_text_extension():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "book" / "_ext" / "alt_text.py"
-    spec = importlib.util.spec_from_file_location("alt_text", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 _RST = """
 .. figure:: a1b2c3.png
 
@@ -1057,7 +1046,9 @@ def test_captioned_figures_get_their_caption_as_alt_text():
 
     tree = publish_doctree(_RST, settings_overrides={"report_level": 5})
     assert [i.get("alt") for i in tree.findall(nodes.image)] == [None, "chosen by the chapter", None, None]
-    assert _alt_text_extension().caption_alt(tree) == 1
+    from conftest import book_extension
+
+    assert book_extension("alt_text").caption_alt(tree) == 1
     assert [i.get("alt") for i in tree.findall(nodes.image)] == [
         "Paper Fig. 2 A-C. Firing probability against the co-firing of the group.",
         "chosen by the chapter", None, None]

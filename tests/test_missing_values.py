@@ -1,16 +1,11 @@
 """A glued NaN reads "—" on the page (book/_ext/missing_values.py)."""
-import importlib.util
-from pathlib import Path
-
 from docutils import nodes
+
+from conftest import book_extension
 
 
 def _ext():
-    path = Path(__file__).resolve().parents[1] / "book" / "_ext" / "missing_values.py"
-    spec = importlib.util.spec_from_file_location("missing_values", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return book_extension("missing_values")
 
 
 def _para(*parts):
