@@ -279,11 +279,22 @@ def _execute_chapter(src: Path, out: Path, params: dict, stamp: str, root: Path,
     return time.perf_counter() - t0
 
 
+def _stamped(out: Path, stamp: str) -> bool:
+    """Whether the executed notebook ``out`` exists and carries ``stamp`` (an unreadable one
+    does not: it is executed again)."""
+    import nbformat
+
+    if not out.exists():
+        return False
+    try:
+        return nbformat.read(out, as_version=4).metadata.get("fclib_stamp") == stamp
+    except Exception:
+        return False
+
+
 def _plan(root: Path, params: dict, notebooks=None) -> list[tuple]:
     """``(name, source, output, routed parameters, stamp, current)`` of every chapter, in
     book order; ``current``: its output holds this stamp (nothing to execute)."""
-    import nbformat
-
     chapter_dir = root / CHAPTER_DIR
     names = [n.removesuffix(".md").removesuffix(".ipynb") for n in notebooks or CHAPTERS]
     sources, nbs = {}, {}
@@ -299,13 +310,7 @@ def _plan(root: Path, params: dict, notebooks=None) -> list[tuple]:
         out = root / EXECUTED_DIR / f"{name}.ipynb"
         stamp = hashlib.sha256(src.read_bytes() + json.dumps(routed[name], sort_keys=True).encode()
                                + chapter_fingerprint(nb).encode()).hexdigest()
-        current = False
-        if out.exists():
-            try:
-                current = nbformat.read(out, as_version=4).metadata.get("fclib_stamp") == stamp
-            except Exception:
-                pass
-        plan.append((name, src, out, routed[name], stamp, current))
+        plan.append((name, src, out, routed[name], stamp, _stamped(out, stamp)))
     return plan
 
 
@@ -543,13 +548,9 @@ def execute_workshop(root: str | os.PathLike, timeout: int = 600) -> dict[str, f
             continue
         page = read_chapter(src)
         stamp = hashlib.sha256(src.read_bytes() + chapter_fingerprint(page).encode()).hexdigest()
-        if out.exists():
-            try:
-                if nbformat.read(out, as_version=4).metadata.get("fclib_stamp") == stamp:
-                    times[name] = 0.0
-                    continue
-            except Exception:
-                pass
+        if _stamped(out, stamp):
+            times[name] = 0.0
+            continue
         t0 = time.perf_counter()
         solved = solved_notebook(src)
         sock_dir = tempfile.mkdtemp(prefix="fclib-kernel-")

@@ -63,15 +63,21 @@ def central_quantities(r, threshold: float = 4.0, r2_min: float = 0.8) -> dict:
     lp = consecutive_pairs(rec.layers)
     names = [str(LayerPair(s, t)) for s, t in lp]
     q: dict[str, float] = {}
+    # every layer pair's pairs, read once: under the run's null (the chapters' r.pairs(s, t)),
+    # the exact circular null and of the permuted network
+    trained = {k: r.pairs(s, t) for k, (s, t) in zip(names, lp)}
+    exact = trained if r.cfg["null"] == "exact" else {
+        k: r.pairs(s, t, null="exact") for k, (s, t) in zip(names, lp)}
+    permuted = {k: r.pairs(s, t, "permuted") for k, (s, t) in zip(names, lp)}
     # this page's own: the circular against the stimulus-preserving null
-    surv = [fe.edge_survival(r.pairs(s, t, null="exact"), r.pairs(s, t, null="stimulus"),
-                             threshold) for s, t in lp]
+    surv = [fe.edge_survival(exact[k], r.pairs(s, t, null="stimulus"), threshold)
+            for k, (s, t) in zip(names, lp)]
     q["sig_circular"] = float(np.median([v["circular_fraction"] for v in surv]))
     q["sig_stimulus"] = float(np.median([v["stimulus_fraction"] for v in surv]))
     q["survival"] = float(np.nanmedian([v["survival"] for v in surv]))
     q["group_size"] = float(np.median([v["circular_group_size"] for v in surv]))
     # chapter 2
-    summary = summaries({k: r.pairs(s, t) for k, (s, t) in zip(names, lp)}, threshold)
+    summary = summaries(trained, threshold)
     q["frac_pos_min"] = 100 * float(summary.frac_pos.min())
     q["frac_pos_max"] = 100 * float(summary.frac_pos.max())
     q["n_pos_dominant"] = int((summary.frac_pos > summary.frac_neg).sum())
@@ -118,18 +124,18 @@ def central_quantities(r, threshold: float = 4.0, r2_min: float = 0.8) -> dict:
         q[f"keep_{c}"] = 100 * float(summ.xs(c, level="condition")["kept_r2"].median())
     # chapter 11
     nets = {"trained": "original", "permuted": "permuted"}
+    pairs = {"trained": trained, "permuted": permuted}
     resp = {"trained": res, "permuted": r.responses("permuted", progress=False, **kw)}
     rows = []
     for n, c in nets.items():
         for k in names:
             s, t = LayerPair.parse(k)
             rows.append({"network": n, "layer pair": k, **fc.network_properties(
-                r.pairs(s, t, c), resp[n][k], r.information(t, c), threshold, p["min_frames"])})
+                pairs[n][k], resp[n][k], r.information(t, c), threshold, p["min_frames"])})
     comp = pd.DataFrame(rows)
     comp["layer pair"] = pd.Categorical(comp["layer pair"], categories=names, ordered=True)
     gen = np.random.default_rng(r.cfg["seed"])
-    ks = pd.Series({k: fc.ks_distance(r.pairs(*LayerPair.parse(k))["sttc"],
-                                      r.pairs(*LayerPair.parse(k), "permuted")["sttc"],
+    ks = pd.Series({k: fc.ks_distance(trained[k]["sttc"], permuted[k]["sttc"],
                                       max_samples=p["ks_samples"], rng=gen) for k in names})
     half, late = names[: len(names) // 2 + 1], names[len(names) // 2 + 1:]
     q["ks_early"] = float(ks[half].median())
