@@ -56,10 +56,12 @@ run: $(STAMP)
 	$(PY) -m fclib.pipeline run --profile $(PROFILE)
 
 # The browser test (tests/test_browser.py) opens every page in headless Chromium; here it
-# must run, not skip.
+# must run, not skip. Two pytest-xdist workers (TEST_JOBS): every test of the smoke run and
+# the smoke book runs in one of them (tests/conftest.py groups them), the rest in either.
+TEST_JOBS ?= 2
 test: setup
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
-	FCLIB_REQUIRE_BROWSER=1 $(PY) -m pytest --durations=25
+	FCLIB_REQUIRE_BROWSER=1 $(PY) -m pytest -n $(TEST_JOBS) --dist loadgroup --durations=25
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check sttcpy==1.2.0

@@ -364,3 +364,80 @@ def test_book_progress_stamps_and_an_interruption_summary(tmp_path, jobs, sig):
     assert "Traceback" not in err, err
     assert not list(chapters.glob("*.part*")), list(chapters.iterdir())
     assert not list((root / CHAPTER_DIR).glob("*.ipynb")), "nothing is written beside the sources"
+
+
+_EARLY_SCRIPT = """
+import json, sys, time
+from pathlib import Path
+import torch
+import fclib.pipeline.book as book
+import fclib.pipeline.cli as cli
+book.CHAPTERS[:] = ["a", "b"]
+root = Path(sys.argv[1])
+seen = {"threads_before": torch.get_num_threads()}
+
+def run(*a, **k):   # 'training': waits until chapter b (no run() call) has executed
+    seen["threads"] = torch.get_num_threads()
+    t0 = time.time()
+    while not (root / "_build" / "chapters" / "b.ipynb").exists() and time.time() - t0 < 120:
+        time.sleep(0.1)
+    seen["b_done_during_run"] = (root / "_build" / "chapters" / "b.ipynb").exists()
+    seen["a_started_during_run"] = any((root / "_build" / "chapters").glob("a.*"))
+
+cli.run = run
+cli._report_run = lambda r: None
+cli.build_book = lambda root: Path(root) / "index.html"
+code = cli.main(["book", "--root", sys.argv[1], "--jobs", "2"])
+seen["threads_after"] = torch.get_num_threads()
+print("SEEN " + json.dumps(seen))
+sys.exit(code)
+"""
+
+
+@pytest.mark.slow
+def test_chapters_that_need_no_run_execute_while_the_network_trains(tmp_path):
+    """``fclib book --jobs 2``: a chapter that calls no ``run()`` executes beside the training
+    (which then takes one thread fewer); the chapters that read the run wait for it."""
+    import json
+    import subprocess
+    import sys
+
+    from fclib.pipeline.book import needs_run
+
+    root = tmp_path / "book"
+    _tiny_book(root)
+    # chapter a reads 'the run' (a local stand-in: the kernel has no trained network)
+    (root / CHAPTER_DIR / "a.md").write_text(_PARAMETERS.format(
+        extra="nap = 0.0", body="def run():\n    return 1\n\nr = run()"))
+    assert needs_run(read_chapter(root / CHAPTER_DIR / "a.md"))
+    assert not needs_run(read_chapter(root / CHAPTER_DIR / "b.md"))
+    p = subprocess.run([sys.executable, "-c", _EARLY_SCRIPT, str(root)], cwd=root,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "executing b while the network trains" in p.stdout
+    seen = json.loads(p.stdout.split("SEEN ", 1)[1])
+    assert seen["b_done_during_run"] and not seen["a_started_during_run"]
+    assert seen["threads"] == max(1, (os.cpu_count() or 1) - 1)   # one core for chapter b
+    assert seen["threads_after"] == seen["threads_before"]          # restored
+    assert (root / EXECUTED_DIR / "a.ipynb").exists() and (root / EXECUTED_DIR / "b.ipynb").exists()
+    assert not list((root / EXECUTED_DIR).glob("*.part*"))
+
+
+def test_which_chapters_need_the_run():
+    """Chapters 18 (the latency-coded network) and 19 (your own recording) call no ``run()``;
+    every other chapter reads the trained network. ``x.run(`` and ``my_run(`` are not calls
+    of the pipeline's run."""
+    import nbformat
+
+    from fclib.pipeline.book import CHAPTERS, needs_run, read_chapter
+
+    free = [n for n in CHAPTERS if not needs_run(read_chapter(ROOT / CHAPTER_DIR / f"{n}.md"))]
+    assert free == ["18_synchrony_semantization", "19_own_recording"]
+
+    def nb(src, kind="code"):
+        cell = (nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell)(src)
+        return nbformat.v4.new_notebook(cells=[cell])
+
+    assert needs_run(nb("r = run(profile)")) and needs_run(nb("x = [run('smoke')]"))
+    assert not needs_run(nb("pool.run(1)")) and not needs_run(nb("my_run(1)"))
+    assert not needs_run(nb("we run(ning) nothing", kind="markdown"))

@@ -275,10 +275,18 @@ def test_neurons_get_contiguous_inputs_in_channels_last(monkeypatch):
         return real(x_seq, *a, **k)
 
     monkeypatch.setattr(functional, "plif_multi_step", spy)
-    torch.manual_seed(0)
-    model = prepare_model(build_model(TINY), torch.device("cpu"), channels_last=True).train()
-    x = torch.rand(4, 1, 8, 8).contiguous(memory_format=torch.channels_last)
-    model(x).sum().backward()
+    # torch 2.13's CPU build corrupts its heap in this channels-last backward at one intra-op
+    # thread ("corrupted size vs. prev_size"; two threads pass). channels_last is a GPU
+    # option (off by default); the subject here is the layout handed to the neuron.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(max(2, threads))
+    try:
+        torch.manual_seed(0)
+        model = prepare_model(build_model(TINY), torch.device("cpu"), channels_last=True).train()
+        x = torch.rand(4, 1, 8, 8).contiguous(memory_format=torch.channels_last)
+        model(x).sum().backward()
+    finally:
+        torch.set_num_threads(threads)
     assert len(seen) == len(list(model.spiking_layers(include_stem=True))) + 1  # + shortcut
     assert all(seen)
     g = torch.rand(2, 3, 4, 5).permute(0, 3, 1, 2)  # a strided gradient
