@@ -13,7 +13,7 @@ def test_chapters_start_longest_first_and_their_seconds_are_recorded(tmp_path, m
     monkeypatch.setattr(book, "_move_legacy_outputs", lambda root, notebooks: None)
     order = []
 
-    def fake_parallel(todo, root, jobs, times, on_done, threads=None, stop=None):
+    def fake_parallel(todo, root, jobs, times, on_done):
         for name, *_ in todo:
             order.append(name)
             times[name] = {"01_a": 5.0, "02_b": 50.0, "03_c": 20.0}[name]

@@ -5,12 +5,10 @@ import functools
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -86,17 +84,6 @@ def chapter_fingerprint(nb) -> str:
 
 #: The default of a chapter parameter that is not a Python literal (nothing to type-check).
 NOT_LITERAL = type("NotLiteral", (), {"__repr__": lambda self: "<not a literal>"})()
-
-
-#: A call of the pipeline's ``run`` (``run(...)``, not ``x.run(...)`` or ``my_run(...)``).
-_RUN_CALL = re.compile(r"(?<![\w.])run\(")
-
-
-def needs_run(nb) -> bool:
-    """Whether a chapter calls :func:`fclib.pipeline.run` in a code cell (reads the trained
-    network or its recordings). One that does not (the latency-coded network's chapter, your
-    own recording) can execute while ``fclib book`` trains and records."""
-    return any(c.cell_type == "code" and _RUN_CALL.search(c.source) for c in nb.cells)
 
 
 def chapter_defaults(nb) -> dict[str, object]:
@@ -353,8 +340,7 @@ def _move_legacy_outputs(root: Path, notebooks=None) -> None:
 
 def execute_notebooks(root: str | os.PathLike, params: dict, notebooks=None,
                       progress: bool = True, jobs: int = 1,
-                      on_done=None, threads: int | None = None,
-                      stop: threading.Event | None = None) -> dict[str, float]:
+                      on_done=None) -> dict[str, float]:
     """Execute the chapters ``<root>/book/chapters/NAME.md`` with papermill into
     ``<root>/_build/chapters/NAME.ipynb`` (:data:`EXECUTED_DIR`; what the book renders,
     never beside the sources).
@@ -372,12 +358,6 @@ def execute_notebooks(root: str | os.PathLike, params: dict, notebooks=None,
     two chapters need is computed once. After a failure no new chapter starts; the first
     error is raised once the running ones end. ``on_done(name, seconds)`` is called as each
     chapter finishes.
-
-    ``threads``: the threads of each kernel (default: the cores shared among ``jobs``); given,
-    the chapters run in worker processes even with ``jobs=1``. ``stop``: an event another
-    thread sets to stop the chapters (their kernels ended, no ``.part`` file left; raises
-    ``KeyboardInterrupt``), as ``fclib book`` does when it is interrupted while chapters
-    execute beside the training.
     """
     from fclib.pipeline.locks import HAVE_LOCKS
 
@@ -398,7 +378,7 @@ def execute_notebooks(root: str | os.PathLike, params: dict, notebooks=None,
                 on_done(name, 0.0)
         else:
             todo.append((name, src, out, p, stamp))
-    if threads is None and stop is None and (jobs == 1 or len(todo) < 2):
+    if jobs == 1 or len(todo) < 2:
         for name, src, out, p, stamp in todo:
             times[name] = _execute_chapter(src, out, p, stamp, root, progress)
             if on_done is not None:
@@ -406,7 +386,7 @@ def execute_notebooks(root: str | os.PathLike, params: dict, notebooks=None,
     else:   # longest first, so that the last chapter to start is a short one
         expected = expected_seconds(root)
         todo.sort(key=lambda t: -expected.get(t[0], 60.0))
-        _execute_parallel(todo, root, jobs, times, on_done, threads, stop)
+        _execute_parallel(todo, root, jobs, times, on_done)
     _record_seconds(root, {n: times[n] for n in names if times.get(n)})
     return {name: times[name] for name in names}
 
@@ -432,17 +412,9 @@ def expected_seconds(root: str | os.PathLike) -> dict:
     return out
 
 
-_SECONDS_LOCK = threading.Lock()  # two threads of one `fclib book` record their chapters
-
-
 def _record_seconds(root: Path, seconds: dict) -> None:
     if not seconds:
         return
-    with _SECONDS_LOCK:
-        _record_seconds_locked(root, seconds)
-
-
-def _record_seconds_locked(root: Path, seconds: dict) -> None:
     path = root / SECONDS_FILE
     try:
         known = json.loads(path.read_text())
@@ -503,15 +475,13 @@ def _share_cores(threads: int) -> None:
         os.environ.setdefault(var, str(threads))  # a value the user set is kept
 
 
-def _execute_parallel(todo, root: Path, jobs: int, times: dict, on_done,
-                      threads: int | None = None, stop: threading.Event | None = None) -> None:
+def _execute_parallel(todo, root: Path, jobs: int, times: dict, on_done) -> None:
     """Run :func:`_execute_chapter` for ``todo`` on ``jobs`` worker processes, in order, each
-    kernel with ``threads`` threads (default ``cores // jobs``, at least one); ``stop`` set
-    by another thread stops them as an interruption does."""
+    kernel with ``cores // jobs`` threads (at least one)."""
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    threads = threads or max(1, (os.cpu_count() or 1) // jobs)
+    threads = max(1, (os.cpu_count() or 1) // jobs)
     pending = list(todo)
     running, error, started = {}, None, []
     before = set(mp.active_children())
@@ -526,10 +496,7 @@ def _execute_parallel(todo, root: Path, jobs: int, times: dict, on_done,
                                     False)] = name
             if not running:
                 break
-            done, _ = wait(running, return_when=FIRST_COMPLETED,
-                           timeout=None if stop is None else 0.5)
-            if stop is not None and stop.is_set():
-                raise KeyboardInterrupt
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in done:
                 name = running.pop(fut)
                 try:

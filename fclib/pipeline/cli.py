@@ -22,19 +22,16 @@ from __future__ import annotations
 
 import argparse
 import ast
-import contextlib
-import os
 import signal
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import wait as futures_wait
 from pathlib import Path
 
 from fclib.pipeline.book import (CHAPTER_DIR, CHAPTERS, ROOT, build_book, chapter_defaults,
                                  chapter_status, execute_notebooks, execute_workshop,
-                                 needs_run, read_chapter, route_parameters)
+                                 read_chapter,
+                                 route_parameters)
 from fclib.pipeline.profiles import PARAMS, PROFILES
 from fclib.pipeline.stages import run
 
@@ -72,6 +69,8 @@ def _book(args, overrides: dict) -> int:
           + (f": {', '.join(todo)}" if 0 < len(todo) < len(status) else "")
           + ("" if todo else " (all current)"), flush=True)
     t_all = time.perf_counter()
+    r = run(args.profile, args.data_dir, **{k: v for k, v in overrides.items() if k in PARAMS})
+    _report_run(r)
     t_chapters, n_done = time.perf_counter(), 0
 
     def done(name, sec):
@@ -85,36 +84,9 @@ def _book(args, overrides: dict) -> int:
         print(f"[fclib] chapter {name}: {sec:.1f} s ({n_done}/{len(todo)} executed{eta})",
               flush=True)
 
-    # chapters that need no trained network execute while it trains (one kernel, one
-    # thread, beside a training of cores - 1 threads); the others after it, jobs at a time
-    early = [n for n in todo if args.jobs > 1
-             and not needs_run(read_chapter(root / CHAPTER_DIR / f"{n}.md"))]
-    stop, background = threading.Event(), None
-    pool = ThreadPoolExecutor(max_workers=1) if early else None
-    try:
-        if early:
-            print(f"[fclib] executing {', '.join(early)} while the network trains", flush=True)
-            background = pool.submit(execute_notebooks, root, params, notebooks=early,
-                                     progress=False, on_done=done, threads=1, stop=stop)
-        with _torch_threads(max(1, (os.cpu_count() or 1) - 1) if early else None):
-            r = run(args.profile, args.data_dir,
-                    **{k: v for k, v in overrides.items() if k in PARAMS})
-        _report_run(r)
-        rest = [n for n in CHAPTERS if n not in early]
-        if args.jobs > 1 and rest:
-            print(f"[fclib] executing the chapters {args.jobs} at a time", flush=True)
-        if rest:
-            execute_notebooks(root, params, notebooks=rest, jobs=args.jobs, on_done=done)
-        if background is not None:
-            background.result()
-    except BaseException:
-        stop.set()      # the chapters beside the training end too, leaving no .part file
-        if background is not None:
-            futures_wait([background])
-        raise
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
+    if args.jobs > 1:
+        print(f"[fclib] executing the chapters {args.jobs} at a time", flush=True)
+    execute_notebooks(root, params, jobs=args.jobs, on_done=done)
     t0 = time.perf_counter()
     pages = execute_workshop(root)
     ran = [n for n, sec in pages.items() if sec]
@@ -157,22 +129,6 @@ def _interrupted(args) -> str:
 
 def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def _torch_threads(n: int | None):
-    """torch's intra-op threads set to ``n`` inside the block (``None``: unchanged)."""
-    if n is None:
-        yield
-        return
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _report_run(r) -> None:
