@@ -6,7 +6,7 @@ import pytest
 
 # Under pytest-xdist (``make test``: two workers on two cores) each worker's torch and BLAS
 # run one thread: two workers with two OpenMP threads each spin against each other (a run
-# measured 1,561 CPU s against about 900 serially). numba keeps its threads, so the tests of
+# measured 1,561 CPU s against about 970 serially). numba keeps its threads, so the tests of
 # its parallel kernels still run them in parallel.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):

@@ -275,9 +275,10 @@ def test_neurons_get_contiguous_inputs_in_channels_last(monkeypatch):
         return real(x_seq, *a, **k)
 
     monkeypatch.setattr(functional, "plif_multi_step", spy)
-    # torch 2.13's CPU build corrupts its heap in this channels-last backward at one intra-op
-    # thread ("corrupted size vs. prev_size"; two threads pass). channels_last is a GPU
-    # option (off by default); the subject here is the layout handed to the neuron.
+    # This channels-last SEW model's CPU backward (torch 2.13, SpikingJelly 2.0) corrupts the
+    # heap at one intra-op thread ("corrupted size vs. prev_size"; two threads pass; a plain
+    # conv/BN stack does not crash; not traced further). channels_last is a GPU option (off
+    # by default); the subject here is the layout handed to the neuron.
     threads = torch.get_num_threads()
     torch.set_num_threads(max(2, threads))
     try:
