@@ -114,3 +114,30 @@ def bin_stats_loops(bins, labels, preferred, sim, n_bins):
                 ssum[t, b] += sim[labels[f], preferred[t]]
                 match[t, b] += labels[f] == preferred[t]
     return nf, ssum, match
+
+
+def ttfs_select(t, w, rel_tol=1e-12):
+    """The spike interval of every (sample, neuron) of an exact-TTFS layer, vectorised over
+    every interval (the formulation fclib.ttfs.neuron used before its numba kernel): ``found``
+    and A, B of the first interval whose membrane reaches the threshold, and ``r``."""
+    order = np.argsort(t, axis=1, kind="stable")
+    ts = np.take_along_axis(t, order, axis=1)
+    fin = np.isfinite(ts)
+    r = np.where(fin[:, 0], ts[:, 0], 0.0)
+    tf = np.where(fin, ts, r[:, None])
+    et = np.where(fin, np.exp(tf - r[:, None]), 0.0)
+    ws = w[order]
+    A = np.cumsum(ws * et[..., None], axis=1)
+    B = np.cumsum(ws * (tf * et)[..., None], axis=1)
+    t_next = np.concatenate([ts[:, 1:], np.full((ts.shape[0], 1), np.inf)], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        pos = (A > 0) & fin[..., None]
+        peak = np.where(pos, B / np.where(pos, A, 1.0) + 1.0, 0.0)
+        te = np.clip(peak, ts[..., None], t_next[..., None])
+        te = np.where(pos, te, ts[..., None])
+        v = np.exp(-(te - r[:, None, None])) * (A * te - B)
+        hit = pos & (v >= 1.0 - rel_tol)
+    k = np.argmax(hit, axis=1)
+    Ak = np.take_along_axis(A, k[:, None, :], axis=1)[:, 0]
+    Bk = np.take_along_axis(B, k[:, None, :], axis=1)[:, 0]
+    return hit.any(axis=1), Ak, Bk, r

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 import pytest
+from naive import ttfs_select
 
 from fclib.ttfs import first_spike_times
 from fclib.ttfs import analysis as ta
@@ -64,6 +65,31 @@ def test_exact_times_match_euler_on_random_layers():
     np.testing.assert_array_equal(np.isfinite(exact), np.isfinite(euler))
     fin = np.isfinite(exact)
     np.testing.assert_allclose(exact[fin], euler[fin], atol=1e-3)
+
+
+def test_interval_kernel_equals_the_vectorised_formulation_exactly():
+    """The numba walk over each neuron's sorted inputs gives the same spikes and the same
+    float64 A, B as cumulative sums over every interval (tests/naive.py), so a training's
+    weights do not move when the kernel replaces them."""
+    from fclib.ttfs.neuron import _select
+
+    gen = np.random.default_rng(5)
+    n_spikes = 0
+    for trial in range(60):
+        b, n, m = (int(v) for v in gen.integers(1, 40, size=3))
+        t_in = gen.uniform(0, 3, size=(b, n))
+        t_in[gen.random((b, n)) < 0.2] = np.inf
+        if trial % 10 == 0:
+            t_in[0] = np.inf        # a sample without any input spike
+        w = gen.normal(0.3 if trial % 2 else 0.05, 0.5, size=(n, m))
+        found, A, B, r = _select(t_in, w)
+        f0, A0, B0, r0 = ttfs_select(t_in, w)
+        np.testing.assert_array_equal(found, f0)
+        np.testing.assert_array_equal(r, r0)
+        np.testing.assert_array_equal(A[found], A0[found])
+        np.testing.assert_array_equal(B[found], B0[found])
+        n_spikes += int(found.sum())
+    assert n_spikes > 1000   # the comparison covers many spikes, not only silence
 
 
 def test_membrane_potential_is_one_at_the_spike():

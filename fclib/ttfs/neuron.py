@@ -33,6 +33,7 @@ dW/dz = W / (z (1 + W)). The tests compare the times with Euler integration of t
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from scipy.special import lambertw as _scipy_lambertw
 
 __all__ = ["first_spike_times", "membrane_potential", "check_layer_inputs", "lambertw0"]
@@ -74,29 +75,59 @@ def check_layer_inputs(input_times, weights) -> None:
 
 def _select(t: np.ndarray, w: np.ndarray):
     """The spike interval of every (sample, neuron): ``found`` (batch, n_out) and the
-    rescaled A, B of that interval and the reference time ``r`` (batch,)."""
+    rescaled A, B of that interval and the reference time ``r`` (batch,).
+
+    The inputs are sorted and rescaled here (numpy); :func:`_select_kernel` walks each
+    (sample, neuron)'s sorted inputs and stops at the first interval that crosses, so the
+    work is that of the intervals before the spike, not ``batch x n_in x n_out`` arrays."""
     order = np.argsort(t, axis=1, kind="stable")
     ts = np.take_along_axis(t, order, axis=1)                       # (b, n)
     fin = np.isfinite(ts)
     r = np.where(fin[:, 0], ts[:, 0], 0.0)                          # earliest input
     tf = np.where(fin, ts, r[:, None])
     et = np.where(fin, np.exp(tf - r[:, None]), 0.0)                # e^{t_i - r}
-    ws = w[order]                                                   # (b, n, m)
-    A = np.cumsum(ws * et[..., None], axis=1)
-    B = np.cumsum(ws * (tf * et)[..., None], axis=1)
-    t_next = np.concatenate([ts[:, 1:], np.full((ts.shape[0], 1), np.inf)], axis=1)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        pos = (A > 0) & fin[..., None]
-        peak = np.where(pos, B / np.where(pos, A, 1.0) + 1.0, 0.0)
-        te = np.clip(peak, ts[..., None], t_next[..., None])
-        te = np.where(pos, te, ts[..., None])
-        v = np.exp(-(te - r[:, None, None])) * (A * te - B)
-        hit = pos & (v >= 1.0 - _REL_TOL)
-    found = hit.any(axis=1)                                          # (b, m)
-    k = np.argmax(hit, axis=1)                                       # first hit
-    Ak = np.take_along_axis(A, k[:, None, :], axis=1)[:, 0]
-    Bk = np.take_along_axis(B, k[:, None, :], axis=1)[:, 0]
+    found, Ak, Bk = _select_kernel(order, ts, et, tf * et, np.ascontiguousarray(w), r)
     return found, Ak, Bk, r
+
+
+@njit(cache=True)
+def _select_kernel(order, ts, et, tet, w, r):
+    """For every (sample ``b``, neuron ``j``): the running sums ``A = sum w e^{t - r}`` and
+    ``B = sum w t e^{t - r}`` over the inputs in time order, in the order and with the
+    products of ``numpy.cumsum`` (the same float64 values), up to the first interval
+    ``[t_k, t_{k+1})`` in which the membrane reaches the threshold (module docstring);
+    ``found`` is False where none does (the neuron stays silent)."""
+    nb, n = ts.shape
+    m = w.shape[1]
+    found = np.zeros((nb, m), dtype=np.bool_)
+    Ak = np.zeros((nb, m))
+    Bk = np.zeros((nb, m))
+    for b in range(nb):
+        rb = r[b]
+        for j in range(m):
+            A = 0.0
+            B = 0.0
+            for k in range(n):
+                tk = ts[b, k]
+                if not np.isfinite(tk):   # sorted: every later input is silent too
+                    break
+                wi = w[order[b, k], j]
+                if k == 0:
+                    A = wi * et[b, 0]
+                    B = wi * tet[b, 0]
+                else:
+                    A = A + wi * et[b, k]
+                    B = B + wi * tet[b, k]
+                if A > 0.0:
+                    t_next = ts[b, k + 1] if k + 1 < n else np.inf
+                    te = min(max(B / A + 1.0, tk), t_next)   # numpy.clip(peak, t_k, t_next)
+                    v = np.exp(-(te - rb)) * (A * te - B)
+                    if v >= 1.0 - _REL_TOL:
+                        found[b, j] = True
+                        Ak[b, j] = A
+                        Bk[b, j] = B
+                        break
+    return found, Ak, Bk
 
 
 def _lambertw0_np(z: np.ndarray) -> np.ndarray:
