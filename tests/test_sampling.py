@@ -71,6 +71,21 @@ def test_whole_layer_row_equals_dense_analysis():
     assert (half["mean_degree"] < whole["mean_degree"]).all()
 
 
+def test_several_hows_in_one_call_equal_separate_calls():
+    """how=["random", "patch"] analyses the whole layer once and gives, row for row, what
+    one call per how gives (the book's chapter makes the one call)."""
+    src = _layer("L1", seed=1)
+    tgt = _layer("L2", seed=2, drive=src.values)
+    kw = dict(fractions=(0.25, 1.0), n_draws=2, threshold=4.0)
+    both = sampling_effects(src, tgt, 4, how=["random", "patch"], rng=3, **kw)
+    apart = pd.concat([sampling_effects(src, tgt, 4, how="random", rng=3, **kw),
+                       sampling_effects(src, tgt, 4, how="patch", **kw)], ignore_index=True)
+    pd.testing.assert_frame_equal(both, apart)
+    assert list(both["how"]) == ["random"] * 3 + ["patch"] * 2
+    with pytest.raises(ValueError, match="how must be"):
+        sampling_effects(src, tgt, 4, how=["random", "corner"], **kw)
+
+
 def test_sampling_ratios_known_answer_and_figure():
     t = pd.DataFrame({"layer pair": "L1→L2", "how": "random",
                       "fraction": [0.5, 0.5, 1.0], "recorded": [0.5, 0.5, 1.0],

@@ -114,7 +114,7 @@ def _median(v) -> float:
 
 
 def sampling_effects(source: xr.DataArray, target: xr.DataArray, T: int,
-                     fractions=(0.125, 0.25, 0.5, 1.0), *, how: str = "random",
+                     fractions=(0.125, 0.25, 0.5, 1.0), *, how="random",
                      n_draws: int = 1, threshold: float = 4.0, min_frames: int = 10,
                      saturation: float = 0.95, r2_min: float = 0.8, rng=None,
                      client=None) -> pd.DataFrame:
@@ -133,8 +133,10 @@ def sampling_effects(source: xr.DataArray, target: xr.DataArray, T: int,
         memory whole (``L`` bytes per neuron).
     T : time steps per presentation (the recording's ``T``).
     fractions : the shares of each layer kept (1: the whole layer).
-    how : ``"random"`` or ``"patch"`` (:func:`subsample`).
-    n_draws : draws per fraction below 1.
+    how : ``"random"``, ``"patch"`` (:func:`subsample`) or a sequence of them: the rows of
+        each in turn, with the whole layer (fraction 1, the same for every ``how``) analysed
+        once and its row repeated under each.
+    n_draws : draws per fraction below 1 (``how="random"``; a patch is fixed: one).
     threshold : z threshold of an edge.
     min_frames, saturation, r2_min : as in :func:`fclib.stats.response.fit_response` and
         :func:`fclib.stats.response.neuron_properties`.
@@ -153,31 +155,51 @@ def sampling_effects(source: xr.DataArray, target: xr.DataArray, T: int,
     two-line intersection as a fraction of the group size).
     """
     rng = as_generator(rng)
+    hows = [how] if isinstance(how, str) else list(how)
+    for h in hows:
+        if h not in ("random", "patch"):
+            raise ValueError(f"how must be 'random' or 'patch', got {h!r}")
     pair = f"{source.name}→{target.name}"
     source, target = source.load(), target.load()  # subsets of a file-backed layer read slowly
-    rows = []
-    for f in fractions:
-        for d in range(1 if f == 1 else int(n_draws)):
-            src = subsample(source, f, how=how, rng=rng)
-            tgt = subsample(target, f, how=how, rng=rng)
-            src_a, tgt_a = active(src).load(), active(tgt).load()
-            e = significant_edges(src_a, tgt_a, threshold, client=client)
-            s = edge_summary(e)
-            g = groups_from_edges(e, threshold)
-            counts = fr.response_counts(fr.cofiring(src_a, g), tgt_a)
-            fits = fr.fit_response(counts, min_frames=min_frames, saturation=saturation)
-            props = fr.neuron_properties(counts, fits, tgt_a, T, r2_min=r2_min)
-            sel = props["selected"].values
-            rows.append({"layer pair": pair, "how": how, "fraction": float(f),
-                         "recorded": src.sizes["neuron"] / source.sizes["neuron"], "draw": d,
-                         "n_source": s["n_source"], "n_target": s["n_target"],
-                         "significant": s["frac_pos"], "negative": s["frac_neg"],
-                         "mean_degree": s["mean_degree"], "median_degree": s["median_degree"],
-                         "with_group": s["frac_targets_with_group"],
-                         "selected": float(sel.mean()) if sel.size else np.nan,
-                         "relu_slope": _median(props["relu_slope"].values[sel]),
-                         "onset_fraction": _median(props["intersection_fraction"].values[sel])})
-    return pd.DataFrame(rows)
+    rows, whole = [], None
+    for h in hows:
+        for f in fractions:
+            for d in range(1 if f == 1 or h == "patch" else int(n_draws)):
+                if f == 1 and whole is not None:
+                    rows.append({**whole, "how": h})
+                    continue
+                src = subsample(source, f, how=h, rng=rng)
+                tgt = subsample(target, f, how=h, rng=rng)
+                row = {"layer pair": pair, "how": h, "fraction": float(f), "draw": d,
+                       **_sample_row(src, tgt, T, threshold, min_frames, saturation, r2_min,
+                                     client),
+                       "recorded": src.sizes["neuron"] / source.sizes["neuron"]}
+                if f == 1:
+                    whole = row
+                rows.append(row)
+    columns = ["layer pair", "how", "fraction", "recorded", "draw", "n_source", "n_target",
+               "significant", "negative", "mean_degree", "median_degree", "with_group",
+               "selected", "relu_slope", "onset_fraction"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _sample_row(src, tgt, T, threshold, min_frames, saturation, r2_min, client) -> dict:
+    """The statistics of one sample of a layer pair (:func:`sampling_effects`)."""
+    src_a, tgt_a = active(src).load(), active(tgt).load()
+    e = significant_edges(src_a, tgt_a, threshold, client=client)
+    s = edge_summary(e)
+    g = groups_from_edges(e, threshold)
+    counts = fr.response_counts(fr.cofiring(src_a, g), tgt_a)
+    fits = fr.fit_response(counts, min_frames=min_frames, saturation=saturation)
+    props = fr.neuron_properties(counts, fits, tgt_a, T, r2_min=r2_min)
+    sel = props["selected"].values
+    return {"n_source": s["n_source"], "n_target": s["n_target"],
+            "significant": s["frac_pos"], "negative": s["frac_neg"],
+            "mean_degree": s["mean_degree"], "median_degree": s["median_degree"],
+            "with_group": s["frac_targets_with_group"],
+            "selected": float(sel.mean()) if sel.size else np.nan,
+            "relu_slope": _median(props["relu_slope"].values[sel]),
+            "onset_fraction": _median(props["intersection_fraction"].values[sel])}
 
 
 def sampling_ratios(table: pd.DataFrame,
