@@ -14,7 +14,11 @@ index, tags, first line of source). ``--csv`` and ``--markdown`` write the cell 
 cell, not only the top) and the chapter table to files (``<stem>_chapters.<ext>`` beside the
 cells').
 
-Papermill records no CPU time. ``--execute NAME ...`` executes those chapters once more, one
+Papermill records no CPU time; ``fclib book`` writes each kernel's (user + system, from the
+operating system's accounting of the finished kernel process) into the executed notebook's
+``metadata.fclib_kernel_cpu_seconds``, shown as ``kernel_cpu``: a chapter whose CPU falls far
+short of its wall time (on one thread per kernel) waited, for a lock another chapter held or
+for a core. ``--execute NAME ...`` executes those chapters once more, one
 after another, into a temporary folder (the book's own notebooks are not touched; the run's
 cached artefacts are read, and computed where missing) and measures each chapter's wall
 time and the CPU time of its kernel process (user + system, from the operating system's
@@ -71,7 +75,8 @@ def profile_notebook(path: Path) -> tuple[dict, list[dict]]:
     timed = [c["seconds"] for c in cells if c["seconds"] is not None]
     slowest = max(timed, default=0.0)
     wall = meta.get("duration")
-    chapter = {"chapter": path.stem, "seconds": wall, "cells": len(cells),
+    cpu = nb.get("metadata", {}).get("fclib_kernel_cpu_seconds")
+    chapter = {"chapter": path.stem, "seconds": wall, "kernel_cpu": cpu, "cells": len(cells),
                "cell_sum": sum(timed) if timed else None,
                "slowest_cell": slowest if timed else None,
                "slowest_share": (slowest / wall) if timed and wall else None,
@@ -182,6 +187,9 @@ def main(argv=None) -> int:
     chapters.sort(key=_key)
     cells.sort(key=_key)
     ch_cols = ["chapter", "seconds", "cells", "cell_sum", "slowest_cell", "slowest_share"]
+    if any(c.get("kernel_cpu") is not None for c in chapters):
+        ch_cols.insert(2, "kernel_cpu")
+        cpu_total = sum(c["kernel_cpu"] or 0.0 for c in chapters)
     if cpu:
         ch_cols += ["wall_measured", "cpu"]
     cell_cols = ["chapter", "cell", "seconds", "tags", "source"]
@@ -190,6 +198,8 @@ def main(argv=None) -> int:
     ends = [c["end"] for c in chapters if c["end"]]
     print(f"{len(chapters)} chapters, {total:.0f} s of chapter time"
           + (f" (first start {min(starts)}, last end {max(ends)})" if starts and ends else ""))
+    if "kernel_cpu" in ch_cols:
+        print(f"the kernels' CPU: {cpu_total:.0f} s (user + system, recorded by the build)")
     print()
     print(markdown_table(chapters, ch_cols))
     print()

@@ -1,11 +1,15 @@
 """Executed chapters go under _build/ (never beside their MyST sources), the HTML is built from
 a staged tree of links, and executed chapters an older fclib left beside the sources are moved
 there and reused."""
+import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from fclib.pipeline.book import CHAPTER_DIR, EXECUTED_DIR, STAGE_DIR, execute_notebooks, stage_book
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CHAPTER = """\
 ---
@@ -46,6 +50,14 @@ def test_executed_chapters_go_under_build_and_older_ones_move_there(tmp_path):
     out = root / EXECUTED_DIR / "a.ipynb"
     assert times["a"] > 0 and out.exists() and "42" in out.read_text()
     assert sorted(p.name for p in (root / CHAPTER_DIR).iterdir()) == ["a.md"]
+    # the kernel's CPU seconds are kept with it (its start alone costs some), and the
+    # profile script reads them
+    cpu = json.loads(out.read_text())["metadata"]["fclib_kernel_cpu_seconds"]
+    assert 0 < cpu
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from profile_book import profile_notebook
+
+    assert profile_notebook(out)[0]["kernel_cpu"] == cpu
     # where an older fclib put it: moved, and reused since it is current
     os.replace(out, root / CHAPTER_DIR / "a.ipynb")
     again = execute_notebooks(root, {"profile": "smoke"}, notebooks=["a"], progress=False)

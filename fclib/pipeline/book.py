@@ -245,6 +245,17 @@ def _part_files(out: Path) -> tuple[Path, Path]:
     return out.with_name(out.stem + ".part.ipynb"), out.with_name(out.stem + ".src.part.ipynb")
 
 
+def _children_cpu() -> float:
+    """User + system CPU seconds of this process's finished, reaped child processes (a
+    chapter's kernel, once it has shut down); 0 where the system does not say."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX
+        return 0.0
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def _execute_chapter(src: Path, out: Path, params: dict, stamp: str, root: Path,
                      progress: bool) -> float:
     """Execute one chapter into ``out`` (via ``.part`` files, so a failure leaves none);
@@ -254,6 +265,7 @@ def _execute_chapter(src: Path, out: Path, params: dict, stamp: str, root: Path,
 
     nb = read_chapter(src)
     t0 = time.perf_counter()
+    cpu0 = _children_cpu()
     tmp, src_nb = _part_files(out)
     sock_dir = tempfile.mkdtemp(prefix="fclib-kernel-")  # short: a socket path has <108 bytes
     try:
@@ -263,6 +275,9 @@ def _execute_chapter(src: Path, out: Path, params: dict, stamp: str, root: Path,
                             kernel_manager_class=_ipc_kernel_manager(sock_dir))
         nb_out = nbformat.read(tmp, as_version=4)
         nb_out.metadata["fclib_stamp"] = stamp
+        # the kernel's CPU seconds (it has exited and been reaped): against the chapter's
+        # wall time, what it computed and what it waited (benchmarks/profile_book.py)
+        nb_out.metadata["fclib_kernel_cpu_seconds"] = round(_children_cpu() - cpu0, 2)
         nb_out.metadata.pop("jupytext", None)
         nbformat.write(nb_out, tmp)
     except BaseException as exc:
