@@ -159,7 +159,11 @@ def _record(model, images, labels, schedule, path: Path, dev: torch.device, *, c
             flat, np.arange(flat.size))
         index[name] = None if all_of_them else torch.from_numpy(flat).to(dev)
 
+    capturing = [True]  # off during a perturbation's own passes (FGSM's gradient)
+
     def hook(mod, inp, out, name):
+        if not capturing[0]:
+            return
         flat = out.flatten(2)  # (T, N, C*H*W), channel-major like the sampling rule
         idx = index[name]
         captured[name] = flat if idx is None else flat.index_select(2, idx)  # (T, N, n)
@@ -183,7 +187,11 @@ def _record(model, images, labels, schedule, path: Path, dev: torch.device, *, c
                                  dev, channels_last)
                     if perturb is not None:
                         y = torch.from_numpy(labels[schedule["image"][start:stop]]).to(dev)
-                        x = perturb(x, y, np.arange(start, stop))
+                        capturing[0] = False
+                        try:
+                            x = perturb(x, y, np.arange(start, stop))
+                        finally:
+                            capturing[0] = True
                     model(x)
                     batch = _read_back(captured)
                     captured.clear()
