@@ -153,6 +153,11 @@ def sampling_effects(source: xr.DataArray, target: xr.DataArray, T: int,
     ``selected`` (share of targets with a ReLU fit of ``R^2 > r2_min``), ``relu_slope`` and
     ``onset_fraction`` (medians over the selected targets of the ReLU slope and of the
     two-line intersection as a fraction of the group size).
+
+    Raises
+    ------
+    ValueError
+        An unknown ``how``, or a fraction outside (0, 1] (:func:`subsample`).
     """
     rng = as_generator(rng)
     hows = [how] if isinstance(how, str) else list(how)
