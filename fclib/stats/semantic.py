@@ -172,17 +172,30 @@ def rank_similarity(similarity) -> xr.DataArray:
 
 
 @nb.njit(parallel=True, cache=True)
-def _bin_stats(bins, labels, preferred, sim, n_bins):
-    n, L = bins.shape
+def _bin_stats(cof, deg, inter, labels, preferred, sim, n_bins, by_regime):
+    """Frames, summed similarity and preferred-class matches per (neuron, bin). A frame's
+    bin is computed here from its co-firing count ``c``: ``min(c * n_bins // N, n_bins -
+    1)`` with ``N`` the group size (neurons with an empty group are skipped), or with
+    ``by_regime`` 1 where ``c`` exceeds the neuron's intersection, else 0 (a NaN
+    intersection skips the neuron): no binned copy of the (neuron, frame) counts is made."""
+    n, L = cof.shape
     nf = np.zeros((n, n_bins), dtype=np.int64)
     ssum = np.zeros((n, n_bins))
     match = np.zeros((n, n_bins), dtype=np.int64)
     for t in nb.prange(n):
+        if by_regime:
+            if not np.isfinite(inter[t]):
+                continue
+        elif deg[t] == 0:
+            continue
+        d = max(np.int64(deg[t]), 1)
         p = preferred[t]
         for f in range(L):
-            b = bins[t, f]
-            if b < 0:
-                continue
+            c = cof[t, f]
+            if by_regime:
+                b = 1 if c > inter[t] else 0
+            else:
+                b = min(np.int64(c) * n_bins // d, n_bins - 1)
             nf[t, b] += 1
             ssum[t, b] += sim[labels[f], p]
             if labels[f] == p:
@@ -210,7 +223,7 @@ def _cofiring_values(cofiring) -> np.ndarray:
     return np.asarray(cofiring.transpose("neuron", "frame").values)
 
 
-def _stats(bins, labels, preferred, sim, n_bins, dim, coord):
+def _stats(cof, deg, inter, labels, preferred, sim, n_bins, dim, coord):
     labels = np.asarray(labels)
     preferred = np.asarray(preferred)
     sim = np.asarray(sim, dtype=float)
@@ -223,13 +236,18 @@ def _stats(bins, labels, preferred, sim, n_bins, dim, coord):
                              f"{np.unique(v[v != np.round(v)])[:10].tolist()}")
     labels = labels.astype(np.int64).ravel()
     preferred = preferred.astype(np.int64).ravel()
-    if bins.shape[1] != labels.size:
-        raise ValueError(f"{labels.size} frame labels for {bins.shape[1]} frames")
-    if bins.shape[0] != preferred.size:
-        raise ValueError(f"{preferred.size} preferred classes for {bins.shape[0]} neurons")
+    if cof.shape[1] != labels.size:
+        raise ValueError(f"{labels.size} frame labels for {cof.shape[1]} frames")
+    if cof.shape[0] != preferred.size:
+        raise ValueError(f"{preferred.size} preferred classes for {cof.shape[0]} neurons")
     _check_classes(labels, sim.shape[0], "labels")
     _check_classes(preferred, sim.shape[0], "preferred")
-    nf, ssum, match = _bin_stats(bins, labels, preferred, sim, n_bins)
+    by_regime = inter is not None
+    if by_regime:
+        deg = np.zeros(cof.shape[0], dtype=np.int64)
+    else:
+        inter = np.zeros(cof.shape[0])
+    nf, ssum, match = _bin_stats(cof, deg, inter, labels, preferred, sim, n_bins, by_regime)
     with np.errstate(invalid="ignore", divide="ignore"):
         return xr.Dataset({"n_frames": (("neuron", dim), nf),
                            "similarity": (("neuron", dim), ssum / nf),
@@ -271,13 +289,9 @@ def similarity_by_cofiring(cofiring: xr.DataArray, labels, preferred, similarity
     if not 1 <= n_bins <= 127:
         raise ValueError(f"n_bins must be between 1 and 127, got {n_bins}")
     cof = _cofiring_values(cofiring)
-    deg = np.asarray(cofiring["degree"].values, dtype=np.int32)
-    b = (cof.astype(np.int32) * n_bins) // np.maximum(deg, 1)[:, None]
-    np.minimum(b, n_bins - 1, out=b)
-    b = b.astype(np.int8)
-    b[deg == 0] = -1
+    deg = np.asarray(cofiring["degree"].values, dtype=np.int64)
     centres = (np.arange(n_bins) + 0.5) / n_bins
-    ds = _stats(b, labels, preferred, similarity, n_bins, "bin", centres)
+    ds = _stats(cof, deg, None, labels, preferred, similarity, n_bins, "bin", centres)
     return ds.assign_coords(neuron=cofiring["neuron"].values)
 
 
@@ -306,9 +320,8 @@ def similarity_by_regime(cofiring: xr.DataArray, labels, preferred, similarity,
     if inter.shape != (cof.shape[0],):
         raise ValueError(f"intersection must hold one value per neuron ({cof.shape[0]}), got "
                          f"shape {inter.shape}")
-    b = (cof > inter[:, None]).astype(np.int8)
-    b[~np.isfinite(inter)] = -1
-    ds = _stats(b, labels, preferred, similarity, 2, "regime", ["weak", "strong"])
+    ds = _stats(cof, None, inter, labels, preferred, similarity, 2, "regime",
+                ["weak", "strong"])
     return ds.assign_coords(neuron=cofiring["neuron"].values)
 
 
