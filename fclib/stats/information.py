@@ -194,7 +194,9 @@ def joint_histogram(counts, labels, n_classes: int, *, backend: str = "auto",
                                                     or (counts != np.round(counts)).any()):
         raise ValueError("counts must be whole spike counts; found NaN or fractions")
     K = int(counts.max(initial=0)) + 1
-    return _joint_on(counts.astype(np.int64), labels, K, C, backend, dev)
+    if backend == "torch" or counts.dtype.kind not in "iu":
+        counts = counts.astype(np.int64)  # the numba kernel reads any integer type as it is
+    return _joint_on(counts, labels, K, C, backend, dev)
 
 
 def _joint_on(counts, labels, K, C, backend, dev):
@@ -424,7 +426,9 @@ def information(spikes: xr.DataArray, T: int, n_shuffles: int = 20, rng=None,
     if isinstance(spikes, xr.DataArray) and spikes.sizes.get("neuron", 1) == 0:
         raise ValueError(f"spikes has no neurons (shape {tuple(spikes.shape)}): an empty layer "
                          "has no information to measure; leave it out")
-    counts = presentation_counts(spikes, T).astype(np.int64)
+    counts = presentation_counts(spikes, T)  # the smallest unsigned type (no int64 copy)
+    if backend == "torch":
+        counts = counts.astype(np.int64)
     labels = presentation_labels(spikes, T)
     C = _n_classes(labels, n_classes)
     joint = joint_histogram(counts, labels, C, backend=backend, device=dev)  # checks the labels once
