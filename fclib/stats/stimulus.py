@@ -71,7 +71,7 @@ from numba import njit, prange
 
 from fclib._util import as_generator
 from fclib.stats._checks import attached_stimulus, attached_T, resolve_T
-from fclib.stats.sttc import (and_popcount, as_trains, cofiring_counts, pack_trains,
+from fclib.stats.sttc import (as_trains, cofiring_bits, cofiring_counts, pack_trains,
                               pair_coords, resolve_backend, sttc_from_counts, target_blocks,
                               transpose_bits)
 
@@ -391,8 +391,7 @@ def stimulus_null(source, target, stimulus=None, T: int | None = None, *, moment
         tgt = d.kept(tgt)
         tot_t, fe_t, fv_t, vn_t = _features(tgt, d, "target")
         n_a = tot_t.sum(axis=1)
-        c0 = np.empty((tgt.shape[0], n_s), dtype=np.int64)
-        and_popcount(pack_trains(tgt), src_bits, c0)   # cofiring_counts(tgt, src)
+        c0 = cofiring_bits(tgt, src_bits)
         _z_block(c0, fe_t @ fe_s.T, fv_t @ fv_s.T, tot_t, tot_s, float(M), vn_t, vn_s,
                  z_all[sl], mom[:, sl])
         sttc_all[sl] = sttc_from_counts(c0, c0, n_a, n_b, n_a / L, n_b / L)
@@ -506,15 +505,24 @@ def stimulus_permutation_null(source, target, stimulus=None, T: int | None = Non
     n_t = blocks[-1][0].stop if blocks else 0
     c0 = np.empty((n_t, n_s), dtype=np.int64)
     obs = np.empty((n_t, n_s))
+    def counter(source):
+        """Co-firing of each target block with ``source``, packed once for all blocks on
+        the numba path."""
+        if backend == "torch":
+            return lambda tgt: cofiring_counts(tgt, source, **kw)
+        bits = transpose_bits(pack_trains(source))
+        return lambda tgt: cofiring_bits(tgt, bits)
+
+    count = counter(src)
     for sl, tgt, n_a in blocks:
-        c0[sl] = cofiring_counts(tgt, src, **kw)
+        c0[sl] = count(tgt)
         obs[sl] = sttc_from_counts(c0[sl], c0[sl], n_a, n_b, n_a / L, n_b / L)
     sums = {k: np.zeros((n_t, n_s)) for k in ("c1", "c2", "s1", "s2")}
     src3 = src.reshape(n_s, M, d.T)
     for _ in progress_bar(range(n_shuffles), desc="stimulus null", progress=progress):
-        perm_src = src3[:, _draw_permutation(rng, d), :].reshape(n_s, L)
+        count = counter(src3[:, _draw_permutation(rng, d), :].reshape(n_s, L))
         for sl, tgt, n_a in blocks:
-            c = cofiring_counts(tgt, perm_src, **kw)
+            c = count(tgt)
             dc = (c - c0[sl]).astype(np.float64)
             sums["c1"][sl] += dc
             sums["c2"][sl] += dc * dc

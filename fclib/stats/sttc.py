@@ -45,8 +45,9 @@ __all__ = ["sttc", "pair_coords", "sttc_from_counts", "pack_trains", "transpose_
            "as_trains", "resolve_backend", "check_dt", "check_int"]
 
 # The kernels and helpers that fclib.stats.nulls and fclib.stats.edges share with this module
-# (and_popcount, rotated_bits, train_parts, counts_packed, sttc_pair, sttc_accumulate,
-# labelled_pairs, n_neurons) are public names, outside __all__: a shared interface of the
+# (and_popcount, rotated_bits, train_parts, counts_packed, cofiring_bits, sttc_pair,
+# sttc_accumulate, labelled_pairs, n_neurons; cofiring_bits also serves fclib.stats.stimulus)
+# are public names, outside __all__: a shared interface of the
 # package, not the user's API.
 BACKENDS = ("auto", "numba", "torch")
 
@@ -267,9 +268,15 @@ def cofiring_counts(target: np.ndarray, source: np.ndarray, *, backend: str = "a
 
         return _torch.cofiring_counts(as_trains(target, "target", warn_orientation=False),
                                       as_trains(source, "source", warn_orientation=False), dev)
-    a, bt = pack_trains(target), transpose_bits(pack_trains(source))
-    out = np.empty((a.shape[0], bt.shape[1]), dtype=np.int64)
-    and_popcount(a, bt, out)
+    return cofiring_bits(target, transpose_bits(pack_trains(source)))
+
+
+def cofiring_bits(target: np.ndarray, source_bits: np.ndarray) -> np.ndarray:
+    """:func:`cofiring_counts` (numba path, unchecked) of 0/1 ``target`` trains against
+    sources packed once, ``transpose_bits(pack_trains(source))``: a caller that counts
+    several target blocks against the same sources packs them once."""
+    out = np.empty((np.shape(target)[0], source_bits.shape[1]), dtype=np.int64)
+    and_popcount(pack_trains(target), source_bits, out)
     return out
 
 
