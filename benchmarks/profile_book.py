@@ -16,25 +16,23 @@ cells').
 
 Papermill records no CPU time; ``fclib book`` writes each kernel's (user + system, from the
 operating system's accounting of the finished kernel process) into the executed notebook's
-``metadata.fclib_kernel_cpu_seconds``, shown as ``kernel_cpu``: a chapter whose CPU falls far
-short of its wall time (on one thread per kernel) waited, for a lock another chapter held or
-for a core. ``--execute NAME ...`` executes those chapters once more, one
-after another, into a temporary folder (the book's own notebooks are not touched; the run's
-cached artefacts are read, and computed where missing) and measures each chapter's wall
-time and the CPU time of its kernel process (user + system, from the operating system's
-accounting of finished child processes), then profiles the notebooks it wrote. A CPU time
-above the wall time means the kernel ran threads in parallel (numba, torch, BLAS); one far
-below it means the kernel waited (for a lock another chapter held, for disk).
+``metadata.fclib_kernel_cpu_seconds``, shown as ``kernel_cpu``. A CPU time above the wall
+time means the kernel ran threads in parallel (numba, torch, BLAS); one far below it means
+the kernel waited (for a lock another chapter held, for a core, for disk).
+
+``--execute NAME ...`` executes those chapters once more, one after another, into a
+temporary folder (the book's own notebooks are not touched; the run's cached artefacts are
+read, and computed where missing), adds the wall time measured around each
+(``wall_measured``), and profiles the notebooks it wrote, with their kernels' CPU.
 
 On a build executed with ``--jobs 2`` two chapters share the machine, so a chapter's wall
-time depends on what ran beside it; the CPU column of ``--execute`` does not.
+time depends on what ran beside it; its kernel's CPU does not.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import json
-import resource
 import sys
 import tempfile
 import time
@@ -130,7 +128,8 @@ def write_csv(rows: list[dict], columns: list[str], path: Path) -> None:
 
 
 def execute(names: list[str], profile: str, data_dir: str | None) -> tuple[Path, dict]:
-    """Execute chapters one at a time into a temporary copy; wall and kernel CPU seconds."""
+    """Execute chapters one at a time into a temporary copy; their wall seconds (each
+    executed notebook keeps its kernel's CPU seconds)."""
     import shutil
 
     from fclib.pipeline.book import execute_notebooks
@@ -143,15 +142,12 @@ def execute(names: list[str], profile: str, data_dir: str | None) -> tuple[Path,
     params = {"profile": profile}
     if data_dir:
         params["data_dir"] = str(Path(data_dir).resolve())
-    cpu = {}
+    wall = {}
     for name in names:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         execute_notebooks(tmp, params, notebooks=[name], progress=False)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu[name] = {"wall_measured": time.perf_counter() - t0,
-                     "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)}
-    return tmp / "_build" / "chapters", cpu
+        wall[name] = {"wall_measured": time.perf_counter() - t0}
+    return tmp / "_build" / "chapters", wall
 
 
 def main(argv=None) -> int:
@@ -162,14 +158,14 @@ def main(argv=None) -> int:
     ap.add_argument("--csv", help="write the cell table here (and <stem>_chapters.csv)")
     ap.add_argument("--markdown", help="write both tables here as markdown")
     ap.add_argument("--execute", nargs="+", metavar="NAME",
-                    help="execute these chapters (one at a time) and add their kernel CPU time")
+                    help="execute these chapters (one at a time) and profile them")
     ap.add_argument("--profile", default="default", help="profile for --execute")
     ap.add_argument("--data-dir", default=None, help="data folder for --execute")
     args = ap.parse_args(argv)
 
-    folder, cpu = Path(args.chapters), {}
+    folder, measured = Path(args.chapters), {}
     if args.execute:
-        folder, cpu = execute(args.execute, args.profile, args.data_dir)
+        folder, measured = execute(args.execute, args.profile, args.data_dir)
     paths = sorted(p for p in folder.glob("*.ipynb")
                    if not p.name.endswith(".part.ipynb"))
     if not paths:
@@ -181,25 +177,25 @@ def main(argv=None) -> int:
         ch, cl = profile_notebook(p)
         if ch["seconds"] is None and not any(c["seconds"] for c in cl):
             continue  # not executed by papermill
-        ch.update(cpu.get(ch["chapter"], {}))
+        ch.update(measured.get(ch["chapter"], {}))
         chapters.append(ch)
         cells.extend(cl)
     chapters.sort(key=_key)
     cells.sort(key=_key)
     ch_cols = ["chapter", "seconds", "cells", "cell_sum", "slowest_cell", "slowest_share"]
-    if any(c.get("kernel_cpu") is not None for c in chapters):
-        ch_cols.insert(2, "kernel_cpu")
-        cpu_total = sum(c["kernel_cpu"] or 0.0 for c in chapters)
+    cpu = [c["kernel_cpu"] for c in chapters if c.get("kernel_cpu") is not None]
     if cpu:
-        ch_cols += ["wall_measured", "cpu"]
+        ch_cols.insert(2, "kernel_cpu")
+    if measured:
+        ch_cols += ["wall_measured"]
     cell_cols = ["chapter", "cell", "seconds", "tags", "source"]
     total = sum(c["seconds"] or 0.0 for c in chapters)
     starts = [c["start"] for c in chapters if c["start"]]
     ends = [c["end"] for c in chapters if c["end"]]
     print(f"{len(chapters)} chapters, {total:.0f} s of chapter time"
           + (f" (first start {min(starts)}, last end {max(ends)})" if starts and ends else ""))
-    if "kernel_cpu" in ch_cols:
-        print(f"the kernels' CPU: {cpu_total:.0f} s (user + system, recorded by the build)")
+    if cpu:
+        print(f"the kernels' CPU: {sum(cpu):.0f} s (user + system, recorded by the build)")
     print()
     print(markdown_table(chapters, ch_cols))
     print()
