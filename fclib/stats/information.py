@@ -195,7 +195,9 @@ def joint_histogram(counts, labels, n_classes: int, *, backend: str = "auto",
         raise ValueError("counts must be whole spike counts; found NaN or fractions")
     K = int(counts.max(initial=0)) + 1
     if backend == "torch" or counts.dtype.kind not in "iu":
-        counts = counts.astype(np.int64)  # the numba kernel reads any integer type as it is
+        # (no copy where information() already made them int64 for torch); the numba
+        # kernel reads any integer type as it is
+        counts = counts.astype(np.int64, copy=False)
     return _joint_on(counts, labels, K, C, backend, dev)
 
 
