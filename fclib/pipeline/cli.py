@@ -30,8 +30,7 @@ from pathlib import Path
 
 from fclib.pipeline.book import (CHAPTER_DIR, CHAPTERS, ROOT, build_book, chapter_defaults,
                                  chapter_status, execute_notebooks, execute_workshop,
-                                 read_chapter,
-                                 route_parameters)
+                                 read_chapter, route_parameters)
 from fclib.pipeline.profiles import PARAMS, PROFILES
 from fclib.pipeline.stages import run
 
