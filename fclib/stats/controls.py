@@ -40,6 +40,7 @@ from fclib.stats.information import presentation_counts, presentation_labels
 from fclib.stats.response import (as_layer, check_groups, check_layer, check_presentations,
                                   check_same_frames, layer_name, neuron_rows)
 from fclib._util import as_generator
+from fclib.stats._frames import take_neurons
 from fclib.stats.groups import group_csr
 from fclib.stats.halves import image_halves  # noqa: F401 (public here too)
 
@@ -357,8 +358,8 @@ def tuning_similarity(source, target, T: int, similarity: str = "correlation") -
     check_same_frames(source, target, "tuning_similarity")
     T = check_presentations(source, T, "source")
     rs, rt = _analysed(source), _analysed(target)
-    ts, _ = _class_means(source.isel(neuron=rs), T)
-    tt, _ = _class_means(target.isel(neuron=rt), T)
+    ts, _ = _class_means(take_neurons(source, rs), T)
+    tt, _ = _class_means(take_neurons(target, rt), T)
     return xr.DataArray(_similarity(tt, ts, similarity)[0], dims=("target", "source"),
                         coords={"target": _ids(target)[rt], "source": _ids(source)[rs]},
                         name="tuning_similarity",
@@ -421,8 +422,8 @@ def tuning_matched_groups(groups: xr.Dataset, source, target, T: int,
     order = np.argsort(sid, kind="stable")
     rs, sid = rs[order], sid[order]
     _check_pool(groups, _ids(source), sid, src, "source spikes")
-    ts, _ = _class_means(source.isel(neuron=rs), T)
-    tt, _ = _class_means(target.isel(neuron=neuron_rows(target, tid, "target")), T)
+    ts, _ = _class_means(take_neurons(source, rs), T)
+    tt, _ = _class_means(take_neurons(target, neuron_rows(target, tid, "target")), T)
     out = np.empty(src.size, dtype=np.int64)
     sim_out = np.empty(src.size, dtype=np.float64)
     flat = np.zeros(tid.size, dtype=bool)

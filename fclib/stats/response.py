@@ -31,7 +31,7 @@ from fclib.stats.groups import group_csr
 from fclib.stats.halves import image_batches  # noqa: F401 (public here too)
 from fclib.stats.sttc import as_trains
 from fclib.stats._checks import check_dataset, check_mapping
-from fclib.stats._frames import take_frames
+from fclib.stats._frames import take_frames, take_neurons
 
 __all__ = ["as_layer", "check_spike_values", "check_presentations", "check_groups", "layer_name", "check_layer", "neuron_rows", "check_same_frames",
            "cofiring", "response_counts", "fit_response", "neuron_properties",
@@ -164,7 +164,7 @@ def cofiring(source: xr.DataArray, groups: xr.Dataset, *, method: str = "auto",
     tid, indptr, src_ids = group_csr(groups)
     uniq, inv = np.unique(src_ids, return_inverse=True)
     rows = neuron_rows(source, uniq, "source")
-    trains = as_trains(source.isel(neuron=rows).load() if uniq.size else source.isel(neuron=[]),
+    trains = as_trains(take_neurons(source, rows).load() if uniq.size else source.isel(neuron=[]),
                        "source")
     L = trains.shape[1]
     tgt_of_edge = np.repeat(np.arange(tid.size), np.diff(indptr))
@@ -258,7 +258,7 @@ def response_counts(cofiring: xr.DataArray, target: xr.DataArray, batch=None) ->
     check_same_frames(cofiring, target, "response_counts")
     check_layer(target, cofiring.attrs, "target")
     tid = cofiring["neuron"].values
-    spk = as_trains(target.isel(neuron=neuron_rows(target, tid, "target")).load(), "target")
+    spk = as_trains(take_neurons(target, neuron_rows(target, tid, "target")).load(), "target")
     cof = np.ascontiguousarray(cofiring.values)
     L = cof.shape[1]
     if batch is None:

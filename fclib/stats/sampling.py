@@ -190,7 +190,7 @@ def sampling_effects(source: xr.DataArray, target: xr.DataArray, T: int,
 
 def _sample_row(src, tgt, T, threshold, min_frames, saturation, r2_min, client) -> dict:
     """The statistics of one sample of a layer pair (:func:`sampling_effects`)."""
-    src_a, tgt_a = active(src).load(), active(tgt).load()
+    src_a, tgt_a = active(src, load=True), active(tgt, load=True)
     e = significant_edges(src_a, tgt_a, threshold, client=client)
     s = edge_summary(e)
     g = groups_from_edges(e, threshold)
