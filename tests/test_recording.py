@@ -178,3 +178,27 @@ def test_save_dataset_leaves_no_part_file_when_writing_fails(tmp_path, monkeypat
     with pytest.raises(KeyboardInterrupt):
         save_dataset(good, tmp_path / "new.nc")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.nc"]
+
+
+def test_save_dataset_compresses_integers_and_leaves_floats_plain(tmp_path):
+    """Integer and boolean variables (spikes, counts, masks) go zlib level 1; floating-point
+    ones (a pairs file's STTC and z) uncompressed, where zlib costs 4.6 times the writing time
+    for 16 % of the size. Both read back identical."""
+    import xarray as xr
+
+    from fclib.io.recordings import load_dataset, save_dataset
+
+    rng = np.random.default_rng(0)
+    ds = xr.Dataset({"z": (("t", "s"), rng.normal(size=(40, 30)).astype(np.float32)),
+                     "sttc": (("t", "s"), rng.random((40, 30))),
+                     "degree": ("t", rng.integers(0, 9, 40)),
+                     "spikes": (("t", "s"), (rng.random((40, 30)) < 0.1).astype(np.uint8)),
+                     "selected": ("t", rng.random(40) < 0.5)},
+                    coords={"t": np.arange(40)}, attrs={"source_layer": "L1"})
+    path = save_dataset(ds, tmp_path / "pairs.nc")
+    with netCDF4.Dataset(path) as nc:
+        zlib = {name: nc.variables[name].filters()["zlib"] for name in ds.data_vars}
+        level = {name: nc.variables[name].filters()["complevel"] for name in ds.data_vars}
+    assert zlib == {"z": False, "sttc": False, "degree": True, "spikes": True, "selected": True}
+    assert level["degree"] == level["spikes"] == 1
+    xr.testing.assert_identical(load_dataset(path), ds)

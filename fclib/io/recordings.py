@@ -307,7 +307,8 @@ class Recording:
 
 
 def save_dataset(ds: xr.Dataset, path) -> Path:
-    """Write a Dataset to netCDF4 (zlib level 1) atomically (:func:`fclib.store.atomic_write`).
+    """Write a Dataset to netCDF4 (as :func:`write_netcdf`) atomically
+    (:func:`fclib.store.atomic_write`).
 
     If writing fails (an attribute netCDF cannot store, a full disk, an interrupt), the
     temporary file is removed and the error raised: nothing half-written is left behind, and
@@ -338,7 +339,8 @@ def save_dataset(ds: xr.Dataset, path) -> Path:
 
 
 def write_netcdf(ds: xr.Dataset, path) -> None:
-    """Write a Dataset to netCDF4 (zlib level 1) at ``path`` as it goes (no temporary name:
+    """Write a Dataset to netCDF4 (integer and boolean variables zlib level 1, floating-point
+    ones uncompressed: :func:`_encoding`) at ``path`` as it goes (no temporary name:
     for a caller that writes inside :func:`fclib.store.atomic_write` or
     :func:`fclib.store.cached`).
 
@@ -356,8 +358,15 @@ def write_netcdf(ds: xr.Dataset, path) -> None:
     if not isinstance(ds, xr.Dataset):
         raise TypeError(f"ds must be an xarray Dataset, got {type(ds).__name__} (a DataArray: "
                         "write da.to_dataset(name=...))")
-    ds.to_netcdf(path, engine="netcdf4",
-                 encoding={v: {"zlib": True, "complevel": 1} for v in ds.data_vars})
+    ds.to_netcdf(path, engine="netcdf4", encoding={v: _encoding(ds[v]) for v in ds.data_vars})
+
+
+def _encoding(da: xr.DataArray) -> dict:
+    """zlib level 1 for integer and boolean variables (spikes, counts, ids, masks: they shrink
+    several fold); none for floating-point ones, whose mantissas hardly compress. A default
+    pairs file (STTC and z, 3,337 x 3,334 float32): 2.40 s to write compressed, 76 MB, against
+    0.52 s and 90 MB; read in 0.54 s against 0.49 s."""
+    return {} if np.issubdtype(da.dtype, np.floating) else {"zlib": True, "complevel": 1}
 
 
 def load_dataset(path) -> xr.Dataset:
