@@ -53,7 +53,22 @@ def smoke_run(tmp_path_factory):
     from fclib.pipeline import run
 
     data_dir = tmp_path_factory.mktemp("smoke-data")
-    return run("smoke", data_dir, progress=False)
+    r = run("smoke", data_dir, progress=False)
+    # the run as trained and recorded, copied before the smoke book adds every chapter's
+    # artefacts to it (360 MB): for the tests that move whole runs (smoke_run_core)
+    shutil.copytree(data_dir / "runs", tmp_path_factory.getbasetemp() / "smoke-core" / "runs")
+    return r
+
+
+@pytest.fixture(scope="session")
+def smoke_run_core(smoke_run, tmp_path_factory):
+    """The session's smoke run as :func:`smoke_run` trained and recorded it (model,
+    checkpoints, recording; a copy in another data folder), without the artefacts that the
+    smoke book and other tests add to ``smoke_run``'s folder. For tests of what moves whole
+    runs about (bundles: export, manifest, checks, import): they export a few MB, not 360."""
+    from fclib.pipeline import run
+
+    return run("smoke", tmp_path_factory.getbasetemp() / "smoke-core", progress=False)
 
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,11 +17,17 @@ LAYERS = ("L1", "L2")
 
 
 @pytest.fixture(scope="module")
-def bundle(smoke_run, tmp_path_factory):
-    """The session's smoke run with one pairs result cached, exported through the CLI."""
-    smoke_run.pairs(*LAYERS)
+def bundle(smoke_run_core, tmp_path_factory):
+    """The session's smoke run with one pairs result cached, exported through the CLI.
+
+    Every test here moves the run as :func:`smoke_run_core` holds it (trained and recorded,
+    without what the smoke book adds to the session's folder), as a participant's would: what
+    they check (manifest, checksums, import, what is recomputed) does not depend on how many
+    more artefacts a run holds, and its bundles are a few MB, not hundreds."""
+    smoke_run_core.pairs(*LAYERS)
     out = tmp_path_factory.mktemp("bundle") / "smoke.tar.gz"
-    assert main(["export", "smoke", "-o", str(out), "--data-dir", str(smoke_run.data_dir)]) == 0
+    assert main(["export", "smoke", "-o", str(out),
+                 "--data-dir", str(smoke_run_core.data_dir)]) == 0
     return out
 
 
@@ -52,23 +58,23 @@ def _edit_manifest(fn):
     return edit
 
 
-def test_manifest_names_the_run_its_code_and_every_file(bundle, smoke_run):
+def test_manifest_names_the_run_its_code_and_every_file(bundle, smoke_run_core):
     m = read_manifest(bundle)
     assert m["profile"] == "smoke" and m["overrides"] == {}
-    assert m["stages"]["train"]["key"] == smoke_run.train_key
-    assert m["stages"]["record"]["key"] == smoke_run.record_key
+    assert m["stages"]["train"]["key"] == smoke_run_core.train_key
+    assert m["stages"]["record"]["key"] == smoke_run_core.record_key
     assert m["stages"]["train"]["inputs"]["code"] == m["code"]["train"]
     assert set(m["code"]) == set(STAGE_MODULES)
     names = {e["path"] for e in m["files"]}
-    assert f"runs/{smoke_run.train_key}/model.pt" in names
-    assert f"runs/{smoke_run.train_key}/summary.json" in names
-    assert any(n.startswith(f"runs/{smoke_run.record_key}/pairs/") for n in names)
+    assert f"runs/{smoke_run_core.train_key}/model.pt" in names
+    assert f"runs/{smoke_run_core.train_key}/summary.json" in names
+    assert any(n.startswith(f"runs/{smoke_run_core.record_key}/pairs/") for n in names)
     assert m["total_size"] == sum(e["size"] for e in m["files"])
     assert all(len(e["sha256"]) == 64 for e in m["files"])
     assert not any(n.endswith((".part", ".lock", ".tmp")) for n in names)
 
 
-def test_round_trip_skips_training_and_recording_and_reads_the_same_pairs(bundle, smoke_run,
+def test_round_trip_skips_training_and_recording_and_reads_the_same_pairs(bundle, smoke_run_core,
                                                                           tmp_path):
     other = tmp_path / "participant"
     report = import_bundle(bundle, other)
@@ -76,7 +82,7 @@ def test_round_trip_skips_training_and_recording_and_reads_the_same_pairs(bundle
     assert "will reuse the model and the recording" in str(report)
     r = run("smoke", other, progress=False)
     assert r.timings == {}  # nothing trained, nothing recorded
-    xr.testing.assert_identical(r.pairs(*LAYERS), smoke_run.pairs(*LAYERS))
+    xr.testing.assert_identical(r.pairs(*LAYERS), smoke_run_core.pairs(*LAYERS))
     assert r.timings == {}  # the pairs were read, not computed
     assert not [p for p in other.iterdir() if p.name.startswith(".import-")]
     # a second import of the same bundle keeps what is there
@@ -84,20 +90,20 @@ def test_round_trip_skips_training_and_recording_and_reads_the_same_pairs(bundle
     assert again.placed == 0 and again.kept == report.placed
 
 
-def test_a_run_folder_exports_with_its_profile(bundle, smoke_run, tmp_path):
+def test_a_run_folder_exports_with_its_profile(bundle, smoke_run_core, tmp_path):
     out = tmp_path / "folder.tar.gz"
-    m = export_bundle(str(smoke_run.train_dir), out)
+    m = export_bundle(str(smoke_run_core.train_dir), out)
     assert m["profile"] == "smoke" and m["overrides"] == {}
     assert {e["path"]: e["sha256"] for e in m["files"]} == \
         {e["path"]: e["sha256"] for e in read_manifest(bundle)["files"]}
 
 
-def test_export_of_a_run_not_made_says_how_to_make_it(smoke_run, tmp_path):
+def test_export_of_a_run_not_made_says_how_to_make_it(smoke_run_core, tmp_path):
     with pytest.raises(FileNotFoundError, match=r"fclib run --profile smoke --set epochs=2"):
-        export_bundle("smoke", tmp_path / "b.tar.gz", data_dir=smoke_run.data_dir,
+        export_bundle("smoke", tmp_path / "b.tar.gz", data_dir=smoke_run_core.data_dir,
                       overrides={"epochs": 2})
     with pytest.raises(FileNotFoundError, match="neither a profile"):
-        export_bundle("no-such-thing", tmp_path / "b.tar.gz", data_dir=smoke_run.data_dir)
+        export_bundle("no-such-thing", tmp_path / "b.tar.gz", data_dir=smoke_run_core.data_dir)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -207,7 +213,7 @@ def test_stage_parents_name_every_stage():
 
 
 @pytest.mark.slow
-def test_a_chapter_after_import_shows_the_exporting_builds_numbers(smoke_run, tmp_path):
+def test_a_chapter_after_import_shows_the_exporting_builds_numbers(smoke_run_core, tmp_path):
     """The teacher executes chapter 3 and exports the run; a participant imports the bundle
     into an empty data folder and executes the same chapter: nothing is trained or recorded,
     and every number the chapter glues equals the teacher's."""
@@ -224,9 +230,9 @@ def test_a_chapter_after_import_shows_the_exporting_builds_numbers(smoke_run, tm
                           notebooks=[chapter], progress=False)
         return notebook_values(where / "_build" / "chapters" / f"{chapter}.ipynb")
 
-    teacher = execute(smoke_run.data_dir, tmp_path / "teacher")
+    teacher = execute(smoke_run_core.data_dir, tmp_path / "teacher")
     out = tmp_path / "after-chapter.tar.gz"
-    export_bundle("smoke", out, data_dir=smoke_run.data_dir)
+    export_bundle("smoke", out, data_dir=smoke_run_core.data_dir)
     other = tmp_path / "participant"
     assert import_bundle(out, other).recompute == []
 
