@@ -28,17 +28,26 @@ help:
 # against 39 s). Byte-compiled at install: where PYTHONDONTWRITEBYTECODE is set, nothing imported
 # later would be cached. uv reads neither pip's configuration nor its find-links, where a machine
 # may keep its CPU build of torch (PIP_FIND_LINKS, or `pip config`): they are passed on.
+# `make setup INSTALLER=pip` installs the same set with pip alone (where uv cannot be had).
+INSTALLER ?= uv
 UV_VERSION := 0.13.9
 UV := $(VENV)/bin/uv
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
+ifeq ($(INSTALLER),uv)
 FIND_LINKS := $(or $(PIP_FIND_LINKS),$(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null))
-UV_INSTALL := $(UV) pip install --quiet --python $(PY) --compile-bytecode $(foreach d,$(FIND_LINKS),--find-links $(d))
+INSTALL := $(UV) pip install --quiet --python $(PY) --compile-bytecode $(foreach d,$(FIND_LINKS),--find-links $(d))
+else ifeq ($(INSTALLER),pip)
+INSTALL := $(PIP_INSTALL)
+else
+$(error INSTALLER must be uv or pip, got '$(INSTALLER)')
+endif
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(UV_INSTALL) -r requirements.txt
-	$(UV_INSTALL) --no-deps spikingjelly==2.0.0
-	$(UV_INSTALL) --no-deps --no-build-isolation -e .
+	$(if $(filter uv,$(INSTALLER)),$(PIP_INSTALL) uv==$(UV_VERSION))
+	$(INSTALL) -r requirements.txt
+	$(INSTALL) --no-deps spikingjelly==2.0.0
+	$(INSTALL) --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 $(MATHJAX):
