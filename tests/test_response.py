@@ -45,6 +45,23 @@ def _random_groups(rng, n_src, n_tgt, L, p=0.08):
     return src, ids, g, da
 
 
+@pytest.mark.parametrize("method", ["events", "rows", "dense"])
+def test_cofiring_without_any_group_member_is_zero_in_memory_and_on_disk(method, tmp_path):
+    """Groups that are all empty (no source neuron is read): zero co-firing on every frame,
+    from a layer in memory and from one still on disk."""
+    rng = np.random.default_rng(5)
+    src, ids, _, da = _random_groups(rng, 30, 6, 80)
+    g = fg.one_fc_groups(_pairs(np.zeros((6, 30)), np.zeros((6, 30)), tid=np.arange(6) * 2,
+                                sid=ids))
+    assert (g["degree"].values == 0).all()
+    da.to_dataset(name="spikes").to_netcdf(tmp_path / "layer.nc", engine="netcdf4")
+    lazy = xr.open_dataset(tmp_path / "layer.nc", engine="netcdf4", cache=False)["spikes"]
+    lazy.name = da.name   # the layer, not the variable it was stored as
+    for layer in (da, lazy):
+        cof = fr.cofiring(layer, g, method=method)
+        assert cof.shape == (6, 80) and not cof.values.any()
+
+
 @pytest.mark.parametrize("method", ["events", "rows", "dense", "auto"])
 @pytest.mark.parametrize("L", [1, 77, 1000])
 def test_cofiring_matches_dense_product(L, method):

@@ -164,8 +164,7 @@ def cofiring(source: xr.DataArray, groups: xr.Dataset, *, method: str = "auto",
     tid, indptr, src_ids = group_csr(groups)
     uniq, inv = np.unique(src_ids, return_inverse=True)
     rows = neuron_rows(source, uniq, "source")
-    trains = as_trains(take_neurons(source, rows).load() if uniq.size else source.isel(neuron=[]),
-                       "source")
+    trains = as_trains(take_neurons(source, rows).load(), "source")
     L = trains.shape[1]
     tgt_of_edge = np.repeat(np.arange(tid.size), np.diff(indptr))
     dtype = np.int16 if (groups["degree"].values.max(initial=0) < 2**15) else np.int32
