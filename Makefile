@@ -34,8 +34,9 @@ UV_VERSION := 0.13.9
 UV := $(VENV)/bin/uv
 PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
 ifeq ($(INSTALLER),uv)
-FIND_LINKS := $(or $(PIP_FIND_LINKS),$(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null))
-INSTALL := $(UV) pip install --quiet --python $(PY) --compile-bytecode $(foreach d,$(FIND_LINKS),--find-links $(d))
+# expanded only where the set-up runs (`pip config` takes 0.4 s, every make otherwise)
+FIND_LINKS = $(or $(PIP_FIND_LINKS),$(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null))
+INSTALL = $(UV) pip install --quiet --python $(PY) --compile-bytecode $(foreach d,$(FIND_LINKS),--find-links $(d))
 else ifeq ($(INSTALLER),pip)
 INSTALL := $(PIP_INSTALL)
 else
