@@ -24,6 +24,19 @@ def make_cifar_archive(path, name="cifar100", n_train=20, n_test=10, rng=0, trun
     return out
 
 
+def on_disk(da, path):
+    """``da`` written to netCDF at ``path`` and opened lazily, as a recording's layer is read
+    (nothing loaded; its name kept)."""
+    import numpy as np
+    import xarray as xr
+
+    da.to_dataset(name="spikes").to_netcdf(path, engine="netcdf4")
+    lazy = xr.open_dataset(path, engine="netcdf4", cache=False)["spikes"]
+    assert not isinstance(lazy.variable._data, np.ndarray)   # still on disk
+    lazy.name = da.name
+    return lazy
+
+
 def book_extension(name: str):
     """The book's Sphinx extension ``book/_ext/<name>.py``, loaded as a module (it is not a
     package of fclib; Sphinx finds it through ``local_extensions``)."""

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from conftest import on_disk
 from fclib.stats._frames import take_frames, take_neurons
 
 
@@ -33,19 +34,11 @@ def test_take_frames_falls_back_to_isel_and_its_errors():
     xr.testing.assert_identical(take_frames(lazy, [3, 4]).load(), da.isel(frame=[3, 4]))
 
 
-def _on_disk(da, path):
-    """``da`` written to netCDF and opened lazily, as a recording's layer is read."""
-    da.to_dataset(name="spikes").to_netcdf(path, engine="netcdf4")
-    lazy = xr.open_dataset(path, engine="netcdf4", cache=False)["spikes"]
-    assert not isinstance(lazy.variable._data, np.ndarray)   # still on disk
-    return lazy.rename(da.name)
-
-
 @pytest.mark.parametrize("rows", [np.array([1, 4, 5]), np.array([6, 0, 3, 3]), np.array([-1, 2]),
                                   np.arange(7, dtype=np.uint16), np.array([2])])
 def test_take_neurons_of_a_layer_on_disk_equals_isel_and_is_in_memory(rows, tmp_path):
     da = _layer()
-    lazy = _on_disk(da, tmp_path / "layer.nc")
+    lazy = on_disk(da, tmp_path / "layer.nc")
     got = take_neurons(lazy, rows)
     assert isinstance(got.variable._data, np.ndarray)
     xr.testing.assert_identical(got, lazy.isel(neuron=rows).load())
@@ -65,7 +58,7 @@ def test_active_loaded_equals_active_then_load(tmp_path):
     from fclib.stats.connectivity import active
 
     da = _layer().assign_coords(silent=("neuron", np.array([1, 0, 0, 1, 0, 1, 0], bool)))
-    lazy = _on_disk(da, tmp_path / "layer.nc")
+    lazy = on_disk(da, tmp_path / "layer.nc")
     want = active(lazy).load()
     assert want.sizes["neuron"] == 4
     got = active(lazy, load=True)
@@ -73,7 +66,7 @@ def test_active_loaded_equals_active_then_load(tmp_path):
     xr.testing.assert_identical(got, want)
     xr.testing.assert_identical(active(da, load=True), active(da))
     plain = _layer()   # no silent coordinate: every neuron, loaded
-    xr.testing.assert_identical(active(_on_disk(plain, tmp_path / "plain.nc"), load=True), plain)
+    xr.testing.assert_identical(active(on_disk(plain, tmp_path / "plain.nc"), load=True), plain)
 
 
 def _has_dask():

@@ -6,6 +6,7 @@ from fclib.stats import connectivity as fc
 from fclib.stats import fits
 from fclib.stats import groups as fg
 from fclib.stats import response as fr
+from conftest import on_disk
 from naive import cofiring_dense, response_loops
 
 
@@ -54,10 +55,7 @@ def test_cofiring_without_any_group_member_is_zero_in_memory_and_on_disk(method,
     g = fg.one_fc_groups(_pairs(np.zeros((6, 30)), np.zeros((6, 30)), tid=np.arange(6) * 2,
                                 sid=ids))
     assert (g["degree"].values == 0).all()
-    da.to_dataset(name="spikes").to_netcdf(tmp_path / "layer.nc", engine="netcdf4")
-    lazy = xr.open_dataset(tmp_path / "layer.nc", engine="netcdf4", cache=False)["spikes"]
-    lazy.name = da.name   # the layer, not the variable it was stored as
-    for layer in (da, lazy):
+    for layer in (da, on_disk(da, tmp_path / "layer.nc")):
         cof = fr.cofiring(layer, g, method=method)
         assert cof.shape == (6, 80) and not cof.values.any()
 
